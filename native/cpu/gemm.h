@@ -1,0 +1,20 @@
+// Single-precision GEMM for the CPU backend: C = alpha * op(A) * op(B) + beta * C, row-major.
+//
+// Shapes: op(A) is [M, K], op(B) is [K, N], C is [M, N]. transA means A is stored as [K, M] (so op(A) = A^T),
+// transB means B is stored as [N, K]. lda/ldb/ldc are the row strides (in elements) of A, B, C as stored.
+// beta == 0 means C is overwritten and never read (it may hold NaNs). Threaded over the pool in thread_pool.h.
+#pragma once
+
+#include <cstdint>
+
+namespace bertnode::cpu {
+
+void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc);
+
+// `batch` independent GEMMs with the same shapes; matrix i starts at A + i*strideA, B + i*strideB, C + i*strideC.
+void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                         int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
+                         int64_t strideC, int batch);
+
+}  // namespace bertnode::cpu
