@@ -35,3 +35,22 @@ export class DisposedError extends BertnodeError {
     super('ERR_BERTNODE_DISPOSED', message, options);
   }
 }
+
+// ---- training, classifier and reports (lib/train, lib/classifier.ts, lib/explain) --------------------------
+
+// A training, evaluation or prediction option is out of range or inconsistent (negative epochs, a label name
+// that is not in the label list, a metric early stopping cannot watch ...).
+export class TrainingOptionsError extends BertnodeError {
+  constructor(message: string, code = 'ERR_BERTNODE_TRAIN_OPTIONS', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+// A checkpoint cannot be used: none there (ERR_BERTNODE_CHECKPOINT_MISSING), its bytes do not match the checksum
+// written with it (ERR_BERTNODE_CHECKPOINT_CORRUPT), or it belongs to another model or run set-up
+// (ERR_BERTNODE_CHECKPOINT_MISMATCH).
+export class CheckpointError extends BertnodeError {
+  constructor(message: string, code = 'ERR_BERTNODE_CHECKPOINT_CORRUPT', options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
