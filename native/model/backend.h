@@ -1,0 +1,151 @@
+// The op interface the BERT model is written against; one implementation per device (native/cpu, native/cuda).
+//
+// Every pointer an op takes is a *device pointer* obtained from this backend's alloc(); ops never read device memory
+// on the host, so a CUDA backend can run them asynchronously on its stream. The only host<->device transfers are
+// upload/download, which are synchronous (they return when the data has arrived).
+//
+// Conventions shared by all ops:
+// - fp32 for activations, parameters, gradients and moments; int32 for token ids, token types, masks and labels.
+// - Row-major everywhere. N = B*T is the number of token rows, H the hidden size, C a generic row width.
+// - "accumulate" (+=) means the op adds into its output, which must hold valid data; "write" means the output is
+//   overwritten and never read. Outputs that are documented as nullable are simply skipped when null.
+// - In-place use (out == in) is allowed only where the comment says so.
+// - Sizes are int64_t for element counts that can exceed 2^31 (B*H*T*T), int for matrix dimensions.
+// Errors (out of memory, device failures) are thrown as std::runtime_error; ops do not validate indices — the model
+// validates every id/label on the host before uploading them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace bertnode {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Short device description for error messages and logs, e.g. "cpu (avx2, 8 threads)".
+  virtual const char* name() const = 0;
+
+  // ---- memory -------------------------------------------------------------------------------------------------
+  // Allocates `bytes` of device memory aligned to at least 64 bytes; contents are undefined. Throws on failure.
+  virtual void* alloc(size_t bytes) = 0;
+  // Frees memory from alloc(); null is a no-op.
+  virtual void release(void* ptr) = 0;
+  // Host -> device copy of `bytes`.
+  virtual void upload(void* deviceDst, const void* hostSrc, size_t bytes) = 0;
+  // Device -> host copy of `bytes`; returns after all previously issued ops have finished.
+  virtual void download(void* hostDst, const void* deviceSrc, size_t bytes) = 0;
+  // Device -> device copy of `bytes` (regions must not overlap).
+  virtual void copy(void* deviceDst, const void* deviceSrc, size_t bytes) = 0;
+  // Sets `bytes` of device memory to zero (all-zero bits == 0.0f and int32 0).
+  virtual void zero(void* deviceDst, size_t bytes) = 0;
+  // Blocks until every op issued so far has finished.
+  virtual void synchronize() = 0;
+
+  // ---- matrix products ----------------------------------------------------------------------------------------
+  // C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C. transA: A is stored [K,M]; transB: B is stored [N,K].
+  // lda/ldb/ldc are row strides of A, B, C as stored. beta == 0: C is write-only (may hold NaNs before).
+  virtual void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                    const float* B, int ldb, float beta, float* C, int ldc) = 0;
+  // `batch` independent gemms; matrix i uses A + i*strideA, B + i*strideB, C + i*strideC (strides in elements).
+  virtual void gemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                                  int lda, int64_t strideA, const float* B, int ldb, int64_t strideB, float beta,
+                                  float* C, int ldc, int64_t strideC, int batch) = 0;
+
+  // ---- embeddings ---------------------------------------------------------------------------------------------
+  // out[b,t,:] = word[ids[b,t],:] + position[t,:] + tokenType[typeIds[b,t],:]   (write)
+  // out [B,T,H]; ids, typeIds [B,T] int32; word [V,H]; position [P,H] with T <= P; tokenType [TV,H].
+  virtual void embeddingsForward(float* out, const int32_t* ids, const int32_t* typeIds, const float* word,
+                                 const float* position, const float* tokenType, int B, int T, int H) = 0;
+  // Scatter-add of dOut [B,T,H] into the embedding tables' gradients (accumulate):
+  // dWord[ids[b,t]] += dOut[b,t]; dPosition[t] += dOut[b,t]; dTokenType[typeIds[b,t]] += dOut[b,t].
+  // Any of dWord/dPosition/dTokenType may be null (frozen table). Repeated ids add up.
+  virtual void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut,
+                                  const int32_t* ids, const int32_t* typeIds, int B, int T, int H) = 0;
+
+  // ---- LayerNorm ----------------------------------------------------------------------------------------------
+  // Per row r of in [N,C]: mean_r, var_r (biased, 1/C), rstd_r = 1/sqrt(var_r + eps),
+  // out[r,c] = (in[r,c] - mean_r) * rstd_r * gamma[c] + beta[c]  (write). mean/rstd [N] are saved for the backward
+  // and may be null when no backward will run. out == in is allowed.
+  virtual void layerNormForward(float* out, float* mean, float* rstd, const float* in, const float* gamma,
+                                const float* beta, int N, int C, float eps) = 0;
+  // Given dOut [N,C] and the forward's in [N,C], gamma [C], mean/rstd [N]:
+  // dIn [N,C] (write; may be null), dGamma [C] += sum_r dOut*xhat, dBeta [C] += sum_r dOut (both accumulate,
+  // either may be null). dIn == dOut is allowed.
+  virtual void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOut, const float* in,
+                                 const float* gamma, const float* mean, const float* rstd, int N, int C) = 0;
+
+  // ---- elementwise and reductions -----------------------------------------------------------------------------
+  // x[r,c] += bias[c] for x [N,C] (in place).
+  virtual void addBias(float* x, const float* bias, int N, int C) = 0;
+  // dBias[c] += sum_r dOut[r,c] for dOut [N,C] (accumulate).
+  virtual void biasBackward(float* dBias, const float* dOut, int N, int C) = 0;
+  // out[i] = a[i] + b[i] for n elements (write; out may alias a or b).
+  virtual void add(float* out, const float* a, const float* b, int64_t n) = 0;
+  // x[i] *= alpha for n elements (in place).
+  virtual void scale(float* x, float alpha, int64_t n) = 0;
+  // out[i] = gelu(in[i]) = 0.5 * in * (1 + erf(in / sqrt(2)))  (exact erf form; write; out == in allowed).
+  virtual void geluForward(float* out, const float* in, int64_t n) = 0;
+  // dIn[i] = dOut[i] * gelu'(in[i]) with gelu'(x) = Phi(x) + x * phi(x)  (write; dIn == dOut allowed).
+  virtual void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) = 0;
+  // out[i] = tanh(in[i])  (write; out == in allowed). Pooler activation.
+  virtual void tanhForward(float* out, const float* in, int64_t n) = 0;
+  // dIn[i] = dOut[i] * (1 - out[i]^2), from the forward's output  (write; dIn == dOut allowed).
+  virtual void tanhBackward(float* dIn, const float* dOut, const float* out, int64_t n) = 0;
+  // *result += sum_i x[i]^2 over n elements; result is one float on the device (accumulate). Used for the global
+  // gradient norm, so implementations accumulate in higher precision internally.
+  virtual void sumOfSquares(float* result, const float* x, int64_t n) = 0;
+
+  // ---- attention ----------------------------------------------------------------------------------------------
+  // [B,T,NH*D] (row stride NH*D) -> [B,NH,T,D]: out[b,h,t,d] = in[b,t,h*D+d]  (write).
+  virtual void splitHeads(float* out, const float* in, int B, int T, int NH, int D) = 0;
+  // [B,NH,T,D] -> [B,T,NH*D]: out[b,t,h*D+d] = in[b,h,t,d]  (write). The backward of splitHeads and vice versa.
+  virtual void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) = 0;
+  // Masked, scaled softmax over the last axis of scores [B,NH,T,T] (query t, key s), written in place into probs:
+  // probs[b,h,t,s] = softmax_s(scale * scores[b,h,t,s]) over the keys s with mask[b,s] != 0; keys with
+  // mask[b,s] == 0 get probability exactly 0. mask [B,T] int32. Max-subtracted. A row whose keys are all masked
+  // gets the uniform 1/T over all keys — what Hugging Face's additive finfo.min mask yields in fp32.
+  // probs == scores is allowed (and is how the model calls it).
+  virtual void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B,
+                                       int NH, int T) = 0;
+  // dScores[b,h,t,s] = scale * probs * (dProbs - sum_s' dProbs*probs), all [B,NH,T,T]  (write;
+  // dScores == dProbs allowed). Masked keys get 0 because their probability is 0.
+  virtual void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale,
+                                        int B, int NH, int T) = 0;
+
+  // ---- dropout ------------------------------------------------------------------------------------------------
+  // out[i] = keep(i) ? in[i] / (1 - p) : 0, with keep(i) = dropoutUniform(seed, step, site, i) >= p from
+  // core/philox.h (write; out == in allowed), for 0 <= p < 1. The mask is regenerated from the counter, never
+  // stored, so the same call on dOut is the backward: dIn = dropout(dOut) with the same (seed, step, site).
+  virtual void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
+                       uint32_t site) = 0;
+
+  // ---- classification head ------------------------------------------------------------------------------------
+  // out[b,:] = in[b,0,:] — the [CLS] rows of in [B,T,H] into out [B,H]  (write).
+  virtual void gatherClsRows(float* out, const float* in, int B, int T, int H) = 0;
+  // dIn[b,0,:] += dOut[b,:] for dIn [B,T,H], dOut [B,H]  (accumulate; other rows untouched).
+  virtual void scatterClsRows(float* dIn, const float* dOut, int B, int T, int H) = 0;
+  // Per example b of logits [B,C]: probs[b,:] = softmax(logits[b,:]) (write, max-subtracted) and
+  // losses[b] = -log softmax(logits[b,:])[labels[b]] (write), computed as logsumexp - logit for accuracy.
+  // labels [B] int32 in [0, C).
+  virtual void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* labels, int B,
+                                   int C) = 0;
+  // dLogits[b,c] = scale * (probs[b,c] - (c == labels[b]))  (write). For a mean loss, scale = lossScale / B.
+  virtual void crossEntropyBackward(float* dLogits, const float* probs, const int32_t* labels, float scale, int B,
+                                    int C) = 0;
+
+  // ---- optimizer ----------------------------------------------------------------------------------------------
+  // One AdamW step over n elements, exactly torch.optim.AdamW's (non-foreach) arithmetic:
+  //   g = grad * gradScale                      (gradScale: the global-norm clipping factor, 1 if none)
+  //   param *= 1 - lr * weightDecay             (decoupled decay; 0 for excluded parameters)
+  //   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2
+  //   param -= (lr / biasCorrection1) * m / (sqrt(v) / sqrt(biasCorrection2) + eps)
+  // with biasCorrection1 = 1 - beta1^t, biasCorrection2 = 1 - beta2^t for the 1-based step t.
+  // grad is not modified.
+  virtual void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
+                           float beta2, float eps, float weightDecay, float gradScale, float biasCorrection1,
+                           float biasCorrection2) = 0;
+};
+
+}  // namespace bertnode
