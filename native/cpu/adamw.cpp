@@ -1,0 +1,31 @@
+// AdamW update with torch.optim.AdamW's single-tensor arithmetic (decoupled weight decay, bias correction,
+// eps added outside the square root), plus the global-norm clipping factor folded into the gradient.
+//
+// Shapes: param, grad, m, v flat, n elements.
+#include <cmath>
+#include <cstddef>
+
+#include "cpu/ops.h"
+#include "cpu/thread_pool.h"
+
+namespace bertnode::cpu {
+
+void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                 float eps, float weightDecay, float gradScale, float biasCorrection1, float biasCorrection2) {
+  const float decay = 1.0f - lr * weightDecay;
+  const float stepSize = lr / biasCorrection1;
+  const float biasCorrection2Sqrt = std::sqrt(biasCorrection2);
+  parallelFor(static_cast<size_t>(n), 1 << 14, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      float g = grad[i] * gradScale;
+      float p = param[i] * decay;
+      float mi = m[i] + (g - m[i]) * (1.0f - beta1);  // torch: exp_avg.lerp_(grad, 1 - beta1)
+      float vi = v[i] * beta2 + (1.0f - beta2) * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      param[i] = p - stepSize * (mi / (std::sqrt(vi) / biasCorrection2Sqrt + eps));
+    }
+  });
+}
+
+}  // namespace bertnode::cpu

@@ -1,0 +1,131 @@
+// CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h.
+#include "cpu/cpu_backend.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "cpu/gemm.h"
+#include "cpu/ops.h"
+#include "cpu/thread_pool.h"
+
+namespace bertnode::cpu {
+namespace {
+
+constexpr size_t kAlignment = 64;  // one cache line; also what AVX-512 loads like
+
+class CpuBackend final : public Backend {
+ public:
+  const char* name() const override {
+    description_ = "cpu (" + std::to_string(numThreads()) + " threads)";
+    return description_.c_str();
+  }
+
+  void* alloc(size_t bytes) override {
+    size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    void* ptr = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+    if (!ptr) throw std::bad_alloc();
+    return ptr;
+  }
+  void release(void* ptr) override { std::free(ptr); }
+  void upload(void* dst, const void* src, size_t bytes) override { copyBytes(dst, src, bytes); }
+  void download(void* dst, const void* src, size_t bytes) override { copyBytes(dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override { copyBytes(dst, src, bytes); }
+  void zero(void* dst, size_t bytes) override {
+    if (bytes) std::memset(dst, 0, bytes);
+  }
+  void synchronize() override {}
+
+  void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+            int ldb, float beta, float* C, int ldc) override {
+    sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
+  void gemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                          int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
+                          int64_t strideC, int batch) override {
+    sgemmStridedBatched(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC,
+                        batch);
+  }
+
+  void embeddingsForward(float* out, const int32_t* ids, const int32_t* typeIds, const float* word,
+                         const float* position, const float* tokenType, int B, int T, int H) override {
+    cpu::embeddingsForward(out, ids, typeIds, word, position, tokenType, B, T, H);
+  }
+  void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut, const int32_t* ids,
+                          const int32_t* typeIds, int B, int T, int H) override {
+    cpu::embeddingsBackward(dWord, dPosition, dTokenType, dOut, ids, typeIds, B, T, H);
+  }
+  void layerNormForward(float* out, float* mean, float* rstd, const float* in, const float* gamma,
+                        const float* beta, int N, int C, float eps) override {
+    cpu::layerNormForward(out, mean, rstd, in, gamma, beta, N, C, eps);
+  }
+  void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOut, const float* in,
+                         const float* gamma, const float* mean, const float* rstd, int N, int C) override {
+    cpu::layerNormBackward(dIn, dGamma, dBeta, dOut, in, gamma, mean, rstd, N, C);
+  }
+  void addBias(float* x, const float* bias, int N, int C) override { cpu::addBias(x, bias, N, C); }
+  void biasBackward(float* dBias, const float* dOut, int N, int C) override { cpu::biasBackward(dBias, dOut, N, C); }
+  void add(float* out, const float* a, const float* b, int64_t n) override { cpu::add(out, a, b, n); }
+  void scale(float* x, float alpha, int64_t n) override { cpu::scale(x, alpha, n); }
+  void geluForward(float* out, const float* in, int64_t n) override { cpu::geluForward(out, in, n); }
+  void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) override {
+    cpu::geluBackward(dIn, dOut, in, n);
+  }
+  void tanhForward(float* out, const float* in, int64_t n) override { cpu::tanhForward(out, in, n); }
+  void tanhBackward(float* dIn, const float* dOut, const float* out, int64_t n) override {
+    cpu::tanhBackward(dIn, dOut, out, n);
+  }
+  void sumOfSquares(float* result, const float* x, int64_t n) override { cpu::sumOfSquares(result, x, n); }
+  void splitHeads(float* out, const float* in, int B, int T, int NH, int D) override {
+    cpu::splitHeads(out, in, B, T, NH, D);
+  }
+  void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) override {
+    cpu::mergeHeads(out, in, B, T, NH, D);
+  }
+  void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
+                               int T) override {
+    cpu::attentionSoftmaxForward(probs, scores, mask, scale, B, NH, T);
+  }
+  void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
+                                int T) override {
+    cpu::attentionSoftmaxBackward(dScores, dProbs, probs, scale, B, NH, T);
+  }
+  void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
+               uint32_t site) override {
+    cpu::dropout(out, in, n, p, seed, step, site);
+  }
+  void gatherClsRows(float* out, const float* in, int B, int T, int H) override {
+    cpu::gatherClsRows(out, in, B, T, H);
+  }
+  void scatterClsRows(float* dIn, const float* dOut, int B, int T, int H) override {
+    cpu::scatterClsRows(dIn, dOut, B, T, H);
+  }
+  void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* labels, int B,
+                           int C) override {
+    cpu::crossEntropyForward(losses, probs, logits, labels, B, C);
+  }
+  void crossEntropyBackward(float* dLogits, const float* probs, const int32_t* labels, float scale, int B,
+                            int C) override {
+    cpu::crossEntropyBackward(dLogits, probs, labels, scale, B, C);
+  }
+  void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
+                   float beta2, float eps, float weightDecay, float gradScale, float biasCorrection1,
+                   float biasCorrection2) override {
+    cpu::adamwUpdate(param, grad, m, v, n, lr, beta1, beta2, eps, weightDecay, gradScale, biasCorrection1,
+                     biasCorrection2);
+  }
+
+ private:
+  static void copyBytes(void* dst, const void* src, size_t bytes) {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+
+  mutable std::string description_;
+};
+
+}  // namespace
+
+std::shared_ptr<Backend> createCpuBackend() { return std::make_shared<CpuBackend>(); }
+
+}  // namespace bertnode::cpu
