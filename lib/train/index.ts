@@ -1,0 +1,15 @@
+// The training loop and what it is made of.
+export { Trainer, train } from './trainer';
+export type { EpochRecord, StepRecord, StopReason, TrainResult, TrainingHistory } from './trainer';
+export type { EarlyStoppingOptions, EvaluationRecord, ProgressEvent, TrainOptions } from './options';
+export { MetricsAccumulator, argmax, softmaxRow, isImprovement, METRIC_NAMES } from './metrics';
+export type { ClassMetrics, ClassificationMetrics, MetricName } from './metrics';
+export { learningRateAt } from './schedule';
+export type { ScheduleKind, ScheduleOptions } from './schedule';
+export { evaluateModel } from './evaluate';
+export { collate, epochPermutation, evaluationBatches, trainingBatches } from './batches';
+export type { BatchingOptions, EncodedExample } from './batches';
+export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+export type {
+  EncodedBatch, EvaluationBatches, LabeledBatch, OptimizerSettings, StepHyper, TrainableModel, TrainingBatches,
+} from './types';

@@ -1,0 +1,139 @@
+// Options of the training loop, their defaults and their validation. Defaults follow Hugging Face's Trainer
+// (AdamW β1 0.9, β2 0.999, ε 1e-8, weight decay 0.01 off biases/LayerNorm, clipping at global norm 1.0, linear
+// decay) with the classic IMDb recipe's learning rate 5e-5, 2 epochs and seed 1234.
+
+import { TrainingOptionsError } from '../errors';
+import { ClassificationMetrics, METRIC_NAMES, MetricName } from './metrics';
+import { ScheduleKind } from './schedule';
+import { EvaluationBatches } from './types';
+
+export interface ProgressEvent {
+  step: number; // optimizer updates done, 1-based after the first update
+  totalSteps: number;
+  epoch: number; // 0-based epoch the step belongs to
+  epochs: number; // planned epochs (fractional when maxSteps ends mid-epoch)
+  batchInEpoch: number; // micro-batches of this epoch done
+  batchesPerEpoch: number;
+  loss: number; // this update's training loss (mean over its examples)
+  lr: number;
+  gradNorm: number; // global gradient norm before clipping
+  examplesPerSecond: number; // training throughput of this session (evaluation time excluded)
+  elapsedSeconds: number;
+  etaSeconds: number; // remaining training time at the current throughput (evaluation excluded)
+}
+
+export interface EvaluationRecord {
+  step: number;
+  epoch: number; // fractional position: completed epochs + share of the current one
+  metrics: ClassificationMetrics;
+}
+
+export interface EarlyStoppingOptions {
+  metric?: MetricName; // default: bestMetric
+  patience: number; // evaluations without improvement before stopping
+  minDelta?: number; // smallest change that counts as an improvement (default 0)
+}
+
+export interface TrainOptions {
+  epochs?: number; // default 2
+  maxSteps?: number; // optimizer updates; when set, overrides epochs
+  gradientAccumulation?: number; // micro-batches per optimizer update (default 1)
+  lr?: number; // peak learning rate (default 5e-5)
+  schedule?: ScheduleKind; // default 'linear'
+  warmupSteps?: number; // default 0; or warmupRatio of the total steps
+  warmupRatio?: number;
+  weightDecay?: number; // default 0.01
+  beta1?: number; // default 0.9
+  beta2?: number; // default 0.999
+  eps?: number; // default 1e-8
+  maxGradNorm?: number; // default 1.0; 0 disables clipping
+  seed?: number; // dropout masks and data order (default 1234)
+  evaluation?: EvaluationBatches;
+  evaluateEvery?: 'epoch' | number; // 'epoch' (default) or every N optimizer steps
+  bestMetric?: MetricName; // metric that picks the best model (default 'accuracy')
+  restoreBest?: boolean; // end with the best evaluated parameters (default true when there is evaluation data)
+  earlyStopping?: EarlyStoppingOptions;
+  checkpointDir?: string;
+  checkpointEvery?: 'epoch' | number; // 'epoch' (default) or every N optimizer steps
+  keepCheckpoints?: number; // default 1
+  resume?: boolean | string; // true: resume from checkpointDir when it holds one; a path: resume from there
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  onEvaluation?: (record: EvaluationRecord) => void;
+}
+
+export interface ResolvedTrainOptions {
+  epochs: number;
+  maxSteps?: number;
+  gradientAccumulation: number;
+  lr: number;
+  schedule: ScheduleKind;
+  warmupSteps?: number;
+  warmupRatio: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  maxGradNorm: number;
+  seed: number;
+  evaluateEvery: 'epoch' | number;
+  bestMetric: MetricName;
+  restoreBest: boolean;
+  earlyStopping?: Required<EarlyStoppingOptions>;
+  checkpointEvery: 'epoch' | number;
+  keepCheckpoints: number;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt;
+  if (!Number.isInteger(x) || x < 1) throw new TrainingOptionsError(`${name} must be an integer >= 1, got ${v}`);
+  return x;
+}
+
+function finiteIn(name: string, v: number | undefined, dflt: number, lo: number, hi: number): number {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || x > hi) throw new TrainingOptionsError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  return x;
+}
+
+function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number {
+  if (v === undefined || v === 'epoch') return 'epoch';
+  return positiveInt(name, v, 1);
+}
+
+function metric(name: string, v: MetricName | undefined, dflt: MetricName): MetricName {
+  const m = v ?? dflt;
+  if (!METRIC_NAMES.includes(m)) throw new TrainingOptionsError(`${name} must be one of ${METRIC_NAMES.join(', ')}, got '${m}'`);
+  return m;
+}
+
+export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
+  const bestMetric = metric('bestMetric', o.bestMetric, 'accuracy');
+  if (o.earlyStopping && !o.evaluation) throw new TrainingOptionsError('earlyStopping needs evaluation data');
+  if (o.warmupSteps !== undefined && o.warmupRatio !== undefined) throw new TrainingOptionsError('give warmupSteps or warmupRatio, not both');
+  return {
+    epochs: positiveInt('epochs', o.epochs, 2),
+    maxSteps: o.maxSteps === undefined ? undefined : positiveInt('maxSteps', o.maxSteps, 1),
+    gradientAccumulation: positiveInt('gradientAccumulation', o.gradientAccumulation, 1),
+    lr: finiteIn('lr', o.lr, 5e-5, Number.MIN_VALUE, 10),
+    schedule: o.schedule ?? 'linear',
+    warmupSteps: o.warmupSteps === undefined ? undefined : finiteIn('warmupSteps', o.warmupSteps, 0, 0, Number.MAX_SAFE_INTEGER),
+    warmupRatio: finiteIn('warmupRatio', o.warmupRatio, 0, 0, 1),
+    weightDecay: finiteIn('weightDecay', o.weightDecay, 0.01, 0, 10),
+    beta1: finiteIn('beta1', o.beta1, 0.9, 0, 0.999999),
+    beta2: finiteIn('beta2', o.beta2, 0.999, 0, 0.999999999),
+    eps: finiteIn('eps', o.eps, 1e-8, Number.MIN_VALUE, 1),
+    maxGradNorm: finiteIn('maxGradNorm', o.maxGradNorm, 1.0, 0, Number.MAX_VALUE),
+    seed: finiteIn('seed', o.seed, 1234, 0, 2 ** 32 - 1),
+    evaluateEvery: every('evaluateEvery', o.evaluateEvery),
+    bestMetric,
+    restoreBest: o.restoreBest ?? o.evaluation !== undefined,
+    earlyStopping: o.earlyStopping && {
+      metric: metric('earlyStopping.metric', o.earlyStopping.metric, bestMetric),
+      patience: positiveInt('earlyStopping.patience', o.earlyStopping.patience, 1),
+      minDelta: finiteIn('earlyStopping.minDelta', o.earlyStopping.minDelta, 0, 0, Number.MAX_VALUE),
+    },
+    checkpointEvery: every('checkpointEvery', o.checkpointEvery),
+    keepCheckpoints: positiveInt('keepCheckpoints', o.keepCheckpoints, 1),
+  };
+}

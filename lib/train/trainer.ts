@@ -1,0 +1,350 @@
+// The loop behind BertClassifier.fit(): optimizer updates (with gradient accumulation), the learning-rate
+// schedule, evaluation, best-model keeping, early stopping, checkpoints and exact resume, AbortSignal, progress.
+//
+// Exactness of resume rests on three facts: dropout masks are keyed by (seed, micro-step), the batch at
+// (epoch, index) depends only on the seed and the epoch, and a checkpoint holds every parameter bit for bit, the
+// optimizer's moments and step count, and the loop's own position and history. A resumed run therefore issues the
+// same native calls with the same inputs as the uninterrupted one.
+
+import { CheckpointError, TrainingOptionsError } from '../errors';
+import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from './checkpoint';
+import { evaluateModel } from './evaluate';
+import { MetricName, isImprovement } from './metrics';
+import { EvaluationRecord, ResolvedTrainOptions, TrainOptions, resolveTrainOptions } from './options';
+import { ScheduleOptions, learningRateAt, validateSchedule } from './schedule';
+import { StepHyper, TrainableModel, TrainingBatches } from './types';
+
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number; // mean over the epoch's examples
+  evaluation?: EvaluationRecord;
+}
+
+export interface TrainingHistory {
+  steps: StepRecord[];
+  epochs: EpochRecord[];
+  evaluations: EvaluationRecord[];
+}
+
+export type StopReason = 'completed' | 'early-stopping' | 'aborted';
+
+export interface TrainResult {
+  stopReason: StopReason;
+  steps: number;
+  totalSteps: number;
+  history: TrainingHistory;
+  best?: { metric: MetricName; value: number; step: number; epoch: number };
+  restoredBest: boolean;
+  checkpoint?: string; // directory of the last checkpoint written
+}
+
+interface LoopState {
+  step: number; // optimizer updates done
+  microStep: number; // micro-batches done; keys dropout
+  epoch: number;
+  batchInEpoch: number;
+  epochLossSum: number;
+  epochExamples: number;
+  history: TrainingHistory;
+  best?: TrainResult['best'];
+  evaluationsWithoutImprovement: number;
+}
+
+// What must agree between a checkpoint and the run that resumes from it for the resume to be exact.
+interface RunFingerprint {
+  seed: number;
+  numExamples: number;
+  batchesPerEpoch: number;
+  gradientAccumulation: number;
+  totalSteps: number;
+  lr: number;
+  schedule: string;
+  warmupSteps: number;
+  parameters: string[];
+}
+
+interface CheckpointValue {
+  kind: 'bertnode-trainer';
+  fingerprint: RunFingerprint;
+  state: LoopState;
+  parameters: Map<string, Float32Array>;
+  optimizer: unknown;
+  bestParameters?: Map<string, Float32Array>;
+}
+
+export class Trainer {
+  private readonly o: ResolvedTrainOptions;
+  private readonly schedule: ScheduleOptions;
+  private readonly batchesPerEpoch: number;
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  private bestParameters?: Map<string, Float32Array>;
+  private lastCheckpoint?: string;
+
+  constructor(
+    private readonly model: TrainableModel,
+    private readonly data: TrainingBatches,
+    private readonly labelNames: readonly string[],
+    private readonly options: TrainOptions = {},
+  ) {
+    this.o = resolveTrainOptions(options);
+    this.batchesPerEpoch = data.batchesPerEpoch();
+    if (this.batchesPerEpoch < 1) throw new TrainingOptionsError('the training data has no batches');
+    this.stepsPerEpoch = Math.ceil(this.batchesPerEpoch / this.o.gradientAccumulation);
+    this.totalSteps = this.o.maxSteps ?? this.o.epochs * this.stepsPerEpoch;
+    const warmupSteps = this.o.warmupSteps ?? Math.ceil(this.o.warmupRatio * this.totalSteps);
+    this.schedule = { kind: this.o.schedule, lr: this.o.lr, warmupSteps, totalSteps: this.totalSteps };
+    validateSchedule(this.schedule);
+    if (options.resume && !options.checkpointDir && typeof options.resume !== 'string') {
+      throw new TrainingOptionsError('resume: true needs checkpointDir (or pass the checkpoint path as resume)');
+    }
+  }
+
+  async run(): Promise<TrainResult> {
+    const st = await this.initialState();
+    const signal = this.options.signal;
+    const session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0 };
+    let stopReason: StopReason = 'completed';
+
+    while (st.step < this.totalSteps) {
+      if (signal?.aborted) {
+        stopReason = 'aborted';
+        break;
+      }
+      const t0 = Date.now();
+      const { loss, gradNorm, lr, examples } = await this.optimizerStep(st);
+      session.trainingMs += Date.now() - t0;
+      session.examples += examples;
+      session.stepsDone++;
+
+      st.history.steps.push({ step: st.step, epoch: st.epoch, loss, lr, gradNorm });
+      st.epochLossSum += loss * examples;
+      st.epochExamples += examples;
+      const epochOfStep = st.epoch;
+      const epochEnded = st.batchInEpoch === this.batchesPerEpoch;
+      const lastStep = st.step === this.totalSteps;
+      this.emitProgress(st, epochOfStep, loss, lr, gradNorm, session);
+
+      if (epochEnded) {
+        st.history.epochs.push({ epoch: st.epoch, trainLoss: st.epochLossSum / st.epochExamples });
+        st.epoch++;
+        st.batchInEpoch = 0;
+        st.epochLossSum = 0;
+        st.epochExamples = 0;
+      }
+      let stopEarly = false;
+      if (this.evaluationDue(st, epochEnded, lastStep)) stopEarly = await this.evaluate(st, epochOfStep, epochEnded);
+      if (stopEarly) stopReason = 'early-stopping';
+      if (this.checkpointDue(st, epochEnded, lastStep || stopEarly)) await this.checkpoint(st);
+      if (stopEarly) break;
+    }
+    if (stopReason === 'aborted' && this.options.checkpointDir) await this.checkpoint(st);
+
+    let restoredBest = false;
+    if (this.o.restoreBest && this.bestParameters) {
+      for (const [name, value] of this.bestParameters) this.model.setParameter(name, value);
+      restoredBest = true;
+    }
+    return {
+      stopReason,
+      steps: st.step,
+      totalSteps: this.totalSteps,
+      history: st.history,
+      best: st.best,
+      restoredBest,
+      checkpoint: this.lastCheckpoint,
+    };
+  }
+
+  // One optimizer update over up to `gradientAccumulation` micro-batches (fewer at the end of an epoch).
+  private async optimizerStep(st: LoopState): Promise<{ loss: number; gradNorm: number; lr: number; examples: number }> {
+    const o = this.o;
+    const count = Math.min(o.gradientAccumulation, this.batchesPerEpoch - st.batchInEpoch);
+    const lr = learningRateAt(this.schedule, st.step);
+    const hyper: StepHyper = {
+      lr,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      maxGradNorm: o.maxGradNorm,
+      seed: o.seed,
+      step: st.microStep,
+    };
+    if (count === 1) {
+      const { batch, labels } = this.data.batch(st.epoch, st.batchInEpoch);
+      const r = await this.model.trainStep(batch, labels, hyper);
+      st.batchInEpoch++;
+      st.microStep++;
+      st.step++;
+      return { loss: r.loss, gradNorm: r.gradNorm, lr, examples: batch.batchSize };
+    }
+    // Each micro-batch's mean loss is weighted by its share of the update's examples, so the accumulated gradient is
+    // the gradient of the mean loss over all of them, whatever the sizes of the micro-batches.
+    const batches = Array.from({ length: count }, (_, i) => this.data.batch(st.epoch, st.batchInEpoch + i));
+    const examples = batches.reduce((s, b) => s + b.batch.batchSize, 0);
+    let loss = 0;
+    for (const { batch, labels } of batches) {
+      const scale = batch.batchSize / examples;
+      const r = await this.model.accumulateGradients(batch, labels, { scale, seed: o.seed, step: st.microStep });
+      loss += r.loss * scale;
+      st.microStep++;
+      st.batchInEpoch++;
+    }
+    const { gradNorm } = await this.model.applyOptimizer(hyper);
+    st.step++;
+    return { loss, gradNorm, lr, examples };
+  }
+
+  private emitProgress(
+    st: LoopState,
+    epoch: number,
+    loss: number,
+    lr: number,
+    gradNorm: number,
+    session: { startedAt: number; trainingMs: number; examples: number; stepsDone: number },
+  ): void {
+    if (!this.options.onProgress) return;
+    const seconds = session.trainingMs / 1000;
+    const secondsPerStep = seconds / session.stepsDone;
+    this.options.onProgress({
+      step: st.step,
+      totalSteps: this.totalSteps,
+      epoch,
+      epochs: this.totalSteps / this.stepsPerEpoch,
+      batchInEpoch: st.batchInEpoch,
+      batchesPerEpoch: this.batchesPerEpoch,
+      loss,
+      lr,
+      gradNorm,
+      examplesPerSecond: seconds > 0 ? session.examples / seconds : 0,
+      elapsedSeconds: (Date.now() - session.startedAt) / 1000,
+      etaSeconds: secondsPerStep * (this.totalSteps - st.step),
+    });
+  }
+
+  private evaluationDue(st: LoopState, epochEnded: boolean, lastStep: boolean): boolean {
+    if (!this.options.evaluation) return false;
+    const every = this.o.evaluateEvery;
+    if (every === 'epoch' ? epochEnded : st.step % every === 0) return true;
+    // The run's final parameters are always evaluated, even when the last step falls between evaluation points.
+    return lastStep;
+  }
+
+  private checkpointDue(st: LoopState, epochEnded: boolean, finalOne: boolean): boolean {
+    if (!this.options.checkpointDir) return false;
+    const every = this.o.checkpointEvery;
+    return finalOne || (every === 'epoch' ? epochEnded : st.step % every === 0);
+  }
+
+  // Evaluates, keeps the best parameters, and answers whether early stopping has run out of patience.
+  private async evaluate(st: LoopState, epochOfStep: number, epochEnded: boolean): Promise<boolean> {
+    const data = this.options.evaluation!;
+    const metrics = await evaluateModel(this.model, data, this.labelNames);
+    const position = epochEnded ? st.epoch : epochOfStep + st.batchInEpoch / this.batchesPerEpoch;
+    const record: EvaluationRecord = { step: st.step, epoch: position, metrics };
+    st.history.evaluations.push(record);
+    if (epochEnded) st.history.epochs[st.history.epochs.length - 1].evaluation = record;
+    this.options.onEvaluation?.(record);
+
+    const bestMetric = this.o.bestMetric;
+    if (isImprovement(bestMetric, metrics[bestMetric], st.best?.value)) {
+      st.best = { metric: bestMetric, value: metrics[bestMetric], step: st.step, epoch: position };
+      if (this.o.restoreBest) this.bestParameters = this.copyTrainableParameters();
+    }
+    const es = this.o.earlyStopping;
+    if (!es) return false;
+    const previous = st.history.evaluations.slice(0, -1).map((r) => r.metrics[es.metric]);
+    const bestBefore = previous.reduce<number | undefined>((b, v) => (isImprovement(es.metric, v, b) ? v : b), undefined);
+    st.evaluationsWithoutImprovement = isImprovement(es.metric, metrics[es.metric], bestBefore, es.minDelta) ? 0 : st.evaluationsWithoutImprovement + 1;
+    return st.evaluationsWithoutImprovement >= es.patience;
+  }
+
+  private copyTrainableParameters(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const name of this.model.parameterNames()) if (this.model.isTrainable(name)) out.set(name, Float32Array.from(this.model.getParameter(name)));
+    return out;
+  }
+
+  private fingerprint(): RunFingerprint {
+    return {
+      seed: this.o.seed,
+      numExamples: this.data.numExamples,
+      batchesPerEpoch: this.batchesPerEpoch,
+      gradientAccumulation: this.o.gradientAccumulation,
+      totalSteps: this.totalSteps,
+      lr: this.o.lr,
+      schedule: this.o.schedule,
+      warmupSteps: this.schedule.warmupSteps,
+      parameters: this.model.parameterNames(),
+    };
+  }
+
+  private async checkpoint(st: LoopState): Promise<void> {
+    const parameters = new Map<string, Float32Array>();
+    for (const name of this.model.parameterNames()) parameters.set(name, this.model.getParameter(name));
+    const value: CheckpointValue = {
+      kind: 'bertnode-trainer',
+      fingerprint: this.fingerprint(),
+      state: st,
+      parameters,
+      optimizer: this.model.getOptimizerState(),
+      bestParameters: this.bestParameters,
+    };
+    const name = `step-${String(st.step).padStart(8, '0')}-${Date.now().toString(36)}`;
+    this.lastCheckpoint = await saveCheckpoint(this.options.checkpointDir!, name, value, { keep: this.o.keepCheckpoints });
+  }
+
+  private async initialState(): Promise<LoopState> {
+    const fresh: LoopState = {
+      step: 0,
+      microStep: 0,
+      epoch: 0,
+      batchInEpoch: 0,
+      epochLossSum: 0,
+      epochExamples: 0,
+      history: { steps: [], epochs: [], evaluations: [] },
+      evaluationsWithoutImprovement: 0,
+    };
+    const resume = this.options.resume;
+    if (!resume) return fresh;
+    const location = typeof resume === 'string' ? resume : this.options.checkpointDir!;
+    // resume: true with an empty checkpoint folder starts from scratch, so one command line serves both runs.
+    if (resume === true && !(await resolveCheckpoint(location).then(() => true, () => false))) return fresh;
+    const { dir, value } = await loadCheckpoint(location);
+    const ck = value as CheckpointValue;
+    if (ck.kind !== 'bertnode-trainer') throw new CheckpointError(`${dir} is not a training checkpoint`, 'ERR_BERTNODE_CHECKPOINT_MISMATCH');
+    const expected = this.fingerprint();
+    for (const key of Object.keys(expected) as (keyof RunFingerprint)[]) {
+      if (JSON.stringify(expected[key]) !== JSON.stringify(ck.fingerprint[key])) {
+        throw new CheckpointError(
+          `${dir} was written by a different run set-up (${key}: checkpoint ${JSON.stringify(ck.fingerprint[key]).slice(0, 80)}, ` +
+            `now ${JSON.stringify(expected[key]).slice(0, 80)}); resume with the same data and options`,
+          'ERR_BERTNODE_CHECKPOINT_MISMATCH',
+        );
+      }
+    }
+    for (const [name, data] of ck.parameters) this.model.setParameter(name, data);
+    this.model.setOptimizerState(ck.optimizer);
+    this.bestParameters = ck.bestParameters;
+    this.lastCheckpoint = dir;
+    return ck.state;
+  }
+}
+
+export async function train(
+  model: TrainableModel,
+  data: TrainingBatches,
+  labelNames: readonly string[],
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  return new Trainer(model, data, labelNames, options).run();
+}

@@ -1,0 +1,78 @@
+// The shapes the training loop works with. The loop depends on the native engine only through
+// `TrainableModel`, the subset of `NativeBert` it calls, so it can be driven (and tested) by any model with
+// the same contract.
+
+// One batch in the engine's layout: arrays row-major [batchSize, seqLen]; attentionMask 1 = token, 0 = pad.
+export interface EncodedBatch {
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface LabeledBatch {
+  batch: EncodedBatch;
+  labels: Int32Array; // [batchSize], class indices
+}
+
+// AdamW + clipping settings the engine applies in one optimizer update.
+export interface OptimizerSettings {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maxGradNorm: number; // global-norm clipping; 0 or Infinity = no clipping
+}
+
+export interface StepHyper extends OptimizerSettings {
+  lr: number;
+  seed: number; // dropout masks are keyed by (seed, step)
+  step: number;
+}
+
+// The optimizer state is owned by the engine; the loop only stores and restores it. Any nesting of plain values
+// and typed arrays is accepted (the checkpoint writer serialises typed arrays as binary).
+export type OptimizerState = unknown;
+
+export interface ForwardOutput {
+  logits: Float32Array; // [batchSize, numLabels]
+  loss?: number;
+  attentions?: Float32Array[];
+}
+
+export interface TrainableModel {
+  parameterNames(): string[];
+  isTrainable(name: string): boolean;
+  getParameter(name: string): Float32Array;
+  setParameter(name: string, data: Float32Array): void;
+  forward(
+    batch: EncodedBatch,
+    options: { labels?: Int32Array; training?: boolean; seed?: number; step?: number },
+  ): Promise<ForwardOutput>;
+  trainStep(batch: EncodedBatch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }>;
+  accumulateGradients(
+    batch: EncodedBatch,
+    labels: Int32Array,
+    options: { scale: number; seed: number; step: number },
+  ): Promise<{ loss: number }>;
+  applyOptimizer(hyper: StepHyper): Promise<{ gradNorm: number }>;
+  getOptimizerState(): OptimizerState;
+  setOptimizerState(state: OptimizerState): void;
+}
+
+// Training batches, deterministic in (epoch, index): the order of an epoch is a function of the run's seed and
+// the epoch number only, so a resumed run that asks for (epoch, index) gets exactly the batch the interrupted run
+// would have seen.
+export interface TrainingBatches {
+  readonly numExamples: number;
+  batchesPerEpoch(): number;
+  batch(epoch: number, index: number): LabeledBatch;
+}
+
+// Evaluation batches, in a fixed order.
+export interface EvaluationBatches {
+  readonly numExamples: number;
+  numBatches(): number;
+  batch(index: number): LabeledBatch;
+}
