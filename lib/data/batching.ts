@@ -1,0 +1,145 @@
+// Batches in the engine's layout from a pre-tokenised dataset.
+//
+// Order of one epoch (deterministic from seed and epoch index, so a resumed run rebuilds it exactly):
+//   1. indices 0..n-1, shuffled with mulberry32(streamSeed(seed, epoch)) when `shuffle` is on;
+//   2. with bucketing (bucketBatches = k): cut into chunks of k * batchSize, sort each chunk by length
+//      (longest first, ties in order) so a batch holds similar lengths and dynamic padding wastes little;
+//   3. cut into batches of batchSize (the last one shorter, or dropped with dropLast);
+//   4. with bucketing and shuffling, the batch order is shuffled with the same generator, so long and short
+//      batches are mixed through the epoch.
+
+import { ValidationError } from '../errors';
+import { exampleLength, type EncodedDataset } from './encode';
+import { mulberry32, shuffleInPlace, streamSeed } from './random';
+import type { Batch, DataPosition } from './types';
+
+export interface BatchingOptions {
+  batchSize: number;
+  // 'max_length': every batch is padded to maxLength (the classic recipe: 256); 'longest' (default): to the
+  // longest example in the batch.
+  padding?: 'max_length' | 'longest';
+  // Padded length for 'max_length'; defaults to the dataset's truncation length.
+  maxLength?: number;
+  shuffle?: boolean;
+  seed?: number;
+  dropLast?: boolean;
+  // Sort by length within chunks of bucketBatches * batchSize examples; 0 or absent: no bucketing.
+  bucketBatches?: number;
+  // Id written into padded positions (BERT's [PAD] is 0 in the usual vocabularies).
+  padTokenId?: number;
+}
+
+export interface LoadedBatch {
+  batch: Batch;
+  labels: Int32Array;
+  // Dataset indices of the rows, in row order.
+  indices: Int32Array;
+  // This batch's place in the stream, and the place to resume from once it has been used.
+  position: DataPosition;
+  next: DataPosition;
+}
+
+export class BatchLoader {
+  readonly batchSize: number;
+  private readonly options: Required<BatchingOptions>;
+  private cachedEpoch = -1;
+  private cachedPlan: Int32Array[] = [];
+
+  constructor(readonly dataset: EncodedDataset, options: BatchingOptions) {
+    const { batchSize } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValidationError(`batchSize must be a positive integer, got ${batchSize}`);
+    const bucketBatches = options.bucketBatches ?? 0;
+    if (!Number.isInteger(bucketBatches) || bucketBatches < 0) {
+      throw new ValidationError(`bucketBatches must be a non-negative integer, got ${bucketBatches}`);
+    }
+    const maxLength = options.maxLength ?? dataset.maxLength;
+    let longest = 0;
+    for (let i = 0; i < dataset.size; i++) longest = Math.max(longest, exampleLength(dataset, i));
+    if (!Number.isInteger(maxLength) || maxLength < longest) {
+      throw new ValidationError(`maxLength ${maxLength} is shorter than the longest encoded example (${longest} tokens)`);
+    }
+    this.batchSize = batchSize;
+    this.options = {
+      batchSize,
+      padding: options.padding ?? 'longest',
+      maxLength,
+      shuffle: options.shuffle ?? false,
+      seed: options.seed ?? 0,
+      dropLast: options.dropLast ?? false,
+      bucketBatches,
+      padTokenId: options.padTokenId ?? 0,
+    };
+  }
+
+  get batchesPerEpoch(): number {
+    const { size } = this.dataset;
+    return this.options.dropLast ? Math.floor(size / this.batchSize) : Math.ceil(size / this.batchSize);
+  }
+
+  // Example indices of every batch of `epoch`, in order.
+  epochPlan(epoch: number): Int32Array[] {
+    if (epoch === this.cachedEpoch) return this.cachedPlan;
+    const { shuffle, seed, bucketBatches, dropLast } = this.options;
+    const random = mulberry32(streamSeed(seed, epoch));
+    const order = [...this.dataset.offsets.keys()].slice(0, this.dataset.size);
+    if (shuffle) shuffleInPlace(order, random);
+    if (bucketBatches > 0) {
+      const chunk = bucketBatches * this.batchSize;
+      for (let start = 0; start < order.length; start += chunk) {
+        const sorted = order.slice(start, start + chunk).map((index, rank) => ({ index, rank, length: exampleLength(this.dataset, index) }));
+        sorted.sort((a, b) => b.length - a.length || a.rank - b.rank);
+        sorted.forEach((item, k) => (order[start + k] = item.index));
+      }
+    }
+    let plan: Int32Array[] = [];
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const rows = Int32Array.from(order.slice(start, start + this.batchSize));
+      if (rows.length === this.batchSize || !dropLast) plan.push(rows);
+    }
+    if (shuffle && bucketBatches > 0) plan = shuffleInPlace(plan, random);
+    this.cachedEpoch = epoch;
+    this.cachedPlan = plan;
+    return plan;
+  }
+
+  // Batches from `from` to the end of epoch `endEpoch - 1`. A position at the end of an epoch starts the next.
+  *batches(from: DataPosition, endEpoch: number): Generator<LoadedBatch> {
+    const count = this.batchesPerEpoch;
+    if (!Number.isInteger(from.epoch) || from.epoch < 0 || !Number.isInteger(from.batchIndex) || from.batchIndex < 0 || from.batchIndex > count) {
+      throw new ValidationError(`data position {epoch: ${from.epoch}, batchIndex: ${from.batchIndex}} is outside 0..${count} batches per epoch`);
+    }
+    for (let epoch = from.epoch; epoch < endEpoch; epoch++) {
+      const plan = this.epochPlan(epoch);
+      for (let batchIndex = epoch === from.epoch ? from.batchIndex : 0; batchIndex < plan.length; batchIndex++) {
+        const indices = plan[batchIndex];
+        const next = batchIndex + 1 < plan.length ? { epoch, batchIndex: batchIndex + 1 } : { epoch: epoch + 1, batchIndex: 0 };
+        yield { ...this.makeBatch(indices), indices, position: { epoch, batchIndex }, next };
+      }
+    }
+  }
+
+  // Rows in the given order, padded to the batch's length (fixed or longest), with masks and token types.
+  makeBatch(indices: ArrayLike<number>): { batch: Batch; labels: Int32Array } {
+    const { tokens, tokenTypes, offsets, labels: allLabels } = this.dataset;
+    const batchSize = indices.length;
+    let seqLen = this.options.maxLength;
+    if (this.options.padding === 'longest') {
+      seqLen = 1;
+      for (let r = 0; r < batchSize; r++) seqLen = Math.max(seqLen, exampleLength(this.dataset, indices[r]));
+    }
+    const inputIds = new Int32Array(batchSize * seqLen).fill(this.options.padTokenId);
+    const attentionMask = new Int32Array(batchSize * seqLen);
+    const tokenTypeIds = new Int32Array(batchSize * seqLen);
+    const labels = new Int32Array(batchSize);
+    for (let r = 0; r < batchSize; r++) {
+      const index = indices[r];
+      const start = offsets[index];
+      const length = offsets[index + 1] - start;
+      inputIds.set(tokens.subarray(start, start + length), r * seqLen);
+      tokenTypeIds.set(tokenTypes.subarray(start, start + length), r * seqLen);
+      attentionMask.fill(1, r * seqLen, r * seqLen + length);
+      labels[r] = allLabels[index];
+    }
+    return { batch: { inputIds, attentionMask, tokenTypeIds, batchSize, seqLen }, labels };
+  }
+}
