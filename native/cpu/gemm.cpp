@@ -1,39 +1,225 @@
-// Portable threaded GEMM (placeholder: correct, row-parallel, i-k-j order the compiler vectorises).
+// GEMM driver: cache blocking, packing and threading around the per-ISA micro-kernels (gemm_kernels.h).
+//
+// Loop nest of one thread (Goto/BLIS order), for C[M x N] += op(A)[M x K] * op(B)[K x N]:
+//   jc over N by nc      (a packed B block kc x nc lives in L3)
+//     pc over K by kc    (pack op(B)[pc:pc+kc, jc:jc+nc])
+//       ic over M by mc  (pack op(A)[ic:ic+mc, pc:pc+kc]; it lives in L2)
+//         jr over nc by nr, ir over mc by mr: micro-kernel on one mr x nr tile of C.
+// The first pc block applies the caller's beta (beta == 0 never reads C), later ones accumulate with beta = 1.
+// Transposes are absorbed by the packing, so the micro-kernels only ever see one layout.
+//
+// Threads: one GEMM is cut into a grid of C blocks, one per pool thread (each packs what it reads; the split is
+// chosen to minimise the largest block's compute + packing time). A batched call whose count divides evenly (or
+// is large) runs whole GEMMs per thread instead, which is what the small attention products need.
 #include "cpu/gemm.h"
 
-#include <vector>
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
 
+#include "cpu/gemm_kernels.h"
 #include "cpu/thread_pool.h"
 
 namespace bertnode::cpu {
+namespace gemm_detail {
+namespace {
+
+// Below this many multiply-adds a GEMM runs on the calling thread: waking the pool (~10 us) costs more than
+// splitting saves.
+constexpr int64_t kMinParallelWork = int64_t(1) << 20;
+
+// Per-thread packing buffers, grown on demand and kept for the thread's life (the pool's threads are
+// persistent, so steady-state GEMMs allocate nothing).
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { release(); }
+
+  float* get(size_t floats) {
+    if (floats > capacity_) {
+      release();
+      data_ = static_cast<float*>(::operator new(floats * sizeof(float), std::align_val_t(64)));
+      capacity_ = floats;
+    }
+    return data_;
+  }
+
+ private:
+  void release() {
+    if (data_) ::operator delete(data_, std::align_val_t(64));
+    data_ = nullptr;
+    capacity_ = 0;
+  }
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer tlsPackA;
+thread_local PackBuffer tlsPackB;
+
+int64_t roundUp(int64_t x, int64_t multiple) { return (x + multiple - 1) / multiple * multiple; }
+
+// C = beta * C for the degenerate cases (K == 0 or alpha == 0), honouring "beta == 0 does not read C".
+void scaleC(int M, int N, float beta, float* C, int64_t ldc) {
+  for (int i = 0; i < M; ++i) {
+    float* row = C + i * ldc;
+    if (beta == 0.0f) {
+      std::fill(row, row + N, 0.0f);
+    } else if (beta != 1.0f) {
+      for (int j = 0; j < N; ++j) row[j] *= beta;
+    }
+  }
+}
+
+// The whole loop nest on the calling thread.
+void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scaleC(M, N, beta, C, ldc);
+    return;
+  }
+  const int mcMax = std::min<int>(s.mc, static_cast<int>(roundUp(M, s.mr)));
+  const int ncMax = std::min<int>(s.nc, static_cast<int>(roundUp(N, s.nr)));
+  const int kcMax = std::min(s.kc, K);
+  float* packedA = tlsPackA.get(static_cast<size_t>(roundUp(mcMax, s.mr)) * kcMax);
+  float* packedB = tlsPackB.get(static_cast<size_t>(roundUp(ncMax, s.nr)) * kcMax);
+
+  for (int jc = 0; jc < N; jc += s.nc) {
+    const int nc = std::min(s.nc, N - jc);
+    for (int pc = 0; pc < K; pc += s.kc) {
+      const int kc = std::min(s.kc, K - pc);
+      const float betaBlock = pc == 0 ? beta : 1.0f;
+      const float* bBlock = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
+      s.packB(bBlock, ldb, transB, kc, nc, packedB);
+      for (int ic = 0; ic < M; ic += s.mc) {
+        const int mc = std::min(s.mc, M - ic);
+        const float* aBlock = transA ? A + pc * lda + ic : A + ic * lda + pc;
+        s.packA(aBlock, lda, transA, mc, kc, packedA);
+        for (int jr = 0; jr < nc; jr += s.nr) {
+          const int n = std::min(s.nr, nc - jr);
+          const float* pb = packedB + static_cast<int64_t>(jr) * kc;
+          for (int ir = 0; ir < mc; ir += s.mr) {
+            const int m = std::min(s.mr, mc - ir);
+            s.kernel(kc, packedA + static_cast<int64_t>(ir) * kc, pb, C + (ic + ir) * ldc + jc + jr, ldc, m, n,
+                     alpha, betaBlock);
+          }
+        }
+      }
+    }
+  }
+}
+
+// How one GEMM is cut across threads: a tm x tn grid of C blocks whose sizes are multiples of the register tile.
+struct Split {
+  int tm = 1, tn = 1;
+  int rowsPerBlock = 0, colsPerBlock = 0;
+};
+
+// Estimated cycles of the largest block: FMAs over 16 lanes, plus about one cycle per packed element (A is
+// repacked for every nc block of columns, B once per block).
+Split chooseSplit(const KernelSpec& s, int M, int N, int K, int threads) {
+  Split best;
+  double bestCost = -1.0;
+  for (int tm = 1; tm <= threads; ++tm) {
+    if (threads % tm != 0) continue;
+    const int tn = threads / tm;
+    const int rows = static_cast<int>(roundUp((M + tm - 1) / tm, s.mr));
+    const int cols = static_cast<int>(roundUp((N + tn - 1) / tn, s.nr));
+    const double compute = double(rows) * cols * K / 16.0;
+    const double packing = double(rows) * K * ((cols + s.nc - 1) / s.nc) + double(cols) * K;
+    const double cost = compute + packing;
+    if (bestCost < 0 || cost < bestCost) {
+      bestCost = cost;
+      best = {tm, tn, rows, cols};
+    }
+  }
+  return best;
+}
+
+const KernelSpec& selectKernelSpec() {
+  const KernelSpec* available[] = {avx512KernelSpec(), avx2KernelSpec(), scalarKernelSpec()};
+  if (const char* wanted = std::getenv("BERTNODE_GEMM_ISA")) {
+    for (const KernelSpec* spec : available) {
+      if (spec && std::strcmp(spec->name, wanted) == 0) return *spec;
+    }
+  }
+  for (const KernelSpec* spec : available) {
+    if (spec) return *spec;
+  }
+  return *scalarKernelSpec();
+}
+
+}  // namespace
+
+const KernelSpec& activeKernelSpec() {
+  static const KernelSpec& spec = selectKernelSpec();
+  return spec;
+}
+
+void sgemmWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
+               int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  const int threads = numThreads();
+  if (threads <= 1 || int64_t(M) * N * K < kMinParallelWork) {
+    gemmSerial(spec, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const Split split = chooseSplit(spec, M, N, K, threads);
+  parallelFor(static_cast<size_t>(split.tm * split.tn), 1, [&](size_t begin, size_t end) {
+    for (size_t block = begin; block < end; ++block) {
+      const int i0 = static_cast<int>(block / split.tn) * split.rowsPerBlock;
+      const int j0 = static_cast<int>(block % split.tn) * split.colsPerBlock;
+      if (i0 >= M || j0 >= N) continue;
+      const int rows = std::min(split.rowsPerBlock, M - i0);
+      const int cols = std::min(split.colsPerBlock, N - j0);
+      const float* a = transA ? A + i0 : A + int64_t(i0) * lda;
+      const float* b = transB ? B + int64_t(j0) * ldb : B + j0;
+      gemmSerial(spec, transA, transB, rows, cols, K, alpha, a, lda, b, ldb, beta, C + int64_t(i0) * ldc + j0,
+                 ldc);
+    }
+  });
+}
+
+void sgemmStridedBatchedWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha,
+                             const float* A, int lda, int64_t strideA, const float* B, int ldb, int64_t strideB,
+                             float beta, float* C, int ldc, int64_t strideC, int batch) {
+  if (batch <= 0) return;
+  const int threads = numThreads();
+  // Whole GEMMs per thread when that balances (count divisible by the threads, or many of them): no split
+  // overhead, and each small GEMM keeps its packed panels in its own core's caches.
+  const bool perItem = threads > 1 && batch >= threads && (batch % threads == 0 || batch >= 4 * threads);
+  if (!perItem) {
+    for (int i = 0; i < batch; ++i) {
+      sgemmWith(spec, transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta,
+                C + i * strideC, ldc);
+    }
+    return;
+  }
+  parallelFor(static_cast<size_t>(batch), 1, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      gemmSerial(spec, transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta,
+                 C + i * strideC, ldc);
+    }
+  });
+}
+
+}  // namespace gemm_detail
 
 void sgemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
            int ldb, float beta, float* C, int ldc) {
-  parallelFor(static_cast<size_t>(M), 4, [&](size_t begin, size_t end) {
-    std::vector<float> row(static_cast<size_t>(N));
-    for (size_t i = begin; i < end; ++i) {
-      std::fill(row.begin(), row.end(), 0.0f);
-      for (int k = 0; k < K; ++k) {
-        float a = transA ? A[static_cast<size_t>(k) * lda + i] : A[i * lda + k];
-        if (transB) {
-          for (int j = 0; j < N; ++j) row[j] += a * B[static_cast<size_t>(j) * ldb + k];
-        } else {
-          const float* b = B + static_cast<size_t>(k) * ldb;
-          for (int j = 0; j < N; ++j) row[j] += a * b[j];
-        }
-      }
-      float* c = C + i * ldc;
-      for (int j = 0; j < N; ++j) c[j] = alpha * row[j] + (beta == 0.0f ? 0.0f : beta * c[j]);
-    }
-  });
+  gemm_detail::sgemmWith(gemm_detail::activeKernelSpec(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                         ldc);
 }
 
 void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
                          int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
                          int64_t strideC, int batch) {
-  for (int i = 0; i < batch; ++i) {
-    sgemm(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC, ldc);
-  }
+  gemm_detail::sgemmStridedBatchedWith(gemm_detail::activeKernelSpec(), transA, transB, M, N, K, alpha, A, lda,
+                                       strideA, B, ldb, strideB, beta, C, ldc, strideC, batch);
 }
 
 }  // namespace bertnode::cpu
