@@ -1,0 +1,129 @@
+// The one file that types the native addon (native/addon/*.cpp) exactly as it is exported, and the loader that
+// finds it. Nothing here validates: the addon validates everything that crosses N-API and throws errors carrying
+// a `code` (see errors.ts in this folder, which maps them onto lib/errors.ts).
+import * as path from 'path';
+import { NativeError } from '../errors';
+
+export type Device = 'cpu' | 'cuda';
+export type Head = 'cls' | 'pooler';
+
+// The config object the addon reads (camelCase, as TEAM.md's BertConfig). classifierDropout null → hiddenDropoutProb.
+export interface RawConfig {
+  vocabSize: number;
+  hiddenSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  intermediateSize: number;
+  maxPositionEmbeddings: number;
+  typeVocabSize: number;
+  layerNormEps: number;
+  hiddenDropoutProb: number;
+  attentionProbsDropoutProb: number;
+  classifierDropout: number | null;
+  numLabels: number;
+}
+
+export interface RawOptions {
+  head: Head;
+  trainableLayers: number;
+  trainEmbeddings: boolean;
+}
+
+export interface RawBatch {
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface RawForwardOptions {
+  labels?: Int32Array;
+  attentionLayers?: number[];
+  outputHiddenStates?: boolean;
+  training?: boolean;
+  seed?: number;
+  step?: number;
+}
+
+export interface RawForwardResult {
+  logits: Float32Array;
+  loss?: number;
+  attentions: Float32Array[];
+  hiddenStates: Float32Array[];
+}
+
+export interface RawHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  seed?: number;
+  step?: number;
+}
+
+export interface RawOptimizerState {
+  step: number;
+  m: Record<string, Float32Array>;
+  v: Record<string, Float32Array>;
+}
+
+export interface RawGradcheckResult {
+  op: string;
+  maxAbsError: number;
+  maxRelError: number;
+  tolerance: number;
+  passed: boolean;
+}
+
+export interface RawModel {
+  parameterNames(): string[];
+  parameterShape(name: string): number[];
+  isTrainable(name: string): boolean;
+  setParameter(name: string, data: Float32Array): void;
+  getParameter(name: string): Float32Array;
+  getGradient(name: string): Float32Array | null;
+  forward(batch: RawBatch, options: RawForwardOptions): Promise<RawForwardResult>;
+  trainStep(batch: RawBatch, labels: Int32Array, hyper: RawHyper): Promise<{ loss: number; gradNorm: number }>;
+  accumulateGradients(batch: RawBatch, labels: Int32Array,
+    options: { scale: number; seed?: number; step?: number }): Promise<{ loss: number }>;
+  applyOptimizer(hyper: RawHyper): Promise<{ gradNorm: number }>;
+  getOptimizerState(): RawOptimizerState;
+  setOptimizerState(state: RawOptimizerState): void;
+  // Bytes of native memory this model holds (parameters, gradients, moments, activations); 0 after dispose.
+  nativeBytes(): number;
+  dispose(): void;
+}
+
+export interface RawAddon {
+  BertModel: new (config: RawConfig, options: RawOptions) => RawModel;
+  numThreads(): number;
+  // The engine's finite-difference check of every backward op on tiny shapes (native/model/gradcheck.h).
+  gradcheckOps(): RawGradcheckResult[];
+}
+
+const packageRoot = path.resolve(__dirname, '..', '..');
+let cpuAddon: RawAddon | undefined;
+
+function loadCpuAddon(): RawAddon {
+  if (cpuAddon === undefined) {
+    try {
+      // node-gyp-build finds build/Release/bertnode.node (or a prebuild); the CUDA binary never lives there.
+      cpuAddon = require('node-gyp-build')(packageRoot) as RawAddon;
+    } catch (e) {
+      throw new NativeError(`the bertnode native addon could not be loaded from ${packageRoot} ` +
+        `(run \`npm run build\`): ${(e as Error).message}`, 'ERR_BERTNODE_ADDON_MISSING', { cause: e });
+    }
+  }
+  return cpuAddon;
+}
+
+// The addon that runs models on `device`. The CPU addon is the node-gyp build; a CUDA addon is a separate binary
+// at its own path, loaded only after a probe has shown it works, so this is the one place that choice is made.
+export function loadBackend(device: Device): RawAddon {
+  if (device === 'cpu') return loadCpuAddon();
+  throw new NativeError(`device '${device}' is not available: bertnode was built without CUDA`,
+    'ERR_BERTNODE_NO_CUDA');
+}

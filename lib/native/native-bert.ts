@@ -1,0 +1,219 @@
+// NativeBert: the typed face of one native BERT model (TEAM.md's canonical contract).
+//
+// Every argument is validated in C++, where it crosses N-API; this wrapper adds what only JS can do: calls on one
+// model are serialised (a queue, so a second forward waits for the first instead of failing), synchronous calls are
+// refused while an asynchronous one is queued or running (they would race with it), and native errors become the
+// typed errors of lib/errors.ts.
+import type { BertConfig } from '../weights/config';
+import { DisposedError, NativeError } from '../errors';
+import { Device, Head, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
+import { BUSY, fromNative } from './errors';
+
+export type { Device, Head } from './addon';
+
+export interface NativeBertOptions {
+  // 'cls': linear layer on the last layer's [CLS] vector (the classic recipe); 'pooler': tanh pooler then linear
+  // (Hugging Face BertForSequenceClassification). Default 'pooler'.
+  head?: Head;
+  // Number of last encoder layers that train, 0..numHiddenLayers. Default: all of them.
+  trainableLayers?: number;
+  // Whether the embeddings train. Default true.
+  trainEmbeddings?: boolean;
+  device?: Device;
+}
+
+export interface Batch {
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface ForwardOptions {
+  // Class indices [batchSize]; when given, the mean cross-entropy is returned as `loss`.
+  labels?: Int32Array;
+  // Encoder layers (0-based) whose attention probabilities are returned, each [B, heads, T, T].
+  attentionLayers?: number[];
+  // Return the embeddings output and every layer's output, each [B, T, hidden] (numHiddenLayers + 1 arrays).
+  outputHiddenStates?: boolean;
+  // Dropout on (keyed by seed and step, so the masks are reproducible). Default false.
+  training?: boolean;
+  seed?: number;
+  step?: number;
+}
+
+export interface ForwardResult {
+  logits: Float32Array;
+  loss?: number;
+  attentions: Float32Array[];
+  hiddenStates: Float32Array[];
+}
+
+export interface OptimizerHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  // Global-norm clipping threshold; 0 or Infinity means no clipping.
+  maxGradNorm: number;
+}
+
+export interface StepHyper extends OptimizerHyper {
+  seed: number;
+  step: number;
+}
+
+// AdamW state for checkpoints: the number of updates applied and the moments of every trainable parameter.
+export type OptimizerState = RawOptimizerState;
+
+export class NativeBert {
+  readonly config: Readonly<BertConfig>;
+  readonly head: Head;
+  readonly trainableLayers: number;
+  readonly trainEmbeddings: boolean;
+  readonly device: Device;
+  private readonly raw: RawModel;
+  private tail: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
+  private disposed = false;
+
+  private constructor(raw: RawModel, config: BertConfig, head: Head, trainableLayers: number, trainEmbeddings: boolean,
+    device: Device) {
+    this.raw = raw;
+    this.config = Object.freeze({ ...config });
+    this.head = head;
+    this.trainableLayers = trainableLayers;
+    this.trainEmbeddings = trainEmbeddings;
+    this.device = device;
+  }
+
+  // Allocates a model with parameters left at zero; set them with setParameter (lib/weights reads checkpoints).
+  static create(config: BertConfig, options: NativeBertOptions = {}): NativeBert {
+    const device = options.device ?? 'cpu';
+    const head = options.head ?? 'pooler';
+    const trainableLayers = options.trainableLayers ?? config.numHiddenLayers;
+    const trainEmbeddings = options.trainEmbeddings ?? true;
+    const addon = loadBackend(device);
+    let raw: RawModel;
+    try {
+      raw = new addon.BertModel(config, { head, trainableLayers, trainEmbeddings });
+    } catch (e) {
+      throw fromNative(e);
+    }
+    return new NativeBert(raw, config, head, trainableLayers, trainEmbeddings, device);
+  }
+
+  parameterNames(): string[] {
+    return this.sync(() => this.raw.parameterNames());
+  }
+
+  parameterShape(name: string): number[] {
+    return this.sync(() => this.raw.parameterShape(name));
+  }
+
+  isTrainable(name: string): boolean {
+    return this.sync(() => this.raw.isTrainable(name));
+  }
+
+  // Copies `data` (row-major, exactly the parameter's element count) into the model.
+  setParameter(name: string, data: Float32Array): void {
+    this.sync(() => this.raw.setParameter(name, data));
+  }
+
+  // A copy of the parameter's current values.
+  getParameter(name: string): Float32Array {
+    return this.sync(() => this.raw.getParameter(name));
+  }
+
+  // A copy of the gradient left by the last trainStep/accumulateGradients (the unclipped sum of the accumulated
+  // micro-batches); null for a frozen parameter, which has no gradient memory.
+  getGradient(name: string): Float32Array | null {
+    return this.sync(() => this.raw.getGradient(name));
+  }
+
+  forward(batch: Batch, options: ForwardOptions = {}): Promise<ForwardResult> {
+    return this.enqueue((): Promise<RawForwardResult> => this.raw.forward(batch, options));
+  }
+
+  // forward + loss + backward + global-norm clipping + AdamW, with dropout keyed by (seed, step).
+  trainStep(batch: Batch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
+    return this.enqueue(() => this.raw.trainStep(batch, labels, hyper));
+  }
+
+  // forward + loss + backward, adding scale × gradient into the gradient buffers (the first call after an
+  // optimizer step starts from zero). For accumulation over k micro-batches, scale = 1/k.
+  accumulateGradients(batch: Batch, labels: Int32Array,
+    options: { scale: number; seed?: number; step?: number }): Promise<{ loss: number }> {
+    return this.enqueue(() => this.raw.accumulateGradients(batch, labels, options));
+  }
+
+  // Clips the accumulated gradient to maxGradNorm and applies one AdamW update; returns the norm before clipping.
+  applyOptimizer(hyper: OptimizerHyper): Promise<{ gradNorm: number }> {
+    return this.enqueue(() => this.raw.applyOptimizer(hyper));
+  }
+
+  getOptimizerState(): OptimizerState {
+    return this.sync(() => this.raw.getOptimizerState());
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    this.sync(() => this.raw.setOptimizerState(state));
+  }
+
+  // Bytes of native memory the model holds; 0 once disposed.
+  nativeBytes(): number {
+    return this.disposed ? 0 : this.raw.nativeBytes();
+  }
+
+  // Frees the native memory (after a running call finishes). Safe to call more than once; every later call throws
+  // DisposedError and queued calls reject with it.
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.raw.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private checkOpen(): void {
+    if (this.disposed) throw new DisposedError();
+  }
+
+  private sync<T>(fn: () => T): T {
+    this.checkOpen();
+    if (this.inFlight > 0) {
+      throw new NativeError('the model is busy with an asynchronous call; await it before calling this method', BUSY);
+    }
+    try {
+      return fn();
+    } catch (e) {
+      throw fromNative(e);
+    }
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      this.checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.inFlight++;
+    const run = async (): Promise<T> => {
+      try {
+        this.checkOpen();
+        return await fn();
+      } catch (e) {
+        throw fromNative(e);
+      } finally {
+        this.inFlight--;
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
