@@ -1,0 +1,194 @@
+// kernels.sgemm(args) / kernels.sgemmStridedBatched(args): C = alpha * op(A) * op(B) + beta * C in place, with the
+// contract of native/cpu/gemm.h. args = { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar')
+// forces one micro-kernel (default: the one sgemm picks). Every size, stride and array length is checked so that
+// no call can read or write outside the arrays; a bad one throws a TypeError/RangeError with
+// code ERR_BERTNODE_INVALID_ARGUMENT.
+#include "addon/kernels_binding.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "cpu/gemm.h"
+#include "cpu/gemm_kernels.h"
+
+namespace bertnode::addon {
+namespace {
+
+using cpu::gemm_detail::KernelSpec;
+
+constexpr const char* kInvalidArgumentCode = "ERR_BERTNODE_INVALID_ARGUMENT";
+
+[[noreturn]] void fail(Napi::Env env, bool typeError, const std::string& message) {
+  Napi::Error error = typeError ? Napi::Error(Napi::TypeError::New(env, message))
+                                : Napi::Error(Napi::RangeError::New(env, message));
+  error.Set("code", Napi::String::New(env, kInvalidArgumentCode));
+  throw error;
+}
+
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
+    if (info.Length() != 1 || !info[0].IsObject()) fail(env_, true, std::string(fn) + ": expected one options object");
+    obj_ = info[0].As<Napi::Object>();
+  }
+
+  bool flag(const char* key) {
+    Napi::Value v = obj_.Get(key);
+    if (v.IsUndefined()) return false;
+    if (!v.IsBoolean()) fail(env_, true, where(key) + " must be a boolean");
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  // A non-negative integer that fits the GEMM's int (or int64 for strides) arguments.
+  int64_t count(const char* key, int64_t max = INT32_MAX) {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d != std::floor(d) || d > double(max)) {
+      fail(env_, false, where(key) + " must be an integer in [0, " + std::to_string(max) + "], got " + std::to_string(d));
+    }
+    return static_cast<int64_t>(d);
+  }
+
+  float real(const char* key) {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d)) fail(env_, false, where(key) + " must be finite");
+    return static_cast<float>(d);
+  }
+
+  Napi::Float32Array floats(const char* key) {
+    Napi::Value v = obj_.Get(key);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      fail(env_, true, where(key) + " must be a Float32Array");
+    }
+    return v.As<Napi::Float32Array>();
+  }
+
+  const KernelSpec& isa() {
+    Napi::Value v = obj_.Get("isa");
+    if (v.IsUndefined()) return cpu::gemm_detail::activeKernelSpec();
+    if (!v.IsString()) fail(env_, true, where("isa") + " must be a string");
+    std::string name = v.As<Napi::String>().Utf8Value();
+    for (const KernelSpec* spec : available()) {
+      if (spec && name == spec->name) return *spec;
+    }
+    fail(env_, false, where("isa") + " '" + name + "' is not available on this CPU/build");
+  }
+
+  // Checks that a matrix of rows x cols with row stride ld (plus `batch` copies `stride` apart) lies inside arr.
+  void requireFits(const char* name, const Napi::Float32Array& arr, int64_t rows, int64_t cols, int64_t ld,
+                   int64_t stride = 0, int64_t batch = 1) {
+    if (ld < std::max<int64_t>(cols, 1)) {
+      fail(env_, false, std::string(fn_) + ": ld" + name + " (" + std::to_string(ld) + ") must be >= max(1, " +
+                            std::to_string(cols) + ")");
+    }
+    if (rows == 0 || cols == 0 || batch == 0) return;
+    int64_t needed = (batch - 1) * stride + (rows - 1) * ld + cols;
+    if (needed > static_cast<int64_t>(arr.ElementLength())) {
+      fail(env_, false, std::string(fn_) + ": " + name + " has " + std::to_string(arr.ElementLength()) +
+                            " elements but the shape and strides need " + std::to_string(needed));
+    }
+  }
+
+  static std::array<const KernelSpec*, 3> available() {
+    return {cpu::gemm_detail::avx512KernelSpec(), cpu::gemm_detail::avx2KernelSpec(),
+            cpu::gemm_detail::scalarKernelSpec()};
+  }
+
+ private:
+  std::string where(const char* key) const { return std::string(fn_) + ": " + key; }
+
+  Napi::Env env_;
+  const char* fn_;
+  Napi::Object obj_;
+};
+
+struct GemmCall {
+  const KernelSpec* spec;
+  bool transA, transB;
+  int m, n, k;
+  float alpha, beta;
+  Napi::Float32Array a, b, c;
+  int lda, ldb, ldc;
+  int64_t strideA = 0, strideB = 0, strideC = 0;
+  int batch = 1;
+};
+
+GemmCall parse(const Napi::CallbackInfo& info, const char* fn, bool batched) {
+  Args args(info, fn);
+  GemmCall call;
+  call.spec = &args.isa();
+  call.transA = args.flag("transA");
+  call.transB = args.flag("transB");
+  call.m = static_cast<int>(args.count("m"));
+  call.n = static_cast<int>(args.count("n"));
+  call.k = static_cast<int>(args.count("k"));
+  call.alpha = args.real("alpha");
+  call.beta = args.real("beta");
+  call.a = args.floats("a");
+  call.b = args.floats("b");
+  call.c = args.floats("c");
+  call.lda = static_cast<int>(args.count("lda"));
+  call.ldb = static_cast<int>(args.count("ldb"));
+  call.ldc = static_cast<int>(args.count("ldc"));
+  if (batched) {
+    call.strideA = args.count("strideA", INT64_MAX / 4);
+    call.strideB = args.count("strideB", INT64_MAX / 4);
+    call.strideC = args.count("strideC", INT64_MAX / 4);
+    call.batch = static_cast<int>(args.count("batch"));
+  }
+  // Stored shapes: A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k]; C is [m, n].
+  args.requireFits("A", call.a, call.transA ? call.k : call.m, call.transA ? call.m : call.k, call.lda, call.strideA,
+                   call.batch);
+  args.requireFits("B", call.b, call.transB ? call.n : call.k, call.transB ? call.k : call.n, call.ldb, call.strideB,
+                   call.batch);
+  args.requireFits("C", call.c, call.m, call.n, call.ldc, call.strideC, call.batch);
+  return call;
+}
+
+Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  GemmCall g = parse(info, "sgemm", false);
+  cpu::gemm_detail::sgemmWith(*g.spec, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.Data(), g.lda, g.b.Data(),
+                              g.ldb, g.beta, g.c.Data(), g.ldc);
+  return info.Env().Undefined();
+}
+
+Napi::Value SgemmStridedBatched(const Napi::CallbackInfo& info) {
+  GemmCall g = parse(info, "sgemmStridedBatched", true);
+  cpu::gemm_detail::sgemmStridedBatchedWith(*g.spec, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.Data(), g.lda,
+                                            g.strideA, g.b.Data(), g.ldb, g.strideB, g.beta, g.c.Data(), g.ldc,
+                                            g.strideC, g.batch);
+  return info.Env().Undefined();
+}
+
+Napi::Value GemmIsas(const Napi::CallbackInfo& info) {
+  Napi::Array names = Napi::Array::New(info.Env());
+  uint32_t i = 0;
+  for (const KernelSpec* spec : Args::available()) {
+    if (spec) names.Set(i++, Napi::String::New(info.Env(), spec->name));
+  }
+  return names;
+}
+
+Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), cpu::gemm_detail::activeKernelSpec().name);
+}
+
+}  // namespace
+
+void registerKernels(Napi::Env env, Napi::Object exports) {
+  Napi::Object kernels = Napi::Object::New(env);
+  kernels.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  kernels.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
+  kernels.Set("gemmIsas", Napi::Function::New(env, GemmIsas, "gemmIsas"));
+  kernels.Set("gemmActiveIsa", Napi::Function::New(env, GemmActiveIsa, "gemmActiveIsa"));
+  exports.Set("kernels", kernels);
+}
+
+}  // namespace bertnode::addon
