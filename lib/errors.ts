@@ -91,3 +91,93 @@ export class TextEncodingError extends DataError {
 // file without records), ERR_BERTNODE_DATA_LAYOUT (a file outside the aclImdb layout in strict mode, or no
 // reviews where the layout says they are), ERR_BERTNODE_DATA_NOT_FOUND (the path does not exist).
 export class DataFormatError extends DataError {}
+
+// ---- weights and downloads (lib/weights, lib/hub) ---------------------------------------------------------
+
+// A weights or config file cannot be read: malformed safetensors header, corrupt zip, truncated or unknown pickle
+// opcode, unsupported dtype. `file` is the path that was being read, `reason` what was wrong with it.
+export class WeightsFormatError extends BertnodeError {
+  readonly file: string;
+  readonly reason: string;
+
+  constructor(file: string, reason: string, code = 'ERR_BERTNODE_WEIGHTS_FORMAT', options?: { cause?: unknown }) {
+    super(code, `${file}: ${reason}`, options);
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
+// A pickle asked for a global outside the short list a PyTorch state dict needs (os.system, builtins.eval, ...).
+// It is refused when the opcode naming it is read, before anything could be built from it.
+export class UnsafePickleError extends WeightsFormatError {
+  readonly global: string;
+
+  constructor(file: string, global: string) {
+    super(file, `refusing pickle global '${global}': a state dict needs only tensors, storages and dicts`,
+      'ERR_BERTNODE_UNSAFE_PICKLE');
+    this.global = global;
+  }
+}
+
+// A checkpoint does not fit the config: a tensor is missing (ERR_BERTNODE_TENSOR_MISSING) or has another shape
+// (ERR_BERTNODE_TENSOR_SHAPE). `tensor` is the canonical name; both shapes are given for a mismatch.
+export class TensorMismatchError extends BertnodeError {
+  readonly tensor: string;
+  readonly expected: readonly number[];
+  readonly actual: readonly number[] | null;
+
+  constructor(tensor: string, expected: readonly number[], actual: readonly number[] | null, source: string) {
+    super(actual === null ? 'ERR_BERTNODE_TENSOR_MISSING' : 'ERR_BERTNODE_TENSOR_SHAPE',
+      actual === null
+        ? `${source}: tensor '${tensor}' [${expected.join(', ')}] required by the config is missing`
+        : `${source}: tensor '${tensor}' has shape [${actual.join(', ')}], the config requires [${expected.join(', ')}]`);
+    this.tensor = tensor;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+// A download failed (ERR_BERTNODE_DOWNLOAD), its bytes did not match the announced size or sha256
+// (ERR_BERTNODE_CHECKSUM), or offline mode is on and the file is not cached (ERR_BERTNODE_OFFLINE). The message
+// names the URL and the folder where the file can be put by hand.
+export class DownloadError extends BertnodeError {
+  readonly url: string;
+  readonly destination: string;
+  readonly status: number | undefined;
+
+  constructor(url: string, destination: string, reason: string,
+    opts: { code?: string; status?: number; cause?: unknown } = {}) {
+    super(opts.code ?? 'ERR_BERTNODE_DOWNLOAD',
+      `${reason} (${url}). To supply the file by hand, download it yourself and put it at ${destination}`,
+      { cause: opts.cause });
+    this.url = url;
+    this.destination = destination;
+    this.status = opts.status;
+  }
+}
+
+// ---- tokenizer (lib/tokenizer) ------------------------------------------------------------------------------
+
+// A vocabulary or tokenizer.json cannot be used. `file` names it, `reason` says what is wrong. Codes:
+// ERR_BERTNODE_TOKENIZER_FILE (missing, unreadable, not UTF-8, not JSON), ERR_BERTNODE_TOKENIZER_FORMAT (a field is
+// missing or has the wrong type, or a normalizer/pre-tokenizer/model/decoder type this tokenizer does not implement),
+// ERR_BERTNODE_TOKENIZER_VOCAB (the unknown token or another required token is not in the vocabulary, duplicates).
+export class TokenizerFileError extends BertnodeError {
+  readonly file: string;
+  readonly reason: string;
+
+  constructor(code: string, file: string, reason: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${reason}`, options);
+    this.file = file;
+    this.reason = reason;
+  }
+}
+
+// A tokenizer call cannot be served as asked. Codes: ERR_BERTNODE_TOKENIZER_OPTION (an unknown option name or a value
+// out of range), ERR_BERTNODE_TOKENIZER_TRUNCATION (the chosen truncation strategy cannot reach maxLength, as in
+// Hugging Face's "sequence to truncate too short"), ERR_BERTNODE_TOKENIZER_ID (decode got an id outside the vocabulary).
+export class TokenizerOptionsError extends BertnodeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

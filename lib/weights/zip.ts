@@ -1,0 +1,142 @@
+// A minimal zip reader for PyTorch archives: the central directory (zip64 included, which torch writes for
+// files over 4 GB) gives each entry's local header; the local header gives where its bytes start. Entries are
+// located, not loaded: stored entries are then read in place at their offset. Deflated entries (an archive
+// re-zipped by another tool) are inflated when asked for.
+import * as zlib from 'zlib';
+import { WeightsFormatError } from '../errors';
+import { openForRead, readExactly } from './tensor';
+
+export interface ZipEntry {
+  name: string;
+  method: number; // 0 stored, 8 deflate
+  compressedSize: number;
+  size: number;
+  crc32: number;
+  dataOffset: number; // absolute offset of the entry's (possibly compressed) bytes
+}
+
+const EOCD_SIG = 0x06054b50;
+const ZIP64_LOCATOR_SIG = 0x07064b50;
+const ZIP64_EOCD_SIG = 0x06064b50;
+const CENTRAL_SIG = 0x02014b50;
+const LOCAL_SIG = 0x04034b50;
+const EOCD_MIN = 22;
+const MAX_COMMENT = 0xffff;
+
+export async function readZipDirectory(file: string): Promise<Map<string, ZipEntry>> {
+  const fh = await openForRead(file);
+  try {
+    const fileSize = (await fh.stat()).size;
+    const fail = (reason: string): never => {
+      throw new WeightsFormatError(file, `corrupt zip: ${reason}`);
+    };
+    if (fileSize < EOCD_MIN) fail(`file is ${fileSize} bytes, too short for a zip`);
+    const tailLen = Math.min(fileSize, EOCD_MIN + MAX_COMMENT);
+    const tail = Buffer.alloc(tailLen);
+    await readExactly(fh, file, tail, fileSize - tailLen);
+    let eocd = -1;
+    for (let i = tailLen - EOCD_MIN; i >= 0; i--) {
+      if (tail.readUInt32LE(i) === EOCD_SIG) { eocd = i; break; }
+    }
+    if (eocd < 0) fail('no end-of-central-directory record');
+
+    let count = tail.readUInt16LE(eocd + 10);
+    let cdSize = tail.readUInt32LE(eocd + 12);
+    let cdOffset = tail.readUInt32LE(eocd + 16);
+    if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+      const loc = eocd - 20;
+      if (loc < 0 || tail.readUInt32LE(loc) !== ZIP64_LOCATOR_SIG) fail('zip64 sizes without a zip64 locator');
+      const z64Offset = safeNumber(tail.readBigUInt64LE(loc + 8), fail);
+      const z64 = Buffer.alloc(56);
+      if (z64Offset + 56 > fileSize) fail('zip64 record past the end of the file');
+      await readExactly(fh, file, z64, z64Offset);
+      if (z64.readUInt32LE(0) !== ZIP64_EOCD_SIG) fail('bad zip64 end-of-central-directory signature');
+      count = safeNumber(z64.readBigUInt64LE(32), fail);
+      cdSize = safeNumber(z64.readBigUInt64LE(40), fail);
+      cdOffset = safeNumber(z64.readBigUInt64LE(48), fail);
+    }
+    if (cdOffset + cdSize > fileSize) fail(`central directory [${cdOffset}, ${cdOffset + cdSize}) runs past the end (${fileSize} bytes)`);
+    const cd = Buffer.alloc(cdSize);
+    await readExactly(fh, file, cd, cdOffset);
+
+    const entries = new Map<string, ZipEntry>();
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      if (p + 46 > cd.length || cd.readUInt32LE(p) !== CENTRAL_SIG) fail(`central directory entry ${i} is malformed`);
+      const method = cd.readUInt16LE(p + 10);
+      const crc32 = cd.readUInt32LE(p + 16);
+      let compressedSize = cd.readUInt32LE(p + 20);
+      let size = cd.readUInt32LE(p + 24);
+      const nameLen = cd.readUInt16LE(p + 28);
+      const extraLen = cd.readUInt16LE(p + 30);
+      const commentLen = cd.readUInt16LE(p + 32);
+      let localOffset = cd.readUInt32LE(p + 42);
+      if (p + 46 + nameLen + extraLen + commentLen > cd.length) fail(`central directory entry ${i} runs past the directory`);
+      const name = cd.toString('utf8', p + 46, p + 46 + nameLen);
+      // zip64 extra field: the 64-bit values, in this order, for exactly the 32-bit fields that are saturated.
+      const extra = cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen);
+      for (let e = 0; e + 4 <= extra.length;) {
+        const id = extra.readUInt16LE(e);
+        const len = extra.readUInt16LE(e + 2);
+        if (id === 0x0001) {
+          let q = e + 4;
+          const next = (): number => {
+            if (q + 8 > e + 4 + len) fail(`zip64 extra field of '${name}' is too short`);
+            q += 8;
+            return safeNumber(extra.readBigUInt64LE(q - 8), fail);
+          };
+          if (size === 0xffffffff) size = next();
+          if (compressedSize === 0xffffffff) compressedSize = next();
+          if (localOffset === 0xffffffff) localOffset = next();
+        }
+        e += 4 + len;
+      }
+      p += 46 + nameLen + extraLen + commentLen;
+      if (method !== 0 && method !== 8) fail(`entry '${name}' uses compression method ${method} (only stored and deflate are supported)`);
+      entries.set(name, { name, method, compressedSize, size, crc32, dataOffset: localOffset });
+    }
+
+    for (const entry of entries.values()) {
+      const local = Buffer.alloc(30);
+      if (entry.dataOffset + 30 > fileSize) fail(`local header of '${entry.name}' is past the end of the file`);
+      await readExactly(fh, file, local, entry.dataOffset);
+      if (local.readUInt32LE(0) !== LOCAL_SIG) fail(`bad local header signature for '${entry.name}'`);
+      entry.dataOffset += 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+      if (entry.dataOffset + entry.compressedSize > fileSize) {
+        fail(`entry '${entry.name}' [${entry.dataOffset}, ${entry.dataOffset + entry.compressedSize}) runs past the end (${fileSize} bytes)`);
+      }
+      if (entry.method === 0 && entry.compressedSize !== entry.size) fail(`stored entry '${entry.name}' has two different sizes`);
+    }
+    return entries;
+  } finally {
+    await fh.close();
+  }
+}
+
+// Reads a whole entry into memory (used for the pickle and for deflated storages), checking its CRC-32.
+export async function readZipEntry(file: string, entry: ZipEntry): Promise<Buffer> {
+  const fh = await openForRead(file);
+  let raw: Buffer;
+  try {
+    raw = Buffer.alloc(entry.compressedSize);
+    await readExactly(fh, file, raw, entry.dataOffset);
+  } finally {
+    await fh.close();
+  }
+  let data = raw;
+  if (entry.method === 8) {
+    try {
+      data = zlib.inflateRawSync(raw, { maxOutputLength: entry.size });
+    } catch (e) {
+      throw new WeightsFormatError(file, `corrupt zip: cannot inflate '${entry.name}': ${(e as Error).message}`);
+    }
+  }
+  if (data.length !== entry.size) throw new WeightsFormatError(file, `corrupt zip: '${entry.name}' has ${data.length} bytes, the directory says ${entry.size}`);
+  if (zlib.crc32(data) !== entry.crc32) throw new WeightsFormatError(file, `corrupt zip: CRC-32 mismatch in '${entry.name}'`);
+  return data;
+}
+
+function safeNumber(v: bigint, fail: (reason: string) => never): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`64-bit field ${v} is too large`);
+  return Number(v);
+}
