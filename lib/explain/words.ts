@@ -1,0 +1,50 @@
+// Joins WordPiece pieces back into words for display: a piece that starts with "##" continues the word before it.
+// A word's weight is the sum of its pieces' raw attention (the attention mass on the word), and its text is the
+// original text between its first piece's start and its last piece's end when offsets are known, so case and
+// accents show as the user wrote them.
+
+export interface ExplainToken {
+  text: string; // the token as the vocabulary spells it ("##ing", "[CLS]")
+  start: number; // character offsets into the text of its segment; -1 for special tokens
+  end: number;
+  segment: number; // 0 = first text, 1 = second text of a pair
+  special: boolean;
+}
+
+export interface WordSpan {
+  text: string;
+  tokenIndices: number[];
+  segment: number;
+  special: boolean;
+}
+
+export function joinWordPieces(tokens: readonly ExplainToken[], texts: readonly string[]): WordSpan[] {
+  const words: WordSpan[] = [];
+  tokens.forEach((tok, i) => {
+    const last = words[words.length - 1];
+    if (!tok.special && tok.text.startsWith('##') && last && !last.special && last.segment === tok.segment) {
+      last.tokenIndices.push(i);
+      return;
+    }
+    words.push({ text: tok.text, tokenIndices: [i], segment: tok.segment, special: tok.special });
+  });
+  for (const w of words) {
+    if (w.special) continue;
+    const first = tokens[w.tokenIndices[0]];
+    const last = tokens[w.tokenIndices[w.tokenIndices.length - 1]];
+    const source = texts[w.segment];
+    w.text = source !== undefined && first.start >= 0 && last.end <= source.length && last.end > first.start
+      ? source.slice(first.start, last.end)
+      : w.tokenIndices.map((k, j) => (j === 0 ? tokens[k].text : tokens[k].text.replace(/^##/, ''))).join('');
+  }
+  return words;
+}
+
+// One word per token, for the view that shows the pieces as they are.
+export function tokensAsWords(tokens: readonly ExplainToken[]): WordSpan[] {
+  return tokens.map((t, i) => ({ text: t.text, tokenIndices: [i], segment: t.segment, special: t.special }));
+}
+
+export function wordWeights(words: readonly WordSpan[], raw: readonly number[]): number[] {
+  return words.map((w) => w.tokenIndices.reduce((s, i) => s + raw[i], 0));
+}
