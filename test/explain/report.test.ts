@@ -64,13 +64,13 @@ test('attention report: self-contained, escaped, prediction vs truth, joined wor
   expect(html).not.toContain('<b>');
   expect(html).toContain('>unforgettable<'); // joined through offsets
   expect(html).not.toContain('##forget');
-  expect(html).not.toContain('[SEP]');
+  expect(html).not.toContain('>[SEP]<');
   expect(html).toContain('predicted: neg');
   expect(html).toContain('class="badge wrong"');
   expect((html.match(/head \d+</g) ?? []).length).toBe(8); // 4 heads x 2 texts
   const pieces = renderAttentionReport(items, { joinWordPieces: false, showSpecialTokens: true });
   expect(pieces).toContain('##forget');
-  expect(pieces).toContain('[SEP]');
+  expect(pieces).toContain('>[SEP]<');
 });
 
 test('run report: SVG curves for loss and accuracy, metrics tables, settings', () => {
