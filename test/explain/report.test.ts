@@ -65,7 +65,7 @@ test('attention report: self-contained, escaped, prediction vs truth, joined wor
   expect(html).toContain('>unforgettable<'); // joined through offsets
   expect(html).not.toContain('##forget');
   expect(html).not.toContain('>[SEP]<');
-  expect(html).toContain('predicted: neg');
+  expect(html).toContain('true: neg');
   expect(html).toContain('class="badge wrong"');
   expect((html.match(/head \d+</g) ?? []).length).toBe(8); // 4 heads x 2 texts
   const pieces = renderAttentionReport(items, { joinWordPieces: false, showSpecialTokens: true });
