@@ -1,0 +1,146 @@
+// The building blocks of BertModel, named after the Hugging Face modules they mirror, each with an explicit
+// forward and backward written against the Backend (llm.c style, no autograd). Device pointers throughout.
+// A gradient pointer that is null means "frozen: compute no gradient for this tensor".
+#pragma once
+
+#include <cstdint>
+
+#include "model/backend.h"
+
+namespace bertnode {
+
+// Sizes of one batch through one model. N = B*T token rows, D = H / NH per head.
+struct Dims {
+  int B, T, H, NH, D, I, N;
+};
+
+// Per-call dropout state: applied only when `training` and p > 0.
+struct DropoutKey {
+  bool training;
+  uint64_t seed;
+  uint64_t step;
+};
+
+struct Linear {  // nn.Linear: y = x W^T + b, weight [out, in]
+  const float* weight = nullptr;
+  const float* bias = nullptr;
+  float* dWeight = nullptr;
+  float* dBias = nullptr;
+};
+
+struct Norm {  // nn.LayerNorm over the hidden axis
+  const float* gamma = nullptr;
+  const float* beta = nullptr;
+  float* dGamma = nullptr;
+  float* dBeta = nullptr;
+};
+
+// y [rows, out] = x [rows, in] W^T + b (write).
+void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int rows, int in, int out);
+// dW += dY^T x, db += colsum(dY) when not frozen; dX = dY W (beta 0: write; 1: accumulate) when dX is set.
+void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const float* x,
+                    int rows, int in, int out);
+
+// ---- BertEmbeddings ---------------------------------------------------------------------------------------------
+struct EmbeddingsParams {
+  const float* word;
+  const float* position;
+  const float* tokenType;
+  float* dWord;  // the three gradients are null unless embeddings train
+  float* dPosition;
+  float* dTokenType;
+  Norm norm;
+};
+
+struct EmbeddingsActivations {
+  float* sum;    // [N,H] word + type + position (the LayerNorm input)
+  float* mean;   // [N]
+  float* rstd;   // [N]
+  float* out;    // [N,H] LayerNorm output, dropout applied in place: the encoder input
+};
+
+void embeddingsForward(Backend& be, const EmbeddingsParams& p, const EmbeddingsActivations& a, const int32_t* ids,
+                       const int32_t* typeIds, const Dims& d, float eps, float dropoutP, const DropoutKey& key);
+// dOut [N,H] is consumed (overwritten).
+void embeddingsBackward(Backend& be, const EmbeddingsParams& p, const EmbeddingsActivations& a, float* dOut,
+                        const int32_t* ids, const int32_t* typeIds, const Dims& d, float dropoutP,
+                        const DropoutKey& key);
+
+// ---- BertLayer --------------------------------------------------------------------------------------------------
+struct EncoderLayerParams {
+  Linear query, key, value, attentionOutput;
+  Norm attentionNorm;
+  Linear intermediate, output;
+  Norm outputNorm;
+};
+
+// What one layer's forward writes. For a layer that will run backward, each buffer is its own; for a layer that
+// will not, the model points every field at shared scratch (only `out` must differ from the layer's input).
+struct EncoderLayerActivations {
+  float* qh;        // [B,NH,T,D]
+  float* kh;        // [B,NH,T,D]
+  float* vh;        // [B,NH,T,D]
+  float* probs;     // [B,NH,T,T] softmax output before dropout
+  float* context;   // [N,H] merged attention context (input of the attention output dense)
+  float* residual1; // [N,H] attention output + layer input (attention LayerNorm input)
+  float* mean1;     // [N]
+  float* rstd1;     // [N]
+  float* hidden1;   // [N,H] attention LayerNorm output
+  float* preGelu;   // [N,I] intermediate dense output
+  float* gelu;      // [N,I]
+  float* residual2; // [N,H] feed-forward output + hidden1 (output LayerNorm input)
+  float* mean2;     // [N]
+  float* rstd2;     // [N]
+  float* out;       // [N,H] the layer output
+};
+
+// Buffers used inside one forward or backward and dead afterwards, shared by all layers.
+struct EncoderScratch {
+  float* rows;       // [N,H]
+  float* rows2;      // [N,H]
+  float* heads;      // [B,NH,T,D]
+  float* heads2;     // [B,NH,T,D]
+  float* heads3;     // [B,NH,T,D]
+  float* wide;       // [N,I]
+  float* scores;     // [B,NH,T,T]
+  float* scores2;    // [B,NH,T,T]
+};
+
+struct LayerDropout {
+  float hiddenP;
+  float attentionP;
+  uint32_t probsSite, attentionOutputSite, outputSite;
+};
+
+// Runs the layer on `in` [N,H]; returns the attention probabilities as used by the context product (after
+// dropout: Hugging Face's `attentions` output), which live in a.probs or in scratch until the next layer runs.
+const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
+                                 const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
+                                 float eps, const LayerDropout& drop, const DropoutKey& key);
+// Given dOut [N,H] (overwritten), accumulates the parameter gradients and writes dIn [N,H] (when not null).
+void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
+                          const EncoderScratch& s, const float* in, float* dOut, float* dIn, const Dims& d,
+                          const LayerDropout& drop, const DropoutKey& key);
+
+// ---- pooler + classifier ----------------------------------------------------------------------------------------
+struct HeadParams {
+  bool usePooler;
+  Linear pooler;      // [H,H]
+  Linear classifier;  // [numLabels, H]
+};
+
+struct HeadActivations {
+  float* cls;      // [B,H] last layer's [CLS] rows
+  float* pooled;   // [B,H] tanh(pooler(cls)) (pooler head only)
+  float* dropped;  // [B,H] classifier input after dropout
+  float* logits;   // [B,numLabels]
+};
+
+void headForward(Backend& be, const HeadParams& p, const HeadActivations& a, const float* lastHidden,
+                 const Dims& d, int numLabels, float dropoutP, uint32_t site, const DropoutKey& key);
+// dLogits [B,numLabels] in; scratch [B,H] x2; dLastHidden [N,H] (accumulated into the [CLS] rows) when not null.
+void headBackward(Backend& be, const HeadParams& p, const HeadActivations& a, const float* dLogits,
+                  float* scratch, float* scratch2, float* dLastHidden, const Dims& d, int numLabels, float dropoutP,
+                  uint32_t site, const DropoutKey& key);
+
+}  // namespace bertnode
