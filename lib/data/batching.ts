@@ -71,17 +71,22 @@ export class BatchLoader {
     };
   }
 
-  get batchesPerEpoch(): number {
+  get numExamples(): number {
+    return this.dataset.size;
+  }
+
+  batchesPerEpoch(): number {
     const { size } = this.dataset;
     return this.options.dropLast ? Math.floor(size / this.batchSize) : Math.ceil(size / this.batchSize);
   }
 
   // Example indices of every batch of `epoch`, in order.
   epochPlan(epoch: number): Int32Array[] {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new ValidationError(`epoch must be a non-negative integer, got ${epoch}`);
     if (epoch === this.cachedEpoch) return this.cachedPlan;
     const { shuffle, seed, bucketBatches, dropLast } = this.options;
     const random = mulberry32(streamSeed(seed, epoch));
-    const order = [...this.dataset.offsets.keys()].slice(0, this.dataset.size);
+    const order = Array.from({ length: this.dataset.size }, (_, i) => i);
     if (shuffle) shuffleInPlace(order, random);
     if (bucketBatches > 0) {
       const chunk = bucketBatches * this.batchSize;
@@ -102,19 +107,25 @@ export class BatchLoader {
     return plan;
   }
 
+  // Batch `batchIndex` of `epoch`; with `next`, the position a checkpoint saves after using it.
+  batch(epoch: number, batchIndex: number): LoadedBatch {
+    const plan = this.epochPlan(epoch);
+    if (!Number.isInteger(batchIndex) || batchIndex < 0 || batchIndex >= plan.length) {
+      throw new ValidationError(`batch index ${batchIndex} is outside 0..${plan.length - 1} of epoch ${epoch}`);
+    }
+    const indices = plan[batchIndex];
+    const next = batchIndex + 1 < plan.length ? { epoch, batchIndex: batchIndex + 1 } : { epoch: epoch + 1, batchIndex: 0 };
+    return { ...this.makeBatch(indices), indices, position: { epoch, batchIndex }, next };
+  }
+
   // Batches from `from` to the end of epoch `endEpoch - 1`. A position at the end of an epoch starts the next.
   *batches(from: DataPosition, endEpoch: number): Generator<LoadedBatch> {
-    const count = this.batchesPerEpoch;
+    const count = this.batchesPerEpoch();
     if (!Number.isInteger(from.epoch) || from.epoch < 0 || !Number.isInteger(from.batchIndex) || from.batchIndex < 0 || from.batchIndex > count) {
       throw new ValidationError(`data position {epoch: ${from.epoch}, batchIndex: ${from.batchIndex}} is outside 0..${count} batches per epoch`);
     }
     for (let epoch = from.epoch; epoch < endEpoch; epoch++) {
-      const plan = this.epochPlan(epoch);
-      for (let batchIndex = epoch === from.epoch ? from.batchIndex : 0; batchIndex < plan.length; batchIndex++) {
-        const indices = plan[batchIndex];
-        const next = batchIndex + 1 < plan.length ? { epoch, batchIndex: batchIndex + 1 } : { epoch: epoch + 1, batchIndex: 0 };
-        yield { ...this.makeBatch(indices), indices, position: { epoch, batchIndex }, next };
-      }
+      for (let batchIndex = epoch === from.epoch ? from.batchIndex : 0; batchIndex < count; batchIndex++) yield this.batch(epoch, batchIndex);
     }
   }
 
@@ -142,4 +153,21 @@ export class BatchLoader {
     }
     return { batch: { inputIds, attentionMask, tokenTypeIds, batchSize, seqLen }, labels };
   }
+}
+
+// Evaluation/prediction view: every example once, in dataset order (or, with bucketing, sorted by length within
+// chunks to cut padding; `indices` maps rows back to examples). Same padding options as training.
+export interface EvaluationBatchView {
+  readonly numExamples: number;
+  numBatches(): number;
+  batch(batchIndex: number): LoadedBatch;
+}
+
+export function evaluationBatches(dataset: EncodedDataset, options: Omit<BatchingOptions, 'shuffle' | 'seed' | 'dropLast'>): EvaluationBatchView {
+  const loader = new BatchLoader(dataset, { ...options, shuffle: false, dropLast: false });
+  return {
+    numExamples: dataset.size,
+    numBatches: () => loader.batchesPerEpoch(),
+    batch: (batchIndex) => loader.batch(0, batchIndex),
+  };
 }

@@ -12,4 +12,4 @@ export { cleanReviewText } from './clean';
 export { mulberry32, shuffleInPlace, streamSeed, type Random } from './random';
 export { CLASSIC_SPLIT, splitTrainValidation, type SplitOptions } from './split';
 export { encodeExamples, exampleLength, type EncodedDataset, type EncodeOptions } from './encode';
-export { BatchLoader, type BatchingOptions, type LoadedBatch } from './batching';
+export { BatchLoader, evaluationBatches, type BatchingOptions, type EvaluationBatchView, type LoadedBatch } from './batching';

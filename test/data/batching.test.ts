@@ -1,5 +1,7 @@
 import { ValidationError } from '../../lib/errors';
-import { BatchLoader, encodeExamples, exampleLength, type EncodingLike, type Example, type LoadedBatch, type TokenizerLike } from '../../lib/data';
+import type { Batch as NativeBatch } from '../../lib/native';
+import type { EvaluationBatches, TrainingBatches } from '../../lib/train';
+import { BatchLoader, encodeExamples, evaluationBatches, exampleLength, type EncodingLike, type Example, type LoadedBatch, type TokenizerLike } from '../../lib/data';
 
 // A stand-in tokenizer: one id per word (1000 + word length), [CLS]=101 / [SEP]=102, pairs with token types,
 // truncation by dropping words from the longer side. Optionally pads to maxLength like a tokenizer asked to pad.
@@ -99,7 +101,7 @@ describe('BatchLoader', () => {
 
   it('drops the last short batch on request', () => {
     const loader = new BatchLoader(dataset, { batchSize: 10, shuffle: true, dropLast: true, bucketBatches: 3 });
-    expect(loader.batchesPerEpoch).toBe(10);
+    expect(loader.batchesPerEpoch()).toBe(10);
     const batches = collect(loader, { epoch: 0, batchIndex: 0 }, 2);
     expect(batches).toHaveLength(20);
     expect(batches.every((b) => b.batch.batchSize === 10)).toBe(true);
@@ -128,7 +130,7 @@ describe('BatchLoader', () => {
   it('resumes from a saved position with exactly the batches an uninterrupted run yields', () => {
     const options = { batchSize: 7, shuffle: true, seed: 1234, bucketBatches: 2 };
     const full = collect(new BatchLoader(dataset, options));
-    const perEpoch = new BatchLoader(dataset, options).batchesPerEpoch;
+    const perEpoch = new BatchLoader(dataset, options).batchesPerEpoch();
     expect(full).toHaveLength(3 * perEpoch);
     for (const stop of [1, perEpoch - 1, perEpoch, perEpoch + 5]) {
       // A checkpoint after `stop` batches saves the `next` position of the last batch used.
@@ -141,6 +143,25 @@ describe('BatchLoader', () => {
     expect(full[perEpoch - 1].next).toEqual({ epoch: 1, batchIndex: 0 });
   });
 
+  it('serves the training loop and the engine directly (their interfaces, checked by the compiler)', () => {
+    const loader = new BatchLoader(dataset, { batchSize: 16, shuffle: true, seed: 3 });
+    const training: TrainingBatches = loader;
+    const evaluation: EvaluationBatches = evaluationBatches(dataset, { batchSize: 16 });
+    const forEngine: NativeBatch = training.batch(1, 2).batch;
+    expect(forEngine.inputIds).toEqual(loader.batch(1, 2).batch.inputIds);
+    expect([training.numExamples, training.batchesPerEpoch(), evaluation.numBatches()]).toEqual([103, 7, 7]);
+  });
+
+  it('evaluates every example once, in order or bucketed by length with indices back to the examples', () => {
+    const ordered = evaluationBatches(dataset, { batchSize: 10 });
+    const bucketed = evaluationBatches(dataset, { batchSize: 10, bucketBatches: 4 });
+    const rows = (view: typeof ordered): number[] => Array.from({ length: view.numBatches() }, (_, b) => Array.from(view.batch(b).indices)).flat();
+    expect(rows(ordered)).toEqual(Array.from({ length: 103 }, (_, i) => i));
+    expect([...rows(bucketed)].sort((x, y) => x - y)).toEqual(Array.from({ length: 103 }, (_, i) => i));
+    const first = bucketed.batch(0);
+    first.indices.forEach((index, r) => expect(first.labels[r]).toBe(dataset.labels[index]));
+  });
+
   it('rejects bad options and positions', () => {
     expect(() => new BatchLoader(dataset, { batchSize: 0 })).toThrow(ValidationError);
     expect(() => new BatchLoader(dataset, { batchSize: 4, bucketBatches: -1 })).toThrow(ValidationError);
@@ -148,5 +169,6 @@ describe('BatchLoader', () => {
     const loader = new BatchLoader(dataset, { batchSize: 4 });
     expect(() => collect(loader, { epoch: 0, batchIndex: 999 })).toThrow(ValidationError);
     expect(() => collect(loader, { epoch: -1, batchIndex: 0 })).toThrow(ValidationError);
+    expect(() => loader.batch(0, 26)).toThrow(/batch index 26 is outside 0\.\.25 of epoch 0/);
   });
 });
