@@ -7,8 +7,6 @@ export type { ClassMetrics, ClassificationMetrics, MetricName } from './metrics'
 export { learningRateAt } from './schedule';
 export type { ScheduleKind, ScheduleOptions } from './schedule';
 export { evaluateModel } from './evaluate';
-export { collate, epochPermutation, evaluationBatches, trainingBatches } from './batches';
-export type { BatchingOptions, EncodedExample } from './batches';
 export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type {
   EncodedBatch, EvaluationBatches, LabeledBatch, OptimizerSettings, StepHyper, TrainableModel, TrainingBatches,

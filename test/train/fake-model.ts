@@ -1,6 +1,7 @@
 // A small pure-TypeScript model with the TrainableModel contract, for testing the loop without the native engine:
 // softmax regression on the mean one-hot vector of the real tokens, with "dropout" on the features keyed by
 // (seed, step) like the engine's, AdamW with global-norm clipping and bias correction, and a frozen parameter.
+import { BatchLoader, EncodedDataset } from '../../lib/data';
 import { EncodedBatch, StepHyper, TrainableModel } from '../../lib/train';
 
 function hashUnit(seed: number, step: number, j: number): number {
@@ -139,9 +140,10 @@ export class FakeModel implements TrainableModel {
   }
 }
 
-// Examples with a learnable signal: label 1 texts contain token 3 ("great"), label 0 texts token 4 ("awful").
-export function syntheticExamples(n: number, vocab = 12, seed = 7) {
-  const out = [];
+// Examples with a learnable signal: label 1 texts contain token 3 ("great"), label 0 texts token 4 ("awful"),
+// tokenised already, as lib/data's encodeExamples leaves them.
+export function syntheticExamples(n: number, vocab = 12, seed = 7): EncodedDataset {
+  const out: { inputIds: Int32Array; label: number }[] = [];
   for (let i = 0; i < n; i++) {
     const label = i % 2;
     const len = 4 + Math.floor(hashUnit(seed, i, 0) * 8);
@@ -151,5 +153,13 @@ export function syntheticExamples(n: number, vocab = 12, seed = 7) {
     ids.push(2);
     out.push({ inputIds: Int32Array.from(ids), label });
   }
-  return out;
+  const offsets = new Int32Array(n + 1);
+  out.forEach((e, i) => (offsets[i + 1] = offsets[i] + e.inputIds.length));
+  const tokens = new Int32Array(offsets[n]);
+  out.forEach((e, i) => tokens.set(e.inputIds, offsets[i]));
+  const maxLength = Math.max(...out.map((e) => e.inputIds.length));
+  return { tokens, tokenTypes: new Uint8Array(offsets[n]), offsets, labels: Int32Array.from(out.map((e) => e.label)), maxLength, size: n };
 }
+
+export const loader = (dataset: EncodedDataset, batchSize: number, seed?: number) =>
+  new BatchLoader(dataset, { batchSize, shuffle: seed !== undefined, seed });

@@ -2,16 +2,15 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CheckpointError, TrainingOptionsError } from '../../lib/errors';
-import {
-  MetricsAccumulator, ProgressEvent, evaluateModel, evaluationBatches, learningRateAt, train, trainingBatches,
-} from '../../lib/train';
-import { FakeModel, syntheticExamples } from './fake-model';
+import { evaluationBatches } from '../../lib/data';
+import { MetricsAccumulator, ProgressEvent, evaluateModel, learningRateAt, train } from '../../lib/train';
+import { FakeModel, loader, syntheticExamples } from './fake-model';
 
 const LABELS = ['neg', 'pos'];
 const VOCAB = 12;
 const trainSet = syntheticExamples(60, VOCAB, 1);
 const evalSet = syntheticExamples(40, VOCAB, 2);
-const data = () => trainingBatches(trainSet, { batchSize: 8, seed: 5 });
+const data = () => loader(trainSet, 8, 5);
 const evaluation = evaluationBatches(evalSet, { batchSize: 16 });
 
 let tmp: string;
@@ -86,8 +85,8 @@ describe('training loop', () => {
   test('gradient accumulation over 2 x 4 equals one batch of 8 (no dropout)', async () => {
     const a = new FakeModel(VOCAB, 2, 0);
     const b = new FakeModel(VOCAB, 2, 0);
-    await train(a, trainingBatches(trainSet, { batchSize: 8, seed: 5 }), LABELS, { maxSteps: 1, lr: 0.01, maxGradNorm: 0 });
-    const r = await train(b, trainingBatches(trainSet, { batchSize: 4, seed: 5 }), LABELS, {
+    await train(a, loader(trainSet, 8, 5), LABELS, { maxSteps: 1, lr: 0.01, maxGradNorm: 0 });
+    const r = await train(b, loader(trainSet, 4, 5), LABELS, {
       maxSteps: 1, lr: 0.01, maxGradNorm: 0, gradientAccumulation: 2,
     });
     expect(r.steps).toBe(1);
