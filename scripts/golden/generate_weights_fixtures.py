@@ -168,6 +168,11 @@ def main():
     torch.save({"epoch": 2, "model_state_dict": classic_fc}, os.path.join(path, "pytorch_model.bin"))
     variants["pytorch-classic-fc"] = manifest_entry(params)
 
+    # A vocabulary matching vocab_size, copied next to a saved model so that a tokenizer loads from it too.
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(CONFIG.vocab_size - 5)]
+    with open(os.path.join(ROOT, "vocab.txt"), "w") as f:
+        f.write("\n".join(words) + "\n")
+
     write_malicious()
     with open(os.path.join(ROOT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
