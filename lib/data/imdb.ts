@@ -51,7 +51,8 @@ export async function readImdbArchive(archive: ArchiveSource, options: ImdbOptio
   for await (const member of readTarEntries(openTarStream(archive, name), name)) {
     if (member.type !== 'file') continue;
     const chosen = select(member.name, `${name}:${member.name}`);
-    // A path stored twice in a tar means the later copy replaces the earlier one, as on extraction.
+    // A path stored twice in a tar means the later copy replaces the earlier one, as on extraction. The body is
+    // copied out because read() may return a view into a 64 KiB inflate chunk, which would stay alive with it.
     if (chosen) reviews.set(chosen.relativePath, { ...chosen, bytes: Buffer.from(await member.read()) });
   }
   return toExamples([...reviews.values()], options, name);
