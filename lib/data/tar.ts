@@ -1,6 +1,6 @@
 // Streaming tar reader: ustar, GNU long names/links ('L'/'K'), pax extended and global headers ('x'/'g').
 // Every header's checksum is verified, members are padded to 512-byte blocks, and the archive ends at the first
-// all-zero block (as Python's tarfile does; writers put two there). Memory holds one header, one pax/long-name
+// all-zero block (as Python's tarfile does; writers put two there); what follows it is read and dropped. Memory holds one header, one pax/long-name
 // body (capped) and whatever part of a member the caller asks for.
 
 import { ArchiveError, ValidationError } from '../errors';
@@ -48,7 +48,13 @@ export async function* readTarEntries(source: AsyncIterable<Uint8Array>, archive
         throw new ArchiveError('ERR_BERTNODE_ARCHIVE_TRUNCATED', archiveName,
           `the tar stream ends inside a header at offset ${headerOffset} (${header.length} of ${BLOCK} bytes)`);
       }
-      if (isZeroBlock(header)) return;
+      if (isZeroBlock(header)) {
+        // Read on to the end (the second zero block and the record padding) so that a gzip layer below reaches
+        // its trailer and checks the CRC of everything it inflated; a flipped byte inside a stored member is
+        // caught only there.
+        while ((await reader.skip(1 << 16)) > 0);
+        return;
+      }
       const raw = parseHeader(header, archiveName, headerOffset);
 
       if (raw.typeFlag === 'L' || raw.typeFlag === 'K' || raw.typeFlag === 'x' || raw.typeFlag === 'g') {

@@ -198,6 +198,17 @@ describe('openTarStream', () => {
     }
   });
 
+  it('checks the gzip CRC even though the tar ends before the gzip stream does', async () => {
+    // Stored (level 0) deflate blocks: a flipped text byte inflates fine and only the CRC in the trailer,
+    // which comes after the tar's end-of-archive blocks, can catch it.
+    // 60 end blocks (30 KiB of zeros, like a tar record) put the trailer well after the end marker.
+    const gz = gzipSync(writeTar([{ name: 'a.txt', body: 'a'.repeat(5000) }], { endBlocks: 60 }), { level: 0 });
+    const flipped = Buffer.from(gz);
+    flipped[gz.indexOf(Buffer.from('aaaa')) + 100] ^= 0x01;
+    await expect(readAll(openTarStream(chunked(flipped, 1024), 'x.tar.gz'))).rejects.toMatchObject({ code: 'ERR_BERTNODE_ARCHIVE_GZIP' });
+    expect((await readAll(openTarStream(chunked(gz, 1024), 'x.tar.gz'))).map((e) => e.name)).toEqual(['a.txt']);
+  });
+
   it('rejects an empty input', async () => {
     await expect(readAll(openTarStream(chunked(Buffer.alloc(0), 64), 'x.tar.gz'))).rejects.toMatchObject({
       code: 'ERR_BERTNODE_ARCHIVE_TRUNCATED',
