@@ -71,9 +71,9 @@ export interface RawOptimizerState {
 }
 
 export interface RawGradcheckResult {
-  op: string;
-  maxAbsError: number;
-  maxRelError: number;
+  name: string;
+  maxAbsErr: number;
+  maxRelErr: number;
   tolerance: number;
   passed: boolean;
 }
@@ -101,7 +101,7 @@ export interface RawAddon {
   BertModel: new (config: RawConfig, options: RawOptions) => RawModel;
   numThreads(): number;
   // The engine's finite-difference check of every backward op on tiny shapes (native/model/gradcheck.h).
-  gradcheckOps(): RawGradcheckResult[];
+  gradcheckOps(): Promise<RawGradcheckResult[]>;
 }
 
 const packageRoot = path.resolve(__dirname, '..', '..');

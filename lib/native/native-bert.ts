@@ -4,12 +4,14 @@
 // model are serialised (a queue, so a second forward waits for the first instead of failing), synchronous calls are
 // refused while an asynchronous one is queued or running (they would race with it), and native errors become the
 // typed errors of lib/errors.ts.
-import type { BertConfig } from '../weights/config';
 import { DisposedError, NativeError } from '../errors';
-import { Device, Head, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
+import { Device, Head, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
 import { BUSY, fromNative } from './errors';
 
 export type { Device, Head } from './addon';
+
+// TEAM.md's BertConfig (camelCase Hugging Face config.json); lib/weights' BertConfig has the same shape.
+export type BertConfig = RawConfig;
 
 export interface NativeBertOptions {
   // 'cls': linear layer on the last layer's [CLS] vector (the classic recipe); 'pooler': tanh pooler then linear
@@ -212,7 +214,8 @@ export class NativeBert {
         this.inFlight--;
       }
     };
-    const result = this.tail.then(run, run);
+    // An idle model starts the call at once (so dispose() right after it waits for it); otherwise it waits its turn.
+    const result = this.inFlight === 1 ? run() : this.tail.then(run, run);
     this.tail = result.catch(() => undefined);
     return result;
   }

@@ -1,7 +1,16 @@
-// N-API entry point of the bertnode addon.
+// N-API entry point of the bertnode addon: the BertModel class (model_wrap.h), the thread count, the GEMM kernels
+// for tests and benchmarks (kernels_binding.h), and the engine's finite-difference checks of every backward op.
 #include <napi.h>
 
+#include <memory>
+#include <vector>
+
+#include "addon/kernels_binding.h"
+#include "addon/model_wrap.h"
+#include "addon/promise_worker.h"
+#include "cpu/cpu_backend.h"
 #include "cpu/thread_pool.h"
+#include "model/gradcheck.h"
 
 namespace {
 
@@ -9,8 +18,48 @@ Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), bertnode::cpu::numThreads());
 }
 
+// gradcheckOps() → Promise<{name, maxAbsErr, maxRelErr, tolerance, passed}[]> from native/model/gradcheck.h,
+// run on the CPU backend in a worker (it runs whole layers; the event loop must not wait for it).
+class GradcheckWorker : public bertnode::addon::PromiseWorker {
+ public:
+  explicit GradcheckWorker(Napi::Env env) : PromiseWorker(env, "bertnode:gradcheckOps") {}
+
+ protected:
+  void Run() override {
+    std::shared_ptr<bertnode::Backend> backend = bertnode::cpu::createCpuBackend();
+    results_ = bertnode::runGradchecks(*backend);
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Array out = Napi::Array::New(env, results_.size());
+    for (size_t i = 0; i < results_.size(); ++i) {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("name", results_[i].name);
+      r.Set("maxAbsErr", results_[i].maxAbsErr);
+      r.Set("maxRelErr", results_[i].maxRelErr);
+      r.Set("tolerance", bertnode::kGradcheckTolerance);
+      r.Set("passed", results_[i].passed);
+      out.Set(uint32_t(i), r);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<bertnode::GradcheckResult> results_;
+};
+
+Napi::Value GradcheckOps(const Napi::CallbackInfo& info) {
+  auto* worker = new GradcheckWorker(info.Env());
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("BertModel", bertnode::addon::BertModelWrap::define(env));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
+  exports.Set("gradcheckOps", Napi::Function::New(env, GradcheckOps));
+  bertnode::addon::registerKernels(env, exports);
   return exports;
 }
 

@@ -1,0 +1,403 @@
+#include "addon/model_wrap.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "addon/errors.h"
+#include "addon/promise_worker.h"
+#include "addon/validate.h"
+#include "cpu/cpu_backend.h"
+
+namespace bertnode::addon {
+
+namespace {
+
+Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& values) {
+  Napi::Float32Array array = Napi::Float32Array::New(env, values.size());
+  if (!values.empty()) std::memcpy(array.Data(), values.data(), values.size() * sizeof(float));
+  return array;
+}
+
+// Parameters, plus gradient and both AdamW moments for trainable ones: the memory a model holds between calls.
+int64_t persistentBytes(const BertModel& model) {
+  int64_t bytes = 0;
+  for (const ParameterInfo& p : model.parameters()) {
+    int64_t count = 1;
+    for (int64_t d : p.shape) count *= d;
+    bytes += count * int64_t(sizeof(float)) * (p.trainable ? 4 : 1);
+  }
+  return bytes;
+}
+
+// One long call of a model: `run` on a worker thread, `result` on the JS thread. The reference on the owner keeps
+// the JS object (and so the native model) alive until the worker has finished.
+class ModelTask : public PromiseWorker {
+ public:
+  ModelTask(BertModelWrap& owner, BertModel& model, const char* name, std::function<void(BertModel&)> run,
+            std::function<Napi::Value(Napi::Env)> result)
+      : PromiseWorker(owner.Env(), name),
+        owner_(owner),
+        ownerRef_(Napi::Persistent(owner.Value())),
+        model_(model),
+        run_(std::move(run)),
+        result_(std::move(result)) {}
+
+ protected:
+  void Run() override { run_(model_); }
+  Napi::Value Result(Napi::Env env) override { return result_(env); }
+  void Finished() override {
+    owner_.endCall();
+    ownerRef_.Reset();
+  }
+
+ private:
+  BertModelWrap& owner_;
+  Napi::ObjectReference ownerRef_;
+  BertModel& model_;
+  std::function<void(BertModel&)> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
+};
+
+struct ForwardState {
+  OwnedBatch batch;
+  std::vector<int32_t> labels;
+  ForwardOptions options;
+  ForwardResult result;
+};
+
+struct StepState {
+  OwnedBatch batch;
+  std::vector<int32_t> labels;
+  AdamWHyper hyper;
+  float scale = 1.0f;
+  uint64_t seed = 0, step = 0;
+  float loss = 0.0f, gradNorm = 0.0f;
+};
+
+}  // namespace
+
+Napi::Function BertModelWrap::define(Napi::Env env) {
+  return DefineClass(env, "BertModel",
+                     {
+                         InstanceMethod<&BertModelWrap::parameterNames>("parameterNames"),
+                         InstanceMethod<&BertModelWrap::parameterShape>("parameterShape"),
+                         InstanceMethod<&BertModelWrap::isTrainable>("isTrainable"),
+                         InstanceMethod<&BertModelWrap::setParameter>("setParameter"),
+                         InstanceMethod<&BertModelWrap::getParameter>("getParameter"),
+                         InstanceMethod<&BertModelWrap::getGradient>("getGradient"),
+                         InstanceMethod<&BertModelWrap::forward>("forward"),
+                         InstanceMethod<&BertModelWrap::trainStep>("trainStep"),
+                         InstanceMethod<&BertModelWrap::accumulateGradients>("accumulateGradients"),
+                         InstanceMethod<&BertModelWrap::applyOptimizer>("applyOptimizer"),
+                         InstanceMethod<&BertModelWrap::getOptimizerState>("getOptimizerState"),
+                         InstanceMethod<&BertModelWrap::setOptimizerState>("setOptimizerState"),
+                         InstanceMethod<&BertModelWrap::nativeBytes>("nativeBytes"),
+                         InstanceMethod<&BertModelWrap::dispose>("dispose"),
+                     });
+}
+
+BertModelWrap::BertModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BertModelWrap>(info) {
+  Napi::Env env = info.Env();
+  BertConfig config = readConfig(env, info[0]);
+  BertOptions options = readOptions(env, info[1], config);
+  guard(env, [&]() -> Napi::Value {
+    model_ = std::make_unique<BertModel>(config, options, cpu::createCpuBackend());
+    return env.Undefined();
+  });
+  reportedBytes_ = persistentBytes(*model_);
+  Napi::MemoryManagement::AdjustExternalMemory(env, reportedBytes_);
+}
+
+BertModelWrap::~BertModelWrap() { releaseModel(); }
+
+void BertModelWrap::releaseModel() {
+  model_.reset();
+  if (reportedBytes_ != 0) {
+    Napi::MemoryManagement::AdjustExternalMemory(Env(), -reportedBytes_);
+    reportedBytes_ = 0;
+  }
+}
+
+BertModel& BertModelWrap::usable(Napi::Env env) {
+  if (disposed_) throwError(env, kDisposed, "the model has been disposed");
+  if (busy_) {
+    throwError(env, kBusy, "the model is running an asynchronous call; wait for it to settle before the next call");
+  }
+  return *model_;
+}
+
+const ParameterInfo& BertModelWrap::parameter(Napi::Env env, const Napi::Value& name) {
+  BertModel& model = usable(env);
+  std::string key = requireString(env, name, "name");
+  for (const ParameterInfo& p : model.parameters()) {
+    if (p.name == key) return p;
+  }
+  throwRangeError(env, "unknown parameter '" + key + "'");
+}
+
+void BertModelWrap::beginCall() { busy_ = true; }
+
+void BertModelWrap::endCall() {
+  busy_ = false;
+  if (disposed_) releaseModel();
+}
+
+Napi::Value BertModelWrap::parameterNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<ParameterInfo>& params = usable(env).parameters();
+  Napi::Array names = Napi::Array::New(env, params.size());
+  for (size_t i = 0; i < params.size(); ++i) names.Set(uint32_t(i), params[i].name);
+  return names;
+}
+
+Napi::Value BertModelWrap::parameterShape(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ParameterInfo& p = parameter(env, info[0]);
+  Napi::Array shape = Napi::Array::New(env, p.shape.size());
+  for (size_t i = 0; i < p.shape.size(); ++i) shape.Set(uint32_t(i), double(p.shape[i]));
+  return shape;
+}
+
+Napi::Value BertModelWrap::isTrainable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), parameter(info.Env(), info[0]).trainable);
+}
+
+Napi::Value BertModelWrap::setParameter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ParameterInfo& p = parameter(env, info[0]);
+  size_t count = 1;
+  for (int64_t d : p.shape) count *= size_t(d);
+  std::vector<float> values = readFloat32Array(env, info[1], count, "parameter '" + p.name + "'");
+  return guard(env, [&]() -> Napi::Value {
+    model_->setParameter(p.name, values.data(), values.size());
+    return env.Undefined();
+  });
+}
+
+Napi::Value BertModelWrap::getParameter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ParameterInfo& p = parameter(env, info[0]);
+  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, model_->getParameter(p.name)); });
+}
+
+Napi::Value BertModelWrap::getGradient(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ParameterInfo& p = parameter(env, info[0]);
+  if (!p.trainable) return env.Null();
+  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, model_->getGradient(p.name)); });
+}
+
+Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  const BertConfig& config = model.config();
+  auto state = std::make_shared<ForwardState>();
+  state->batch = readBatch(env, info[0], config);
+  Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[1], "options");
+  Napi::Value labels = options.Get("labels");
+  if (!labels.IsUndefined()) {
+    state->labels = readLabels(env, labels, state->batch.batchSize, config.numLabels);
+    state->options.labels = state->labels.data();
+  }
+  state->options.attentionLayers = readAttentionLayers(env, options.Get("attentionLayers"), config.numHiddenLayers);
+  for (const char* key : {"outputHiddenStates", "training"}) {
+    Napi::Value flag = options.Get(key);
+    if (!flag.IsUndefined() && !flag.IsBoolean()) {
+      throwTypeError(env, std::string("options.") + key + " must be a boolean");
+    }
+  }
+  state->options.outputHiddenStates = options.Get("outputHiddenStates").ToBoolean().Value();
+  state->options.training = options.Get("training").ToBoolean().Value();
+  state->options.seed = readCounter(env, options, "options", "seed");
+  state->options.step = readCounter(env, options, "options", "step");
+
+  auto* task = new ModelTask(
+      *this, model, "bertnode:forward",
+      [state](BertModel& m) { state->result = m.forward(state->batch.view(), state->options); },
+      [state](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("logits", toFloat32Array(e, state->result.logits));
+        if (state->result.loss) out.Set("loss", double(*state->result.loss));
+        Napi::Array attentions = Napi::Array::New(e, state->result.attentions.size());
+        for (size_t i = 0; i < state->result.attentions.size(); ++i) {
+          attentions.Set(uint32_t(i), toFloat32Array(e, state->result.attentions[i]));
+        }
+        out.Set("attentions", attentions);
+        Napi::Array hidden = Napi::Array::New(e, state->result.hiddenStates.size());
+        for (size_t i = 0; i < state->result.hiddenStates.size(); ++i) {
+          hidden.Set(uint32_t(i), toFloat32Array(e, state->result.hiddenStates[i]));
+        }
+        out.Set("hiddenStates", hidden);
+        return out;
+      });
+  Napi::Promise promise = task->promise();
+  beginCall();
+  task->Queue();
+  return promise;
+}
+
+Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  auto state = std::make_shared<StepState>();
+  state->batch = readBatch(env, info[0], model.config());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->hyper = readHyper(env, info[2]);
+  Napi::Object hyper = info[2].As<Napi::Object>();
+  state->seed = readCounter(env, hyper, "hyper", "seed");
+  state->step = readCounter(env, hyper, "hyper", "step");
+
+  auto* task = new ModelTask(
+      *this, model, "bertnode:trainStep",
+      [state](BertModel& m) {
+        TrainStepResult r = m.trainStep(state->batch.view(), state->labels.data(), state->hyper, state->seed,
+                                        state->step);
+        state->loss = r.loss;
+        state->gradNorm = r.gradNorm;
+      },
+      [state](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("loss", double(state->loss));
+        out.Set("gradNorm", double(state->gradNorm));
+        return out;
+      });
+  Napi::Promise promise = task->promise();
+  beginCall();
+  task->Queue();
+  return promise;
+}
+
+Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  auto state = std::make_shared<StepState>();
+  state->batch = readBatch(env, info[0], model.config());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  Napi::Object options = requireObject(env, info[2], "options");
+  double scale = readFiniteNumber(env, options, "options", "scale");
+  if (!(scale > 0)) throwRangeError(env, "options.scale must be > 0");
+  state->scale = static_cast<float>(scale);
+  state->seed = readCounter(env, options, "options", "seed");
+  state->step = readCounter(env, options, "options", "step");
+
+  auto* task = new ModelTask(
+      *this, model, "bertnode:accumulateGradients",
+      [state](BertModel& m) {
+        state->loss = m.accumulateGradients(state->batch.view(), state->labels.data(), state->scale, state->seed,
+                                            state->step);
+      },
+      [state](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("loss", double(state->loss));
+        return out;
+      });
+  Napi::Promise promise = task->promise();
+  beginCall();
+  task->Queue();
+  return promise;
+}
+
+Napi::Value BertModelWrap::applyOptimizer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  auto state = std::make_shared<StepState>();
+  state->hyper = readHyper(env, info[0]);
+
+  auto* task = new ModelTask(
+      *this, model, "bertnode:applyOptimizer",
+      [state](BertModel& m) { state->gradNorm = m.applyOptimizer(state->hyper); },
+      [state](Napi::Env e) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(e);
+        out.Set("gradNorm", double(state->gradNorm));
+        return out;
+      });
+  Napi::Promise promise = task->promise();
+  beginCall();
+  task->Queue();
+  return promise;
+}
+
+Napi::Value BertModelWrap::getOptimizerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  return guard(env, [&]() -> Napi::Value {
+    Napi::Object m = Napi::Object::New(env);
+    Napi::Object v = Napi::Object::New(env);
+    for (const ParameterInfo& p : model.parameters()) {
+      if (!p.trainable) continue;
+      m.Set(p.name, toFloat32Array(env, model.getMoment(p.name, Moment::First)));
+      v.Set(p.name, toFloat32Array(env, model.getMoment(p.name, Moment::Second)));
+    }
+    Napi::Object state = Napi::Object::New(env);
+    state.Set("step", double(model.optimizerStep()));
+    state.Set("m", m);
+    state.Set("v", v);
+    return state;
+  });
+}
+
+// Every trainable parameter's moments must be present with the right length (second moments >= 0, as AdamW's
+// square root needs) and no other names; all of it is checked before anything is written, so a rejected state
+// leaves the optimizer as it was.
+Napi::Value BertModelWrap::setOptimizerState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  BertModel& model = usable(env);
+  Napi::Object state = requireObject(env, info[0], "state");
+  uint64_t step = readCounter(env, state, "state", "step");
+  if (!state.Has("step")) throwTypeError(env, "state.step is missing");
+  Napi::Object m = requireObject(env, state.Get("m"), "state.m");
+  Napi::Object v = requireObject(env, state.Get("v"), "state.v");
+
+  std::set<std::string> trainable;
+  for (const ParameterInfo& p : model.parameters()) {
+    if (p.trainable) trainable.insert(p.name);
+  }
+  for (const auto& [object, label] : {std::pair{m, "state.m"}, std::pair{v, "state.v"}}) {
+    Napi::Array keys = object.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) {
+      std::string key = keys.Get(i).ToString().Utf8Value();
+      if (!trainable.count(key)) {
+        throwRangeError(env, std::string(label) + " has '" + key + "', which is not a trainable parameter");
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::pair<std::vector<float>, std::vector<float>>>> moments;
+  for (const ParameterInfo& p : model.parameters()) {
+    if (!p.trainable) continue;
+    size_t count = 1;
+    for (int64_t d : p.shape) count *= size_t(d);
+    std::vector<float> first = readFloat32Array(env, m.Get(p.name), count, "state.m['" + p.name + "']");
+    std::vector<float> second = readFloat32Array(env, v.Get(p.name), count, "state.v['" + p.name + "']");
+    for (size_t i = 0; i < count; ++i) {
+      if (second[i] < 0) throwRangeError(env, "state.v['" + p.name + "'] has a negative value");
+    }
+    moments.emplace_back(p.name, std::make_pair(std::move(first), std::move(second)));
+  }
+  return guard(env, [&]() -> Napi::Value {
+    for (const auto& [name, pair] : moments) {
+      model.setMoment(name, Moment::First, pair.first.data(), pair.first.size());
+      model.setMoment(name, Moment::Second, pair.second.data(), pair.second.size());
+    }
+    model.setOptimizerStep(int64_t(step));
+    return env.Undefined();
+  });
+}
+
+Napi::Value BertModelWrap::nativeBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(reportedBytes_));
+}
+
+Napi::Value BertModelWrap::dispose(const Napi::CallbackInfo& info) {
+  if (!disposed_) {
+    disposed_ = true;
+    if (!busy_) releaseModel();
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace bertnode::addon

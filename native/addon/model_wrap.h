@@ -1,0 +1,59 @@
+// BertModelWrap: the JS class `BertModel` of the addon, one native BertModel per instance (typed in
+// lib/native/addon.ts as RawModel).
+//
+// Long calls (forward, trainStep, accumulateGradients, applyOptimizer) copy and validate their inputs on the JS
+// thread, then run in an AsyncWorker that holds a reference on this object (so it cannot be collected while the
+// worker runs) and settle a Promise. One model runs one call at a time: while a worker runs, every other call is
+// refused with ERR_BERTNODE_BUSY (lib/native queues calls, so users of NativeBert never see it).
+// dispose() frees the native model at once, or when the running worker finishes; the finalizer frees it otherwise.
+// The bytes of parameters, gradients and moments are reported to V8 so its GC sees what a model costs.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "model/bert_model.h"
+
+namespace bertnode::addon {
+
+class BertModelWrap : public Napi::ObjectWrap<BertModelWrap> {
+ public:
+  static Napi::Function define(Napi::Env env);
+
+  explicit BertModelWrap(const Napi::CallbackInfo& info);
+  ~BertModelWrap() override;
+
+  // Called by the model's workers on the JS thread when they finish.
+  void endCall();
+
+ private:
+  Napi::Value parameterNames(const Napi::CallbackInfo& info);
+  Napi::Value parameterShape(const Napi::CallbackInfo& info);
+  Napi::Value isTrainable(const Napi::CallbackInfo& info);
+  Napi::Value setParameter(const Napi::CallbackInfo& info);
+  Napi::Value getParameter(const Napi::CallbackInfo& info);
+  Napi::Value getGradient(const Napi::CallbackInfo& info);
+  Napi::Value forward(const Napi::CallbackInfo& info);
+  Napi::Value trainStep(const Napi::CallbackInfo& info);
+  Napi::Value accumulateGradients(const Napi::CallbackInfo& info);
+  Napi::Value applyOptimizer(const Napi::CallbackInfo& info);
+  Napi::Value getOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value setOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value nativeBytes(const Napi::CallbackInfo& info);
+  Napi::Value dispose(const Napi::CallbackInfo& info);
+
+  // Throws ERR_BERTNODE_DISPOSED after dispose() and ERR_BERTNODE_BUSY while a worker runs.
+  BertModel& usable(Napi::Env env);
+  const ParameterInfo& parameter(Napi::Env env, const Napi::Value& name);
+  void beginCall();
+  void releaseModel();
+
+  std::unique_ptr<BertModel> model_;
+  bool disposed_ = false;
+  bool busy_ = false;
+  int64_t reportedBytes_ = 0;
+};
+
+}  // namespace bertnode::addon

@@ -1,0 +1,291 @@
+#include "addon/validate.h"
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "addon/errors.h"
+
+namespace bertnode::addon {
+
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;  // Number.MAX_SAFE_INTEGER
+
+std::string field(const char* where, const char* key) { return std::string(where) + "." + key; }
+
+std::string describe(const Napi::Value& value) {
+  if (value.IsUndefined()) return "undefined";
+  if (value.IsNull()) return "null";
+  if (value.IsNumber()) {
+    double d = value.As<Napi::Number>().DoubleValue();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    return buf;
+  }
+  if (value.IsString()) return "a string";
+  if (value.IsBoolean()) return "a boolean";
+  if (value.IsTypedArray()) {
+    switch (value.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_int8_array: return "an Int8Array";
+      case napi_uint8_array: return "a Uint8Array";
+      case napi_uint8_clamped_array: return "a Uint8ClampedArray";
+      case napi_int16_array: return "an Int16Array";
+      case napi_uint16_array: return "a Uint16Array";
+      case napi_int32_array: return "an Int32Array";
+      case napi_uint32_array: return "a Uint32Array";
+      case napi_float32_array: return "a Float32Array";
+      case napi_float64_array: return "a Float64Array";
+      default: return "a BigInt typed array";
+    }
+  }
+  if (value.IsArray()) return "an Array";
+  if (value.IsFunction()) return "a function";
+  return "an object";
+}
+
+// A number that is an integer in [min, max].
+int readInt(Napi::Env env, const Napi::Object& obj, const char* where, const char* key, int min, int max) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsNumber()) throwTypeError(env, field(where, key) + " must be an integer, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d) {
+    throwTypeError(env, field(where, key) + " must be an integer, got " + describe(v));
+  }
+  if (d < min || d > max) {
+    throwRangeError(env, field(where, key) + " = " + describe(v) + " is outside [" + std::to_string(min) + ", " +
+                             std::to_string(max) + "]");
+  }
+  return static_cast<int>(d);
+}
+
+float readProbability(Napi::Env env, const Napi::Object& obj, const char* where, const char* key) {
+  double d = readFiniteNumber(env, obj, where, key);
+  if (d < 0 || d >= 1) {
+    throwRangeError(env, field(where, key) + " = " + describe(obj.Get(key)) + " must be a probability in [0, 1)");
+  }
+  return static_cast<float>(d);
+}
+
+Napi::TypedArray requireTypedArray(Napi::Env env, const Napi::Value& value, napi_typedarray_type type,
+                                   const char* typeName, const std::string& what) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
+    throwTypeError(env, what + " must be " + typeName + ", got " + describe(value));
+  }
+  return value.As<Napi::TypedArray>();
+}
+
+// Copies an Int32Array of exactly n elements, checking each value is in [lo, hi).
+std::vector<int32_t> copyInt32(Napi::Env env, const Napi::Value& value, size_t n, int32_t lo, int32_t hi,
+                               const std::string& what, const std::string& rangeName) {
+  Napi::TypedArray array = requireTypedArray(env, value, napi_int32_array, "an Int32Array", what);
+  if (array.ElementLength() != n) {
+    throwRangeError(env, what + " has " + std::to_string(array.ElementLength()) + " elements, expected " +
+                             std::to_string(n));
+  }
+  std::vector<int32_t> out(n);
+  if (n > 0) std::memcpy(out.data(), array.As<Napi::Int32Array>().Data(), n * sizeof(int32_t));
+  for (size_t i = 0; i < n; ++i) {
+    if (out[i] < lo || out[i] >= hi) {
+      throwRangeError(env, what + "[" + std::to_string(i) + "] = " + std::to_string(out[i]) + " is outside " +
+                               rangeName);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Napi::Object requireObject(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsObject() || value.IsArray() || value.IsTypedArray() || value.IsFunction()) {
+    throwTypeError(env, std::string(what) + " must be an object, got " + describe(value));
+  }
+  return value.As<Napi::Object>();
+}
+
+std::string requireString(Napi::Env env, const Napi::Value& value, const char* what) {
+  if (!value.IsString()) throwTypeError(env, std::string(what) + " must be a string, got " + describe(value));
+  return value.As<Napi::String>().Utf8Value();
+}
+
+double readFiniteNumber(Napi::Env env, const Napi::Object& obj, const char* where, const char* key) {
+  Napi::Value v = obj.Get(key);
+  if (!v.IsNumber()) throwTypeError(env, field(where, key) + " must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) throwRangeError(env, field(where, key) + " must be finite, got " + describe(v));
+  return d;
+}
+
+uint64_t readCounter(Napi::Env env, const Napi::Object& obj, const char* where, const char* key) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsUndefined()) return 0;
+  if (!v.IsNumber()) throwTypeError(env, field(where, key) + " must be a non-negative integer, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < 0 || d > kMaxSafeInteger) {
+    throwRangeError(env, field(where, key) + " must be a non-negative safe integer, got " + describe(v));
+  }
+  return static_cast<uint64_t>(d);
+}
+
+BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
+  Napi::Object obj = requireObject(env, value, "config");
+  const char* w = "config";
+  BertConfig c;
+  c.vocabSize = readInt(env, obj, w, "vocabSize", 1, kMaxVocab);
+  c.hiddenSize = readInt(env, obj, w, "hiddenSize", 1, kMaxHidden);
+  c.numHiddenLayers = readInt(env, obj, w, "numHiddenLayers", 1, kMaxLayers);
+  c.numAttentionHeads = readInt(env, obj, w, "numAttentionHeads", 1, c.hiddenSize);
+  if (c.hiddenSize % c.numAttentionHeads != 0) {
+    throwRangeError(env, "config.numAttentionHeads = " + std::to_string(c.numAttentionHeads) +
+                             " does not divide config.hiddenSize = " + std::to_string(c.hiddenSize));
+  }
+  c.intermediateSize = readInt(env, obj, w, "intermediateSize", 1, kMaxIntermediate);
+  c.maxPositionEmbeddings = readInt(env, obj, w, "maxPositionEmbeddings", 1, kMaxPositions);
+  c.typeVocabSize = readInt(env, obj, w, "typeVocabSize", 1, kMaxTypeVocab);
+  c.numLabels = readInt(env, obj, w, "numLabels", 1, kMaxLabels);
+  double eps = readFiniteNumber(env, obj, w, "layerNormEps");
+  if (!(eps > 0 && eps < 1)) throwRangeError(env, "config.layerNormEps must be in (0, 1), got " + describe(obj.Get("layerNormEps")));
+  c.layerNormEps = static_cast<float>(eps);
+  c.hiddenDropoutProb = readProbability(env, obj, w, "hiddenDropoutProb");
+  c.attentionProbsDropoutProb = readProbability(env, obj, w, "attentionProbsDropoutProb");
+  Napi::Value classifierDropout = obj.Get("classifierDropout");
+  if (!classifierDropout.IsNull() && !classifierDropout.IsUndefined()) {
+    c.classifierDropout = readProbability(env, obj, w, "classifierDropout");
+  }
+
+  const double H = c.hiddenSize, I = c.intermediateSize;
+  const double parameters = (double(c.vocabSize) + c.maxPositionEmbeddings + c.typeVocabSize + 2) * H +
+                            c.numHiddenLayers * (4 * (H * H + H) + 2 * H * I + I + H + 4 * H) + H * H + H +
+                            c.numLabels * (H + 1);
+  if (parameters > kMaxParameters) {
+    throwRangeError(env, "config describes " + std::to_string(static_cast<int64_t>(parameters)) +
+                             " parameters, more than the engine's limit of 2^31");
+  }
+  return c;
+}
+
+BertOptions readOptions(Napi::Env env, const Napi::Value& value, const BertConfig& config) {
+  Napi::Object obj = requireObject(env, value, "options");
+  BertOptions o;
+  std::string head = requireString(env, obj.Get("head"), "options.head");
+  if (head == "cls") {
+    o.head = HeadType::Cls;
+  } else if (head == "pooler") {
+    o.head = HeadType::Pooler;
+  } else {
+    throwRangeError(env, "options.head must be 'cls' or 'pooler', got '" + head + "'");
+  }
+  o.trainableLayers = readInt(env, obj, "options", "trainableLayers", 0, config.numHiddenLayers);
+  Napi::Value trainEmbeddings = obj.Get("trainEmbeddings");
+  if (!trainEmbeddings.IsBoolean()) {
+    throwTypeError(env, "options.trainEmbeddings must be a boolean, got " + describe(trainEmbeddings));
+  }
+  o.trainEmbeddings = trainEmbeddings.As<Napi::Boolean>().Value();
+  return o;
+}
+
+Batch OwnedBatch::view() const {
+  Batch b;
+  b.inputIds = inputIds.data();
+  b.attentionMask = attentionMask.data();
+  b.tokenTypeIds = tokenTypeIds.data();
+  b.batchSize = batchSize;
+  b.seqLen = seqLen;
+  return b;
+}
+
+OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& config) {
+  Napi::Object obj = requireObject(env, value, "batch");
+  OwnedBatch b;
+  b.batchSize = readInt(env, obj, "batch", "batchSize", 1, kMaxBatch);
+  b.seqLen = readInt(env, obj, "batch", "seqLen", 1, config.maxPositionEmbeddings);
+  const double attention = double(b.batchSize) * config.numAttentionHeads * b.seqLen * b.seqLen;
+  if (attention > kMaxAttentionElements) {
+    throwRangeError(env, "batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) +
+                             " needs more than 2^31 attention probabilities per layer; split it");
+  }
+  const size_t n = size_t(b.batchSize) * size_t(b.seqLen);
+  b.inputIds = copyInt32(env, obj.Get("inputIds"), n, 0, config.vocabSize, "batch.inputIds",
+                         "[0, vocabSize = " + std::to_string(config.vocabSize) + ")");
+  b.attentionMask = copyInt32(env, obj.Get("attentionMask"), n, 0, 2, "batch.attentionMask", "{0, 1}");
+  b.tokenTypeIds = copyInt32(env, obj.Get("tokenTypeIds"), n, 0, config.typeVocabSize, "batch.tokenTypeIds",
+                             "[0, typeVocabSize = " + std::to_string(config.typeVocabSize) + ")");
+  return b;
+}
+
+std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels) {
+  return copyInt32(env, value, size_t(batchSize), 0, numLabels, "labels",
+                   "[0, numLabels = " + std::to_string(numLabels) + ")");
+}
+
+std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, size_t expected,
+                                    const std::string& what) {
+  Napi::TypedArray array = requireTypedArray(env, value, napi_float32_array, "a Float32Array", what);
+  if (array.ElementLength() != expected) {
+    throwRangeError(env, what + " has " + std::to_string(array.ElementLength()) + " elements, expected " +
+                             std::to_string(expected));
+  }
+  std::vector<float> out(expected);
+  if (expected > 0) std::memcpy(out.data(), array.As<Napi::Float32Array>().Data(), expected * sizeof(float));
+  for (size_t i = 0; i < expected; ++i) {
+    if (!std::isfinite(out[i])) throwRangeError(env, what + "[" + std::to_string(i) + "] is not finite");
+  }
+  return out;
+}
+
+AdamWHyper readHyper(Napi::Env env, const Napi::Value& value) {
+  Napi::Object obj = requireObject(env, value, "hyper");
+  AdamWHyper h;
+  auto inRange = [&](const char* key, bool ok, const char* rule) {
+    if (!ok) throwRangeError(env, std::string("hyper.") + key + " = " + describe(obj.Get(key)) + " " + rule);
+  };
+  double lr = readFiniteNumber(env, obj, "hyper", "lr");
+  inRange("lr", lr >= 0, "must be >= 0");
+  double beta1 = readFiniteNumber(env, obj, "hyper", "beta1");
+  inRange("beta1", beta1 >= 0 && beta1 < 1, "must be in [0, 1)");
+  double beta2 = readFiniteNumber(env, obj, "hyper", "beta2");
+  inRange("beta2", beta2 >= 0 && beta2 < 1, "must be in [0, 1)");
+  double eps = readFiniteNumber(env, obj, "hyper", "eps");
+  inRange("eps", eps > 0, "must be > 0");
+  double weightDecay = readFiniteNumber(env, obj, "hyper", "weightDecay");
+  inRange("weightDecay", weightDecay >= 0, "must be >= 0");
+  Napi::Value clip = obj.Get("maxGradNorm");
+  if (!clip.IsNumber()) throwTypeError(env, "hyper.maxGradNorm must be a number, got " + describe(clip));
+  double maxGradNorm = clip.As<Napi::Number>().DoubleValue();
+  inRange("maxGradNorm", maxGradNorm >= 0, "must be >= 0 (0 or Infinity: no clipping)");
+  h.lr = static_cast<float>(lr);
+  h.beta1 = static_cast<float>(beta1);
+  h.beta2 = static_cast<float>(beta2);
+  h.eps = static_cast<float>(eps);
+  h.weightDecay = static_cast<float>(weightDecay);
+  h.maxGradNorm = std::isinf(maxGradNorm) ? 0.0f : static_cast<float>(maxGradNorm);
+  return h;
+}
+
+std::vector<int> readAttentionLayers(Napi::Env env, const Napi::Value& value, int numLayers) {
+  std::vector<int> layers;
+  if (value.IsUndefined()) return layers;
+  if (!value.IsArray()) throwTypeError(env, "options.attentionLayers must be an array, got " + describe(value));
+  Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() > uint32_t(numLayers)) {
+    throwRangeError(env, "options.attentionLayers lists " + std::to_string(array.Length()) + " layers; the model has " +
+                             std::to_string(numLayers));
+  }
+  std::set<int> seen;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value v = array.Get(i);
+    std::string what = "options.attentionLayers[" + std::to_string(i) + "]";
+    if (!v.IsNumber()) throwTypeError(env, what + " must be an integer, got " + describe(v));
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::floor(d) != d) throwTypeError(env, what + " must be an integer, got " + describe(v));
+    if (d < 0 || d >= numLayers) {
+      throwRangeError(env, what + " = " + describe(v) + " is outside [0, numHiddenLayers = " +
+                               std::to_string(numLayers) + ")");
+    }
+    if (!seen.insert(int(d)).second) throwRangeError(env, what + " = " + describe(v) + " is listed twice");
+    layers.push_back(int(d));
+  }
+  return layers;
+}
+
+}  // namespace bertnode::addon

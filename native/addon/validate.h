@@ -1,0 +1,62 @@
+// Readers for every JS value that crosses into the addon. Each one checks the value completely (type, typed-array
+// dtype, length, range, finiteness) and throws a coded TypeError/RangeError (errors.h) naming the offending field,
+// so nothing malformed ever reaches the engine. Arrays are copied out of JS memory here, on the JS thread, before
+// any work is queued: JS may mutate or detach its buffers while a worker runs.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/bert_model.h"
+
+namespace bertnode::addon {
+
+// Upper bounds that refuse absurd allocations before the engine tries them (the largest real BERTs are far below).
+inline constexpr int kMaxVocab = 1 << 22;
+inline constexpr int kMaxHidden = 16384;
+inline constexpr int kMaxLayers = 256;
+inline constexpr int kMaxIntermediate = 65536;
+inline constexpr int kMaxPositions = 65536;
+inline constexpr int kMaxTypeVocab = 1024;
+inline constexpr int kMaxLabels = 65536;
+inline constexpr double kMaxParameters = 2147483648.0;  // 2^31 floats = 8 GiB of parameters
+inline constexpr int kMaxBatch = 1 << 20;
+inline constexpr double kMaxAttentionElements = 2147483648.0;  // one layer's B*heads*T*T probabilities
+
+BertConfig readConfig(Napi::Env env, const Napi::Value& value);
+BertOptions readOptions(Napi::Env env, const Napi::Value& value, const BertConfig& config);
+
+// A batch copied out of JS, with every id, type id and mask value checked against the config.
+struct OwnedBatch {
+  std::vector<int32_t> inputIds, attentionMask, tokenTypeIds;
+  int batchSize = 0;
+  int seqLen = 0;
+  Batch view() const;
+};
+OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& config);
+
+// Int32Array [batchSize] of class indices in [0, numLabels).
+std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels);
+
+// A Float32Array of exactly `expected` elements, copied; every element finite.
+std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, size_t expected,
+                                    const std::string& what);
+
+// Object field readers. `where` names the object in messages ("hyper", "options").
+double readFiniteNumber(Napi::Env env, const Napi::Object& obj, const char* where, const char* key);
+// Optional non-negative safe integer (0 when absent or undefined), for seeds and step counters.
+uint64_t readCounter(Napi::Env env, const Napi::Object& obj, const char* where, const char* key);
+Napi::Object requireObject(Napi::Env env, const Napi::Value& value, const char* what);
+std::string requireString(Napi::Env env, const Napi::Value& value, const char* what);
+
+// AdamW hyper-parameters: lr >= 0, beta1/beta2 in [0, 1), eps > 0, weightDecay >= 0 (all finite);
+// maxGradNorm >= 0 or Infinity (0 and Infinity mean no clipping).
+AdamWHyper readHyper(Napi::Env env, const Napi::Value& value);
+
+// Optional array of distinct layer indexes in [0, numLayers).
+std::vector<int> readAttentionLayers(Napi::Env env, const Napi::Value& value, int numLayers);
+
+}  // namespace bertnode::addon
