@@ -146,9 +146,10 @@ export class DownloadError extends BertnodeError {
   readonly status: number | undefined;
 
   constructor(url: string, destination: string, reason: string,
-    opts: { code?: string; status?: number; cause?: unknown } = {}) {
+    opts: { code?: string; status?: number; cause?: unknown; hint?: string } = {}) {
     super(opts.code ?? 'ERR_BERTNODE_DOWNLOAD',
-      `${reason} (${url}). To supply the file by hand, download it yourself and put it at ${destination}`,
+      `${reason} (${url}). To supply the file by hand, download it yourself and put it at ${destination}` +
+      (opts.hint ? `; ${opts.hint}` : ''),
       { cause: opts.cause });
     this.url = url;
     this.destination = destination;
