@@ -168,7 +168,7 @@ describe('downloadFile', () => {
 
   test('two concurrent downloads of one file: one transfer, both get the complete file', async () => {
     const body = payload(100_000, 3);
-    server.files.set('org/c/main/model.safetensors', { body, lfs: true, slow: true });
+    server.files.set('org/c/main/model.safetensors', { body, lfs: true, slowMs: 30 });
     const url = hubFileUrl('org/c', 'model.safetensors', 'main', server.endpoint);
     const dest = path.join(cacheDir, 'model.safetensors');
     const [a, b] = await Promise.all([downloadFile(url, dest), downloadFile(url, dest)]);
@@ -214,5 +214,47 @@ describe('downloadFile', () => {
     const url = `${server.endpoint}/org/x/resolve/main/a.txt`;
     await expect(downloadFile(url, path.join(cacheDir, 'a.txt'), { retries: 0 })).rejects.toThrow(/ECONNREFUSED.*resolve\/main\/a\.txt/);
     server = await startHubServer();
+  });
+});
+
+describe('across processes', () => {
+  // Two node processes download the same file into the same cache at once. lib/hub is transpiled to plain
+  // JavaScript for them (download.ts and what it imports), since child processes do not go through ts-jest.
+  test('two processes: one transfer, both see the complete file, no lock or .part left', async () => {
+    const ts = await import('typescript');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-hub-js-'));
+    const lib = path.join(__dirname, '..', '..', 'lib');
+    for (const rel of ['errors.ts', 'hub/download.ts', 'hub/http.ts', 'hub/lock.ts', 'hub/settings.ts']) {
+      const js = ts.transpileModule(fs.readFileSync(path.join(lib, rel), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+      fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+      fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, '.js')), js);
+    }
+    const body = payload(150_000, 5);
+    // 1.5 s of transfer: far longer than a node process takes to start, so the second one meets the lock.
+    server.files.set('org/p/main/model.safetensors', { body, lfs: true, slowMs: 150 });
+    const url = hubFileUrl('org/p', 'model.safetensors', 'main', server.endpoint);
+    const dest = path.join(cacheDir, 'model.safetensors');
+    const script = `require(${JSON.stringify(path.join(out, 'hub', 'download.js'))}).downloadFile(process.argv[1], process.argv[2])
+      .then((p) => process.stdout.write(p), (e) => { process.stderr.write(String(e)); process.exit(1); });`;
+    const { spawn } = await import('child_process');
+    const run = () => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['-e', script, url, dest]);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    try {
+      const results = await Promise.all([run(), run()]);
+      for (const r of results) expect(r).toEqual({ code: 0, stdout: dest, stderr: '' });
+      expect(fs.readFileSync(dest).equals(body)).toBe(true);
+      expect(server.requests.filter((r) => r.path.startsWith('/cdn/'))).toHaveLength(1);
+      expect(fs.readdirSync(cacheDir)).toEqual(['model.safetensors']);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });

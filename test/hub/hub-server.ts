@@ -15,8 +15,8 @@ export interface ServedFile {
   dropAfter?: { bytes: number; times: number };
   // Absolute redirect to /raw/<path> first.
   absoluteRedirect?: boolean;
-  // Send the body in small chunks with pauses, so that concurrent downloads overlap.
-  slow?: boolean;
+  // Send the body in 10 chunks this many ms apart, so that concurrent downloads overlap.
+  slowMs?: number;
   // Never answer.
   stall?: boolean;
 }
@@ -114,7 +114,7 @@ function serveBody(req: http.IncomingMessage, res: http.ServerResponse, file: Se
     res.write(body.subarray(0, file.dropAfter.bytes), () => setTimeout(() => res.socket?.destroy(), 20));
     return;
   }
-  if (!file.slow) {
+  if (!file.slowMs) {
     res.end(body);
     return;
   }
@@ -127,7 +127,7 @@ function serveBody(req: http.IncomingMessage, res: http.ServerResponse, file: Se
     }
     res.write(body.subarray(sent, sent + step));
     sent += step;
-    setTimeout(tick, 30);
+    setTimeout(tick, file.slowMs);
   };
   tick();
 }
