@@ -1,2 +1,23 @@
 // Public entry point of bertnode.
-export {};
+
+export { BertClassifier, loadImdb } from './classifier';
+export type {
+  ClassifierOptions, DeviceOption, Explanation, ExplainOptions, FitOptions, FitResult, HubOptions, ImdbData, ImdbSource,
+  Prediction, PredictInput,
+} from './classifier';
+export type { ExampleInput, TextExample } from './train/examples';
+
+export * from './errors';
+export * from './train';
+export * from './explain';
+export { NativeBert } from './native';
+export type { Batch, Device, ForwardOptions, ForwardResult, Head, NativeBertOptions, OptimizerHyper, OptimizerState } from './native';
+export { BertTokenizer } from './tokenizer';
+export type { EncodeOptions, Encoding } from './tokenizer';
+export { loadModel, readConfig, saveModel, writeSafetensors } from './weights';
+export type { BertConfig, LoadedModel } from './weights';
+export {
+  BatchLoader, CLASSIC_SPLIT, IMDB_LABELS, encodeExamples, evaluationBatches, readExamples, readImdbArchive, readImdbFolder,
+  splitTrainValidation,
+} from './data';
+export type { EncodedDataset, Example } from './data';

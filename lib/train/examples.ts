@@ -1,0 +1,43 @@
+// What users hand to fit/evaluate: lib/data Examples, plain { text, label } records (label as a class name or an
+// index), or a file/folder lib/data can read. Everything becomes lib/data Examples with label indices into the
+// classifier's label list; a label that is not in the list is a typed error naming it.
+
+import type { Example } from '../data/types';
+import { readExamples } from '../data/read-examples';
+import { TrainingOptionsError } from '../errors';
+
+export interface TextExample {
+  text: string;
+  textPair?: string;
+  label: string | number;
+}
+
+export type ExampleInput = readonly (Example | TextExample)[] | string;
+
+export function labelIndex(label: string | number, labels: readonly string[], where: string): number {
+  if (typeof label === 'number') {
+    if (Number.isInteger(label) && label >= 0 && label < labels.length) return label;
+    throw new TrainingOptionsError(`${where}: label ${label} is not an index into [${labels.join(', ')}]`, 'ERR_BERTNODE_LABEL');
+  }
+  const index = labels.indexOf(label);
+  if (index < 0) throw new TrainingOptionsError(`${where}: label '${label}' is not one of [${labels.join(', ')}]`, 'ERR_BERTNODE_LABEL');
+  return index;
+}
+
+// A path is read with lib/data (an IMDb folder or archive gives its `split`, 'train' for fitting, 'test' for
+// evaluating; the flat formats give every row).
+export async function toExamples(input: ExampleInput, labels: readonly string[], what: string, split: 'train' | 'test' = 'train'): Promise<Example[]> {
+  if (typeof input === 'string') return readExamples(input, { labels, splits: [split] });
+  if (!Array.isArray(input)) throw new TrainingOptionsError(`${what} must be an array of { text, label } or a path`);
+  return input.map((e, i) => {
+    if (typeof e?.text !== 'string') throw new TrainingOptionsError(`${what}[${i}].text must be a string`);
+    if (e.textPair !== undefined && typeof e.textPair !== 'string') throw new TrainingOptionsError(`${what}[${i}].textPair must be a string`);
+    return {
+      id: 'id' in e && typeof e.id === 'string' ? e.id : `${what}/${i}`,
+      text: e.text,
+      textPair: e.textPair,
+      label: labelIndex(e.label, labels, `${what}[${i}]`),
+      source: 'source' in e && typeof e.source === 'string' ? e.source : what,
+    };
+  });
+}

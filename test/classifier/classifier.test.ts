@@ -1,0 +1,104 @@
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BertClassifier, TrainingOptionsError } from '../../lib';
+import { syntheticReviews, writeTinyModel } from './tiny-model';
+
+let tmp: string;
+let modelDir: string;
+beforeAll(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'bertnode-clf-'));
+  modelDir = path.join(tmp, 'tiny');
+  await writeTinyModel(modelDir);
+});
+afterAll(async () => {
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+const reviews = syntheticReviews(400);
+const named = reviews.map((r) => ({ text: r.text, label: r.label ? 'pos' : 'neg' }));
+const trainSet = named.slice(0, 320);
+const heldOut = named.slice(320);
+
+test('a base model gets the classic set-up: neg/pos, a fresh [CLS] head, only the last layer trainable', async () => {
+  await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64 });
+  expect(clf.labels).toEqual(['neg', 'pos']);
+  expect(clf.head).toBe('cls');
+  expect(clf.device).toBe('cpu');
+  const [p] = await clf.predict(['A wonderful film.']);
+  expect(Object.keys(p.probabilities)).toEqual(['neg', 'pos']);
+  expect(p.probabilities.neg + p.probabilities.pos).toBeCloseTo(1, 12);
+  expect(p.label).toBe(p.probabilities.pos > p.probabilities.neg ? 'pos' : 'neg');
+});
+
+test('fit learns the signal; evaluate reports it; save + fromPretrained gives identical predictions', async () => {
+  const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64, batchSize: 16, seed: 5, trainableLayers: 'all' });
+  const before = await clf.evaluate(heldOut);
+  const result = await clf.fit(trainSet, { epochs: 4, lr: 1e-2, schedule: 'constant', validation: heldOut });
+  expect(result.stopReason).toBe('completed');
+  expect(result.trainExamples).toBe(320);
+  expect(result.history.evaluations).toHaveLength(4);
+  const after = await clf.evaluate(heldOut);
+  expect(before.accuracy).toBeLessThan(0.75);
+  expect(after.accuracy).toBeGreaterThan(0.85); // chance is 0.5
+  expect(result.validation!.accuracy).toBe(after.accuracy); // the best evaluation's parameters are kept
+  expect(after.confusionMatrix.flat().reduce((a, b) => a + b, 0)).toBe(80);
+
+  const saved = path.join(tmp, 'saved');
+  await clf.save(saved);
+  const files = (await fsp.readdir(saved)).sort();
+  expect(files).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json']));
+  const config = JSON.parse(await fsp.readFile(path.join(saved, 'config.json'), 'utf8'));
+  expect(config).toMatchObject({ architectures: ['BertForSequenceClassification'], id2label: { 0: 'neg', 1: 'pos' }, bertnode_head: 'cls' });
+
+  const texts = heldOut.slice(0, 12).map((r) => r.text);
+  const again = await BertClassifier.fromPretrained(saved, { device: 'cpu', maxLength: 64 });
+  expect(again.head).toBe('cls');
+  expect(await again.predict(texts)).toEqual(await clf.predict(texts));
+  clf.dispose();
+  again.dispose();
+});
+
+test('any label names, labels by name or index, sentence pairs', async () => {
+  const clf = new BertClassifier({ model: modelDir, labels: ['contradiction', 'entailment', 'neutral'], device: 'cpu', maxLength: 64 });
+  const pairs = reviews.slice(0, 60).map((r, i) => ({ text: r.text, textPair: i % 3 === 2 ? 'the plot' : r.text, label: i % 3 }));
+  const r = await clf.fit(pairs, { epochs: 1, lr: 1e-3, validation: 0.25 });
+  expect(r.trainExamples).toBe(45);
+  expect(r.validation!.perClass.map((c) => c.label)).toEqual(['contradiction', 'entailment', 'neutral']);
+  const [p] = await clf.predict([['A great movie.', 'The plot.']]);
+  expect(Object.keys(p.probabilities)).toEqual(['contradiction', 'entailment', 'neutral']);
+  await expect(clf.evaluate([{ text: 'x', label: 'maybe' }])).rejects.toMatchObject({ code: 'ERR_BERTNODE_LABEL' });
+  clf.dispose();
+});
+
+test('explain: [CLS] attention per layer and head over the real tokens, word pieces with offsets', async () => {
+  await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64 });
+  const text = 'An unwatchable, DULL film.';
+  const e = await clf.explain(text, { layers: 'all', trueLabel: 'neg' });
+  expect(e.layers.map((l) => l.layer)).toEqual([0, 1]);
+  expect(e.layer).toBe(1);
+  expect(e.tokens.map((t) => t.text)).toEqual(['[CLS]', '[UNK]', 'un', '##watch', '##able', ',', 'dull', 'film', '.', '[SEP]']);
+  expect(text.slice(e.tokens[6].start, e.tokens[6].end)).toBe('DULL');
+  for (const { attention } of e.layers) {
+    expect(attention.raw).toHaveLength(4);
+    expect(attention.positions).toHaveLength(e.tokens.length);
+    // Each [CLS] row is a softmax over the real tokens: sums to 1 (float32 accumulation: 1e-5).
+    for (const head of attention.raw) expect(Math.abs(head.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+    for (const head of attention.heads) expect(Math.max(...head)).toBe(1);
+  }
+  const html = await clf.attentionReport([{ text, label: 'neg' }, { text: 'Great!', label: 1 }]);
+  expect(html).toContain('>unwatchable<');
+  await expect(clf.explain(text, { layer: 2 })).rejects.toBeInstanceOf(TrainingOptionsError);
+});
+
+test('bad options are typed errors; a disposed classifier refuses work', async () => {
+  expect(() => new BertClassifier({ batchSize: 0 })).toThrow(TrainingOptionsError);
+  expect(() => new BertClassifier({ trainableLayers: -1 })).toThrow(TrainingOptionsError);
+  expect(() => new BertClassifier({ labels: ['a', 'a'] })).toThrow(TrainingOptionsError);
+  await expect(new BertClassifier({ model: modelDir, maxLength: 1000 }).ready()).rejects.toBeInstanceOf(TrainingOptionsError);
+  expect((await new BertClassifier({ model: modelDir, device: 'cpu' }).ready()).maxLength).toBe(128); // the model's positions
+  await expect(new BertClassifier({ model: modelDir, trainableLayers: 3 }).ready()).rejects.toBeInstanceOf(TrainingOptionsError);
+  const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu' });
+  await clf[Symbol.asyncDispose]();
+  await expect(clf.predict(['x'])).rejects.toMatchObject({ code: 'ERR_BERTNODE_DISPOSED' });
+});
