@@ -8,6 +8,7 @@
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "cpu/vector_math.h"
 
 namespace bertnode::cpu {
 
@@ -41,6 +42,32 @@ void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) {
   });
 }
 
+namespace {
+
+// One softmax row over T keys. The exp pass is kept free of reductions and branches so it vectorises: masked keys
+// get a -1e30 offset (vexp turns it into ~1e-38) and are then multiplied by exactly 0.
+BERTNODE_SIMD_CLONES void softmaxRow(float* p, const float* s, const int32_t* mask, float scale, int T) {
+  float maxValue = -INFINITY;
+  for (int k = 0; k < T; ++k) {
+    if (mask[k] != 0) maxValue = std::max(maxValue, scale * s[k]);
+  }
+  if (maxValue == -INFINITY) {  // no unmasked key
+    for (int k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
+    return;
+  }
+  for (int k = 0; k < T; ++k) {
+    float keep = mask[k] != 0 ? 1.0f : 0.0f;
+    float offset = mask[k] != 0 ? 0.0f : -1e30f;
+    p[k] = keep * vexp(scale * s[k] - maxValue + offset);
+  }
+  float sum = 0.0f;
+  for (int k = 0; k < T; ++k) sum += p[k];
+  float inv = 1.0f / sum;
+  for (int k = 0; k < T; ++k) p[k] *= inv;
+}
+
+}  // namespace
+
 // Equivalent to Hugging Face's softmax(scale * scores + (1 - mask) * finfo.min): in fp32 the masked terms
 // underflow to exactly 0, and a fully masked row becomes uniform, which is what we produce explicitly.
 void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
@@ -49,25 +76,7 @@ void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* m
   parallelFor(rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       size_t b = r / (static_cast<size_t>(NH) * T);
-      const int32_t* m = mask + b * T;
-      const float* s = scores + r * T;
-      float* p = probs + r * T;
-      float maxValue = -INFINITY;
-      for (int k = 0; k < T; ++k) {
-        if (m[k] != 0) maxValue = std::max(maxValue, scale * s[k]);
-      }
-      if (maxValue == -INFINITY) {
-        for (int k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
-        continue;
-      }
-      float sum = 0.0f;
-      for (int k = 0; k < T; ++k) {
-        float e = m[k] != 0 ? std::exp(scale * s[k] - maxValue) : 0.0f;
-        p[k] = e;
-        sum += e;
-      }
-      float inv = 1.0f / sum;
-      for (int k = 0; k < T; ++k) p[k] *= inv;
+      softmaxRow(probs + r * T, scores + r * T, mask + b * T, scale, T);
     }
   });
 }
