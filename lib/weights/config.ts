@@ -154,9 +154,14 @@ export function toHfConfig(config: BertConfig, labels: readonly string[], raw: R
     id2label[String(i)] = name;
     label2id[name] = i;
   });
-  const { num_labels: _dropped, ...kept } = raw;
+  // num_labels is implied by id2label; a dtype other than float32 would make transformers cast the F32 tensors
+  // written beside this config on load.
+  const kept = { ...raw };
+  delete kept.num_labels;
+  delete kept.torch_dtype;
   return {
     ...kept,
+    dtype: 'float32',
     architectures: ['BertForSequenceClassification'],
     model_type: 'bert',
     vocab_size: config.vocabSize,

@@ -49,6 +49,8 @@ def check(saved_dir, reference_dir):
         if not torch.equal(t, ref_sd[name]):
             failures.append(f"loaded parameter {name} differs from the reference")
 
+    if any(p.dtype != torch.float32 for p in model.parameters()):
+        failures.append("from_pretrained did not give float32 parameters")
     if model.config.id2label != reference.config.id2label:
         failures.append(f"id2label {model.config.id2label} != {reference.config.id2label}")
 

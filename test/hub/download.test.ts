@@ -139,6 +139,20 @@ describe('downloadFile', () => {
     expect(fs.existsSync(`${dest}.lock`)).toBe(false);
   });
 
+  test('a transfer that stalls mid-file times out and resumes where it stopped', async () => {
+    const body = payload(60_000, 6);
+    server.files.set('org/x/main/stall.bin', { body, stallAfter: { bytes: 25_000, times: 1 } });
+    const dest = path.join(cacheDir, 'stall.bin');
+    const seen: number[] = [];
+    await downloadFile(hubFileUrl('org/x', 'stall.bin', 'main', server.endpoint), dest, {
+      timeoutMs: 300,
+      onProgress: (p) => seen.push(p.received),
+    });
+    expect(fs.readFileSync(dest).equals(body)).toBe(true);
+    expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=25000-']);
+    expect(seen[seen.length - 1]).toBe(60_000);
+  });
+
   test('resumes a .part left by an earlier, interrupted process', async () => {
     const body = payload(50_000, 2);
     server.files.set('org/x/main/f.bin', { body });

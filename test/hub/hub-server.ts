@@ -13,6 +13,8 @@ export interface ServedFile {
   wrongSha?: boolean;
   // Drop the connection after this many bytes, this many times.
   dropAfter?: { bytes: number; times: number };
+  // Send this many bytes, then go silent (connection kept open), this many times.
+  stallAfter?: { bytes: number; times: number };
   // Absolute redirect to /raw/<path> first.
   absoluteRedirect?: boolean;
   // Send the body in 10 chunks this many ms apart, so that concurrent downloads overlap.
@@ -112,6 +114,11 @@ function serveBody(req: http.IncomingMessage, res: http.ServerResponse, file: Se
   if (file.dropAfter && file.dropAfter.times > 0) {
     file.dropAfter.times--;
     res.write(body.subarray(0, file.dropAfter.bytes), () => setTimeout(() => res.socket?.destroy(), 20));
+    return;
+  }
+  if (file.stallAfter && file.stallAfter.times > 0) {
+    file.stallAfter.times--;
+    res.write(body.subarray(0, file.stallAfter.bytes));
     return;
   }
   if (!file.slowMs) {

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { WeightsFormatError } from '../../lib/errors';
-import { readConfig, readPytorchBin, readSafetensors } from '../../lib/weights';
+import { parseConfig, readConfig, readPytorchBin, readSafetensors, toHfConfig } from '../../lib/weights';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'weights');
 let tmp: string;
@@ -134,6 +134,14 @@ describe('config.json', () => {
     const err = await formatError(readConfig(file));
     expect(err.code).toBe('ERR_BERTNODE_CONFIG');
     expect(err.message).toMatch(reason);
+  });
+
+  test('the config written for transformers says float32, whatever the source said', () => {
+    const { config, labels, raw } = parseConfig({ hidden_size: 16, num_attention_heads: 2, dtype: 'bfloat16', torch_dtype: 'float16', num_labels: 2, foo: 1 });
+    const hf = toHfConfig(config, labels, raw);
+    expect(hf).toMatchObject({ dtype: 'float32', foo: 1, architectures: ['BertForSequenceClassification'], id2label: { 0: 'LABEL_0', 1: 'LABEL_1' } });
+    expect(hf).not.toHaveProperty('torch_dtype');
+    expect(hf).not.toHaveProperty('num_labels');
   });
 
   test('HF defaults fill a terse config', async () => {
