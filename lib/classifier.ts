@@ -11,7 +11,7 @@ import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, t
 import { mulberry32 } from './data/random';
 import { NativeError, TrainingOptionsError } from './errors';
 import { type ClsAttention, type ExplainToken, type ExplainedText, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
-import { NativeBert, type Head } from './native';
+import { NativeBert, type Device, type Head } from './native';
 import { BertTokenizer } from './tokenizer';
 import { type ClassificationMetrics, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
@@ -19,7 +19,7 @@ import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
 import { type BertConfig, loadModel, saveModel } from './weights';
 
-export type DeviceOption = 'cpu' | 'cuda' | 'auto';
+export type DeviceOption = Device | 'auto';
 
 export interface ClassifierOptions {
   model?: string; // hub id or local folder (default 'bert-base-uncased')
@@ -136,7 +136,7 @@ export class BertClassifier {
     return this.loaded?.head;
   }
 
-  get device(): 'cpu' | 'cuda' | undefined {
+  get device(): Device | undefined {
     return this.loaded?.model.device;
   }
 

@@ -1,0 +1,123 @@
+// Flags of scripts/finetune-imdb.js: their defaults (the classic recipe), the --help text, and their checking.
+'use strict';
+
+const FLAGS = [
+  // [name, type, default, help]
+  ['model', 'string', 'bert-base-uncased', 'hub model id or local model folder'],
+  ['data', 'string', undefined, 'IMDb data: aclImdb folder, .tar.gz archive, or .tsv/.csv/.jsonl (default: download the archive)'],
+  ['data-url', 'string', undefined, 'URL of the aclImdb_v1.tar.gz archive (default: $BERTNODE_IMDB_URL, else the Stanford original)'],
+  ['test-data', 'string', undefined, 'separate test reviews (folder, archive or flat file) when --data has no test/ split'],
+  ['labels', 'string', undefined, 'comma-separated class names (default: neg,pos)'],
+  ['epochs', 'string', '2', 'training epochs'],
+  ['max-steps', 'string', undefined, 'stop after this many optimizer steps (overrides --epochs)'],
+  ['max-length', 'string', '256', 'tokens per review, [CLS]/[SEP] included'],
+  ['batch-size', 'string', '32', 'examples per batch'],
+  ['grad-accum', 'string', '1', 'batches per optimizer step (gradient accumulation)'],
+  ['lr', 'string', '5e-5', 'peak learning rate (AdamW)'],
+  ['schedule', 'string', 'linear', 'learning-rate schedule: linear (decay to 0) | constant'],
+  ['warmup-ratio', 'string', '0', 'share of the steps spent warming the learning rate up'],
+  ['weight-decay', 'string', '0.01', 'AdamW weight decay (never on biases and LayerNorm)'],
+  ['max-grad-norm', 'string', '1', 'global gradient-norm clipping (0 = off)'],
+  ['trainable-layers', 'string', '1', "last K encoder layers trained, or 'all' for a full fine-tune (embeddings included)"],
+  ['head', 'string', undefined, "classifier head: cls (linear on [CLS], the classic recipe; default for a base model) | pooler"],
+  ['device', 'string', 'auto', 'cpu | cuda | auto'],
+  ['output', 'string', 'runs/imdb', 'output folder: model/, checkpoints/, attention-report.html, run-report.html, metrics.json'],
+  ['resume', 'boolean', false, 'resume from <output>/checkpoints (same flags as the interrupted run)'],
+  ['limit', 'string', undefined, 'use only the first N training reviews (quick runs)'],
+  ['eval-limit', 'string', undefined, 'use only the first N validation and test reviews (default: N/4 with --limit)'],
+  ['validation-size', 'string', undefined, 'reviews held out of train for validation (default 5000, or 20% of small sets)'],
+  ['seed', 'string', '1234', 'seed of the split, head initialisation, dropout and data order'],
+  ['eval-every', 'string', 'epoch', "evaluate on validation every 'epoch' or every N steps"],
+  ['checkpoint-every', 'string', 'epoch', "write a checkpoint every 'epoch' or every N steps"],
+  ['patience', 'string', undefined, 'early stopping: evaluations without improvement before stopping'],
+  ['metric', 'string', 'accuracy', 'metric for the best model and early stopping: accuracy | f1 | precision | recall | loss'],
+  ['explain', 'string', '6', 'test reviews shown in the attention report'],
+  ['cache-dir', 'string', undefined, 'download cache (default: $BERTNODE_CACHE, else ~/.cache/bertnode)'],
+  ['revision', 'string', undefined, 'model revision on the hub (default main)'],
+  ['offline', 'boolean', false, 'use the cache only, never the network'],
+  ['no-progress', 'boolean', false, 'plain progress lines instead of a progress bar'],
+  ['help', 'boolean', false, 'show this help'],
+];
+
+const parseArgsOptions = Object.fromEntries(FLAGS.map(([name, type]) => [name, { type }]));
+
+const text = [
+  'Usage: node scripts/finetune-imdb.js [flags]',
+  '',
+  'Fine-tunes BERT on IMDb sentiment (defaults: the classic recipe), prints validation and test accuracy, and writes',
+  'the model (Hugging Face layout), an attention report and a run report into --output.',
+  '',
+  'Flags:',
+  ...FLAGS.map(([name, type, dflt, help]) => {
+    const flag = `  --${name}${type === 'string' ? ' <value>' : ''}`;
+    return `${flag.padEnd(30)} ${help}${dflt !== undefined && type === 'string' ? ` [${dflt}]` : ''}`;
+  }),
+  '',
+  'Environment: BERTNODE_HF_ENDPOINT (hub mirror), BERTNODE_CACHE, BERTNODE_OFFLINE, BERTNODE_IMDB_URL, HF_TOKEN.',
+  '',
+].join('\n');
+
+class UsageError extends Error {}
+
+function number(name, raw, { integer = false, min = -Infinity } = {}) {
+  if (raw === undefined) return undefined;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}, got '${raw}'`);
+  }
+  return x;
+}
+
+function every(name, raw) {
+  return raw === 'epoch' ? 'epoch' : number(name, raw, { integer: true, min: 1 });
+}
+
+function oneOf(name, raw, choices) {
+  if (raw !== undefined && !choices.includes(raw)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${raw}'`);
+  return raw;
+}
+
+// Flag values (strings) → typed options, defaults filled in.
+function parseOptions(values) {
+  const v = Object.fromEntries(FLAGS.map(([name, , dflt]) => [name, values[name] ?? dflt]));
+  const limit = number('limit', v.limit, { integer: true, min: 1 });
+  const trainableLayers = v['trainable-layers'] === 'all' ? 'all' : number('trainable-layers', v['trainable-layers'], { integer: true, min: 0 });
+  const labels = v.labels === undefined ? undefined : v.labels.split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    model: v.model,
+    data: v.data,
+    dataUrl: v['data-url'] ?? process.env.BERTNODE_IMDB_URL,
+    testData: v['test-data'],
+    labels,
+    epochs: number('epochs', v.epochs, { integer: true, min: 1 }),
+    maxSteps: number('max-steps', v['max-steps'], { integer: true, min: 1 }),
+    maxLength: number('max-length', v['max-length'], { integer: true, min: 2 }),
+    batchSize: number('batch-size', v['batch-size'], { integer: true, min: 1 }),
+    gradientAccumulation: number('grad-accum', v['grad-accum'], { integer: true, min: 1 }),
+    lr: number('lr', v.lr, { min: 0 }),
+    schedule: oneOf('schedule', v.schedule, ['linear', 'constant']),
+    warmupRatio: number('warmup-ratio', v['warmup-ratio'], { min: 0 }),
+    weightDecay: number('weight-decay', v['weight-decay'], { min: 0 }),
+    maxGradNorm: number('max-grad-norm', v['max-grad-norm'], { min: 0 }),
+    trainableLayers,
+    head: oneOf('head', v.head, ['cls', 'pooler']),
+    device: oneOf('device', v.device, ['cpu', 'cuda', 'auto']),
+    output: v.output,
+    resume: v.resume,
+    limit,
+    evalLimit: number('eval-limit', v['eval-limit'], { integer: true, min: 1 }) ?? (limit ? Math.ceil(limit / 4) : undefined),
+    validationSize: number('validation-size', v['validation-size'], { min: 0 }),
+    seed: number('seed', v.seed, { integer: true, min: 0 }),
+    evaluateEvery: every('eval-every', v['eval-every']),
+    checkpointEvery: every('checkpoint-every', v['checkpoint-every']),
+    patience: number('patience', v.patience, { integer: true, min: 1 }),
+    metric: oneOf('metric', v.metric, ['accuracy', 'f1', 'precision', 'recall', 'loss']),
+    explain: number('explain', v.explain, { integer: true, min: 0 }),
+    cacheDir: v['cache-dir'],
+    revision: v.revision,
+    offline: v.offline || undefined,
+    progress: !v['no-progress'],
+  };
+}
+
+module.exports = { parseOptions, UsageError, HELP: { text, parseArgsOptions } };

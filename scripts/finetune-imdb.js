@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// node scripts/finetune-imdb.js [flags]: the classic IMDb fine-tuning job, a thin command line over BertClassifier.
+// Defaults reproduce the classic recipe (bert-base-uncased, max length 256, batch 32, lr 5e-5, last encoder layer +
+// linear head on [CLS], 2 epochs, 20,000 / 5,000 split with seed 1234, test on the test reviews). See --help.
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { parseOptions, UsageError, HELP } = require('./cli/options');
+const { ProgressPrinter, formatDuration } = require('./cli/progress');
+
+let bertnode;
+try {
+  bertnode = require('../dist');
+} catch (e) {
+  console.error(`bertnode is not built (${e.message}); run \`npm install\` or \`npm run build:ts\` first.`);
+  process.exit(1);
+}
+const { BertClassifier, loadImdb, renderRunReport } = bertnode;
+
+async function main() {
+  const { values } = parseArgs({ options: HELP.parseArgsOptions, strict: true, allowPositionals: false });
+  if (values.help) {
+    process.stdout.write(HELP.text);
+    return 0;
+  }
+  const o = parseOptions(values);
+  fs.mkdirSync(o.output, { recursive: true });
+  const checkpointDir = path.join(o.output, 'checkpoints');
+  const hub = { cacheDir: o.cacheDir, offline: o.offline, revision: o.revision };
+
+  const clf = new BertClassifier({
+    model: o.model, labels: o.labels, maxLength: o.maxLength, batchSize: o.batchSize, lr: o.lr, epochs: o.epochs,
+    trainableLayers: o.trainableLayers, head: o.head, device: o.device, seed: o.seed, hub,
+  });
+  console.log(`model ${o.model}: loading${fs.existsSync(o.model) ? '' : ' (through the cache, downloading on first use)'}...`);
+  await clf.ready();
+  const cfg = clf.config;
+  const trainable = o.trainableLayers === 'all' ? 'all layers (full fine-tune)' : `last ${o.trainableLayers} encoder layer(s) + head`;
+  console.log(`model: ${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads} heads; head '${clf.head}'; ` +
+    `training ${trainable}; device ${clf.device}`);
+
+  console.log(`data: ${o.data ?? `IMDb archive ${o.dataUrl ?? '(default URL)'} through the cache`}`);
+  const imdb = await loadImdb({ source: o.data, url: o.dataUrl, testSource: o.testData, validationSize: o.validationSize, seed: o.seed, hub });
+  const train = o.limit ? imdb.train.slice(0, o.limit) : imdb.train;
+  const validation = o.evalLimit ? imdb.validation.slice(0, o.evalLimit) : imdb.validation;
+  const test = imdb.test && (o.evalLimit ? imdb.test.slice(0, o.evalLimit) : imdb.test);
+  console.log(`data: ${train.length} training, ${validation.length} validation, ${test ? `${test.length} test` : 'no test'} reviews` +
+    (o.limit || o.evalLimit ? ' (limited)' : ''));
+  if (imdb.testMissing) console.log(`note: ${imdb.testMissing}; evaluating on validation only.`);
+
+  if (clf.device === 'cpu' && cfg.hiddenSize >= 768 && cfg.numHiddenLayers >= 12) {
+    console.log('advice: this is a BERT-base-sized model on the CPU. Every step runs the whole 12-layer forward pass, so a full ' +
+      'run takes hours (a measured estimate follows after the first steps). For a quick look use --limit 2000 --epochs 1, ' +
+      'or a smaller model such as --model google/bert_uncased_L-4_H-256_A-4 (BERT-mini) or google/bert_uncased_L-2_H-128_A-2 (BERT-tiny).');
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    console.log('\nstopping after the current step and writing a checkpoint (Ctrl-C again to quit at once)...');
+    controller.abort();
+  });
+
+  const printer = new ProgressPrinter({ bar: o.progress && process.stdout.isTTY, largeCpuModel: clf.device === 'cpu' && cfg.hiddenSize >= 768 });
+  const started = Date.now();
+  const result = await clf.fit(train, {
+    validation, epochs: o.epochs, maxSteps: o.maxSteps, lr: o.lr, batchSize: o.batchSize, gradientAccumulation: o.gradientAccumulation,
+    schedule: o.schedule, warmupRatio: o.warmupRatio, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm, seed: o.seed,
+    evaluateEvery: o.evaluateEvery, checkpointEvery: o.checkpointEvery, checkpointDir, resume: o.resume,
+    earlyStopping: o.patience ? { patience: o.patience, metric: o.metric } : undefined, bestMetric: o.metric,
+    signal: controller.signal, onProgress: (e) => printer.step(e),
+    onEvaluation: (r) => printer.evaluation(r),
+  });
+  printer.done();
+  if (result.stopReason === 'aborted') {
+    console.log(`stopped at step ${result.steps}/${result.totalSteps}; checkpoint in ${checkpointDir}. Resume with the same flags plus --resume.`);
+    clf.dispose();
+    return 130;
+  }
+  console.log(`training: ${result.stopReason} after ${result.steps} steps in ${formatDuration((Date.now() - started) / 1000)}` +
+    (result.best ? `; best ${result.best.metric} ${result.best.value.toFixed(4)} at step ${result.best.step}${result.restoredBest ? ' (kept)' : ''}` : ''));
+
+  const results = {};
+  if (result.validation) {
+    results.validation = result.validation;
+    console.log(`validation accuracy: ${result.validation.accuracy.toFixed(4)} (F1 ${result.validation.f1.toFixed(4)}, ${result.validation.count} reviews)`);
+  }
+  if (test) {
+    console.log(`testing on ${test.length} reviews...`);
+    results.test = await clf.evaluate(test);
+    console.log(`test accuracy: ${results.test.accuracy.toFixed(4)} (F1 ${results.test.f1.toFixed(4)}, ${results.test.count} reviews)`);
+  } else {
+    console.log('test accuracy: not measured (no test set); see the validation accuracy above.');
+  }
+
+  const modelDir = path.join(o.output, 'model');
+  await clf.save(modelDir);
+  const shown = (test ?? validation).slice(0, o.explain);
+  const attentionFile = path.join(o.output, 'attention-report.html');
+  fs.writeFileSync(attentionFile, await clf.attentionReport(shown.map((e) => ({ text: e.text, textPair: e.textPair, label: e.label })), {
+    title: 'bertnode: which words the [CLS] token attended to',
+    subtitle: `${o.model} fine-tuned on IMDb; ${test ? 'test' : 'validation'} reviews`,
+  }));
+  const stepsPerEpoch = Math.ceil(Math.ceil(train.length / o.batchSize) / o.gradientAccumulation);
+  const runFile = path.join(o.output, 'run-report.html');
+  fs.writeFileSync(runFile, renderRunReport({
+    title: `bertnode: ${o.model} on IMDb`, history: result.history, stepsPerEpoch, results,
+    settings: { model: o.model, device: clf.device, 'trainable layers': String(o.trainableLayers), head: clf.head, 'max length': clf.maxLength,
+      'batch size': o.batchSize, lr: o.lr, epochs: o.epochs, seed: o.seed, 'training examples': train.length },
+  }));
+  fs.writeFileSync(path.join(o.output, 'metrics.json'), JSON.stringify({ stopReason: result.stopReason, steps: result.steps, best: result.best, results }, null, 2));
+  console.log(`model (Hugging Face layout): ${modelDir}`);
+  console.log(`attention report: ${attentionFile}`);
+  console.log(`run report: ${runFile}`);
+  clf.dispose();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    const usage = e instanceof UsageError || (e && e.code && String(e.code).startsWith('ERR_PARSE_ARGS'));
+    console.error(`error: ${e && e.code ? `[${e.code}] ` : ''}${e && e.message ? e.message : e}${usage ? ' (see --help)' : ''}`);
+    process.exit(usage ? 2 : 1);
+  },
+);

@@ -1,0 +1,139 @@
+// The whole product with no network: `node scripts/finetune-imdb.js` downloads a tiny random BERT and an
+// aclImdb-shaped archive from a local server in the hub's layout, trains, reports and saves; the saved model
+// reloads with identical results; kill -9 mid-training then --resume ends with the same parameters.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BertClassifier, readImdbArchive } from '../../lib';
+import { MODEL_ID, Site, startSite } from './site';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'scripts', 'finetune-imdb.js');
+
+// The CLI imports ../dist; rebuild it when a source under lib/ is newer (npm install builds it in CI).
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+  }
+  return newest;
+}
+
+let tmp: string;
+let site: Site;
+let env: NodeJS.ProcessEnv;
+beforeAll(async () => {
+  const built = path.join(ROOT, 'dist', 'index.js');
+  if (!existsSync(built) || statSync(built).mtimeMs < newestMtime(path.join(ROOT, 'lib'))) {
+    try {
+      execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
+    } catch (e) {
+      // tsc still emits JavaScript when it reports type errors; the CLI runs below will tell whether it works.
+      console.warn(`tsc reported errors while rebuilding dist/: ${String((e as { stdout?: Buffer }).stdout ?? e).slice(0, 2000)}`);
+    }
+  }
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'bertnode-e2e-'));
+  site = await startSite(tmp);
+  env = {
+    ...process.env,
+    BERTNODE_HF_ENDPOINT: site.url,
+    BERTNODE_CACHE: path.join(tmp, 'cache'),
+    BERTNODE_IMDB_URL: `${site.url}/datasets/aclImdb_v1.tar.gz`,
+    HF_TOKEN: '',
+  };
+}, 120000);
+afterAll(async () => {
+  await site?.close();
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+// Small model, learnable signal: a full fine-tune at a high constant learning rate learns it in a few epochs.
+const TRAIN_FLAGS = ['--model', MODEL_ID, '--max-length', '64', '--batch-size', '16', '--lr', '1e-2', '--schedule', 'constant',
+  '--trainable-layers', 'all', '--device', 'cpu', '--no-progress'];
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+function runCli(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const accuracy = (out: string, which: string) => Number(new RegExp(`${which} accuracy: ([0-9.]+)`).exec(out)?.[1]);
+
+test('--help lists every flag', async () => {
+  const r = await runCli(['--help']);
+  expect(r.code).toBe(0);
+  for (const flag of ['--model', '--data', '--test-data', '--epochs', '--max-length', '--batch-size', '--lr', '--trainable-layers',
+    '--device', '--output', '--resume', '--limit', '--seed']) {
+    expect(r.stdout).toContain(flag);
+  }
+  const bad = await runCli(['--epochs', 'two']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--epochs must be an integer');
+});
+
+test('downloads, trains above chance, prints validation and test accuracy, writes model and reports; the model reloads', async () => {
+  const out = path.join(tmp, 'run');
+  const r = await runCli([...TRAIN_FLAGS, '--epochs', '4', '--output', out, '--explain', '3']);
+  if (r.code !== 0) throw new Error(`CLI failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  expect(site.requests).toEqual(expect.arrayContaining([`GET /${MODEL_ID}/resolve/main/config.json`, 'GET /datasets/aclImdb_v1.tar.gz']));
+  expect(r.stdout).toMatch(/data: 320 training, 80 validation, 120 test reviews/);
+  expect(r.stdout).toMatch(/step 1\/80 loss/);
+  expect(accuracy(r.stdout, 'validation')).toBeGreaterThan(0.8); // chance is 0.5
+  expect(accuracy(r.stdout, 'test')).toBeGreaterThan(0.8);
+  for (const f of ['model/config.json', 'model/model.safetensors', 'model/vocab.txt', 'attention-report.html', 'run-report.html', 'metrics.json']) {
+    expect(existsSync(path.join(out, f))).toBe(true);
+  }
+  const report = await fsp.readFile(path.join(out, 'attention-report.html'), 'utf8');
+  expect((report.match(/<h2>Text \d+<\/h2>/g) ?? []).length).toBe(3);
+  expect(await fsp.readFile(path.join(out, 'run-report.html'), 'utf8')).toContain('<svg');
+
+  // The saved model, reloaded here, scores the test set exactly as the CLI's in-memory model did.
+  const metrics = JSON.parse(await fsp.readFile(path.join(out, 'metrics.json'), 'utf8'));
+  const archive = path.join(tmp, 'test-archive.tar.gz');
+  await fsp.writeFile(archive, Buffer.from(await (await fetch(`${site.url}/datasets/aclImdb_v1.tar.gz`)).arrayBuffer()));
+  const test = (await readImdbArchive(archive, { splits: ['test'], clean: true }));
+  await using clf = await BertClassifier.fromPretrained(path.join(out, 'model'), { device: 'cpu', maxLength: 64, batchSize: 16 });
+  const again = await clf.evaluate(test);
+  expect(again.confusionMatrix).toEqual(metrics.results.test.confusionMatrix);
+  expect(again.loss).toBe(metrics.results.test.loss);
+}, 120000);
+
+test('a train-only archive: says there is no test split and evaluates on validation; kill -9 then --resume gives the same parameters', async () => {
+  const flags = [...TRAIN_FLAGS, '--data-url', `${site.url}/datasets/aclImdb-train.tar.gz`, '--max-steps', '30', '--checkpoint-every', '4', '--explain', '1'];
+  const reference = path.join(tmp, 'uninterrupted');
+  const ref = await runCli([...flags, '--output', reference]);
+  if (ref.code !== 0) throw new Error(`CLI failed (${ref.code}):\n${ref.stdout}\n${ref.stderr}`);
+  expect(ref.stdout).toContain('has no test/ split');
+  expect(ref.stdout).toContain('test accuracy: not measured');
+
+  const interrupted = path.join(tmp, 'interrupted');
+  let killed = false;
+  const first = await runCli([...flags, '--output', interrupted], (text, child) => {
+    if (!killed && /step 1[3-9]\/30/.test(text)) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  });
+  expect(first.signal).toBe('SIGKILL');
+  expect(existsSync(path.join(interrupted, 'checkpoints', 'latest.json'))).toBe(true);
+  const resumed = await runCli([...flags, '--output', interrupted, '--resume']);
+  if (resumed.code !== 0) throw new Error(`resume failed (${resumed.code}):\n${resumed.stdout}\n${resumed.stderr}`);
+  expect(resumed.stdout).not.toMatch(/step 1\/30 loss/); // it did not start over
+  const [a, b] = await Promise.all([reference, interrupted].map((d) => fsp.readFile(path.join(d, 'model', 'model.safetensors'))));
+  expect(Buffer.compare(a, b)).toBe(0);
+  const [ma, mb] = await Promise.all([reference, interrupted].map(async (d) => JSON.parse(await fsp.readFile(path.join(d, 'metrics.json'), 'utf8'))));
+  expect(mb).toEqual(ma);
+}, 120000);
