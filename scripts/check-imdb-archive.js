@@ -14,9 +14,13 @@ function digest(examples) {
   return hash.digest('hex');
 }
 
+// Per "<split>/<folder>" from the example ids ("train/pos/123" → "train/pos").
 function counts(examples) {
   const out = {};
-  for (const e of examples) out[`${e.split}/${e.label === 1 ? 'pos' : e.label === 0 ? 'neg' : 'unsup'}`] = (out[`${e.split}/${e.label === 1 ? 'pos' : e.label === 0 ? 'neg' : 'unsup'}`] ?? 0) + 1;
+  for (const e of examples) {
+    const key = e.id.slice(0, e.id.lastIndexOf('/'));
+    out[key] = (out[key] ?? 0) + 1;
+  }
   return out;
 }
 
