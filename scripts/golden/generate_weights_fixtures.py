@@ -112,6 +112,17 @@ def main():
     torch.save(sd, os.path.join(path, "pytorch_model.bin"), _use_new_zipfile_serialization=False)
     variants["pytorch-legacy"] = manifest_entry(params, unused=["bert.embeddings.position_ids"])
 
+    # Sharded pytorch_model.bin (as transformers 4.x wrote for large models): two zip shards and an index.
+    path = fresh("pytorch-sharded")
+    write_config(path)
+    names = list(params)
+    shards = {"pytorch_model-00001-of-00002.bin": names[: len(names) // 2], "pytorch_model-00002-of-00002.bin": names[len(names) // 2:]}
+    for shard, keys in shards.items():
+        torch.save(collections.OrderedDict((k, params[k]) for k in keys), os.path.join(path, shard))
+    with open(os.path.join(path, "pytorch_model.bin.index.json"), "w") as f:
+        json.dump({"metadata": {}, "weight_map": {k: shard for shard, keys in shards.items() for k in keys}}, f, indent=1)
+    variants["pytorch-sharded"] = manifest_entry(params)
+
     # The old pytorch-pretrained-BERT checkpoint: BertForPreTraining with LayerNorm gamma/beta, pre-training
     # heads, no classifier, legacy format; one f16 tensor and one non-contiguous (transposed) view.
     pre = BertForPreTraining(CONFIG).eval()
