@@ -3,8 +3,12 @@
 // a `code` (see errors.ts in this folder, which maps them onto lib/errors.ts).
 import * as path from 'path';
 import { NativeError } from '../errors';
+import { loadCudaAddon } from './cuda';
 
-export type Device = 'cpu' | 'cuda';
+// 'cuda' is device 0; 'cuda:N' picks another GPU.
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+// How GEMMs compute: 'fp32' everywhere; 'tf32' and 'bf16' (fp32 master weights) only on CUDA.
+export type Precision = 'fp32' | 'tf32' | 'bf16';
 export type Head = 'cls' | 'pooler';
 
 // The config object the addon reads (camelCase, as TEAM.md's BertConfig). classifierDropout null → hiddenDropoutProb.
@@ -27,6 +31,8 @@ export interface RawOptions {
   head: Head;
   trainableLayers: number;
   trainEmbeddings: boolean;
+  device: Device;
+  precision: Precision;
 }
 
 export interface RawBatch {
@@ -120,10 +126,11 @@ function loadCpuAddon(): RawAddon {
   return cpuAddon;
 }
 
-// The addon that runs models on `device`. The CPU addon is the node-gyp build; a CUDA addon is a separate binary
-// at its own path, loaded only after a probe has shown it works, so this is the one place that choice is made.
+// The addon that runs models on `device`. The CPU addon is the node-gyp build; the CUDA addon is a separate binary
+// at its own path, loaded only after a probe has shown it works (./cuda.ts), so this is the one place that choice
+// is made.
 export function loadBackend(device: Device): RawAddon {
   if (device === 'cpu') return loadCpuAddon();
-  throw new NativeError(`device '${device}' is not available: bertnode was built without CUDA`,
-    'ERR_BERTNODE_NO_CUDA');
+  // Probed in a child process first; ERR_BERTNODE_NO_CUDA says why when it cannot be used (lib/native/cuda.ts).
+  return loadCudaAddon();
 }

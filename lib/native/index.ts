@@ -1,6 +1,6 @@
 // The native engine: the typed NativeBert model and the backend loader.
 export { NativeBert } from './native-bert';
 export type {
-  Batch, BertConfig, Device, ForwardOptions, ForwardResult, Head, NativeBertOptions, OptimizerHyper, OptimizerState, StepHyper,
+  Batch, BertConfig, Device, Precision, ForwardOptions, ForwardResult, Head, NativeBertOptions, OptimizerHyper, OptimizerState, StepHyper,
 } from './native-bert';
 export { loadBackend } from './addon';

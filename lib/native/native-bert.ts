@@ -5,10 +5,11 @@
 // refused while an asynchronous one is queued or running (they would race with it), and native errors become the
 // typed errors of lib/errors.ts.
 import { DisposedError, NativeError } from '../errors';
-import { Device, Head, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
+import { Device, Head, Precision, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
+import { resolveDevice } from './cuda';
 import { BUSY, fromNative } from './errors';
 
-export type { Device, Head } from './addon';
+export type { Device, Head, Precision } from './addon';
 
 // TEAM.md's BertConfig (camelCase Hugging Face config.json); lib/weights' BertConfig has the same shape.
 export type BertConfig = RawConfig;
@@ -21,7 +22,10 @@ export interface NativeBertOptions {
   trainableLayers?: number;
   // Whether the embeddings train. Default true.
   trainEmbeddings?: boolean;
-  device?: Device;
+  // Default 'cpu'. 'auto' takes CUDA when the probe finds a usable GPU and otherwise the CPU, with a warning.
+  device?: Device | 'auto';
+  // Default 'fp32'; 'tf32' and 'bf16' only on CUDA.
+  precision?: Precision;
 }
 
 export interface Batch {
@@ -76,35 +80,40 @@ export class NativeBert {
   readonly trainableLayers: number;
   readonly trainEmbeddings: boolean;
   readonly device: Device;
+  readonly precision: Precision;
   private readonly raw: RawModel;
   private tail: Promise<unknown> = Promise.resolve();
   private inFlight = 0;
   private disposed = false;
 
-  private constructor(raw: RawModel, config: BertConfig, head: Head, trainableLayers: number, trainEmbeddings: boolean,
-    device: Device) {
+  private constructor(raw: RawModel, config: BertConfig, options: Required<NativeBertOptions> & { device: Device }) {
     this.raw = raw;
     this.config = Object.freeze({ ...config });
-    this.head = head;
-    this.trainableLayers = trainableLayers;
-    this.trainEmbeddings = trainEmbeddings;
-    this.device = device;
+    this.head = options.head;
+    this.trainableLayers = options.trainableLayers;
+    this.trainEmbeddings = options.trainEmbeddings;
+    this.device = options.device;
+    this.precision = options.precision;
   }
 
   // Allocates a model with parameters left at zero; set them with setParameter (lib/weights reads checkpoints).
   static create(config: BertConfig, options: NativeBertOptions = {}): NativeBert {
-    const device = options.device ?? 'cpu';
-    const head = options.head ?? 'pooler';
-    const trainableLayers = options.trainableLayers ?? config.numHiddenLayers;
-    const trainEmbeddings = options.trainEmbeddings ?? true;
-    const addon = loadBackend(device);
+    const requested = options.device ?? 'cpu';
+    const resolved = {
+      head: options.head ?? 'pooler',
+      trainableLayers: options.trainableLayers ?? config?.numHiddenLayers,
+      trainEmbeddings: options.trainEmbeddings ?? true,
+      device: requested === 'auto' ? resolveDevice('auto') : requested,
+      precision: options.precision ?? 'fp32',
+    };
+    const addon = loadBackend(resolved.device);
     let raw: RawModel;
     try {
-      raw = new addon.BertModel(config, { head, trainableLayers, trainEmbeddings });
+      raw = new addon.BertModel(config, resolved);
     } catch (e) {
       throw fromNative(e);
     }
-    return new NativeBert(raw, config, head, trainableLayers, trainEmbeddings, device);
+    return new NativeBert(raw, config, resolved);
   }
 
   parameterNames(): string[] {

@@ -1,5 +1,6 @@
 // N-API entry point of the bertnode addon: the BertModel class (model_wrap.h), the thread count, the GEMM kernels
-// for tests and benchmarks (kernels_binding.h), and the engine's finite-difference checks of every backward op.
+// for tests and benchmarks (kernels_binding.h), the engine's finite-difference checks of every backward op, and in
+// the CUDA build the CUDA probe and per-op entry (cuda/cuda_exports.h).
 #include <napi.h>
 
 #include <memory>
@@ -11,6 +12,9 @@
 #include "cpu/cpu_backend.h"
 #include "cpu/thread_pool.h"
 #include "model/gradcheck.h"
+#ifdef BERTNODE_WITH_CUDA
+#include "cuda/cuda_exports.h"
+#endif
 
 namespace {
 
@@ -60,6 +64,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("gradcheckOps", Napi::Function::New(env, GradcheckOps));
   bertnode::addon::registerKernels(env, exports);
+#ifdef BERTNODE_WITH_CUDA
+  bertnode::cuda::addCudaExports(env, exports);  // only in bertnode_cuda.node (CMake target with CUDA)
+#endif
   return exports;
 }
 

@@ -3,6 +3,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "model/backend_factory.h"
+
 namespace bertnode::addon {
 
 Napi::Error makeError(Napi::Env env, ErrorKind kind, const char* code, const std::string& message) {
@@ -31,6 +33,9 @@ const char* codeOfCurrentException(std::string& message) {
   } catch (const std::invalid_argument& e) {
     message = e.what();
     return kInvalidArgument;
+  } catch (const BackendUnavailableError& e) {
+    message = e.what();
+    return kNoCuda;
   } catch (const std::bad_alloc&) {
     message = "out of memory";
     return kOutOfMemory;

@@ -4,6 +4,7 @@
 //   ERR_BERTNODE_DISPOSED          the model was disposed
 //   ERR_BERTNODE_BUSY              the model is running an asynchronous call
 //   ERR_BERTNODE_OUT_OF_MEMORY     an allocation failed
+//   ERR_BERTNODE_NO_CUDA           the device asked for is not compiled in or not usable (BackendUnavailableError)
 //   ERR_BERTNODE_NATIVE            any other engine failure
 #pragma once
 
@@ -18,6 +19,7 @@ inline constexpr const char* kInvalidArgument = "ERR_BERTNODE_INVALID_ARGUMENT";
 inline constexpr const char* kDisposed = "ERR_BERTNODE_DISPOSED";
 inline constexpr const char* kBusy = "ERR_BERTNODE_BUSY";
 inline constexpr const char* kOutOfMemory = "ERR_BERTNODE_OUT_OF_MEMORY";
+inline constexpr const char* kNoCuda = "ERR_BERTNODE_NO_CUDA";
 inline constexpr const char* kNative = "ERR_BERTNODE_NATIVE";
 
 enum class ErrorKind { Type, Range, Plain };
@@ -32,7 +34,7 @@ Napi::Error makeError(Napi::Env env, ErrorKind kind, const char* code, const std
 [[noreturn]] void throwError(Napi::Env env, const char* code, const std::string& message);
 
 // The code for an engine exception caught on any thread: std::invalid_argument → invalid argument,
-// std::bad_alloc → out of memory, anything else → native.
+// BackendUnavailableError → no CUDA, std::bad_alloc → out of memory, anything else → native.
 const char* codeOfCurrentException(std::string& message);
 
 // Runs fn on the JS thread and turns engine exceptions (std::invalid_argument, std::bad_alloc, std::exception)

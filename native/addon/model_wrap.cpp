@@ -11,7 +11,7 @@
 #include "addon/errors.h"
 #include "addon/promise_worker.h"
 #include "addon/validate.h"
-#include "cpu/cpu_backend.h"
+#include "model/backend_factory.h"
 
 namespace bertnode::addon {
 
@@ -105,8 +105,12 @@ BertModelWrap::BertModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   Napi::Env env = info.Env();
   BertConfig config = readConfig(env, info[0]);
   BertOptions options = readOptions(env, info[1], config);
+  Napi::Object jsOptions = info[1].As<Napi::Object>();
+  std::string device = requireString(env, jsOptions.Get("device"), "options.device");
+  std::string precision = requireString(env, jsOptions.Get("precision"), "options.precision");
   guard(env, [&]() -> Napi::Value {
-    model_ = std::make_unique<BertModel>(config, options, cpu::createCpuBackend());
+    std::shared_ptr<Backend> backend = createBackend(parseBackendOptions(device, precision));
+    model_ = std::make_unique<BertModel>(config, options, std::move(backend));
     return env.Undefined();
   });
   reportedBytes_ = persistentBytes(*model_);

@@ -1,5 +1,5 @@
 // BertModelWrap: the JS class `BertModel` of the addon, one native BertModel per instance (typed in
-// lib/native/addon.ts as RawModel).
+// lib/native/addon.ts as RawModel), on the backend options.device/options.precision name (model/backend_factory.h).
 //
 // Long calls (forward, trainStep, accumulateGradients, applyOptimizer) copy and validate their inputs on the JS
 // thread, then run in an AsyncWorker that holds a reference on this object (so it cannot be collected while the

@@ -74,8 +74,16 @@ describe('config and options', () => {
       /trainEmbeddings/);
   });
 
-  test('a CUDA device is refused with a typed error in a CPU-only build', () => {
-    expect(() => NativeBert.create(config, { device: 'cuda' })).toThrow(NativeError);
+  test('unknown devices and precisions are refused; CUDA precisions are refused on the CPU', () => {
+    expectValidation(() => NativeBert.create(config, { precision: 'fp16' as 'fp32' }), /unknown precision 'fp16'/);
+    expectValidation(() => NativeBert.create(config, { precision: 'bf16' }), /only available on CUDA/);
+    const raw = loadBackend('cpu');
+    const options = { head: 'cls' as const, trainableLayers: 1, trainEmbeddings: true, precision: 'fp32' as const };
+    expect(() => new raw.BertModel(config, { ...options, device: 'tpu' as 'cpu' }))
+      .toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_INVALID_ARGUMENT' }));
+    // The CPU addon itself answers a CUDA request with ERR_BERTNODE_NO_CUDA (the loader normally stops it earlier).
+    expect(() => new raw.BertModel(config, { ...options, device: 'cuda' }))
+      .toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_NO_CUDA' }));
   });
 });
 
@@ -235,7 +243,8 @@ describe('lifecycle', () => {
   });
 
   test('the raw addon refuses a second call while one runs (the wrapper queues instead)', async () => {
-    const raw = new (loadBackend('cpu').BertModel)(config, { head: 'pooler', trainableLayers: 2, trainEmbeddings: true });
+    const raw = new (loadBackend('cpu').BertModel)(config, { head: 'pooler', trainableLayers: 2, trainEmbeddings: true,
+      device: 'cpu', precision: 'fp32' });
     const first = raw.forward(goodBatch(), {});
     expect(() => raw.forward(goodBatch(), {})).toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_BUSY' }));
     await first;
