@@ -77,18 +77,17 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
   // Output LayerNorm: dOut becomes d(residual2), which flows both into the MLP branch and on to hidden1.
   be.layerNormBackward(dOut, p.outputNorm.dGamma, p.outputNorm.dBeta, dOut, a.residual2, p.outputNorm.gamma,
                        a.mean2, a.rstd2, d.N, d.H);
-  be.copy(s.rows, dOut, rowsBytes);
-  dropoutInPlace(be, s.rows, rowsSize, drop.hiddenP, drop.outputSite, key);
-  linearBackward(be, p.output, s.wide, 0.0f, s.rows, a.gelu, d.N, d.I, d.H);
+  const float* dOutputDense = dropoutInto(be, s.rows, dOut, rowsSize, drop.hiddenP, drop.outputSite, key);
+  linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, d.N, d.I, d.H);
   be.geluBackward(s.wide, s.wide, a.preGelu, static_cast<int64_t>(d.N) * d.I);
   linearBackward(be, p.intermediate, dOut, 1.0f, s.wide, a.hidden1, d.N, d.H, d.I);
 
   // Attention LayerNorm: dOut becomes d(residual1) = the residual gradient of `in` plus the attention branch's.
   be.layerNormBackward(dOut, p.attentionNorm.dGamma, p.attentionNorm.dBeta, dOut, a.residual1,
                        p.attentionNorm.gamma, a.mean1, a.rstd1, d.N, d.H);
-  be.copy(s.rows, dOut, rowsBytes);
-  dropoutInPlace(be, s.rows, rowsSize, drop.hiddenP, drop.attentionOutputSite, key);
-  linearBackward(be, p.attentionOutput, s.rows2, 0.0f, s.rows, a.context, d.N, d.H, d.H);
+  const float* dAttentionDense =
+      dropoutInto(be, s.rows, dOut, rowsSize, drop.hiddenP, drop.attentionOutputSite, key);
+  linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, d.N, d.H, d.H);
   be.splitHeads(s.heads, s.rows2, d.B, d.T, d.NH, d.D);  // d(context) per head
 
   // context = dropout(P) V: the dropped probabilities are regenerated from the saved P.

@@ -48,6 +48,17 @@ void validateConfig(const BertConfig& c, const BertOptions& o) {
   }
 }
 
+std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
+  switch (shape) {
+    case names::LayerShape::HiddenSquare: return {H, H};
+    case names::LayerShape::Hidden: return {H};
+    case names::LayerShape::IntermediateByHidden: return {I, H};
+    case names::LayerShape::Intermediate: return {I};
+    case names::LayerShape::HiddenByIntermediate: return {H, I};
+  }
+  return {};
+}
+
 struct ParamSlot {
   float* value = nullptr;
   float* grad = nullptr;  // these three are null for frozen parameters
@@ -98,22 +109,41 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
   return a;
 }
 
-void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, int savedLayers, bool backward, Workspace& w) {
+// What one call needs besides the batch shape: which layers keep activations and which scratch is live.
+struct WorkspacePlan {
+  int savedLayers;        // layers L - savedLayers .. L-1 keep their activations
+  bool transientLayers;   // some layers run without keeping activations
+  bool backward;          // gradient buffers and backward scratch
+  bool attentionDropout;  // a buffer for the dropped attention probabilities
+};
+
+// Buffers a plan does not need are left null (Slab::take of 0 elements), so inference and frozen layers cost no
+// memory for the backward.
+void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, const WorkspacePlan& plan, Workspace& w) {
   size_t rows = static_cast<size_t>(d.N) * d.H;
   size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
+  size_t wide = static_cast<size_t>(d.N) * d.I;
+  auto backwardOnly = [&](size_t n) { return plan.backward ? n : 0; };
   w.ids = slab.take<int32_t>(d.N);
   w.typeIds = slab.take<int32_t>(d.N);
   w.mask = slab.take<int32_t>(d.N);
   w.labels = slab.take<int32_t>(d.B);
   w.embeddings = {slab.take<float>(rows), slab.take<float>(d.N), slab.take<float>(d.N), slab.take<float>(rows)};
   w.saved.clear();
-  for (int i = 0; i < savedLayers; ++i) w.saved.push_back(takeLayer(slab, d));
-  w.transient[0] = takeLayer(slab, d);
-  w.transient[1] = w.transient[0];
-  w.transient[1].out = slab.take<float>(rows);
-  w.scratch = {slab.take<float>(rows),      slab.take<float>(rows),      slab.take<float>(rows),
-               slab.take<float>(rows),      slab.take<float>(rows),      slab.take<float>(static_cast<size_t>(d.N) * d.I),
-               slab.take<float>(attention), slab.take<float>(attention)};
+  for (int i = 0; i < plan.savedLayers; ++i) w.saved.push_back(takeLayer(slab, d));
+  if (plan.transientLayers) {
+    w.transient[0] = takeLayer(slab, d);
+    w.transient[1] = w.transient[0];
+    w.transient[1].out = slab.take<float>(rows);
+  }
+  w.scratch = {slab.take<float>(rows),
+               slab.take<float>(backwardOnly(rows)),
+               slab.take<float>(rows),
+               slab.take<float>(backwardOnly(rows)),
+               slab.take<float>(backwardOnly(rows)),
+               slab.take<float>(backwardOnly(wide)),
+               slab.take<float>(plan.attentionDropout ? attention : 0),
+               slab.take<float>(backwardOnly(attention))};
   size_t headRows = static_cast<size_t>(d.B) * d.H, logits = static_cast<size_t>(d.B) * numLabels;
   w.head = {slab.take<float>(headRows), slab.take<float>(headRows), slab.take<float>(headRows),
             slab.take<float>(logits)};
@@ -122,8 +152,8 @@ void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, int savedLayers, 
   w.dLogits = slab.take<float>(logits);
   w.headScratch = slab.take<float>(headRows);
   w.headScratch2 = slab.take<float>(headRows);
-  w.grad[0] = backward ? slab.take<float>(rows) : nullptr;
-  w.grad[1] = backward ? slab.take<float>(rows) : nullptr;
+  w.grad[0] = slab.take<float>(backwardOnly(rows));
+  w.grad[1] = slab.take<float>(backwardOnly(rows));
 }
 
 }  // namespace
@@ -178,15 +208,7 @@ struct BertModel::Impl {
     for (int l = 0; l < c.numHiddenLayers; ++l) {
       bool trainable = l >= c.numHiddenLayers - options.trainableLayers;
       for (const names::LayerTensor& t : names::kLayerTensors) {
-        std::vector<int64_t> shape;
-        switch (t.shape) {
-          case names::LayerShape::HiddenSquare: shape = {H, H}; break;
-          case names::LayerShape::Hidden: shape = {H}; break;
-          case names::LayerShape::IntermediateByHidden: shape = {I, H}; break;
-          case names::LayerShape::Intermediate: shape = {I}; break;
-          case names::LayerShape::HiddenByIntermediate: shape = {H, I}; break;
-        }
-        add(names::layerParameter(l, t.suffix), shape, trainable);
+        add(names::layerParameter(l, t.suffix), layerShape(t.shape, H, I), trainable);
       }
     }
     bool pooler = options.head == HeadType::Pooler;
@@ -304,14 +326,16 @@ struct BertModel::Impl {
     }
   }
 
-  Workspace prepareWorkspace(const Batch& batch, const int32_t* labels, int savedLayers, bool backward) {
+  Workspace prepareWorkspace(const Batch& batch, const int32_t* labels, int saveFrom, bool training, bool backward) {
     Dims d = dimsFor(batch);
+    WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > 0, backward,
+                       training && config.attentionProbsDropoutProb > 0.0f};
     Workspace w;
     Slab measure;
-    layoutWorkspace(measure, d, config.numLabels, savedLayers, backward, w);
+    layoutWorkspace(measure, d, config.numLabels, plan, w);
     workspaceBlock.reserve(measure.used());
     Slab slab(workspaceBlock.base());
-    layoutWorkspace(slab, d, config.numLabels, savedLayers, backward, w);
+    layoutWorkspace(slab, d, config.numLabels, plan, w);
     size_t idBytes = sizeof(int32_t) * static_cast<size_t>(d.N);
     be().upload(w.ids, batch.inputIds, idBytes);
     be().upload(w.typeIds, batch.tokenTypeIds, idBytes);
@@ -428,7 +452,7 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
     }
   }
   Dims d = m.dimsFor(batch);
-  Workspace w = m.prepareWorkspace(batch, options.labels, 0, false);
+  Workspace w = m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false);
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
@@ -448,7 +472,7 @@ float BertModel::accumulateGradients(const Batch& batch, const int32_t* labels, 
   // Gradients reach the embeddings only through every layer, so training them keeps all activations.
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
   Dims d = m.dimsFor(batch);
-  Workspace w = m.prepareWorkspace(batch, labels, L - saveFrom, true);
+  Workspace w = m.prepareWorkspace(batch, labels, saveFrom, true, true);
   DropoutKey key{true, seed, step};
   m.runForward(w, d, saveFrom, key, nullptr, nullptr);
   float loss = m.meanLoss(w, d);

@@ -14,4 +14,12 @@ inline void dropoutInPlace(Backend& be, float* x, int64_t n, float p, uint32_t s
   if (dropoutActive(p, key)) be.dropout(x, x, n, p, key.seed, key.step, site);
 }
 
+// dropout(in) written to `out` when active, returning out; returns `in` untouched (no copy) otherwise.
+inline const float* dropoutInto(Backend& be, float* out, const float* in, int64_t n, float p, uint32_t site,
+                                const DropoutKey& key) {
+  if (!dropoutActive(p, key)) return in;
+  be.dropout(out, in, n, p, key.seed, key.step, site);
+  return out;
+}
+
 }  // namespace bertnode

@@ -94,7 +94,8 @@ struct EncoderLayerActivations {
   float* out;       // [N,H] the layer output
 };
 
-// Buffers used inside one forward or backward and dead afterwards, shared by all layers.
+// Buffers used inside one forward or backward and dead afterwards, shared by all layers. The forward uses rows,
+// heads and (with attention dropout) scores; the others exist only when a backward will run.
 struct EncoderScratch {
   float* rows;       // [N,H]
   float* rows2;      // [N,H]
