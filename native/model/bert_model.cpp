@@ -330,7 +330,7 @@ struct BertModel::Impl {
     Dims d = dimsFor(batch);
     WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > 0, backward,
                        training && config.attentionProbsDropoutProb > 0.0f};
-    Workspace w;
+    Workspace w{};  // buffers the plan leaves out stay null
     Slab measure;
     layoutWorkspace(measure, d, config.numLabels, plan, w);
     workspaceBlock.reserve(measure.used());
