@@ -126,14 +126,30 @@ export async function readZipEntry(file: string, entry: ZipEntry): Promise<Buffe
   let data = raw;
   if (entry.method === 8) {
     try {
-      data = zlib.inflateRawSync(raw, { maxOutputLength: entry.size });
+      data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
     } catch (e) {
       throw new WeightsFormatError(file, `corrupt zip: cannot inflate '${entry.name}': ${(e as Error).message}`);
     }
   }
   if (data.length !== entry.size) throw new WeightsFormatError(file, `corrupt zip: '${entry.name}' has ${data.length} bytes, the directory says ${entry.size}`);
-  if (zlib.crc32(data) !== entry.crc32) throw new WeightsFormatError(file, `corrupt zip: CRC-32 mismatch in '${entry.name}'`);
+  if (crc32(data) !== entry.crc32) throw new WeightsFormatError(file, `corrupt zip: CRC-32 mismatch in '${entry.name}'`);
   return data;
+}
+
+// CRC-32 (IEEE, reflected), as zip stores it. zlib.crc32 only exists from Node 20.15; package.json allows 18.
+let crcTable: Uint32Array | undefined;
+export function crc32(data: Uint8Array): number {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[n] = c >>> 0;
+    }
+  }
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = crcTable[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function safeNumber(v: bigint, fail: (reason: string) => never): number {

@@ -6,7 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { readPytorchBin } from '../../lib/weights';
-import { readZipDirectory, readZipEntry } from '../../lib/weights/zip';
+import { crc32, readZipDirectory, readZipEntry } from '../../lib/weights/zip';
 
 const SOURCE = path.join(__dirname, '..', 'fixtures', 'weights', 'pytorch-zip', 'pytorch_model.bin');
 let tmp: string;
@@ -27,7 +27,7 @@ function writeZip(entries: Array<{ name: string; data: Buffer }>, opts: { deflat
   let offset = 0;
   for (const { name, data } of entries) {
     const body = opts.deflate ? zlib.deflateRawSync(data) : data;
-    const crc = zlib.crc32(data);
+    const crc = crc32(data);
     const nameBuf = Buffer.from(name);
     const method = opts.deflate ? 8 : 0;
     const localExtra = opts.zip64 ? Buffer.concat([u16(1), u16(16), u64(data.length), u64(body.length)]) : Buffer.alloc(0);
@@ -61,6 +61,10 @@ async function tensorsOf(file: string): Promise<Map<string, Float32Array>> {
   for (const t of await readPytorchBin(file)) if (t.dtype === 'F32') out.set(t.name, await t.read());
   return out;
 }
+
+test('crc32 matches the standard check value', () => {
+  expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
+});
 
 test.each([
   ['deflated', { deflate: true, zip64: false }],
