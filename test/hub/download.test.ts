@@ -89,6 +89,9 @@ describe('fetchModel', () => {
     expect((err as Error).message).toMatch(/not found \(HTTP 404\)/);
     expect((err as DownloadError).url).toBe(`${server.endpoint}/org/none/resolve/v1.0/config.json`);
     expect((err as Error).message).toContain(path.join(modelCacheDir('org/none', 'v1.0', cacheDir), 'config.json'));
+    // ... and what else the folder needs, or the alternative of a local folder.
+    expect((err as Error).message).toMatch(/needs config\.json, vocab\.txt or tokenizer\.json, and model\.safetensors or pytorch_model\.bin/);
+    expect((err as Error).message).toContain('or pass a local model folder');
   });
 
   test('a model without weights is an error naming what is missing', async () => {
