@@ -54,6 +54,7 @@ export interface Prediction {
   label: string;
   labelIndex: number;
   probabilities: Record<string, number>;
+  logits: number[]; // in label order
 }
 
 export type PredictInput = string | readonly [string, string];
@@ -383,7 +384,8 @@ function toPrediction(logits: Float32Array, row: number, labels: readonly string
   const p = softmaxRow(logits, row * labels.length, labels.length);
   let best = 0;
   for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
-  return { label: labels[best], labelIndex: best, probabilities: Object.fromEntries(labels.map((l, k) => [l, p[k]])) };
+  const logitsRow = Array.from(logits.subarray(row * labels.length, (row + 1) * labels.length));
+  return { label: labels[best], labelIndex: best, probabilities: Object.fromEntries(labels.map((l, k) => [l, p[k]])), logits: logitsRow };
 }
 
 // Holds out a share (0..1) or a count of the examples with the seed (lib/data's seeded split).

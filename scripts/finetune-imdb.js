@@ -99,7 +99,13 @@ async function main() {
 
   const modelDir = path.join(o.output, 'model');
   await clf.save(modelDir);
-  const shown = (test ?? validation).slice(0, o.explain);
+  // Reviews of every class in turn, so the report shows what the model leaned on for each.
+  const pool = test ?? validation;
+  const byLabel = clf.labels.map((_, l) => pool.filter((e) => e.label === l));
+  const shown = [];
+  for (let rank = 0; shown.length < Math.min(o.explain, pool.length); rank++) {
+    for (const group of byLabel) if (group[rank] && shown.length < o.explain) shown.push(group[rank]);
+  }
   const attentionFile = path.join(o.output, 'attention-report.html');
   fs.writeFileSync(attentionFile, await clf.attentionReport(shown.map((e) => ({ text: e.text, textPair: e.textPair, label: e.label })), {
     title: 'bertnode: which words the [CLS] token attended to',

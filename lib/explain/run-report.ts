@@ -48,7 +48,7 @@ export function renderRunReport(input: RunReportInput): string {
       { name: 'train loss (epoch)', points: epochLoss, color: '#08519c', markers: true },
       { name: 'validation loss', points: evalLoss, color: '#d94801', markers: true },
     ],
-    { title: 'Loss', xLabel: 'epoch' },
+    { title: 'Loss', xLabel: 'epoch', yMin: 0 },
   );
   body += lineChart(
     [
