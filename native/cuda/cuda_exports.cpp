@@ -110,8 +110,8 @@ class OpArguments {
     auto found = tensors_.find(name);
     if (found == tensors_.end()) return nullptr;
     if (found->second.isInt != wantInt)
-      throw std::invalid_argument(std::string("tensor '") + name + "' must be an " +
-                                  (wantInt ? "Int32Array" : "Float32Array"));
+      throw std::invalid_argument(std::string("tensor '") + name + "' must be " +
+                                  (wantInt ? "an Int32Array" : "a Float32Array"));
     return found->second.device;
   }
 

@@ -281,8 +281,8 @@ describeCuda('CUDA backend ops match the CPU backend', (addon: CudaAddon) => {
     expect(Math.abs(kept / n - 0.75)).toBeLessThan(0.01);
   });
 
-  test('an op with a missing tensor fails with a JS error, not a crash', () => {
+  test('a bad op call fails with a JS error, not a crash', () => {
     expect(() => addon.runBackendOp('cuda', 'fp32', 'no-such-op', {}, {})).toThrow(/unknown backend op/);
-    expect(() => addon.runBackendOp('cuda', 'fp32', 'scale', { x: new Float32Array(4) }, {})).toThrow(/alpha/);
+    expect(() => addon.runBackendOp('cuda', 'fp32', 'scale', { x: new Float32Array(4) }, {})).toThrow(/missing numeric param/);
   });
 });
