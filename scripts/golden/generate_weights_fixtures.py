@@ -107,6 +107,11 @@ def main():
     write_config(path)
     torch.save(sd, os.path.join(path, "pytorch_model.bin"))
     variants["pytorch-zip"] = manifest_entry(params, unused=["bert.embeddings.position_ids"])
+    # Protocol 4 pickles use other opcodes (FRAME, STACK_GLOBAL, MEMOIZE, SHORT_BINUNICODE).
+    path = fresh("pytorch-zip-protocol4")
+    write_config(path)
+    torch.save(sd, os.path.join(path, "pytorch_model.bin"), pickle_protocol=4)
+    variants["pytorch-zip-protocol4"] = manifest_entry(params, unused=["bert.embeddings.position_ids"])
     path = fresh("pytorch-legacy")
     write_config(path)
     torch.save(sd, os.path.join(path, "pytorch_model.bin"), _use_new_zipfile_serialization=False)
