@@ -186,6 +186,11 @@ export class NativeBert {
     this.raw.dispose();
   }
 
+  // `using model = NativeBert.create(...)` disposes it at the end of the scope.
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   get isDisposed(): boolean {
     return this.disposed;
   }

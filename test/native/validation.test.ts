@@ -217,6 +217,13 @@ describe('lifecycle', () => {
     expect((e as BertnodeError).code).toBe('ERR_BERTNODE_DISPOSED');
   });
 
+  test('Symbol.dispose disposes (for `using`)', () => {
+    const model = NativeBert.create(config);
+    model[Symbol.dispose]();
+    expect(model.isDisposed).toBe(true);
+    expect(() => model.parameterNames()).toThrow(DisposedError);
+  });
+
   test('dispose during a running call frees the model after it; queued calls are refused', async () => {
     const model = NativeBert.create(config);
     const running = model.forward(goodBatch());
