@@ -7,15 +7,23 @@
 //                     warp reductions vs the CPU's blocked GEMM and loops), through 2 layers;
 //   gradients    1e-4 (normalizedMaxError per tensor): the same, accumulated through the whole backward — the bound
 //                     the golden PyTorch comparison uses for gradients;
-//   parameters   1e-3 after 3 AdamW steps at lr 1e-4: AdamW's first steps move each weight by about lr * sign(g),
-//                     so a gradient element that is ~0 (below AdamW's eps) with a different rounding on each device
+//   key biases   exact gradient 0 (softmax ignores the per-row shift q.b_k), so both devices hold only rounding
+//                     noise: checked to be below 1e-6 instead of compared (as test/native/golden.test.ts does);
+//   parameters   1e-3 after 3 AdamW steps at lr 1e-4, eps 1e-6: AdamW's first steps move each weight by about
+//                     lr * g / (|g| + eps), so a gradient element near 0 whose rounding differs between the devices
 //                     can move by up to 2 * lr per step: 6e-4 after 3 steps, against weights of scale ~1.
 import { NativeBert } from '../../lib/native/native-bert';
 import type { CudaAddon } from '../../lib/native/cuda';
 import { batch, config, initialise, labels } from './bert-fixture';
 import { describeCuda, normalizedMaxError } from './cuda-env';
 
-const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1.0 };
+const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1.0 };
+const KEY_BIAS_NOISE = 1e-6;
+const isKeyBias = (name: string): boolean => name.endsWith('attention.self.key.bias');
+
+function maxAbs(values: Float32Array): number {
+  return values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+}
 const SEED = 1234;
 
 function relativeError(actual: number, expected: number): number {
@@ -71,7 +79,12 @@ describeCuda('a BERT training step on CUDA matches the CPU', (addon: CudaAddon) 
         const expected = cpu.getGradient(name);
         const actual = gpu.getGradient(name);
         expect(actual === null).toBe(expected === null); // the same parameters are frozen on both devices
-        if (expected !== null && actual !== null) errors[name] = normalizedMaxError(actual, expected);
+        if (expected === null || actual === null) continue;
+        if (isKeyBias(name)) {
+          expect([name, Math.max(maxAbs(actual), maxAbs(expected)) <= KEY_BIAS_NOISE]).toEqual([name, true]);
+        } else {
+          errors[name] = normalizedMaxError(actual, expected);
+        }
       }
       const tooLarge = Object.entries(errors).filter(([, e]) => !(e <= 1e-4));
       expect(tooLarge).toEqual([]);
