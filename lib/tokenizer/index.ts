@@ -5,3 +5,4 @@ export {
 } from './bertTokenizer';
 export type { JsonTokenizerOptions, TokenizerConfig, VocabTokenizerOptions } from './config';
 export type { TruncationStrategy } from './truncation';
+export { TokenizerPool, type PoolOptions } from './workerPool';
