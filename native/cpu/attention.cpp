@@ -81,18 +81,20 @@ void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* m
   });
 }
 
+namespace {
+
+BERTNODE_SIMD_CLONES void softmaxRowBackward(float* ds, const float* dp, const float* p, float scale, int T) {
+  float dot = static_cast<float>(laneSum(T, [&](int k) { return dp[k] * p[k]; }));
+  for (int k = 0; k < T; ++k) ds[k] = scale * p[k] * (dp[k] - dot);
+}
+
+}  // namespace
+
 void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
                               int T) {
   size_t rows = static_cast<size_t>(B) * NH * T;
   parallelFor(rows, 16, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      const float* dp = dProbs + r * T;
-      const float* p = probs + r * T;
-      float* ds = dScores + r * T;
-      float dot = 0.0f;
-      for (int k = 0; k < T; ++k) dot += dp[k] * p[k];
-      for (int k = 0; k < T; ++k) ds[k] = scale * p[k] * (dp[k] - dot);
-    }
+    for (size_t r = begin; r < end; ++r) softmaxRowBackward(dScores + r * T, dProbs + r * T, probs + r * T, scale, T);
   });
 }
 

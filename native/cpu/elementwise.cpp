@@ -9,12 +9,17 @@
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "cpu/vector_math.h"
 
 namespace bertnode::cpu {
 namespace {
 
 // Elementwise work is memory-bound; chunks this large amortise the pool's wake-up cost.
 constexpr size_t kFlatGrain = 1 << 15;
+
+BERTNODE_SIMD_CLONES double squareSum(const float* x, int n) {
+  return laneSum(n, [&](int i) { return static_cast<double>(x[i]) * x[i]; });
+}
 
 }  // namespace
 
@@ -70,9 +75,7 @@ void sumOfSquares(float* result, const float* x, int64_t n) {
   parallelFor(chunks, 1, [&](size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
       size_t i0 = k * kFlatGrain, i1 = std::min(static_cast<size_t>(n), i0 + kFlatGrain);
-      double sum = 0.0;
-      for (size_t i = i0; i < i1; ++i) sum += static_cast<double>(x[i]) * x[i];
-      partial[k] = sum;
+      partial[k] = squareSum(x + i0, static_cast<int>(i1 - i0));
     }
   });
   double total = *result;

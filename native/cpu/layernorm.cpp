@@ -8,34 +8,56 @@
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
+#include "cpu/vector_math.h"
 
 namespace bertnode::cpu {
+
+namespace {
+
+BERTNODE_SIMD_CLONES void normalizeRow(float* o, float* mean, float* rstd, const float* x, const float* gamma,
+                                       const float* beta, int C, float eps) {
+  float mu = static_cast<float>(laneSum(C, [&](int c) { return x[c]; }) / C);
+  double sq = laneSum(C, [&](int c) {
+    double d = static_cast<double>(x[c]) - mu;
+    return d * d;
+  });
+  float rs = static_cast<float>(1.0 / std::sqrt(sq / C + static_cast<double>(eps)));
+  for (int c = 0; c < C; ++c) o[c] = (x[c] - mu) * rs * gamma[c] + beta[c];
+  if (mean) *mean = mu;
+  if (rstd) *rstd = rs;
+}
+
+BERTNODE_SIMD_CLONES void normalizeRowBackward(float* dx, const float* dy, const float* x, const float* gamma,
+                                               float mu, float rs, int C) {
+  float a = static_cast<float>(laneSum(C, [&](int c) { return dy[c] * gamma[c]; }) / C);
+  float b = static_cast<float>(laneSum(C, [&](int c) { return static_cast<double>(dy[c] * gamma[c]) * ((x[c] - mu) * rs); }) / C);
+  for (int c = 0; c < C; ++c) dx[c] = rs * (dy[c] * gamma[c] - a - (x[c] - mu) * rs * b);
+}
+
+BERTNODE_SIMD_CLONES void accumulateColumns(double* gSum, double* bSum, const float* dy, const float* x, float mu,
+                                            float rs, size_t width) {
+  for (size_t j = 0; j < width; ++j) {
+    gSum[j] += static_cast<double>(dy[j]) * ((x[j] - mu) * rs);
+    bSum[j] += dy[j];
+  }
+}
+
+}  // namespace
 
 void layerNormForward(float* out, float* mean, float* rstd, const float* in, const float* gamma, const float* beta,
                       int N, int C, float eps) {
   parallelFor(static_cast<size_t>(N), 8, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
-      const float* x = in + r * C;
-      double sum = 0.0;
-      for (int c = 0; c < C; ++c) sum += x[c];
-      float mu = static_cast<float>(sum / C);
-      double sq = 0.0;
-      for (int c = 0; c < C; ++c) {
-        double d = static_cast<double>(x[c]) - mu;
-        sq += d * d;
-      }
-      float rs = static_cast<float>(1.0 / std::sqrt(sq / C + static_cast<double>(eps)));
-      float* o = out + r * C;
-      for (int c = 0; c < C; ++c) o[c] = (x[c] - mu) * rs * gamma[c] + beta[c];
-      if (mean) mean[r] = mu;
-      if (rstd) rstd[r] = rs;
+      normalizeRow(out + r * C, mean ? mean + r : nullptr, rstd ? rstd + r : nullptr, in + r * C, gamma, beta, C,
+                   eps);
     }
   });
 }
 
 // With xhat = (x - mean) * rstd and g = dOut * gamma:
 //   dIn = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)),  dGamma += sum_r dOut * xhat,  dBeta += sum_r dOut.
-// The row pass (dIn) and the column pass (dGamma/dBeta) are split so that each is race-free when threaded.
+// The column pass (dGamma/dBeta) runs first and the row pass (dIn) second, so dIn may overwrite dOut; each pass
+// is race-free when threaded (threads own column slices, then rows).
 void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOut, const float* in,
                        const float* gamma, const float* mean, const float* rstd, int N, int C) {
   if (dGamma || dBeta) {
@@ -43,14 +65,8 @@ void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOu
       size_t width = c1 - c0;
       std::vector<double> gSum(width, 0.0), bSum(width, 0.0);
       for (int r = 0; r < N; ++r) {
-        const float* x = in + static_cast<size_t>(r) * C;
-        const float* dy = dOut + static_cast<size_t>(r) * C;
-        float mu = mean[r], rs = rstd[r];
-        for (size_t j = 0; j < width; ++j) {
-          size_t c = c0 + j;
-          gSum[j] += static_cast<double>(dy[c]) * ((x[c] - mu) * rs);
-          bSum[j] += dy[c];
-        }
+        size_t offset = static_cast<size_t>(r) * C + c0;
+        accumulateColumns(gSum.data(), bSum.data(), dOut + offset, in + offset, mean[r], rstd[r], width);
       }
       for (size_t j = 0; j < width; ++j) {
         if (dGamma) dGamma[c0 + j] += static_cast<float>(gSum[j]);
@@ -61,18 +77,7 @@ void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOu
   if (!dIn) return;
   parallelFor(static_cast<size_t>(N), 8, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
-      const float* x = in + r * C;
-      const float* dy = dOut + r * C;
-      float mu = mean[r], rs = rstd[r];
-      double gMean = 0.0, gxMean = 0.0;
-      for (int c = 0; c < C; ++c) {
-        float g = dy[c] * gamma[c];
-        gMean += g;
-        gxMean += static_cast<double>(g) * ((x[c] - mu) * rs);
-      }
-      float a = static_cast<float>(gMean / C), b = static_cast<float>(gxMean / C);
-      float* dx = dIn + r * C;
-      for (int c = 0; c < C; ++c) dx[c] = rs * (dy[c] * gamma[c] - a - (x[c] - mu) * rs * b);
+      normalizeRowBackward(dIn + r * C, dOut + r * C, in + r * C, gamma, mean[r], rstd[r], C);
     }
   });
 }

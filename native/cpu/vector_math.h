@@ -1,5 +1,5 @@
 // Branch-free fp32 exp and normal CDF that g++ -O3 vectorises (libm's expf/erff are scalar calls), for the elementwise
-// kernels on the hot path (GELU, attention softmax). Both are accurate to a few ulp over the range the kernels use,
+// kernels on the hot path (GELU, attention softmax), and a lane-parallel double sum for row reductions. Both are accurate to a few ulp over the range the kernels use,
 // which keeps the ops within ~1e-7 relative of PyTorch's own vectorised (Sleef) versions.
 //
 // BERTNODE_SIMD_CLONES marks a kernel for GCC's function multi-versioning: the compiler emits AVX-512, AVX2 and
@@ -70,6 +70,22 @@ inline float vnormalCdf(float x) {
   // holds an fp operation (it might trap) and the loop would stay scalar. The left tail stays exact.
   float positive = z > 0.0f ? 1.0f : 0.0f;
   return halfErfc + positive * (1.0f - 2.0f * halfErfc);
+}
+
+// sum_{i<n} term(i) in double over 8 independent accumulators: the same accuracy as one double accumulator, but
+// the lanes are independent, so the loop vectorises (a single running sum is a serial dependency GCC must keep).
+template <typename Term>
+inline double laneSum(int n, Term term) {
+  constexpr int kLanes = 8;
+  double lanes[kLanes] = {};
+  int i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(term(i + l));
+  }
+  double total = 0.0;
+  for (; i < n; ++i) total += static_cast<double>(term(i));
+  for (int l = 0; l < kLanes; ++l) total += lanes[l];
+  return total;
 }
 
 }  // namespace bertnode::cpu
