@@ -35,22 +35,24 @@ int64_t persistentBytes(const BertModel& model) {
 }
 
 // One long call of a model: `run` on a worker thread, `result` on the JS thread. The reference on the owner keeps
-// the JS object (and so the native model) alive until the worker has finished.
+// the JS object alive while the worker runs; the worker's own share of the model keeps the model alive even if the
+// owner is disposed or torn down meanwhile.
 class ModelTask : public PromiseWorker {
  public:
-  ModelTask(BertModelWrap& owner, BertModel& model, const char* name, std::function<void(BertModel&)> run,
-            std::function<Napi::Value(Napi::Env)> result)
+  ModelTask(BertModelWrap& owner, std::shared_ptr<BertModel> model, const char* name,
+            std::function<void(BertModel&)> run, std::function<Napi::Value(Napi::Env)> result)
       : PromiseWorker(owner.Env(), name),
         owner_(owner),
         ownerRef_(Napi::Persistent(owner.Value())),
-        model_(model),
+        model_(std::move(model)),
         run_(std::move(run)),
         result_(std::move(result)) {}
 
  protected:
-  void Run() override { run_(model_); }
+  void Run() override { run_(*model_); }
   Napi::Value Result(Napi::Env env) override { return result_(env); }
   void Finished() override {
+    model_.reset();
     owner_.endCall();
     ownerRef_.Reset();
   }
@@ -58,7 +60,7 @@ class ModelTask : public PromiseWorker {
  private:
   BertModelWrap& owner_;
   Napi::ObjectReference ownerRef_;
-  BertModel& model_;
+  std::shared_ptr<BertModel> model_;
   std::function<void(BertModel&)> run_;
   std::function<Napi::Value(Napi::Env)> result_;
 };
@@ -110,7 +112,7 @@ BertModelWrap::BertModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   std::string precision = requireString(env, jsOptions.Get("precision"), "options.precision");
   guard(env, [&]() -> Napi::Value {
     std::shared_ptr<Backend> backend = createBackend(parseBackendOptions(device, precision));
-    model_ = std::make_unique<BertModel>(config, options, std::move(backend));
+    model_ = std::make_shared<BertModel>(config, options, std::move(backend));
     return env.Undefined();
   });
   reportedBytes_ = persistentBytes(*model_);
@@ -127,33 +129,35 @@ void BertModelWrap::releaseModel() {
   }
 }
 
-BertModel& BertModelWrap::usable(Napi::Env env) {
+std::shared_ptr<BertModel> BertModelWrap::usable(Napi::Env env) {
   if (disposed_) throwError(env, kDisposed, "the model has been disposed");
   if (busy_) {
     throwError(env, kBusy, "the model is running an asynchronous call; wait for it to settle before the next call");
   }
-  return *model_;
+  return model_;
 }
 
 const ParameterInfo& BertModelWrap::parameter(Napi::Env env, const Napi::Value& name) {
-  BertModel& model = usable(env);
+  std::shared_ptr<BertModel> model = usable(env);
   std::string key = requireString(env, name, "name");
-  for (const ParameterInfo& p : model.parameters()) {
+  for (const ParameterInfo& p : model->parameters()) {
     if (p.name == key) return p;
   }
   throwRangeError(env, "unknown parameter '" + key + "'");
 }
 
-void BertModelWrap::beginCall() { busy_ = true; }
-
-void BertModelWrap::endCall() {
-  busy_ = false;
-  if (disposed_) releaseModel();
+Napi::Value BertModelWrap::queue(const char* name, const std::shared_ptr<BertModel>& model,
+                                 std::function<void(BertModel&)> run, std::function<Napi::Value(Napi::Env)> result) {
+  auto* task = new ModelTask(*this, model, name, std::move(run), std::move(result));
+  Napi::Promise promise = task->promise();
+  busy_ = true;
+  task->Queue();
+  return promise;
 }
 
 Napi::Value BertModelWrap::parameterNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::vector<ParameterInfo>& params = usable(env).parameters();
+  const std::vector<ParameterInfo>& params = usable(env)->parameters();
   Napi::Array names = Napi::Array::New(env, params.size());
   for (size_t i = 0; i < params.size(); ++i) names.Set(uint32_t(i), params[i].name);
   return names;
@@ -198,8 +202,8 @@ Napi::Value BertModelWrap::getGradient(const Napi::CallbackInfo& info) {
 
 Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
-  const BertConfig& config = model.config();
+  std::shared_ptr<BertModel> model = usable(env);
+  const BertConfig& config = model->config();
   auto state = std::make_shared<ForwardState>();
   state->batch = readBatch(env, info[0], config);
   Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[1], "options");
@@ -220,8 +224,7 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   state->options.seed = readCounter(env, options, "options", "seed");
   state->options.step = readCounter(env, options, "options", "step");
 
-  auto* task = new ModelTask(
-      *this, model, "bertnode:forward",
+  return queue("bertnode:forward", model,
       [state](BertModel& m) { state->result = m.forward(state->batch.view(), state->options); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
@@ -239,25 +242,20 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
         out.Set("hiddenStates", hidden);
         return out;
       });
-  Napi::Promise promise = task->promise();
-  beginCall();
-  task->Queue();
-  return promise;
 }
 
 Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
+  std::shared_ptr<BertModel> model = usable(env);
   auto state = std::make_shared<StepState>();
-  state->batch = readBatch(env, info[0], model.config());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->batch = readBatch(env, info[0], model->config());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
   state->hyper = readHyper(env, info[2]);
   Napi::Object hyper = info[2].As<Napi::Object>();
   state->seed = readCounter(env, hyper, "hyper", "seed");
   state->step = readCounter(env, hyper, "hyper", "step");
 
-  auto* task = new ModelTask(
-      *this, model, "bertnode:trainStep",
+  return queue("bertnode:trainStep", model,
       [state](BertModel& m) {
         TrainStepResult r = m.trainStep(state->batch.view(), state->labels.data(), state->hyper, state->seed,
                                         state->step);
@@ -270,18 +268,14 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
         out.Set("gradNorm", double(state->gradNorm));
         return out;
       });
-  Napi::Promise promise = task->promise();
-  beginCall();
-  task->Queue();
-  return promise;
 }
 
 Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
+  std::shared_ptr<BertModel> model = usable(env);
   auto state = std::make_shared<StepState>();
-  state->batch = readBatch(env, info[0], model.config());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->batch = readBatch(env, info[0], model->config());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
   Napi::Object options = requireObject(env, info[2], "options");
   double scale = readFiniteNumber(env, options, "options", "scale");
   if (!(scale > 0)) throwRangeError(env, "options.scale must be > 0");
@@ -289,8 +283,7 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   state->seed = readCounter(env, options, "options", "seed");
   state->step = readCounter(env, options, "options", "step");
 
-  auto* task = new ModelTask(
-      *this, model, "bertnode:accumulateGradients",
+  return queue("bertnode:accumulateGradients", model,
       [state](BertModel& m) {
         state->loss = m.accumulateGradients(state->batch.view(), state->labels.data(), state->scale, state->seed,
                                             state->step);
@@ -300,35 +293,26 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
         out.Set("loss", double(state->loss));
         return out;
       });
-  Napi::Promise promise = task->promise();
-  beginCall();
-  task->Queue();
-  return promise;
 }
 
 Napi::Value BertModelWrap::applyOptimizer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
+  std::shared_ptr<BertModel> model = usable(env);
   auto state = std::make_shared<StepState>();
   state->hyper = readHyper(env, info[0]);
 
-  auto* task = new ModelTask(
-      *this, model, "bertnode:applyOptimizer",
+  return queue("bertnode:applyOptimizer", model,
       [state](BertModel& m) { state->gradNorm = m.applyOptimizer(state->hyper); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
         out.Set("gradNorm", double(state->gradNorm));
         return out;
       });
-  Napi::Promise promise = task->promise();
-  beginCall();
-  task->Queue();
-  return promise;
 }
 
 Napi::Value BertModelWrap::getOptimizerState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
+  BertModel& model = *usable(env);
   return guard(env, [&]() -> Napi::Value {
     Napi::Object m = Napi::Object::New(env);
     Napi::Object v = Napi::Object::New(env);
@@ -350,7 +334,7 @@ Napi::Value BertModelWrap::getOptimizerState(const Napi::CallbackInfo& info) {
 // leaves the optimizer as it was.
 Napi::Value BertModelWrap::setOptimizerState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = usable(env);
+  BertModel& model = *usable(env);
   Napi::Object state = requireObject(env, info[0], "state");
   uint64_t step = readCounter(env, state, "state", "step");
   if (!state.Has("step")) throwTypeError(env, "state.step is missing");
@@ -397,10 +381,8 @@ Napi::Value BertModelWrap::nativeBytes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value BertModelWrap::dispose(const Napi::CallbackInfo& info) {
-  if (!disposed_) {
-    disposed_ = true;
-    if (!busy_) releaseModel();
-  }
+  disposed_ = true;
+  releaseModel();
   return info.Env().Undefined();
 }
 

@@ -5,13 +5,16 @@
 // thread, then run in an AsyncWorker that holds a reference on this object (so it cannot be collected while the
 // worker runs) and settle a Promise. One model runs one call at a time: while a worker runs, every other call is
 // refused with ERR_BERTNODE_BUSY (lib/native queues calls, so users of NativeBert never see it).
-// dispose() frees the native model at once, or when the running worker finishes; the finalizer frees it otherwise.
-// The bytes of parameters, gradients and moments are reported to V8 so its GC sees what a model costs.
+// The native model is shared between this object and a running worker: dispose() (or the finalizer, or the
+// environment's teardown at process exit) drops this object's share, and the memory goes when the worker, if any,
+// has finished with it — never under its feet. The bytes of parameters, gradients and moments are reported to V8
+// so its GC sees what a model costs.
 #pragma once
 
 #include <napi.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "model/bert_model.h"
@@ -26,7 +29,7 @@ class BertModelWrap : public Napi::ObjectWrap<BertModelWrap> {
   ~BertModelWrap() override;
 
   // Called by the model's workers on the JS thread when they finish.
-  void endCall();
+  void endCall() { busy_ = false; }
 
  private:
   Napi::Value parameterNames(const Napi::CallbackInfo& info);
@@ -45,12 +48,14 @@ class BertModelWrap : public Napi::ObjectWrap<BertModelWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
 
   // Throws ERR_BERTNODE_DISPOSED after dispose() and ERR_BERTNODE_BUSY while a worker runs.
-  BertModel& usable(Napi::Env env);
+  std::shared_ptr<BertModel> usable(Napi::Env env);
   const ParameterInfo& parameter(Napi::Env env, const Napi::Value& name);
-  void beginCall();
+  // Queues a worker that runs `run` on the model off the JS thread and resolves with `result`.
+  Napi::Value queue(const char* name, const std::shared_ptr<BertModel>& model, std::function<void(BertModel&)> run,
+                    std::function<Napi::Value(Napi::Env)> result);
   void releaseModel();
 
-  std::unique_ptr<BertModel> model_;
+  std::shared_ptr<BertModel> model_;
   bool disposed_ = false;
   bool busy_ = false;
   int64_t reportedBytes_ = 0;

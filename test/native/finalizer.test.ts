@@ -45,3 +45,20 @@ test('undisposed models are freed by the finalizer; disposed ones at once', () =
   const { growthMb } = JSON.parse(child.stdout.trim().split('\n').pop() as string) as { growthMb: number };
   expect(growthMb).toBeLessThan(120);
 });
+
+test('process.exit while a forward runs ends the process cleanly (the worker keeps its share of the model)', () => {
+  const exitScript = `
+    const addon = require(${JSON.stringify(addonPath)});
+    const config = { vocabSize: 100, hiddenSize: 256, numHiddenLayers: 4, numAttentionHeads: 4, intermediateSize: 1024,
+      maxPositionEmbeddings: 128, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0,
+      attentionProbsDropoutProb: 0, classifierDropout: null, numLabels: 2 };
+    const m = new addon.BertModel(config, { head: 'cls', trainableLayers: 4, trainEmbeddings: true, device: 'cpu',
+      precision: 'fp32' });
+    const n = 8 * 128;
+    m.forward({ inputIds: new Int32Array(n), attentionMask: new Int32Array(n).fill(1), tokenTypeIds: new Int32Array(n),
+      batchSize: 8, seqLen: 128 }, {});
+    setTimeout(() => process.exit(0), 5);
+  `;
+  const child = spawnSync(process.execPath, ['-e', exitScript], { encoding: 'utf8', timeout: 60_000 });
+  expect([child.status, child.signal, child.stderr]).toEqual([0, null, '']);
+});
