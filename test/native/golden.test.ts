@@ -103,3 +103,34 @@ describe.each(golden.manifest.fixtures.map((f) => [f.name, f] as const))('golden
     }
   });
 });
+
+// Freezing decides which gradients exist, never their values: any combination of frozen layers must give the fully
+// trainable model's gradients (pooler_full) for what stays trainable — including embeddings trained under frozen
+// encoder layers, whose gradient has to flow back through layers that keep no gradients of their own.
+describe.each([
+  [0, true], [1, true], [0, false], [2, false],
+])('freezing with trainableLayers=%i, trainEmbeddings=%s', (trainableLayers, trainEmbeddings) => {
+  test('trainable gradients equal the full model\'s; frozen ones do not exist', async () => {
+    const full = golden.manifest.fixtures.find((f) => f.name === 'pooler_full') as FixtureRecord;
+    const model = createModel({ ...full, trainableLayers, trainEmbeddings });
+    try {
+      const { batch, labels } = golden.batch(0);
+      await model.accumulateGradients(batch, labels, { scale: 1 });
+      const L = config.numHiddenLayers;
+      for (const name of model.parameterNames()) {
+        const layer = /^bert\.encoder\.layer\.(\d+)\./.exec(name);
+        const expectTrainable = name.startsWith('bert.embeddings.') ? trainEmbeddings
+          : layer ? Number(layer[1]) >= L - trainableLayers : true; // pooler and classifier: the head
+        expect([name, model.isTrainable(name)]).toEqual([name, expectTrainable]);
+        const grad = model.getGradient(name);
+        if (!expectTrainable) {
+          expect([name, grad]).toEqual([name, null]);
+        } else if (!isKeyBias(name)) {
+          expectClose(`grad ${name}`, grad as Float32Array, golden.f32(full.gradients[name]), GRADIENT_TOL);
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+});
