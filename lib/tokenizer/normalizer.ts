@@ -7,6 +7,7 @@
 // [start, end) of the code point it came from, which is how offsets point back into the original text.
 
 import { CHAR_FLAGS, CJK, CONTROL, NONSPACING_MARK, WHITESPACE } from './charClasses';
+import { STRIP_ACCENTS_OVERRIDES } from './unicodeTables';
 
 export interface NormalizerOptions {
   /** Remove control characters and map whitespace to ' ' (HF clean_text). */
@@ -72,7 +73,10 @@ export class BertNormalizer {
       if ((flags & WHITESPACE) !== 0) return ' ';
     }
     let s = String.fromCodePoint(cp);
-    if (this.stripAccents) {
+    const override = this.stripAccents ? STRIP_ACCENTS_OVERRIDES.get(cp) : undefined;
+    if (override !== undefined) {
+      s = override;
+    } else if (this.stripAccents) {
       let kept = '';
       for (const ch of s.normalize('NFD')) {
         if ((CHAR_FLAGS[ch.codePointAt(0)!] & NONSPACING_MARK) === 0) kept += ch;

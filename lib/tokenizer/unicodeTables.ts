@@ -13,3 +13,6 @@ export const NONSPACING_MARK_RANGES: readonly number[] = [0x300, 0x36f, 0x483, 0
 export const WHITESPACE_RANGES: readonly number[] = [0x9, 0xd, 0x20, 0x20, 0x85, 0x85, 0xa0, 0xa0, 0x1680, 0x1680, 0x2000, 0x200a, 0x2028, 0x2029, 0x202f, 0x202f, 0x205f, 0x205f, 0x3000, 0x3000];
 // Ideographs that handle_chinese_chars surrounds with spaces.
 export const CJK_RANGES: readonly number[] = [0x3400, 0x4dbf, 0x4e00, 0x9fff, 0xf900, 0xfaff, 0x20000, 0x2a6df, 0x2a700, 0x2b81f, 0x2b920, 0x2ceaf, 0x2f800, 0x2fa1f];
+// strip_accents results of Rust where String.prototype.normalize('NFD') (Node.js v20.20.2, ICU 78.2)
+// decomposes differently: Rust's Unicode data is older, these recent characters stay whole there.
+export const STRIP_ACCENTS_OVERRIDES: ReadonlyMap<number, string> = new Map([[0x105c9, "\ud801\uddc9"], [0x105e4, "\ud801\udde4"], [0x11383, "\ud804\udf83"], [0x11385, "\ud804\udf85"], [0x1138e, "\ud804\udf8e"], [0x11391, "\ud804\udf91"], [0x113c5, "\ud804\udfc5"], [0x113c7, "\ud804\udfc7"], [0x113c8, "\ud804\udfc8"], [0x11938, "\ud806\udd38"], [0x16121, "\ud818\udd21"], [0x16122, "\ud818\udd22"], [0x16123, "\ud818\udd23"], [0x16124, "\ud818\udd24"], [0x16125, "\ud818\udd25"], [0x16126, "\ud818\udd26"], [0x16127, "\ud818\udd27"], [0x16128, "\ud818\udd28"], [0x16d68, "\ud81b\udd68"], [0x16d69, "\ud81b\udd69"], [0x16d6a, "\ud81b\udd6a"]]);
