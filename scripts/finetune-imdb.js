@@ -41,7 +41,7 @@ async function main() {
   console.log(`model: ${cfg.numHiddenLayers} layers, hidden ${cfg.hiddenSize}, ${cfg.numAttentionHeads} heads; head '${clf.head}'; ` +
     `training ${trainable}; device ${clf.device}`);
 
-  console.log(`data: ${o.data ?? `IMDb archive ${o.dataUrl ?? '(default URL)'} through the cache`}`);
+  console.log(`data: ${o.data ?? `IMDb archive ${o.dataUrl ?? process.env.BERTNODE_IMDB_URL ?? '(Stanford)'} through the cache`}`);
   const imdb = await loadImdb({ source: o.data, url: o.dataUrl, testSource: o.testData, validationSize: o.validationSize, seed: o.seed, hub });
   const train = o.limit ? imdb.train.slice(0, o.limit) : imdb.train;
   const validation = o.evalLimit ? imdb.validation.slice(0, o.evalLimit) : imdb.validation;

@@ -9,7 +9,8 @@ export async function resolveModelDirectory(idOrDir: string, hub: HubOptions = {
   return (await resolveModel(idOrDir, hub)).dir;
 }
 
-// The aclImdb_v1.tar.gz archive (or `url`, e.g. a mirror) in the cache; returns its path.
-export function downloadImdbArchive(hub: HubOptions = {}, url = IMDB_ARCHIVE_URL): Promise<string> {
-  return fetchUrl(url, hub);
+// The aclImdb_v1.tar.gz archive in the cache; returns its path. From `url`, else $BERTNODE_IMDB_URL (a mirror, or
+// a local server in tests), else the Stanford original.
+export function downloadImdbArchive(hub: HubOptions = {}, url?: string): Promise<string> {
+  return fetchUrl(url ?? process.env.BERTNODE_IMDB_URL ?? IMDB_ARCHIVE_URL, hub);
 }

@@ -86,7 +86,7 @@ function parseOptions(values) {
   return {
     model: v.model,
     data: v.data,
-    dataUrl: v['data-url'] ?? process.env.BERTNODE_IMDB_URL,
+    dataUrl: v['data-url'],
     testData: v['test-data'],
     labels,
     epochs: number('epochs', v.epochs, { integer: true, min: 1 }),
