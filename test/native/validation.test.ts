@@ -173,6 +173,27 @@ describe('calls on a model', () => {
     await expectRejectedValidation(model.accumulateGradients(b, goodLabels, { scale: NaN }), /scale must be finite/);
   });
 
+  test('edge values that are valid are accepted', async () => {
+    const b = goodBatch();
+    const other = NativeBert.create(config, { head: 'cls', trainableLayers: 1, trainEmbeddings: false });
+    try {
+      initialise(other);
+      // lr 0 leaves the parameters as they are (no decay either: it is lr * weightDecay).
+      const before = other.getParameter('classifier.weight');
+      await other.trainStep(b, goodLabels, { ...hyper, lr: 0, maxGradNorm: Infinity, seed: Number.MAX_SAFE_INTEGER });
+      await other.trainStep(b, goodLabels, { ...hyper, lr: 0, maxGradNorm: 0, step: 0 });
+      expect(Array.from(other.getParameter('classifier.weight'))).toEqual(Array.from(before));
+      const oneToken: Batch = { inputIds: Int32Array.of(49), attentionMask: Int32Array.of(1), tokenTypeIds: Int32Array.of(1),
+        batchSize: 1, seqLen: 1 };
+      expect((await other.forward(oneToken)).logits).toHaveLength(3);
+      const full: Batch = { inputIds: new Int32Array(16), attentionMask: new Int32Array(16), tokenTypeIds: new Int32Array(16),
+        batchSize: 1, seqLen: 16 }; // seqLen = maxPositionEmbeddings, every token masked
+      expect((await other.forward(full, { attentionLayers: [] })).attentions).toEqual([]);
+    } finally {
+      other.dispose();
+    }
+  });
+
   test('parameters: unknown names, wrong dtype, wrong length, non-finite values', () => {
     const name = 'bert.encoder.layer.0.attention.self.query.weight';
     expectValidation(() => model.getParameter('bert.encoder.layer.2.attention.self.query.weight'), /unknown parameter/);
