@@ -20,44 +20,20 @@ export function describeCuda(name: string, body: (addon: CudaAddon) => void): vo
   }
 }
 
-// mulberry32: a small seeded generator, so every run draws the same test data.
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded data and the error measure, shared with the plain-node GPU scripts (scripts/gpu-check/data.js, plain JS
+// so it runs where there is no npm; required rather than imported for that reason).
+const data = require('../../scripts/gpu-check/data.js') as {
+  generator(seed: number): () => number;
+  randomFloats(n: number, seed: number, scale?: number): Float32Array;
+  randomInts(n: number, max: number, seed: number): Int32Array;
+  normalizedMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number;
+};
 
+// mulberry32 seeded uniform [0, 1) generator.
+export const generator = data.generator;
 // n floats uniform in [-scale, scale).
-export function randomFloats(n: number, seed: number, scale = 1): Float32Array {
-  const next = generator(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = (2 * next() - 1) * scale;
-  return out;
-}
-
+export const randomFloats = data.randomFloats;
 // n ints uniform in [0, max).
-export function randomInts(n: number, max: number, seed: number): Int32Array {
-  const next = generator(seed);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = Math.floor(next() * max);
-  return out;
-}
-
-// max |actual - expected| / max |expected|: the error relative to the tensor's scale, so elements near zero
-// (where a relative error means nothing) do not dominate. 0 means bit-identical up to the sign of zero.
-export function normalizedMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; ++i) {
-    if (Number.isNaN(actual[i]) !== Number.isNaN(expected[i])) return Infinity;
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
+export const randomInts = data.randomInts;
+// max |actual - expected| / max |expected| (0: bit-identical; Infinity: NaN on one side only).
+export const normalizedMaxError = data.normalizedMaxError;

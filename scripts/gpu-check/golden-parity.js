@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Plain-node check of a device against PyTorch + transformers, for a GPU machine (no npm needed): the committed
+// golden fixtures (test/fixtures/golden, written by scripts/golden/generate_golden.py) run on the CUDA backend —
+// embeddings, every hidden state and attention map, logits, loss, every gradient, 3 AdamW steps — with the
+// tolerances of test/native/golden.test.ts, the CPU backend's own check. One JSON line per tensor, a summary line,
+// exit status 1 on any failure. Without a usable GPU it prints one line saying why and exits 0.
+// Flags: --device cpu (check this script on a machine without a GPU: the CPU backend must pass as in jest),
+// --precision tf32|bf16 (CUDA only: every tolerance scaled by TF32's 2^-11 / bf16's 2^-8 rounding over fp32's 2^-24,
+// capped, so the output shows how far the fast paths drift from PyTorch's fp32).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { loadCudaOrExit, probeCuda } = require('./load-cuda');
+const { normalizedMaxError } = require('./data');
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const device = option('--device', 'cuda');
+const precision = option('--precision', 'fp32');
+// test/native/golden.test.ts explains each bound; KEY_BIAS_NOISE: the key bias's exact gradient is 0.
+const LOOSEN = { fp32: 1, tf32: 100, bf16: 1000 }[precision];
+const FORWARD_TOL = Math.min(1e-5 * LOOSEN, 0.05);
+const GRADIENT_TOL = Math.min(1e-4 * LOOSEN, 0.2);
+const ADAMW_TOL = Math.min(2e-4 * LOOSEN, 0.2);
+const STEP_SCALAR_TOL = Math.min(1e-4 * LOOSEN, 0.05);
+const KEY_BIAS_NOISE = 1e-7 * LOOSEN;
+
+const goldenDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'golden');
+const manifest = JSON.parse(fs.readFileSync(path.join(goldenDir, 'manifest.json'), 'utf8'));
+const bin = fs.readFileSync(path.join(goldenDir, 'golden.bin'));
+
+function tensor(key) {
+  const ref = manifest.tensors[key];
+  if (!ref) throw new Error(`fixture tensor '${key}' is missing`);
+  const count = ref.shape.reduce((a, b) => a * b, 1);
+  const bytes = bin.buffer.slice(bin.byteOffset + ref.offset, bin.byteOffset + ref.offset + count * 4);
+  return ref.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+}
+
+function batch(i) {
+  const b = manifest.batches[i];
+  return {
+    batch: { inputIds: tensor(b.inputIds), attentionMask: tensor(b.attentionMask), tokenTypeIds: tensor(b.tokenTypeIds),
+      batchSize: b.batchSize, seqLen: b.seqLen },
+    labels: tensor(b.labels),
+  };
+}
+
+function loadAddon() {
+  if (device !== 'cpu') return loadCudaOrExit('golden-parity').addon;
+  const availability = probeCuda();
+  const cpuAddon = path.join(__dirname, '..', '..', 'build', 'Release', 'bertnode.node');
+  return require(availability.probe ? availability.addonPath : cpuAddon);
+}
+
+let failures = 0;
+let comparisons = 0;
+function report(fixture, check, error, tolerance) {
+  const passed = error <= tolerance;
+  comparisons += 1;
+  if (!passed) failures += 1;
+  console.log(JSON.stringify({ fixture, check, error, tolerance, passed }));
+}
+
+const relative = (a, e) => Math.abs(a - e) / Math.max(Math.abs(e), 1e-30);
+const maxAbs = (values) => values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+
+async function checkFixture(addon, fixture) {
+  const model = new addon.BertModel(manifest.config, { head: fixture.head, trainableLayers: fixture.trainableLayers,
+    trainEmbeddings: fixture.trainEmbeddings, device, precision });
+  try {
+    for (const name of Object.keys(manifest.parameters)) model.setParameter(name, tensor(`init.${name}`));
+    const L = manifest.config.numHiddenLayers;
+    const { batch: b0, labels: l0 } = batch(0);
+    const out = await model.forward(b0, { labels: l0, attentionLayers: [...Array(L).keys()], outputHiddenStates: true });
+    report(fixture.name, 'embeddings', normalizedMaxError(out.hiddenStates[0], tensor(fixture.embeddings)), FORWARD_TOL);
+    for (let i = 0; i < L; ++i) {
+      report(fixture.name, `hidden state ${i}`, normalizedMaxError(out.hiddenStates[i + 1], tensor(fixture.hiddenStates[i])),
+        FORWARD_TOL);
+      report(fixture.name, `attention ${i}`, normalizedMaxError(out.attentions[i], tensor(fixture.attentions[i])), FORWARD_TOL);
+    }
+    report(fixture.name, 'logits', normalizedMaxError(out.logits, tensor(fixture.logits)), FORWARD_TOL);
+    report(fixture.name, 'loss', relative(out.loss, fixture.loss), FORWARD_TOL);
+
+    await model.accumulateGradients(b0, l0, { scale: 1 });
+    for (const [name, key] of Object.entries(fixture.gradients)) {
+      const grad = model.getGradient(name);
+      if (name.endsWith('attention.self.key.bias')) {
+        report(fixture.name, `grad ${name} is rounding noise`, Math.max(maxAbs(grad), maxAbs(tensor(key))), KEY_BIAS_NOISE);
+      } else {
+        report(fixture.name, `grad ${name}`, normalizedMaxError(grad, tensor(key)), GRADIENT_TOL);
+      }
+    }
+    const { gradNorm } = await model.applyOptimizer(manifest.hyper);
+    report(fixture.name, 'step 1 grad norm', relative(gradNorm, fixture.steps[0].gradNorm), STEP_SCALAR_TOL);
+    for (let s = 1; s < fixture.steps.length; ++s) {
+      const { batch: bs, labels: ls } = batch(s);
+      const r = await model.trainStep(bs, ls, { ...manifest.hyper, seed: 0, step: s });
+      report(fixture.name, `step ${s + 1} loss`, relative(r.loss, fixture.steps[s].loss), STEP_SCALAR_TOL);
+      report(fixture.name, `step ${s + 1} grad norm`, relative(r.gradNorm, fixture.steps[s].gradNorm), STEP_SCALAR_TOL);
+    }
+    for (const [name, key] of Object.entries(fixture.paramsAfterSteps)) {
+      report(fixture.name, `${name} after ${fixture.steps.length} steps`, normalizedMaxError(model.getParameter(name),
+        tensor(key)), ADAMW_TOL);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+async function main() {
+  const addon = loadAddon();
+  for (const fixture of manifest.fixtures) await checkFixture(addon, fixture);
+  console.log(JSON.stringify({ metric: 'golden-parity', device, precision, torch: manifest.torch,
+    transformers: manifest.transformers, comparisons, failed: failures }));
+  process.exitCode = failures === 0 ? 0 : 1;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,249 @@
+// The Backend ops (native/model/backend.h) with inputs, parameters and per-output tolerances, for comparing the CUDA
+// backend with the CPU backend through the CUDA addon's runBackendOp: used by test/cuda/ops.test.ts (jest) and by
+// scripts/gpu-check/op-parity.js (plain node on a GPU machine). Shapes are small and deliberately not multiples of the
+// kernels' tile sizes (32-wide warps, 8-row blocks), so the edge handling is exercised too.
+//
+// Tolerances (normalizedMaxError: max abs difference / max abs reference), each with its reason:
+//   0      the GPU does the CPU's arithmetic in the CPU's order (copies, permutes, dropout masks, the position
+//          gradient, bias add) — any difference is a bug, and for dropout it would mean different masks;
+//   1e-6   same formula, different rounding of a math function (erff, expf, tanhf: CUDA's are within 2 ulp, glibc's
+//          within 1) or a double-precision sum in another order;
+//   1e-5   fp32 sums in another order (warp-shuffle reductions, cuBLAS's blocking vs the CPU GEMM's): the error grows
+//          like K * 2^-24 relative to the result's scale, about 4e-6 for K = 70.
+'use strict';
+const { randomFloats, randomInts } = require('./data');
+
+const N = 37; // rows (B*T-like)
+const C = 70; // row width
+const B = 3;
+const T = 13;
+const H = 40;
+const NH = 4;
+const D = 10;
+const V = 11; // a small vocabulary, so ids repeat and the scatter-add has collisions
+
+function mask() {
+  // Example 0: 9 real tokens then padding; example 1: no padding; example 2: everything masked, which must give
+  // the uniform 1/T row that Hugging Face's finfo.min mask produces.
+  const m = new Int32Array(B * T);
+  for (let t = 0; t < T; ++t) {
+    m[t] = t < 9 ? 1 : 0;
+    m[T + t] = 1;
+    m[2 * T + t] = 0;
+  }
+  return m;
+}
+
+function softmaxProbs() {
+  // Rows of a valid softmax (positive, sum to 1) for the backward.
+  const p = randomFloats(B * NH * T * T, 41, 1).map((x) => Math.abs(x) + 0.01);
+  for (let r = 0; r < B * NH * T; ++r) {
+    let sum = 0;
+    for (let s = 0; s < T; ++s) sum += p[r * T + s];
+    for (let s = 0; s < T; ++s) p[r * T + s] /= sum;
+  }
+  return p;
+}
+
+const cases = [
+  ...[[false, false], [false, true], [true, false], [true, true]].map(([transA, transB]) => ({
+    name: `gemm transA=${transA} transB=${transB}, beta = 0.5 accumulates`,
+    op: 'gemm',
+    tensors: { A: randomFloats(37 * 70, 1), B: randomFloats(70 * 45, 2), C: randomFloats(37 * 45, 3) },
+    params: { transA: Number(transA), transB: Number(transB), M: 37, N: 45, K: 70, alpha: 0.75,
+      lda: transA ? 37 : 70, ldb: transB ? 70 : 45, beta: 0.5, ldc: 45 },
+    tolerances: { C: 1e-5 },
+  })),
+  {
+    name: 'gemmStridedBatched, the attention scores Q K^T per (batch, head)',
+    op: 'gemmStridedBatched',
+    tensors: { A: randomFloats(B * NH * T * D, 4), B: randomFloats(B * NH * T * D, 5), C: new Float32Array(B * NH * T * T) },
+    params: { transA: 0, transB: 1, M: T, N: T, K: D, alpha: 1 / Math.sqrt(D), lda: D, strideA: T * D, ldb: D,
+      strideB: T * D, beta: 0, ldc: T, strideC: T * T, batch: B * NH },
+    tolerances: { C: 1e-5 },
+  },
+  {
+    name: 'gemmStridedBatched, the context P V per (batch, head)',
+    op: 'gemmStridedBatched',
+    tensors: { A: softmaxProbs(), B: randomFloats(B * NH * T * D, 6), C: new Float32Array(B * NH * T * D) },
+    params: { transA: 0, transB: 0, M: T, N: D, K: T, alpha: 1, lda: T, strideA: T * T, ldb: D, strideB: T * D,
+      beta: 0, ldc: D, strideC: T * D, batch: B * NH },
+    tolerances: { C: 1e-5 },
+  },
+  {
+    name: 'embeddingsForward',
+    op: 'embeddingsForward',
+    tensors: { out: new Float32Array(B * T * H), ids: randomInts(B * T, V, 7), typeIds: randomInts(B * T, 2, 8),
+      word: randomFloats(V * H, 9), position: randomFloats(T * H, 10), tokenType: randomFloats(2 * H, 11) },
+    params: { B, T, H },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'embeddingsBackward accumulates into existing gradients (atomic scatter for word and type tables)',
+    op: 'embeddingsBackward',
+    tensors: { dWord: randomFloats(V * H, 12), dPosition: randomFloats(T * H, 13), dTokenType: randomFloats(2 * H, 14),
+      dOut: randomFloats(B * T * H, 15), ids: randomInts(B * T, V, 7), typeIds: randomInts(B * T, 2, 8) },
+    params: { B, T, H },
+    // Word/type: atomicAdd sums the colliding rows in another order (1e-6); position: the CPU's order exactly.
+    tolerances: { dWord: 1e-6, dTokenType: 1e-6, dPosition: 0 },
+  },
+  ...[C, 768].map((width) => ({
+    name: `layerNormForward, C = ${width}`,
+    op: 'layerNormForward',
+    tensors: { out: new Float32Array(N * width), mean: new Float32Array(N), rstd: new Float32Array(N),
+      in: randomFloats(N * width, 16, 3).map((x, i) => x + (i % 5)), gamma: randomFloats(width, 17),
+      beta: randomFloats(width, 18) },
+    params: { N, C: width, eps: 1e-12 },
+    tolerances: { out: 1e-6, mean: 1e-6, rstd: 1e-6 },
+  })),
+  {
+    name: 'layerNormBackward',
+    op: 'layerNormBackward',
+    tensors: { dIn: new Float32Array(N * C), dGamma: randomFloats(C, 19), dBeta: randomFloats(C, 20),
+      dOut: randomFloats(N * C, 21), in: randomFloats(N * C, 22, 2), gamma: randomFloats(C, 23),
+      mean: randomFloats(N, 24, 0.1), rstd: randomFloats(N, 25).map((x) => 1 + Math.abs(x)) },
+    params: { N, C },
+    tolerances: { dIn: 1e-5, dGamma: 1e-6, dBeta: 1e-6 },
+  },
+  {
+    name: 'addBias',
+    op: 'addBias',
+    tensors: { x: randomFloats(N * C, 26), bias: randomFloats(C, 27) },
+    params: { N, C },
+    tolerances: { x: 0 },
+  },
+  {
+    name: 'biasBackward (double column sums, deterministic two-pass reduction)',
+    op: 'biasBackward',
+    tensors: { dBias: randomFloats(C, 28), dOut: randomFloats(4099 * C, 29) },
+    params: { N: 4099, C },
+    tolerances: { dBias: 1e-6 },
+  },
+  {
+    name: 'add',
+    op: 'add',
+    tensors: { out: new Float32Array(1001), a: randomFloats(1001, 30), b: randomFloats(1001, 31) },
+    params: { n: 1001 },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'scale',
+    op: 'scale',
+    tensors: { x: randomFloats(1001, 32) },
+    params: { alpha: 0.3, n: 1001 },
+    tolerances: { x: 0 },
+  },
+  {
+    name: 'geluForward',
+    op: 'geluForward',
+    tensors: { out: new Float32Array(4001), in: randomFloats(4001, 33, 6) },
+    params: { n: 4001 },
+    tolerances: { out: 1e-6 },
+  },
+  {
+    name: 'geluBackward',
+    op: 'geluBackward',
+    tensors: { dIn: new Float32Array(4001), dOut: randomFloats(4001, 34), in: randomFloats(4001, 33, 6) },
+    params: { n: 4001 },
+    tolerances: { dIn: 1e-6 },
+  },
+  {
+    name: 'tanhForward',
+    op: 'tanhForward',
+    tensors: { out: new Float32Array(4001), in: randomFloats(4001, 35, 4) },
+    params: { n: 4001 },
+    tolerances: { out: 1e-6 },
+  },
+  {
+    name: 'tanhBackward',
+    op: 'tanhBackward',
+    tensors: { dIn: new Float32Array(4001), dOut: randomFloats(4001, 36), out: randomFloats(4001, 37) },
+    params: { n: 4001 },
+    tolerances: { dIn: 0 },
+  },
+  {
+    name: 'sumOfSquares accumulates into its result (double partial sums)',
+    op: 'sumOfSquares',
+    tensors: { result: new Float32Array([1.5]), x: randomFloats(100003, 38) },
+    params: { n: 100003 },
+    tolerances: { result: 1e-6 },
+  },
+  {
+    name: 'splitHeads',
+    op: 'splitHeads',
+    tensors: { out: new Float32Array(B * T * NH * D), in: randomFloats(B * T * NH * D, 39) },
+    params: { B, T, NH, D },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'mergeHeads',
+    op: 'mergeHeads',
+    tensors: { out: new Float32Array(B * T * NH * D), in: randomFloats(B * T * NH * D, 40) },
+    params: { B, T, NH, D },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'attentionSoftmaxForward with padding and a fully masked example',
+    op: 'attentionSoftmaxForward',
+    tensors: { probs: new Float32Array(B * NH * T * T), scores: randomFloats(B * NH * T * T, 42, 8), mask: mask() },
+    params: { scale: 1 / Math.sqrt(D), B, NH, T },
+    tolerances: { probs: 1e-6 },
+  },
+  {
+    name: 'attentionSoftmaxBackward',
+    op: 'attentionSoftmaxBackward',
+    tensors: { dScores: new Float32Array(B * NH * T * T), dProbs: randomFloats(B * NH * T * T, 43), probs: softmaxProbs() },
+    params: { scale: 1 / Math.sqrt(D), B, NH, T },
+    tolerances: { dScores: 1e-5 },
+  },
+  {
+    name: 'dropout draws the same Philox masks as the CPU (n not a multiple of 4, 64-bit seed)',
+    op: 'dropout',
+    tensors: { out: new Float32Array(10007), in: randomFloats(10007, 44) },
+    params: { n: 10007, p: 0.1, seed: 2 ** 40 + 5, step: 7, site: 3 },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'gatherClsRows',
+    op: 'gatherClsRows',
+    tensors: { out: new Float32Array(B * H), in: randomFloats(B * T * H, 45) },
+    params: { B, T, H },
+    tolerances: { out: 0 },
+  },
+  {
+    name: 'scatterClsRows accumulates into row 0 only',
+    op: 'scatterClsRows',
+    tensors: { dIn: randomFloats(B * T * H, 46), dOut: randomFloats(B * H, 47) },
+    params: { B, T, H },
+    tolerances: { dIn: 0 },
+  },
+  {
+    name: 'crossEntropyForward',
+    op: 'crossEntropyForward',
+    tensors: { losses: new Float32Array(5), probs: new Float32Array(5 * 3), logits: randomFloats(5 * 3, 48, 5),
+      labels: new Int32Array([0, 2, 1, 1, 0]) },
+    params: { B: 5, C: 3 },
+    tolerances: { losses: 1e-6, probs: 1e-6 },
+  },
+  {
+    name: 'crossEntropyBackward',
+    op: 'crossEntropyBackward',
+    tensors: { dLogits: new Float32Array(5 * 3), probs: softmaxProbs().slice(0, 15), labels: new Int32Array([0, 2, 1, 1, 0]) },
+    params: { scale: 0.2, B: 5, C: 3 },
+    tolerances: { dLogits: 0 },
+  },
+  {
+    name: 'adamwUpdate (decay, clipping factor, bias correction at step 3)',
+    op: 'adamwUpdate',
+    tensors: { param: randomFloats(5003, 49), grad: randomFloats(5003, 50, 0.01), m: randomFloats(5003, 51, 0.001),
+      v: randomFloats(5003, 52, 1e-6).map(Math.abs) },
+    params: { n: 5003, lr: 2e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, gradScale: 0.7,
+      biasCorrection1: 1 - 0.9 ** 3, biasCorrection2: 1 - 0.999 ** 3 },
+    // The same IEEE operations in the same order (sqrtf and division are correctly rounded on both devices, and
+    // the CUDA build has --fmad=false), so the update should agree to the last bit; 1e-6 leaves room for a
+    // compiler that vectorises the CPU loop differently.
+    tolerances: { param: 1e-6, m: 1e-6, v: 1e-6 },
+  },
+];
+
+module.exports = { cases };

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Plain-node op parity for a GPU machine (no npm needed): every case of op-cases.js on the CUDA backend against the
+// CPU backend, then the GEMM in TF32 and bf16, through the CUDA addon's runBackendOp. One JSON line per comparison
+// {check, output, error, tolerance, passed}, a summary line, exit status 1 when any comparison fails.
+// Without a usable GPU it prints one line saying why and exits 0. `--device cpu` compares the CPU backend with
+// itself, which checks this script and the cases on a machine without a GPU (every error must then be 0).
+'use strict';
+const { loadCudaOrExit, probeCuda } = require('./load-cuda');
+const { cases } = require('./op-cases');
+const { normalizedMaxError, randomFloats } = require('./data');
+
+const device = process.argv.includes('--device') ? process.argv[process.argv.indexOf('--device') + 1] : 'cuda';
+
+function loadAddon() {
+  if (device === 'cuda') return loadCudaOrExit('op-parity').addon;
+  const availability = probeCuda(); // the CUDA addon also carries the CPU backend; it only has to load
+  if (!availability.probe) {
+    console.log(JSON.stringify({ metric: 'op-parity', status: 'skipped', reason: availability.reason }));
+    process.exit(0);
+  }
+  return require(availability.addonPath);
+}
+
+// TF32 and bf16 round the GEMM inputs (10- and 8-bit mantissas): see test/cuda/precision.test.ts for the bounds.
+function precisionCases() {
+  const M = 128;
+  const N = 768;
+  const K = 768;
+  const tensors = { A: randomFloats(M * K, 101), B: randomFloats(N * K, 102), C: new Float32Array(M * N) };
+  const params = { transA: 0, transB: 1, M, N, K, alpha: 1, lda: K, ldb: K, beta: 0, ldc: N };
+  return [['fp32', 1e-5], ['tf32', 4e-3], ['bf16', 3e-2]].map(([precision, tolerance]) => ({
+    name: `gemm ${M}x${N}x${K} in ${precision}`, op: 'gemm', precision, tensors, params, tolerances: { C: tolerance },
+  }));
+}
+
+function main() {
+  const addon = loadAddon();
+  let failed = 0;
+  let total = 0;
+  for (const c of [...cases, ...(device === 'cuda' ? precisionCases() : [])]) {
+    const reference = addon.runBackendOp('cpu', 'fp32', c.op, c.tensors, c.params);
+    const actual = addon.runBackendOp(device, c.precision || 'fp32', c.op, c.tensors, c.params);
+    for (const [output, tolerance] of Object.entries(c.tolerances)) {
+      const error = normalizedMaxError(actual[output], reference[output]);
+      const passed = error <= tolerance;
+      total += 1;
+      if (!passed) failed += 1;
+      console.log(JSON.stringify({ check: c.name, output, error, tolerance, passed }));
+    }
+  }
+  console.log(JSON.stringify({ metric: 'op-parity', device, comparisons: total, failed }));
+  process.exitCode = failed === 0 ? 0 : 1;
+}
+
+main();
