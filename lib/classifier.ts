@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type EncodedDataset, type Example } from './data';
 import { mulberry32 } from './data/random';
-import { NativeError, TrainingOptionsError } from './errors';
+import { DisposedError, TrainingOptionsError } from './errors';
 import { type ClsAttention, type ExplainToken, type ExplainedText, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
-import { NativeBert, type Device, type Head } from './native';
+import { NativeBert, type Device, type Head, type Precision } from './native';
 import { BertTokenizer } from './tokenizer';
 import { type ClassificationMetrics, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
@@ -32,6 +32,7 @@ export interface ClassifierOptions {
   trainEmbeddings?: boolean; // default: true only with trainableLayers 'all'
   head?: Head; // 'cls' (classic) or 'pooler' (BertForSequenceClassification); default: the saved model's, else 'cls'
   device?: DeviceOption; // default 'auto': CUDA when built and present, else CPU
+  precision?: Precision; // 'fp32' (default); 'tf32' / 'bf16' mixed precision on CUDA
   seed?: number; // head initialisation, dropout, data order (default 1234)
   padding?: 'longest' | 'max_length'; // default 'longest' (same results, less work than padding to maxLength)
   hub?: HubOptions;
@@ -306,7 +307,7 @@ export class BertClassifier {
   }
 
   private load(): Promise<Loaded> {
-    if (this.disposed) return Promise.reject(new NativeError('the classifier has been disposed', 'ERR_BERTNODE_DISPOSED'));
+    if (this.disposed) return Promise.reject(new DisposedError('the classifier has been disposed'));
     this.loading ??= this.loadModel().then((l) => {
       if (this.disposed) l.model.dispose();
       this.loaded = l;
@@ -333,11 +334,13 @@ export class BertClassifier {
     if (trainableLayers > config.numHiddenLayers) {
       throw new TrainingOptionsError(`trainableLayers ${trainableLayers} exceeds the model's ${config.numHiddenLayers} layers`);
     }
-    const model = createModel(config, {
+    // 'auto' takes CUDA when lib/native's probe finds a usable GPU, else the CPU (with a one-time warning).
+    const model = NativeBert.create(config, {
       head,
       trainableLayers,
       trainEmbeddings: o.trainEmbeddings ?? requested === 'all',
       device: o.device ?? 'auto',
+      precision: o.precision,
     });
     try {
       const initRange = typeof loaded.rawConfig.initializer_range === 'number' ? loaded.rawConfig.initializer_range : 0.02;
@@ -367,17 +370,6 @@ function initialValues(name: string, count: number, std: number, random: () => n
     out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
   }
   return out;
-}
-
-function createModel(config: BertConfig, o: { head: Head; trainableLayers: number; trainEmbeddings: boolean; device: DeviceOption }): NativeBert {
-  const options = { head: o.head, trainableLayers: o.trainableLayers, trainEmbeddings: o.trainEmbeddings };
-  if (o.device !== 'auto') return NativeBert.create(config, { ...options, device: o.device });
-  try {
-    return NativeBert.create(config, { ...options, device: 'cuda' });
-  } catch (e) {
-    if (!(e instanceof NativeError)) throw e;
-    return NativeBert.create(config, { ...options, device: 'cpu' });
-  }
 }
 
 function toPrediction(logits: Float32Array, row: number, labels: readonly string[]): Prediction {

@@ -32,7 +32,7 @@ async function main() {
 
   const clf = new BertClassifier({
     model: o.model, labels: o.labels, maxLength: o.maxLength, batchSize: o.batchSize, lr: o.lr, epochs: o.epochs,
-    trainableLayers: o.trainableLayers, head: o.head, device: o.device, seed: o.seed, hub,
+    trainableLayers: o.trainableLayers, head: o.head, device: o.device, precision: o.precision, seed: o.seed, hub,
   });
   console.log(`model ${o.model}: loading${fs.existsSync(o.model) ? '' : ' (through the cache, downloading on first use)'}...`);
   await clf.ready();
@@ -118,7 +118,9 @@ async function main() {
     settings: { model: o.model, device: clf.device, 'trainable layers': String(o.trainableLayers), head: clf.head, 'max length': clf.maxLength,
       'batch size': o.batchSize, lr: o.lr, epochs: o.epochs, seed: o.seed, 'training examples': train.length },
   }));
-  fs.writeFileSync(path.join(o.output, 'metrics.json'), JSON.stringify({ stopReason: result.stopReason, steps: result.steps, best: result.best, results }, null, 2));
+  // With the history (every step's loss and lr, every evaluation), two runs can be compared number for number.
+  fs.writeFileSync(path.join(o.output, 'metrics.json'),
+    JSON.stringify({ stopReason: result.stopReason, steps: result.steps, best: result.best, results, history: result.history }, null, 2));
   console.log(`model (Hugging Face layout): ${modelDir}`);
   console.log(`attention report: ${attentionFile}`);
   console.log(`run report: ${runFile}`);
