@@ -30,6 +30,8 @@ interface Candidate {
 export class AddedTokenMatcher {
   /** Candidates by first UTF-16 unit, longest first. */
   private readonly byFirstUnit = new Map<number, Candidate[]>();
+  /** 1 where a UTF-16 unit starts some token: the scan tests this table and only looks candidates up on a hit. */
+  private readonly isFirstUnit = new Uint8Array(65536);
 
   constructor(tokens: readonly { content: string; id: number; lstrip: boolean; rstrip: boolean }[]) {
     for (const t of tokens) {
@@ -39,6 +41,7 @@ export class AddedTokenMatcher {
       list.push({ content: t.content, id: t.id, lstrip: t.lstrip, rstrip: t.rstrip });
       list.sort((a, b) => b.content.length - a.content.length);
       this.byFirstUnit.set(first, list);
+      this.isFirstUnit[first] = 1;
     }
   }
 
@@ -53,8 +56,14 @@ export class AddedTokenMatcher {
   split(text: string, from: number, to: number, out: number[]): void {
     let textStart = from;
     let i = from;
+    const isFirstUnit = this.isFirstUnit;
     while (i < to) {
-      const candidates = this.byFirstUnit.get(text.charCodeAt(i));
+      const unit = text.charCodeAt(i);
+      if (isFirstUnit[unit] === 0) {
+        i++;
+        continue;
+      }
+      const candidates = this.byFirstUnit.get(unit);
       let match: Candidate | undefined;
       if (candidates !== undefined) {
         for (const c of candidates) {

@@ -433,7 +433,7 @@ export class BertTokenizer {
     for (let w = 0; w < count; w++) {
       const ws = bounds[2 * w];
       const we = bounds[2 * w + 1];
-      const pieces = this.model.tokenizeWord(s.slice(ws, we));
+      const pieces = this.model.tokenizeWord(s, ws, we);
       ids.reserve(pieces.length >> 1);
       for (let k = 0; k < pieces.length; k += 2) ids.data[ids.length++] = pieces[k];
       if (offsets !== null) {

@@ -7,7 +7,7 @@
 // Continuation pieces are kept in their own Map keyed without the prefix, so no "##" + piece string is ever built;
 // candidate lengths start at the longest vocabulary entry instead of the word length, and whole words are cached.
 
-import { WordCache } from './wordCache';
+import { hashUnits, WordCache } from './wordCache';
 
 export interface WordPieceOptions {
   continuingSubwordPrefix: string;
@@ -52,16 +52,17 @@ export class WordPieceModel {
   }
 
   /**
-   * Pieces of one word as [id0, length0, id1, length1, ...], lengths in UTF-16 units of `word` (the continuation
-   * prefix not counted). The returned array is shared through the cache: callers must not modify it.
+   * Pieces of the word text[start, end) as [id0, length0, id1, length1, ...], lengths in UTF-16 units (the
+   * continuation prefix not counted). The returned array is shared through the cache: callers must not modify it.
    */
-  tokenizeWord(word: string): Int32Array {
-    if (word.length === 0) return EMPTY;
-    if (this.cache === null) return this.computeWord(word);
-    let pieces = this.cache.get(word);
+  tokenizeWord(text: string, start = 0, end = text.length): Int32Array {
+    if (end <= start) return EMPTY;
+    if (this.cache === null) return this.computeWord(text.slice(start, end));
+    const hash = hashUnits(text, start, end);
+    let pieces = this.cache.get(text, start, end, hash);
     if (pieces === undefined) {
-      pieces = this.computeWord(word);
-      this.cache.set(word, pieces);
+      pieces = this.computeWord(text.slice(start, end));
+      this.cache.set(text, start, end, hash, pieces);
     }
     return pieces;
   }
