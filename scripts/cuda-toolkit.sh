@@ -41,7 +41,7 @@ packages=(
   nvidia-cublas==13.0.2.14
   nvidia-cuda-cccl==13.0.85
 )
-cache="${BERTNODE_CUDA_CACHE:-$HOME/.cache/bertnode-cuda}"
+cache="${BERTNODE_CUDA_CACHE:-${HOME:-/tmp}/.cache/bertnode-cuda}"
 stamp="$(printf '%s\n' "${packages[@]}" | sha256sum | cut -c1-12)"
 tree="$cache/cu13-$stamp"
 root="$tree/nvidia/cu13"

@@ -34,9 +34,11 @@ inline unsigned flatGrid(int64_t n, int perThread = 1) {
   return static_cast<unsigned>(blocks);
 }
 
-// Blocks of `rowsPerBlock` warps for kernels that give each row one warp.
+// Blocks of `warpsPerBlock` warps for kernels that give each row one warp; at least one block, because a launch
+// with a zero grid is an error (the kernels skip rows past the end).
 inline unsigned warpRowGrid(int64_t rows, int warpsPerBlock) {
-  return static_cast<unsigned>((rows + warpsPerBlock - 1) / warpsPerBlock);
+  int64_t blocks = (rows + warpsPerBlock - 1) / warpsPerBlock;
+  return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
 }  // namespace bertnode::cuda

@@ -44,6 +44,7 @@ __global__ void crossEntropyBackwardKernel(float* dLogits, const float* probs, c
 
 void crossEntropyForward(cudaStream_t stream, float* losses, float* probs, const float* logits,
                          const int32_t* labels, int B, int C) {
+  if (B <= 0) return;  // a zero grid cannot launch
   crossEntropyForwardKernel<<<(B + kFlatBlock - 1) / kFlatBlock, kFlatBlock, 0, stream>>>(losses, probs, logits,
                                                                                           labels, B, C);
   BERTNODE_CUDA_CHECK_LAUNCH(crossEntropyForwardKernel);

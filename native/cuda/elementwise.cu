@@ -93,6 +93,7 @@ void addBias(cudaStream_t stream, float* x, const float* bias, int N, int C) {
 }
 
 void biasBackward(cudaStream_t stream, Scratch& scratch, float* dBias, const float* dOut, int N, int C) {
+  if (N <= 0 || C <= 0) return;  // nothing to add (and a zero grid cannot launch)
   ColumnChunks split = columnChunks(N);
   auto* partial = static_cast<double*>(scratch.get(sizeof(double) * split.chunks * static_cast<size_t>(C)));
   dim3 grid((C + kColumnTile - 1) / kColumnTile, split.chunks);

@@ -97,6 +97,7 @@ void layerNormForward(cudaStream_t stream, float* out, float* mean, float* rstd,
 void layerNormBackward(cudaStream_t stream, Scratch& scratch, float* dIn, float* dGamma, float* dBeta,
                        const float* dOut, const float* in, const float* gamma, const float* mean, const float* rstd,
                        int N, int C) {
+  if (N <= 0 || C <= 0) return;  // nothing to do (and a zero grid cannot launch)
   // Parameter gradients first: dIn may alias dOut, which they read.
   if (dGamma || dBeta) {
     ColumnChunks split = columnChunks(N);
