@@ -13,7 +13,7 @@ import { DisposedError, TrainingOptionsError } from './errors';
 import { type ClsAttention, type ExplainToken, type ExplainedText, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
 import { NativeBert, type Device, type Head, type Precision } from './native';
 import { BertTokenizer } from './tokenizer';
-import { type ClassificationMetrics, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
+import { type ClassificationMetrics, type EvaluateOptions, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
@@ -197,12 +197,12 @@ export class BertClassifier {
     return { ...result, validation, trainExamples: trainExamples.length };
   }
 
-  async evaluate(data: ExampleInput, options: { signal?: AbortSignal } = {}): Promise<ClassificationMetrics> {
+  async evaluate(data: ExampleInput, options: EvaluateOptions = {}): Promise<ClassificationMetrics> {
     const { model, tokenizer, labels } = await this.load();
     const examples = await toExamples(data, labels, 'evaluation', 'test');
     if (examples.length === 0) throw new TrainingOptionsError('no examples to evaluate');
     const batches = evaluationBatches(this.encode(examples, tokenizer), { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength });
-    return evaluateModel(model, batches, labels, options.signal);
+    return evaluateModel(model, batches, labels, options);
   }
 
   async predict(texts: readonly PredictInput[]): Promise<Prediction[]> {

@@ -74,6 +74,7 @@ async function main() {
     earlyStopping: o.patience ? { patience: o.patience, metric: o.metric } : undefined, bestMetric: o.metric,
     signal: controller.signal, onProgress: (e) => printer.step(e),
     onEvaluation: (r) => printer.evaluation(r),
+    onEvaluationProgress: (done, total) => printer.evaluating('validating', done, total),
   });
   printer.done();
   if (result.stopReason === 'aborted') {
@@ -91,7 +92,7 @@ async function main() {
   }
   if (test) {
     console.log(`testing on ${test.length} reviews...`);
-    results.test = await clf.evaluate(test);
+    results.test = await clf.evaluate(test, { onProgress: (done, total) => printer.evaluating('testing', done, total) });
     console.log(`test accuracy: ${results.test.accuracy.toFixed(4)} (F1 ${results.test.f1.toFixed(4)}, ${results.test.count} reviews)`);
   } else {
     console.log('test accuracy: not measured (no test set); see the validation accuracy above.');

@@ -3,18 +3,26 @@
 import { ClassificationMetrics, MetricsAccumulator } from './metrics';
 import { EvaluationBatches, TrainableModel } from './types';
 
+export interface EvaluateOptions {
+  signal?: AbortSignal;
+  // After each batch: batches done and in all (an evaluation of bert-base on the CPU takes minutes).
+  onProgress?: (done: number, total: number) => void;
+}
+
 export async function evaluateModel(
   model: TrainableModel,
   data: EvaluationBatches,
   labelNames: readonly string[],
-  signal?: AbortSignal,
+  options: EvaluateOptions = {},
 ): Promise<ClassificationMetrics> {
   const metrics = new MetricsAccumulator(labelNames);
-  for (let i = 0; i < data.numBatches(); i++) {
-    signal?.throwIfAborted();
+  const total = data.numBatches();
+  for (let i = 0; i < total; i++) {
+    options.signal?.throwIfAborted();
     const { batch, labels } = data.batch(i);
     const out = await model.forward(batch, { labels, training: false });
     metrics.addLogits(out.logits, labels, out.loss);
+    options.onProgress?.(i + 1, total);
   }
   return metrics.result();
 }

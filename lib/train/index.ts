@@ -7,6 +7,7 @@ export type { ClassMetrics, ClassificationMetrics, MetricName } from './metrics'
 export { learningRateAt } from './schedule';
 export type { ScheduleKind, ScheduleOptions } from './schedule';
 export { evaluateModel } from './evaluate';
+export type { EvaluateOptions } from './evaluate';
 export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type {
   EncodedBatch, EvaluationBatches, LabeledBatch, OptimizerSettings, StepHyper, TrainableModel, TrainingBatches,

@@ -60,6 +60,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   onEvaluation?: (record: EvaluationRecord) => void;
+  onEvaluationProgress?: (done: number, total: number) => void; // batches of the running evaluation
 }
 
 export interface ResolvedTrainOptions {

@@ -56,6 +56,7 @@ interface LoopState {
   history: TrainingHistory;
   best?: TrainResult['best'];
   evaluationsWithoutImprovement: number;
+  stoppedEarly?: boolean; // so that resuming from the final checkpoint of an early-stopped run does not train on
 }
 
 // What must agree between a checkpoint and the run that resumes from it for the resume to be exact.
@@ -114,7 +115,8 @@ export class Trainer {
     const session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0 };
     let stopReason: StopReason = 'completed';
 
-    while (st.step < this.totalSteps) {
+    if (st.stoppedEarly) stopReason = 'early-stopping';
+    while (st.step < this.totalSteps && !st.stoppedEarly) {
       if (signal?.aborted) {
         stopReason = 'aborted';
         break;
@@ -142,7 +144,10 @@ export class Trainer {
       }
       let stopEarly = false;
       if (this.evaluationDue(st, epochEnded, lastStep)) stopEarly = await this.evaluate(st, epochOfStep, epochEnded);
-      if (stopEarly) stopReason = 'early-stopping';
+      if (stopEarly) {
+        stopReason = 'early-stopping';
+        st.stoppedEarly = true;
+      }
       if (this.checkpointDue(st, epochEnded, lastStep || stopEarly)) await this.checkpoint(st);
       if (stopEarly) break;
     }
@@ -248,7 +253,7 @@ export class Trainer {
   // Evaluates, keeps the best parameters, and answers whether early stopping has run out of patience.
   private async evaluate(st: LoopState, epochOfStep: number, epochEnded: boolean): Promise<boolean> {
     const data = this.options.evaluation!;
-    const metrics = await evaluateModel(this.model, data, this.labelNames);
+    const metrics = await evaluateModel(this.model, data, this.labelNames, { onProgress: this.options.onEvaluationProgress });
     const position = epochEnded ? st.epoch : epochOfStep + st.batchInEpoch / this.batchesPerEpoch;
     const record: EvaluationRecord = { step: st.step, epoch: position, metrics };
     st.history.evaluations.push(record);

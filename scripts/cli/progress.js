@@ -42,6 +42,17 @@ class ProgressPrinter {
     if (e.step <= 3 || e.step % every === 0 || e.step === e.totalSteps) console.log(this.line(e));
   }
 
+  // Batches of a running evaluation: redrawn on a terminal, a line every ~10 % otherwise.
+  evaluating(what, done, total) {
+    if (this.bar) {
+      process.stdout.write(`\r${what}: batch ${done}/${total}\x1b[K`);
+      this.open = done < total;
+      if (done === total) process.stdout.write('\r\x1b[K');
+      return;
+    }
+    if (total >= 20 && done % Math.ceil(total / 10) === 0 && done < total) console.log(`${what}: batch ${done}/${total}`);
+  }
+
   evaluation(r) {
     const m = r.metrics;
     this.write(`evaluation at step ${r.step} (epoch ${r.epoch.toFixed(2)}): accuracy ${m.accuracy.toFixed(4)} F1 ${m.f1.toFixed(4)} loss ${m.loss.toFixed(4)}`);

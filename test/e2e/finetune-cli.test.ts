@@ -137,4 +137,20 @@ test('a train-only archive: says there is no test split and evaluates on validat
   const [ma, mb] = await Promise.all([reference, interrupted].map(async (d) => JSON.parse(await fsp.readFile(path.join(d, 'metrics.json'), 'utf8'))));
   expect(mb.history.steps).toHaveLength(30);
   expect(mb).toEqual(ma); // every step's loss, every evaluation, the final metrics: bit for bit
+
+  // Ctrl-C: the step in flight finishes, a checkpoint is written, exit 130; --resume then ends identically.
+  const stoppedDir = path.join(tmp, 'ctrl-c');
+  let interruptedAt = 0;
+  const stopped = await runCli([...flags, '--output', stoppedDir], (text, child) => {
+    if (!interruptedAt && /step 9\/30/.test(text)) {
+      interruptedAt = 9;
+      child.kill('SIGINT');
+    }
+  });
+  expect(stopped.code).toBe(130);
+  expect(stopped.stdout).toMatch(/stopped at step \d+\/30; checkpoint in/);
+  const afterStop = await runCli([...flags, '--output', stoppedDir, '--resume']);
+  expect(afterStop.code).toBe(0);
+  const c = await fsp.readFile(path.join(stoppedDir, 'model', 'model.safetensors'));
+  expect(Buffer.compare(a, c)).toBe(0);
 }, 120000);

@@ -141,6 +141,16 @@ describe('training loop', () => {
     expect(r.restoredBest).toBe(true);
   });
 
+  test('resuming from the final checkpoint of an early-stopped run does not train further', async () => {
+    const options = { epochs: 10, lr: 1e-9, evaluation, evaluateEvery: 2, earlyStopping: { patience: 2 }, checkpointDir: path.join(tmp, 'es') };
+    const r = await train(new FakeModel(VOCAB, 2), data(), LABELS, options);
+    const model = new FakeModel(VOCAB, 2);
+    const again = await train(model, data(), LABELS, { ...options, resume: true });
+    expect(again.stopReason).toBe('early-stopping');
+    expect(again.steps).toBe(r.steps);
+    expect(model.calls).toBe(0);
+  });
+
   test('restoreBest leaves the parameters that scored best', async () => {
     const model = new FakeModel(VOCAB, 2);
     const r = await train(model, data(), LABELS, { epochs: 2, lr: 0.3, evaluation, evaluateEvery: 1, bestMetric: 'loss' });
