@@ -57,6 +57,14 @@ interface LoopState {
   best?: TrainResult['best'];
   evaluationsWithoutImprovement: number;
   stoppedEarly?: boolean; // so that resuming from the final checkpoint of an early-stopped run does not train on
+  pendingAfterStep?: AfterStep; // the step's evaluation was interrupted: redo it (and what follows) on resume
+}
+
+// What remains to do after an optimizer step: evaluation and checkpoint decisions depend on these.
+interface AfterStep {
+  epochOfStep: number;
+  epochEnded: boolean;
+  lastStep: boolean;
 }
 
 // What must agree between a checkpoint and the run that resumes from it for the resume to be exact.
@@ -113,43 +121,53 @@ export class Trainer {
     const st = await this.initialState();
     const signal = this.options.signal;
     const session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0 };
-    let stopReason: StopReason = 'completed';
+    let stopReason: StopReason = st.stoppedEarly ? 'early-stopping' : 'completed';
 
-    if (st.stoppedEarly) stopReason = 'early-stopping';
-    while (st.step < this.totalSteps && !st.stoppedEarly) {
+    // A run stopped during an evaluation resumes by finishing it, so its history matches an uninterrupted run's.
+    let pending = st.pendingAfterStep;
+    while (!st.stoppedEarly && (pending || st.step < this.totalSteps)) {
       if (signal?.aborted) {
         stopReason = 'aborted';
         break;
       }
-      const t0 = Date.now();
-      const { loss, gradNorm, lr, examples } = await this.optimizerStep(st);
-      session.trainingMs += Date.now() - t0;
-      session.examples += examples;
-      session.stepsDone++;
-
-      st.history.steps.push({ step: st.step, epoch: st.epoch, loss, lr, gradNorm });
-      st.epochLossSum += loss * examples;
-      st.epochExamples += examples;
-      const epochOfStep = st.epoch;
-      const epochEnded = st.batchInEpoch === this.batchesPerEpoch;
-      const lastStep = st.step === this.totalSteps;
-      this.emitProgress(st, epochOfStep, loss, lr, gradNorm, session);
-
-      if (epochEnded) {
-        st.history.epochs.push({ epoch: st.epoch, trainLoss: st.epochLossSum / st.epochExamples });
-        st.epoch++;
-        st.batchInEpoch = 0;
-        st.epochLossSum = 0;
-        st.epochExamples = 0;
+      if (!pending) {
+        const t0 = Date.now();
+        const { loss, gradNorm, lr, examples } = await this.optimizerStep(st);
+        session.trainingMs += Date.now() - t0;
+        session.examples += examples;
+        session.stepsDone++;
+        st.history.steps.push({ step: st.step, epoch: st.epoch, loss, lr, gradNorm });
+        st.epochLossSum += loss * examples;
+        st.epochExamples += examples;
+        pending = { epochOfStep: st.epoch, epochEnded: st.batchInEpoch === this.batchesPerEpoch, lastStep: st.step === this.totalSteps };
+        this.emitProgress(st, pending.epochOfStep, loss, lr, gradNorm, session);
+        if (pending.epochEnded) {
+          st.history.epochs.push({ epoch: st.epoch, trainLoss: st.epochLossSum / st.epochExamples });
+          st.epoch++;
+          st.batchInEpoch = 0;
+          st.epochLossSum = 0;
+          st.epochExamples = 0;
+        }
       }
+      const { epochOfStep, epochEnded, lastStep } = pending;
       let stopEarly = false;
-      if (this.evaluationDue(st, epochEnded, lastStep)) stopEarly = await this.evaluate(st, epochOfStep, epochEnded);
+      if (this.evaluationDue(st, epochEnded, lastStep)) {
+        st.pendingAfterStep = pending;
+        try {
+          stopEarly = await this.evaluate(st, epochOfStep, epochEnded);
+        } catch (e) {
+          if (!signal?.aborted) throw e;
+          stopReason = 'aborted';
+          break;
+        }
+      }
+      st.pendingAfterStep = undefined;
+      pending = undefined;
       if (stopEarly) {
         stopReason = 'early-stopping';
         st.stoppedEarly = true;
       }
       if (this.checkpointDue(st, epochEnded, lastStep || stopEarly)) await this.checkpoint(st);
-      if (stopEarly) break;
     }
     if (stopReason === 'aborted' && this.options.checkpointDir) await this.checkpoint(st);
 
@@ -253,7 +271,7 @@ export class Trainer {
   // Evaluates, keeps the best parameters, and answers whether early stopping has run out of patience.
   private async evaluate(st: LoopState, epochOfStep: number, epochEnded: boolean): Promise<boolean> {
     const data = this.options.evaluation!;
-    const metrics = await evaluateModel(this.model, data, this.labelNames, { onProgress: this.options.onEvaluationProgress });
+    const metrics = await evaluateModel(this.model, data, this.labelNames, { signal: this.options.signal, onProgress: this.options.onEvaluationProgress });
     const position = epochEnded ? st.epoch : epochOfStep + st.batchInEpoch / this.batchesPerEpoch;
     const record: EvaluationRecord = { step: st.step, epoch: position, metrics };
     st.history.evaluations.push(record);

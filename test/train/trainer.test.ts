@@ -120,6 +120,28 @@ describe('training loop', () => {
     expect(params(second)).toEqual(params(full));
   });
 
+  test('an evaluation interrupted by the signal is redone on resume; the history matches the uninterrupted run', async () => {
+    const options = { epochs: 2, lr: 0.05, evaluation, evaluateEvery: 4, seed: 3 } as const;
+    const full = new FakeModel(VOCAB, 2);
+    const ref = await train(full, data(), LABELS, options);
+
+    const controller = new AbortController();
+    let evaluationBatches = 0;
+    const dir = path.join(tmp, 'eval-abort');
+    const first = await train(new FakeModel(VOCAB, 2), data(), LABELS, {
+      ...options, checkpointDir: dir, signal: controller.signal,
+      // The second evaluation (after step 8) is stopped after its first batch.
+      onEvaluationProgress: () => ++evaluationBatches === 4 && controller.abort(),
+    });
+    expect(first.stopReason).toBe('aborted');
+    expect(first.steps).toBe(8);
+    expect(first.history.evaluations).toHaveLength(1);
+    const second = new FakeModel(VOCAB, 2);
+    const resumed = await train(second, data(), LABELS, { ...options, checkpointDir: dir, resume: true });
+    expect(resumed.history).toEqual(ref.history);
+    expect(params(second)).toEqual(params(full));
+  });
+
   test('resume: true with an empty checkpoint folder starts from scratch; another set-up is refused', async () => {
     const dir = path.join(tmp, 'ck');
     const r = await train(new FakeModel(VOCAB, 2), data(), LABELS, { maxSteps: 2, checkpointDir: dir, resume: true });
