@@ -111,6 +111,17 @@ test('downloads, trains above chance, prints validation and test accuracy, write
   expect(again.loss).toBe(metrics.results.test.loss);
 }, 120000);
 
+test('a train-only archive with the test reviews given separately (--test-data)', async () => {
+  const testArchive = path.join(tmp, 'full-archive.tar.gz');
+  await fsp.writeFile(testArchive, Buffer.from(await (await fetch(`${site.url}/datasets/aclImdb_v1.tar.gz`)).arrayBuffer()));
+  const r = await runCli([...TRAIN_FLAGS, '--data-url', `${site.url}/datasets/aclImdb-train.tar.gz`, '--test-data', testArchive,
+    '--max-steps', '2', '--output', path.join(tmp, 'separate-test'), '--explain', '0']);
+  if (r.code !== 0) throw new Error(`CLI failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  expect(r.stdout).toMatch(/data: 320 training, 80 validation, 120 test reviews/);
+  expect(r.stdout).not.toContain('has no test/ split');
+  expect(r.stdout).toMatch(/test accuracy: [0-9.]+ \(F1 [0-9.]+, 120 reviews\)/);
+}, 60000);
+
 test('a train-only archive: says there is no test split and evaluates on validation; kill -9 then --resume gives the same parameters', async () => {
   const flags = [...TRAIN_FLAGS, '--data-url', `${site.url}/datasets/aclImdb-train.tar.gz`, '--max-steps', '30', '--checkpoint-every', '4', '--explain', '1'];
   const reference = path.join(tmp, 'uninterrupted');
