@@ -71,6 +71,16 @@ test('any label names, labels by name or index, sentence pairs', async () => {
   clf.dispose();
 });
 
+test('data from a file: a TSV path for fit and evaluate', async () => {
+  const file = path.join(tmp, 'reviews.tsv');
+  await fsp.writeFile(file, 'text\tlabel\n' + reviews.slice(0, 40).map((r) => `${r.text}\t${r.label}`).join('\n') + '\n');
+  await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64 });
+  const r = await clf.fit(file, { maxSteps: 1 });
+  expect(r.trainExamples).toBe(40);
+  expect((await clf.evaluate(file)).count).toBe(40);
+  await expect(clf.fit(path.join(tmp, 'missing.tsv'))).rejects.toMatchObject({ code: 'ERR_BERTNODE_DATA_NOT_FOUND' });
+});
+
 test('explain: [CLS] attention per layer and head over the real tokens, word pieces with offsets', async () => {
   await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64 });
   const text = 'An unwatchable, DULL film.';
@@ -96,7 +106,9 @@ test('bad options are typed errors; a disposed classifier refuses work', async (
   expect(() => new BertClassifier({ trainableLayers: -1 })).toThrow(TrainingOptionsError);
   expect(() => new BertClassifier({ labels: ['a', 'a'] })).toThrow(TrainingOptionsError);
   await expect(new BertClassifier({ model: modelDir, maxLength: 1000 }).ready()).rejects.toBeInstanceOf(TrainingOptionsError);
-  expect((await new BertClassifier({ model: modelDir, device: 'cpu' }).ready()).maxLength).toBe(128); // the model's positions
+  const defaults = await new BertClassifier({ model: modelDir, device: 'cpu' }).ready();
+  expect(defaults.maxLength).toBe(128); // the model's positions, fewer than the classic 256
+  defaults.dispose();
   await expect(new BertClassifier({ model: modelDir, trainableLayers: 3 }).ready()).rejects.toBeInstanceOf(TrainingOptionsError);
   const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu' });
   await clf[Symbol.asyncDispose]();
