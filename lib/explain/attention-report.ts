@@ -30,16 +30,16 @@ function highlight(weight: number): string {
   return `rgba(230,80,20,${(0.85 * Math.max(0, Math.min(1, weight))).toFixed(3)})`;
 }
 
+// Words are separated as in the original text where offsets tell (no space before "," in "film, the"), else by a
+// space.
 function renderWords(words: readonly WordSpan[], weights: readonly number[]): string {
   let out = '';
-  let segment = 0;
   words.forEach((w, i) => {
-    if (w.segment !== segment) {
-      out += '<span class="sep">‖</span>';
-      segment = w.segment;
-    }
+    const prev = words[i - 1];
+    if (prev && w.segment !== prev.segment) out += ' <span class="sep">‖</span> ';
+    else if (prev && !(w.start >= 0 && prev.end >= 0 && w.start === prev.end)) out += ' ';
     const cls = w.special ? 'w special' : 'w';
-    out += `<span class="${cls}" style="background:${highlight(weights[i])}" title="${formatNumber(weights[i], 3)}">${escapeHtml(w.text)}</span> `;
+    out += `<span class="${cls}" style="background:${highlight(weights[i])}" title="${formatNumber(weights[i], 3)}">${escapeHtml(w.text)}</span>`;
   });
   return `<div class="text">${out}</div>`;
 }

@@ -16,6 +16,8 @@ export interface WordSpan {
   tokenIndices: number[];
   segment: number;
   special: boolean;
+  start: number; // offsets of the word in its segment's text; -1 when unknown (special tokens)
+  end: number;
 }
 
 export function joinWordPieces(tokens: readonly ExplainToken[], texts: readonly string[]): WordSpan[] {
@@ -26,12 +28,14 @@ export function joinWordPieces(tokens: readonly ExplainToken[], texts: readonly 
       last.tokenIndices.push(i);
       return;
     }
-    words.push({ text: tok.text, tokenIndices: [i], segment: tok.segment, special: tok.special });
+    words.push({ text: tok.text, tokenIndices: [i], segment: tok.segment, special: tok.special, start: tok.start, end: tok.end });
   });
   for (const w of words) {
     if (w.special) continue;
     const first = tokens[w.tokenIndices[0]];
     const last = tokens[w.tokenIndices[w.tokenIndices.length - 1]];
+    w.start = first.start;
+    w.end = last.end;
     const source = texts[w.segment];
     w.text = source !== undefined && first.start >= 0 && last.end <= source.length && last.end > first.start
       ? source.slice(first.start, last.end)
@@ -42,7 +46,7 @@ export function joinWordPieces(tokens: readonly ExplainToken[], texts: readonly 
 
 // One word per token, for the view that shows the pieces as they are.
 export function tokensAsWords(tokens: readonly ExplainToken[]): WordSpan[] {
-  return tokens.map((t, i) => ({ text: t.text, tokenIndices: [i], segment: t.segment, special: t.special }));
+  return tokens.map((t, i) => ({ text: t.text, tokenIndices: [i], segment: t.segment, special: t.special, start: t.start, end: t.end }));
 }
 
 export function wordWeights(words: readonly WordSpan[], raw: readonly number[]): number[] {

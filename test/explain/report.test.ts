@@ -64,6 +64,7 @@ test('attention report: self-contained, escaped, prediction vs truth, joined wor
   expect(html).not.toContain('<b>');
   expect(html).toContain('>unforgettable<'); // joined through offsets
   expect(html).not.toContain('##forget');
+  expect(html).toMatch(/>wonderful<\/span><span[^>]*>,<\/span> <span[^>]*>unforgettable</); // spacing as in the text
   expect(html).not.toContain('>[SEP]<');
   expect(html).toContain('true: neg');
   expect(html).toContain('class="badge wrong"');
