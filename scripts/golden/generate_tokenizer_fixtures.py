@@ -87,6 +87,7 @@ SINGLES = [
     "deliberate study of grief — not the crowd-pleaser the trailer promised. Still, 8/10; I'd see it again!!",
     "   leading and trailing spaces   ",
     "word-with-hyphens and_under_scores and dots.in.words and CamelCaseWords",
+    "Added tokens: Paris   [ENT] Berlin [ENT]x [REL]   y [ent] Straße STRASSE straße <br /><BR /> <br/>",
 ]
 
 # (first, second) for pairs; truncation cases are (first, second, strategy, max_length).
@@ -167,7 +168,10 @@ def build_fast_from_vocab(vocab, lowercase, added_special=(), added_normal=()):
         single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
         special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
     tok.add_special_tokens([tokenizers.AddedToken(t, normalized=False, special=True)
-                            for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *added_special]])
+                            for t in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]])
+    # added specials as (content, lstrip, rstrip): whitespace on that side belongs to the token
+    tok.add_special_tokens([tokenizers.AddedToken(t, normalized=False, special=True, lstrip=l, rstrip=r)
+                            for t, l, r in added_special])
     if added_normal:
         tok.add_tokens([tokenizers.AddedToken(t, normalized=True, special=False) for t in added_normal])
     return tok
@@ -379,7 +383,7 @@ def main():
 
     uncased_vocab = load_vocab(os.path.join(OUT, "vocab.txt"))
     cased_vocab = derive_cased_vocab(uncased_vocab, os.path.join(OUT, "cased_vocab.txt"))
-    cased_rust = build_fast_from_vocab(cased_vocab, lowercase=False, added_special=["[ENT]"],
+    cased_rust = build_fast_from_vocab(cased_vocab, lowercase=False, added_special=[("[ENT]", True, False), ("[REL]", False, True)],
                                        added_normal=["<br />", "Straße"])
     cased_rust.save(os.path.join(OUT, "cased_tokenizer.json"))
 

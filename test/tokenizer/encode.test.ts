@@ -4,6 +4,7 @@
 import { copyFileSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import type { TokenizerLike } from '../../lib/data';
 import { BertTokenizer } from '../../lib/tokenizer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'tokenizer');
@@ -81,4 +82,11 @@ test('fromPretrained reads tokenizer.json when present, else vocab.txt with toke
   expect(json.config.source).toBe(join(FIXTURES, 'tokenizer.json'));
   expect(() => BertTokenizer.fromPretrained(mkdtempSync(join(tmpdir(), 'bertnode-empty-'))))
     .toThrow(/neither tokenizer.json nor vocab.txt/);
+});
+
+test('BertTokenizer is what the data layer asks of a tokenizer (checked by the compiler) and truncates as asked', () => {
+  const forData: TokenizerLike = tok;
+  const enc = forData.encode('one two three four five', 'six seven', { maxLength: 6, truncation: true });
+  expect(Array.from(enc.inputIds)).toEqual(tok.encode('one two three four five', 'six seven', { maxLength: 6 }).inputIds);
+  expect(enc.inputIds.length).toBe(6);
 });
