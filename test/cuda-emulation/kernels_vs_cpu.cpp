@@ -1,0 +1,240 @@
+// The CUDA launchers (native/cuda, run under the host emulation in shim/cuda_runtime.h) against the CPU ops
+// (native/cpu/ops.h) on the same random inputs: one JSON line {op, error, tolerance} per compared output, where
+// error = max |cuda - cpu| / max |cpu|. Shapes are small and not multiples of the kernels' tiles (32-wide warps,
+// 8-row blocks), so the edges run too. Tolerances: 0 where the kernel does the CPU's arithmetic in the CPU's order;
+// 1e-6 where only a summation order differs (warp trees, atomics, chunked double sums); 1e-5 for the fp32 sums of
+// the LayerNorm input gradient and the softmax backward.
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "cpu/ops.h"
+#include "cuda/launchers.h"
+
+namespace {
+
+using namespace bertnode;
+using Floats = std::vector<float>;
+
+// The device scratch of the real backend, as host memory.
+struct HostScratch final : cuda::Scratch {
+  std::vector<char> bytes;
+  void* get(size_t size) override {
+    if (bytes.size() < size) bytes.resize(size);
+    return bytes.data();
+  }
+};
+
+std::mt19937 rng(20241124);
+
+Floats randomFloats(size_t n, float scale = 1.0f) {
+  std::uniform_real_distribution<float> uniform(-scale, scale);
+  Floats v(n);
+  for (float& x : v) x = uniform(rng);
+  return v;
+}
+
+std::vector<int32_t> randomInts(size_t n, int max) {
+  std::vector<int32_t> v(n);
+  for (int32_t& x : v) x = static_cast<int32_t>(rng() % static_cast<unsigned>(max));
+  return v;
+}
+
+void report(const char* op, const Floats& actual, const Floats& expected, double tolerance) {
+  double maxDiff = 0, maxRef = 0;
+  bool nan = false;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    nan = nan || std::isnan(actual[i]) != std::isnan(expected[i]);
+    maxDiff = std::max(maxDiff, static_cast<double>(std::fabs(actual[i] - expected[i])));
+    maxRef = std::max(maxRef, static_cast<double>(std::fabs(expected[i])));
+  }
+  double error = nan ? INFINITY : maxRef > 0 ? maxDiff / maxRef : maxDiff;
+  std::printf("{\"op\":\"%s\",\"error\":%.9g,\"tolerance\":%g}\n", op, error, tolerance);
+}
+
+constexpr int N = 37, C = 70, B = 3, T = 13, H = 40, NH = 4, D = 10, V = 11;
+cudaStream_t stream = nullptr;
+HostScratch scratch;
+
+void elementwise() {
+  Floats x = randomFloats(N * C), bias = randomFloats(C), y = x;
+  cpu::addBias(x.data(), bias.data(), N, C);
+  cuda::addBias(stream, y.data(), bias.data(), N, C);
+  report("addBias", y, x, 0);
+
+  const int rows = 4099;  // several row chunks of the two-pass column sum
+  Floats dOut = randomFloats(rows * C), dBiasCpu = randomFloats(C), dBiasCuda = dBiasCpu;
+  cpu::biasBackward(dBiasCpu.data(), dOut.data(), rows, C);
+  cuda::biasBackward(stream, scratch, dBiasCuda.data(), dOut.data(), rows, C);
+  report("biasBackward", dBiasCuda, dBiasCpu, 1e-6);
+
+  Floats a = randomFloats(1001), b = randomFloats(1001), sumCpu(1001), sumCuda(1001);
+  cpu::add(sumCpu.data(), a.data(), b.data(), 1001);
+  cuda::add(stream, sumCuda.data(), a.data(), b.data(), 1001);
+  report("add", sumCuda, sumCpu, 0);
+
+  Floats scaledCpu = a, scaledCuda = a;
+  cpu::scale(scaledCpu.data(), 0.3f, 1001);
+  cuda::scale(stream, scaledCuda.data(), 0.3f, 1001);
+  report("scale", scaledCuda, scaledCpu, 0);
+
+  Floats in = randomFloats(4001, 4), outCpu(4001), outCuda(4001), dOutFlat = randomFloats(4001);
+  cpu::tanhForward(outCpu.data(), in.data(), 4001);
+  cuda::tanhForward(stream, outCuda.data(), in.data(), 4001);
+  report("tanhForward", outCuda, outCpu, 1e-6);
+  cpu::tanhBackward(outCpu.data(), dOutFlat.data(), in.data(), 4001);
+  cuda::tanhBackward(stream, outCuda.data(), dOutFlat.data(), in.data(), 4001);
+  report("tanhBackward", outCuda, outCpu, 0);
+  cpu::geluForward(outCpu.data(), in.data(), 4001);
+  cuda::geluForward(stream, outCuda.data(), in.data(), 4001);
+  report("geluForward", outCuda, outCpu, 1e-6);
+  cpu::geluBackward(outCpu.data(), dOutFlat.data(), in.data(), 4001);
+  cuda::geluBackward(stream, outCuda.data(), dOutFlat.data(), in.data(), 4001);
+  report("geluBackward", outCuda, outCpu, 1e-6);
+
+  Floats big = randomFloats(100003), resultCpu{1.5f}, resultCuda{1.5f};
+  cpu::sumOfSquares(resultCpu.data(), big.data(), 100003);
+  cuda::sumOfSquares(stream, scratch, resultCuda.data(), big.data(), 100003);
+  report("sumOfSquares", resultCuda, resultCpu, 1e-6);
+}
+
+void layerNorm(int width) {
+  Floats in = randomFloats(N * width, 3), gamma = randomFloats(width), beta = randomFloats(width);
+  for (size_t i = 0; i < in.size(); ++i) in[i] += static_cast<float>(i % 5);  // rows with non-zero means
+  Floats outCpu(N * width), outCuda(N * width), meanCpu(N), meanCuda(N), rstdCpu(N), rstdCuda(N);
+  cpu::layerNormForward(outCpu.data(), meanCpu.data(), rstdCpu.data(), in.data(), gamma.data(), beta.data(), N,
+                        width, 1e-12f);
+  cuda::layerNormForward(stream, outCuda.data(), meanCuda.data(), rstdCuda.data(), in.data(), gamma.data(),
+                         beta.data(), N, width, 1e-12f);
+  report("layerNormForward.out", outCuda, outCpu, 1e-6);
+  report("layerNormForward.mean", meanCuda, meanCpu, 1e-6);
+  report("layerNormForward.rstd", rstdCuda, rstdCpu, 1e-6);
+
+  Floats dOut = randomFloats(N * width), dInCpu(N * width), dInCuda(N * width);
+  Floats dGammaCpu = randomFloats(width), dBetaCpu = randomFloats(width), dGammaCuda = dGammaCpu,
+         dBetaCuda = dBetaCpu;
+  cpu::layerNormBackward(dInCpu.data(), dGammaCpu.data(), dBetaCpu.data(), dOut.data(), in.data(), gamma.data(),
+                         meanCpu.data(), rstdCpu.data(), N, width);
+  cuda::layerNormBackward(stream, scratch, dInCuda.data(), dGammaCuda.data(), dBetaCuda.data(), dOut.data(),
+                          in.data(), gamma.data(), meanCpu.data(), rstdCpu.data(), N, width);
+  report("layerNormBackward.dIn", dInCuda, dInCpu, 1e-5);
+  report("layerNormBackward.dGamma", dGammaCuda, dGammaCpu, 1e-6);
+  report("layerNormBackward.dBeta", dBetaCuda, dBetaCpu, 1e-6);
+
+  Floats inPlace = dOut;  // dIn == dOut, as the model calls it
+  cuda::layerNormBackward(stream, scratch, inPlace.data(), nullptr, nullptr, inPlace.data(), in.data(), gamma.data(),
+                          meanCpu.data(), rstdCpu.data(), N, width);
+  report("layerNormBackward.dIn.inPlace", inPlace, dInCpu, 1e-5);
+}
+
+void attention() {
+  Floats in = randomFloats(B * T * NH * D), outCpu(in.size()), outCuda(in.size());
+  cpu::splitHeads(outCpu.data(), in.data(), B, T, NH, D);
+  cuda::splitHeads(stream, outCuda.data(), in.data(), B, T, NH, D);
+  report("splitHeads", outCuda, outCpu, 0);
+  cpu::mergeHeads(outCpu.data(), in.data(), B, T, NH, D);
+  cuda::mergeHeads(stream, outCuda.data(), in.data(), B, T, NH, D);
+  report("mergeHeads", outCuda, outCpu, 0);
+
+  // Example 0 padded after 9 tokens, example 1 unpadded, example 2 fully masked (uniform rows).
+  std::vector<int32_t> mask(B * T);
+  for (int t = 0; t < T; ++t) {
+    mask[t] = t < 9;
+    mask[T + t] = 1;
+    mask[2 * T + t] = 0;
+  }
+  const float scale = 0.3f;
+  Floats scores = randomFloats(B * NH * T * T, 8), probsCpu(scores.size()), probsCuda(scores.size());
+  cpu::attentionSoftmaxForward(probsCpu.data(), scores.data(), mask.data(), scale, B, NH, T);
+  cuda::attentionSoftmaxForward(stream, probsCuda.data(), scores.data(), mask.data(), scale, B, NH, T);
+  report("attentionSoftmaxForward", probsCuda, probsCpu, 1e-6);
+  Floats inPlace = scores;
+  cuda::attentionSoftmaxForward(stream, inPlace.data(), inPlace.data(), mask.data(), scale, B, NH, T);
+  report("attentionSoftmaxForward.inPlace", inPlace, probsCpu, 1e-6);
+
+  Floats dProbs = randomFloats(scores.size()), dScoresCpu(scores.size()), dScoresCuda(scores.size());
+  cpu::attentionSoftmaxBackward(dScoresCpu.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
+  cuda::attentionSoftmaxBackward(stream, dScoresCuda.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
+  report("attentionSoftmaxBackward", dScoresCuda, dScoresCpu, 1e-5);
+}
+
+void dropoutMasks() {
+  const int64_t n = 10007;  // not a multiple of the 4 elements per Philox block
+  Floats in = randomFloats(n), outCpu(n), outCuda(n);
+  const uint64_t seed = (1ull << 40) + 5;  // both key words in use
+  cpu::dropout(outCpu.data(), in.data(), n, 0.1f, seed, 7, 3);
+  cuda::dropout(stream, outCuda.data(), in.data(), n, 0.1f, seed, 7, 3);
+  report("dropout", outCuda, outCpu, 0);
+}
+
+void embeddingsAndHead() {
+  std::vector<int32_t> ids = randomInts(B * T, V), types = randomInts(B * T, 2);
+  Floats word = randomFloats(V * H), position = randomFloats(T * H), tokenType = randomFloats(2 * H);
+  Floats outCpu(B * T * H), outCuda(B * T * H);
+  cpu::embeddingsForward(outCpu.data(), ids.data(), types.data(), word.data(), position.data(), tokenType.data(), B,
+                         T, H);
+  cuda::embeddingsForward(stream, outCuda.data(), ids.data(), types.data(), word.data(), position.data(),
+                          tokenType.data(), B, T, H);
+  report("embeddingsForward", outCuda, outCpu, 0);
+
+  Floats dOut = randomFloats(B * T * H);
+  Floats dWordCpu = randomFloats(V * H), dPositionCpu = randomFloats(T * H), dTypeCpu = randomFloats(2 * H);
+  Floats dWordCuda = dWordCpu, dPositionCuda = dPositionCpu, dTypeCuda = dTypeCpu;
+  cpu::embeddingsBackward(dWordCpu.data(), dPositionCpu.data(), dTypeCpu.data(), dOut.data(), ids.data(),
+                          types.data(), B, T, H);
+  cuda::embeddingsBackward(stream, dWordCuda.data(), dPositionCuda.data(), dTypeCuda.data(), dOut.data(), ids.data(),
+                           types.data(), B, T, H);
+  report("embeddingsBackward.dWord", dWordCuda, dWordCpu, 1e-6);
+  report("embeddingsBackward.dPosition", dPositionCuda, dPositionCpu, 0);
+  report("embeddingsBackward.dTokenType", dTypeCuda, dTypeCpu, 1e-6);
+
+  Floats hidden = randomFloats(B * T * H), clsCpu(B * H), clsCuda(B * H);
+  cpu::gatherClsRows(clsCpu.data(), hidden.data(), B, T, H);
+  cuda::gatherClsRows(stream, clsCuda.data(), hidden.data(), B, T, H);
+  report("gatherClsRows", clsCuda, clsCpu, 0);
+  Floats dHiddenCpu = randomFloats(B * T * H), dHiddenCuda = dHiddenCpu, dCls = randomFloats(B * H);
+  cpu::scatterClsRows(dHiddenCpu.data(), dCls.data(), B, T, H);
+  cuda::scatterClsRows(stream, dHiddenCuda.data(), dCls.data(), B, T, H);
+  report("scatterClsRows", dHiddenCuda, dHiddenCpu, 0);
+
+  std::vector<int32_t> labels{0, 2, 1, 1, 0};
+  Floats logits = randomFloats(15, 5), lossCpu(5), lossCuda(5), probsCpu(15), probsCuda(15);
+  cpu::crossEntropyForward(lossCpu.data(), probsCpu.data(), logits.data(), labels.data(), 5, 3);
+  cuda::crossEntropyForward(stream, lossCuda.data(), probsCuda.data(), logits.data(), labels.data(), 5, 3);
+  report("crossEntropyForward.losses", lossCuda, lossCpu, 1e-6);
+  report("crossEntropyForward.probs", probsCuda, probsCpu, 1e-6);
+  Floats dLogitsCpu(15), dLogitsCuda(15);
+  cpu::crossEntropyBackward(dLogitsCpu.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
+  cuda::crossEntropyBackward(stream, dLogitsCuda.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
+  report("crossEntropyBackward", dLogitsCuda, dLogitsCpu, 0);
+}
+
+void adamw() {
+  const int n = 5003;
+  Floats paramCpu = randomFloats(n), grad = randomFloats(n, 0.01f), mCpu = randomFloats(n, 0.001f),
+         vCpu = randomFloats(n, 1e-6f);
+  for (float& x : vCpu) x = std::fabs(x);
+  Floats paramCuda = paramCpu, mCuda = mCpu, vCuda = vCpu;
+  const float bc1 = 1.0f - std::pow(0.9f, 3.0f), bc2 = 1.0f - std::pow(0.999f, 3.0f);
+  cpu::adamwUpdate(paramCpu.data(), grad.data(), mCpu.data(), vCpu.data(), n, 2e-5f, 0.9f, 0.999f, 1e-8f, 0.01f, 0.7f,
+                   bc1, bc2);
+  cuda::adamwUpdate(stream, paramCuda.data(), grad.data(), mCuda.data(), vCuda.data(), n, 2e-5f, 0.9f, 0.999f, 1e-8f,
+                    0.01f, 0.7f, bc1, bc2);
+  report("adamwUpdate.param", paramCuda, paramCpu, 0);
+  report("adamwUpdate.m", mCuda, mCpu, 0);
+  report("adamwUpdate.v", vCuda, vCpu, 0);
+}
+
+}  // namespace
+
+int main() {
+  elementwise();
+  layerNorm(C);
+  layerNorm(768);
+  attention();
+  dropoutMasks();
+  embeddingsAndHead();
+  adamw();
+  return 0;
+}
