@@ -49,13 +49,15 @@ function build(toolkit) {
   return result.status === 0 && fs.existsSync(addonPath);
 }
 
-// Loads the addon in a child process (a broken CUDA binary can crash the process that loads it).
+// Loads the addon in a child process (a broken CUDA binary can crash the process that loads it). LD_BIND_NOW makes
+// the dynamic linker resolve every symbol at load time, so a missing one fails here rather than at its first call.
 function check() {
   const script = `
     const addon = require(${JSON.stringify(addonPath)});
     const probe = typeof addon.cudaProbe === 'function' ? addon.cudaProbe() : null;
     console.log(JSON.stringify({ loaded: true, exports: Object.keys(addon).sort(), probe }));`;
-  const result = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8',
+    env: { ...process.env, LD_BIND_NOW: '1' } });
   if (result.status !== 0) {
     log(`the CUDA addon does not load: ${(result.stderr || '').trim()}`);
     return false;

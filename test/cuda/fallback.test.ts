@@ -2,13 +2,21 @@
 // fall back to the CPU with a warning that says why. Skipped where a usable GPU is present.
 import { NativeBert } from '../../lib/native/native-bert';
 import { NativeError } from '../../lib/errors';
-import { resolveDevice } from '../../lib/native/cuda';
+import * as fs from 'fs';
+import { cudaAddonPath, resolveDevice } from '../../lib/native/cuda';
 import { config } from './bert-fixture';
 import { availability } from './cuda-env';
 
 const describeWithoutGpu = availability.available ? describe.skip : describe;
 
 describeWithoutGpu('without a usable GPU', () => {
+  // CI builds the CUDA addon before the tests (.ci/run): there it must load in the probe's child process and answer
+  // its probe, so the only reason left for not using it is the missing GPU.
+  (fs.existsSync(cudaAddonPath()) ? test : test.skip)('a built CUDA addon loads and answers its probe', () => {
+    expect(availability.probe?.builtWithCuda).toBe(true);
+    expect(availability.reason).toMatch(/^no (usable )?CUDA device/);
+  });
+
   test("device: 'cuda' throws ERR_BERTNODE_NO_CUDA with the reason", () => {
     let error: unknown;
     try {
