@@ -76,7 +76,9 @@ function probeInChild(addonPath: string): CudaAvailability {
     const addon = require(${JSON.stringify(addonPath)});
     if (typeof addon.cudaProbe !== 'function') { console.log(JSON.stringify({ missingProbe: true })); }
     else { console.log(JSON.stringify({ probe: addon.cudaProbe() })); }`;
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS });
+  // LD_BIND_NOW: every symbol resolved at load, so a binary missing one is refused here, not at its first call.
+  const child = spawnSync(process.execPath, ['-e', script],
+    { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, env: { ...process.env, LD_BIND_NOW: '1' } });
   const lastLine = (child.stdout || '').trim().split('\n').pop() || '';
   if (child.error || child.status !== 0 || !lastLine) {
     const detail = child.error ? child.error.message

@@ -22,7 +22,8 @@ function probeCuda() {
   }
   const script = `const a = require(${JSON.stringify(addonPath)});
     console.log(JSON.stringify(typeof a.cudaProbe === 'function' ? a.cudaProbe() : { missing: true }));`;
-  const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 });
+  const child = spawnSync(process.execPath, ['-e', script],
+    { encoding: 'utf8', timeout: 60000, env: { ...process.env, LD_BIND_NOW: '1' } });
   const line = (child.stdout || '').trim().split('\n').pop();
   if (child.status !== 0 || !line) {
     const detail = (child.stderr || '').trim().split('\n').slice(-3).join(' ') || `exit status ${child.status}`;
