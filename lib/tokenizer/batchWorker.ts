@@ -3,7 +3,8 @@
 
 import { parentPort, workerData } from 'worker_threads';
 import { BertnodeError } from '../errors';
-import { BertTokenizer, type EncodeOptions, type TextInput } from './bertTokenizer';
+import { BertTokenizer, type TextInput } from './bertTokenizer';
+import { resolveEncodeOptions, type EncodeOptions } from './encodeOptions';
 import type { TokenizerSource } from './workerPool';
 
 export interface WorkerRequest {
@@ -28,7 +29,7 @@ if (parentPort !== null) {
   port.on('message', (req: WorkerRequest) => {
     let reply: WorkerReply;
     try {
-      const rows = tokenizer.encodeRows(req.inputs, tokenizer.resolveOptions('encodeBatch', req.options, true));
+      const rows = tokenizer.encodeRows(req.inputs, resolveEncodeOptions('encodeBatch', req.options, true));
       reply = {
         id: req.id,
         ids: rows.ids.data.slice(0, rows.ids.length),

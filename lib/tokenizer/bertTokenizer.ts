@@ -1,39 +1,28 @@
-// BertTokenizer: the pipeline assembled. Text goes through
-//   added tokens (addedTokens.ts) -> normalizer (normalizer.ts) -> pre-tokenizer (preTokenizer.ts)
-//   -> WordPiece (wordpiece.ts) -> truncation (truncation.ts) -> template (postProcessor.ts) -> padding,
-// and back through the decoder (decoder.ts). Ids are those of Hugging Face's fast BertTokenizer (transformers 5.x,
+// BertTokenizer: the public API. Text goes through the pipeline (pipeline.ts: added tokens, normalizer,
+// pre-tokenizer, WordPiece), then truncation (truncation.ts), the template (postProcessor.ts) and padding
+// (padding.ts); ids come back through the decoder (decoder.ts). Ids are those of Hugging Face's fast BertTokenizer (transformers 5.x,
 // the Rust `tokenizers` pipeline); offsets are UTF-16 offsets into the original text, usable with String.slice.
 
 import { existsSync } from 'fs';
 import { join } from 'path';
 import type { Batch } from '../data/types';
 import { TokenizerFileError, TokenizerOptionsError } from '../errors';
-import { AddedTokenMatcher } from './addedTokens';
 import {
   booleanOption, checkOptionNames, DEFAULT_CACHE_SIZE, integerOption, type JsonTokenizerOptions, type TokenizerConfig,
   type VocabTokenizerOptions,
 } from './config';
 import { WordPieceDecoder } from './decoder';
+import { resolveEncodeOptions, type EncodeOptions, type ResolvedEncodeOptions } from './encodeOptions';
 import { IntBuffer } from './intBuffer';
-import { BertNormalizer, type NormalizedText } from './normalizer';
+import { padRows, type UnpaddedRows } from './padding';
+import { TokenizationPipeline } from './pipeline';
 import { addedTokenCount, type TemplateItem } from './postProcessor';
-import { BertPreTokenizer } from './preTokenizer';
 import { readTokenizerConfigJson } from './tokenizerConfigJson';
 import { configFromTokenizerJson } from './tokenizerJson';
-import { truncatedLengths, type TruncationStrategy } from './truncation';
+import { truncatedLengths } from './truncation';
 import { configFromVocabFile } from './vocabFile';
-import { WordPieceModel } from './wordpiece';
 
-export interface EncodeOptions {
-  /** Wrap in [CLS] ... [SEP] (default true). */
-  addSpecialTokens?: boolean;
-  /** Maximum length, special tokens included. */
-  maxLength?: number;
-  /** Truncation strategy; true = 'longest_first'. Default: 'longest_first' when maxLength is given. */
-  truncation?: boolean | TruncationStrategy;
-  /** encode(): true or 'max_length' pads to maxLength. encodeBatch(): 'longest' (default) or 'max_length'. */
-  padding?: boolean | 'max_length' | 'longest';
-}
+export type { EncodeOptions, ResolvedEncodeOptions } from './encodeOptions';
 
 export interface Encoding {
   inputIds: number[];
@@ -59,27 +48,13 @@ export interface DecodeOptions {
 /** One text or a pair of texts. */
 export type TextInput = string | readonly [string, string];
 
-const ENCODE_OPTIONS = ['addSpecialTokens', 'maxLength', 'truncation', 'padding'] as const;
 const DECODE_OPTIONS = ['skipSpecialTokens', 'cleanUpTokenizationSpaces'] as const;
-const STRATEGIES: readonly TruncationStrategy[] = ['longest_first', 'only_first', 'only_second'];
-
-/** encode/encodeBatch options after checking and defaults. */
-export interface ResolvedEncodeOptions {
-  addSpecialTokens: boolean;
-  maxLength: number;
-  truncation: TruncationStrategy | null;
-  padToMax: boolean;
-}
 
 export class BertTokenizer {
   /** The resolved description (vocabulary, normalizer settings, added tokens, template). */
   readonly config: TokenizerConfig;
-  private readonly normalizer: BertNormalizer | null;
-  private readonly preTokenizer = new BertPreTokenizer();
-  private readonly model: WordPieceModel;
+  private readonly pipeline: TokenizationPipeline;
   private readonly decoder: WordPieceDecoder;
-  private readonly rawMatcher: AddedTokenMatcher;
-  private readonly normalizedMatcher: AddedTokenMatcher;
   private readonly idToTokenTable: string[];
   private readonly specialIds: Set<number>;
   private readonly addedIds = new Map<string, number>();
@@ -114,13 +89,8 @@ export class BertTokenizer {
 
   constructor(config: TokenizerConfig, cacheSize?: number) {
     this.config = config;
-    const cache = integerOption('BertTokenizer', 'cacheSize', cacheSize, DEFAULT_CACHE_SIZE);
-    this.normalizer = config.normalizer === null ? null : new BertNormalizer(config.normalizer);
-    this.model = new WordPieceModel(config.vocab, config.vocab.get(config.unkToken)!, {
-      continuingSubwordPrefix: config.continuingSubwordPrefix,
-      maxInputCharsPerWord: config.maxInputCharsPerWord,
-      cacheSize: cache,
-    });
+    this.pipeline = new TokenizationPipeline(config,
+      integerOption('BertTokenizer', 'cacheSize', cacheSize, DEFAULT_CACHE_SIZE));
     this.decoder = new WordPieceDecoder(config.decoder);
     let size = 0;
     for (const id of config.vocab.values()) size = Math.max(size, id + 1);
@@ -144,10 +114,6 @@ export class BertTokenizer {
         }
       }
     }
-    this.rawMatcher = new AddedTokenMatcher(config.addedTokens.filter((t) => !t.normalized));
-    this.normalizedMatcher = new AddedTokenMatcher(config.addedTokens.filter((t) => t.normalized).map((t) => ({
-      ...t, content: this.normalizer === null ? t.content : this.normalizer.normalize(t.content).text,
-    })));
     const pad = config.padToken;
     this.padId = pad === null ? null : (this.addedIds.get(pad) ?? config.vocab.get(pad) ?? null);
   }
@@ -168,7 +134,7 @@ export class BertTokenizer {
   /** The word pieces of a text, without special tokens. */
   tokenize(text: string): string[] {
     this.bufA.clear();
-    this.tokenizeSequence(text, this.bufA, null);
+    this.pipeline.tokenize(text, this.bufA, null);
     return Array.from(this.bufA.data.subarray(0, this.bufA.length), (id) => this.idToTokenTable[id]);
   }
 
@@ -177,14 +143,14 @@ export class BertTokenizer {
    * encoded as "[CLS] a [SEP]".
    */
   encode(text: string, pair?: string, options?: EncodeOptions): Encoding {
-    const o = this.resolveOptions('encode', options, false);
+    const o = resolveEncodeOptions('encode', options, false);
     const hasPair = pair !== undefined && pair !== '';
     this.bufA.clear();
     this.offA.clear();
-    this.tokenizeSequence(text, this.bufA, this.offA);
+    this.pipeline.tokenize(text, this.bufA, this.offA);
     this.bufB.clear();
     this.offB.clear();
-    if (hasPair) this.tokenizeSequence(pair, this.bufB, this.offB);
+    if (hasPair) this.pipeline.tokenize(pair, this.bufB, this.offB);
     const [keepA, keepB] = this.keptLengths(this.bufA.length, hasPair ? this.bufB.length : -1, o);
 
     const enc: Encoding = {
@@ -214,7 +180,7 @@ export class BertTokenizer {
       if (hasPair) emitSequence(1, 1);
     }
     if (o.padToMax) {
-      const padId = this.requirePad();
+      const padId = this.padTokenId();
       while (enc.inputIds.length < o.maxLength) {
         push(padId, 0, null, 0, 0);
         enc.attentionMask[enc.attentionMask.length - 1] = 0;
@@ -229,14 +195,13 @@ export class BertTokenizer {
    * to the longest row (padding 'longest', the default) or to maxLength ('max_length').
    */
   encodeBatch(inputs: readonly TextInput[], options?: EncodeOptions): Batch {
-    const o = this.resolveOptions('encodeBatch', options, true);
-    const rows = this.encodeRows(inputs, o);
-    return this.packRows(rows, inputs.length, o);
+    const o = resolveEncodeOptions('encodeBatch', options, true);
+    return padRows(this.encodeRows(inputs, o), inputs.length, o.padToMax ? o.maxLength : null, () => this.padTokenId());
   }
 
   /** Ids and token types of every input back to back, with each row's start: the unpadded batch (the part of
    *  encodeBatch that batch workers run). */
-  encodeRows(inputs: readonly TextInput[], o: ResolvedEncodeOptions): { ids: IntBuffer; types: IntBuffer; starts: Int32Array } {
+  encodeRows(inputs: readonly TextInput[], o: ResolvedEncodeOptions): UnpaddedRows {
     const ids = new IntBuffer(inputs.length * 64);
     const types = new IntBuffer(inputs.length * 64);
     const starts = new Int32Array(inputs.length + 1);
@@ -249,9 +214,9 @@ export class BertTokenizer {
       }
       const hasPair = pair !== undefined && pair !== '';
       this.bufA.clear();
-      this.tokenizeSequence(text, this.bufA, null);
+      this.pipeline.tokenize(text, this.bufA, null);
       this.bufB.clear();
-      if (hasPair) this.tokenizeSequence(pair, this.bufB, null);
+      if (hasPair) this.pipeline.tokenize(pair, this.bufB, null);
       const [keepA, keepB] = this.keptLengths(this.bufA.length, hasPair ? this.bufB.length : -1, o);
       const template = o.addSpecialTokens ? (hasPair ? this.config.template.pair : this.config.template.single) : null;
       ids.reserve(keepA + Math.max(keepB, 0) + 8);
@@ -277,30 +242,6 @@ export class BertTokenizer {
     return { ids, types, starts };
   }
 
-  /** Pads the rows of encodeRows into a Batch. */
-  packRows(rows: { ids: IntBuffer; types: IntBuffer; starts: Int32Array }, batchSize: number, o: ResolvedEncodeOptions): Batch {
-    let seqLen = 0;
-    for (let r = 0; r < batchSize; r++) seqLen = Math.max(seqLen, rows.starts[r + 1] - rows.starts[r]);
-    if (o.padToMax) seqLen = o.maxLength;
-    const inputIds = new Int32Array(batchSize * seqLen);
-    const tokenTypeIds = new Int32Array(batchSize * seqLen);
-    const attentionMask = new Int32Array(batchSize * seqLen);
-    let padId = 0;
-    for (let r = 0; r < batchSize; r++) {
-      const start = rows.starts[r];
-      const len = rows.starts[r + 1] - start;
-      const at = r * seqLen;
-      inputIds.set(rows.ids.data.subarray(start, start + len), at);
-      tokenTypeIds.set(rows.types.data.subarray(start, start + len), at);
-      attentionMask.fill(1, at, at + len);
-      if (len < seqLen) {
-        if (padId === 0) padId = this.requirePad();
-        inputIds.fill(padId, at + len, at + seqLen);
-      }
-    }
-    return { inputIds, attentionMask, tokenTypeIds, batchSize, seqLen };
-  }
-
   /** Turns ids back into text: word pieces glued, spaces cleaned as Hugging Face's WordPiece decoder does. */
   decode(ids: ArrayLike<number>, options?: DecodeOptions): string {
     checkOptionNames('decode', options, DECODE_OPTIONS);
@@ -318,37 +259,6 @@ export class BertTokenizer {
       tokens.push(token);
     }
     return this.decoder.decode(tokens, cleanUp);
-  }
-
-  /** Checks and completes encode/encodeBatch options. */
-  resolveOptions(where: string, options: EncodeOptions | undefined, batch: boolean): ResolvedEncodeOptions {
-    checkOptionNames(where, options, ENCODE_OPTIONS);
-    const addSpecialTokens = booleanOption(where, 'addSpecialTokens', options?.addSpecialTokens, true);
-    const maxLength = integerOption(where, 'maxLength', options?.maxLength, -1, 0);
-    const t = options?.truncation;
-    let truncation: TruncationStrategy | null;
-    if (t === undefined) truncation = maxLength >= 0 ? 'longest_first' : null;
-    else if (t === true) truncation = 'longest_first';
-    else if (t === false) truncation = null;
-    else if (STRATEGIES.includes(t)) truncation = t;
-    else {
-      throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION',
-        `${where}: truncation must be a boolean or one of ${STRATEGIES.join(', ')}, got ${String(t)}`);
-    }
-    if (truncation !== null && maxLength < 0) {
-      throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION', `${where}: truncation needs maxLength`);
-    }
-    const p = options?.padding;
-    const allowed = batch ? [undefined, 'longest', 'max_length'] : [undefined, false, true, 'max_length'];
-    if (!allowed.includes(p)) {
-      throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION',
-        `${where}: padding must be one of ${allowed.filter((a) => a !== undefined).join(', ')}, got ${String(p)}`);
-    }
-    const padToMax = p === 'max_length' || p === true;
-    if (padToMax && maxLength < 0) {
-      throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION', `${where}: padding to max_length needs maxLength`);
-    }
-    return { addSpecialTokens, maxLength, truncation, padToMax };
   }
 
   private keptLengths(a: number, b: number, o: ResolvedEncodeOptions): [number, number] {
@@ -374,86 +284,12 @@ export class BertTokenizer {
     types.length += keep;
   }
 
-  private requirePad(): number {
+  /** Id of the pad token; a typed error when the tokenizer has none. */
+  padTokenId(): number {
     if (this.padId === null) {
       throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION',
         `padding needs a pad token, and ${this.config.source} has none`);
     }
     return this.padId;
-  }
-
-  /** Appends the ids (and, when `offsets` is given, [start, end) pairs) of one text. */
-  private tokenizeSequence(text: string, ids: IntBuffer, offsets: IntBuffer | null): void {
-    if (this.rawMatcher.isEmpty) {
-      this.tokenizeRange(text, 0, text.length, ids, offsets);
-      return;
-    }
-    const triples: number[] = [];
-    this.rawMatcher.split(text, 0, text.length, triples);
-    for (let i = 0; i < triples.length; i += 3) {
-      const [start, end, id] = [triples[i], triples[i + 1], triples[i + 2]];
-      if (id < 0) {
-        this.tokenizeRange(text, start, end, ids, offsets);
-      } else {
-        ids.push(id);
-        if (offsets !== null) {
-          offsets.push(start);
-          offsets.push(end);
-        }
-      }
-    }
-  }
-
-  /** text[from, to) holds no raw added token: normalize, cut out normalized added tokens, split into words. */
-  private tokenizeRange(text: string, from: number, to: number, ids: IntBuffer, offsets: IntBuffer | null): void {
-    const norm: NormalizedText = this.normalizer === null
-      ? { text: text.slice(from, to), base: from, start: null, end: null }
-      : this.normalizer.normalize(text, from, to);
-    if (this.normalizedMatcher.isEmpty) {
-      this.tokenizeWords(norm, 0, norm.text.length, ids, offsets);
-      return;
-    }
-    const triples: number[] = [];
-    this.normalizedMatcher.split(norm.text, 0, norm.text.length, triples);
-    for (let i = 0; i < triples.length; i += 3) {
-      const [start, end, id] = [triples[i], triples[i + 1], triples[i + 2]];
-      if (id < 0) {
-        this.tokenizeWords(norm, start, end, ids, offsets);
-      } else {
-        ids.push(id);
-        if (offsets !== null) pushOriginalRange(norm, start, end, offsets);
-      }
-    }
-  }
-
-  /** Pre-tokenizes norm.text[from, to) and appends the word pieces of every word. */
-  private tokenizeWords(norm: NormalizedText, from: number, to: number, ids: IntBuffer, offsets: IntBuffer | null): void {
-    const s = norm.text;
-    const { bounds, count } = this.preTokenizer.split(s, from, to);
-    for (let w = 0; w < count; w++) {
-      const ws = bounds[2 * w];
-      const we = bounds[2 * w + 1];
-      const pieces = this.model.tokenizeWord(s, ws, we);
-      ids.reserve(pieces.length >> 1);
-      for (let k = 0; k < pieces.length; k += 2) ids.data[ids.length++] = pieces[k];
-      if (offsets !== null) {
-        let p = ws;
-        for (let k = 1; k < pieces.length; k += 2) {
-          pushOriginalRange(norm, p, p + pieces[k], offsets);
-          p += pieces[k];
-        }
-      }
-    }
-  }
-}
-
-/** Appends the original [start, end) of normalized units [from, to). */
-function pushOriginalRange(norm: NormalizedText, from: number, to: number, offsets: IntBuffer): void {
-  if (norm.start === null || norm.end === null) {
-    offsets.push(norm.base + from);
-    offsets.push(norm.base + to);
-  } else {
-    offsets.push(norm.start[from]);
-    offsets.push(norm.end[to - 1]);
   }
 }

@@ -8,10 +8,12 @@ import { join } from 'path';
 import { Worker } from 'worker_threads';
 import type { Batch } from '../data/types';
 import { TokenizerOptionsError } from '../errors';
-import { BertTokenizer, type EncodeOptions, type TextInput } from './bertTokenizer';
+import { BertTokenizer, type TextInput } from './bertTokenizer';
 import type { WorkerReply, WorkerRequest } from './batchWorker';
 import { checkOptionNames, integerOption, type JsonTokenizerOptions, type VocabTokenizerOptions } from './config';
+import { resolveEncodeOptions, type EncodeOptions } from './encodeOptions';
 import { IntBuffer } from './intBuffer';
+import { padRows } from './padding';
 
 /** The files a tokenizer is loaded from; every worker loads its own copy. */
 export type TokenizerSource =
@@ -89,7 +91,7 @@ export class TokenizerPool {
   /** Same result as BertTokenizer.encodeBatch, computed on the worker threads. */
   async encodeBatch(inputs: readonly TextInput[], options?: EncodeOptions): Promise<Batch> {
     if (this.closed) throw new TokenizerOptionsError('ERR_BERTNODE_TOKENIZER_OPTION', 'TokenizerPool is closed');
-    const o = this.tokenizer.resolveOptions('encodeBatch', options, true);
+    const o = resolveEncodeOptions('encodeBatch', options, true);
     if (inputs.length < this.minParallelBatch) return this.tokenizer.encodeBatch(inputs, options);
     const parts = this.workers.length;
     const per = Math.ceil(inputs.length / parts);
@@ -111,7 +113,7 @@ export class TokenizerPool {
       ids.length += reply.ids.length;
       types.length += reply.types.length;
     }
-    return this.tokenizer.packRows({ ids, types, starts }, inputs.length, o);
+    return padRows({ ids, types, starts }, inputs.length, o.padToMax ? o.maxLength : null, () => this.tokenizer.padTokenId());
   }
 
   /** Stops the workers; pending calls are rejected. Safe to call twice. */
