@@ -176,7 +176,8 @@ export class TokenizerFileError extends BertnodeError {
 
 // A tokenizer call cannot be served as asked. Codes: ERR_BERTNODE_TOKENIZER_OPTION (an unknown option name or a value
 // out of range), ERR_BERTNODE_TOKENIZER_TRUNCATION (the chosen truncation strategy cannot reach maxLength, as in
-// Hugging Face's "sequence to truncate too short"), ERR_BERTNODE_TOKENIZER_ID (decode got an id outside the vocabulary).
+// Hugging Face's "sequence to truncate too short"), ERR_BERTNODE_TOKENIZER_ID (decode got an id outside the vocabulary),
+// ERR_BERTNODE_TOKENIZER_WORKER (a TokenizerPool worker died, or the pool was closed, while a batch was in flight).
 export class TokenizerOptionsError extends BertnodeError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options);

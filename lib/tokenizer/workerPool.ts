@@ -159,7 +159,9 @@ export class TokenizerPool {
     for (const [id, p] of this.pending) {
       if (p.worker !== worker) continue;
       this.pending.delete(id);
-      p.resolve({ id, error: { message: `tokenizer worker failed: ${err.message}`, code: null } });
+      const message = this.closed ? 'the TokenizerPool was closed while this batch was encoded'
+        : `a tokenizer worker failed: ${err.message}`;
+      p.resolve({ id, error: { message, code: 'ERR_BERTNODE_TOKENIZER_WORKER' } });
     }
   }
 }

@@ -99,6 +99,14 @@ describe('TokenizerPool', () => {
     }
   });
 
+  test('closing while a batch is in flight rejects it; a closed pool refuses work', async () => {
+    const other = TokenizerPool.fromTokenizerJson(join(FIXTURES, 'tokenizer.json'), {}, { threads: 1, minParallelBatch: 1 });
+    const inFlight = other.encodeBatch(inputs);
+    await other.close();
+    await expect(inFlight).rejects.toMatchObject({ code: 'ERR_BERTNODE_TOKENIZER_WORKER', message: expect.stringMatching(/closed/) });
+    await expect(other.encodeBatch(inputs)).rejects.toThrow(/closed/);
+  });
+
   test('worker errors come back as typed errors', async () => {
     await expect(pool.encodeBatch(['a b c', 'd e f'], { truncation: 'only_second', maxLength: 3 }))
       .rejects.toMatchObject({ code: 'ERR_BERTNODE_TOKENIZER_TRUNCATION' });
