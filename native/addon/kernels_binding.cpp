@@ -85,7 +85,7 @@ class Args {
   void requireFits(const char* name, const Napi::Float32Array& arr, int64_t rows, int64_t cols, int64_t ld,
                    int64_t stride = 0, int64_t batch = 1) {
     if (ld < std::max<int64_t>(cols, 1)) {
-      fail(env_, false, std::string(fn_) + ": ld" + name + " (" + std::to_string(ld) + ") must be >= max(1, " +
+      fail(env_, false, std::string(fn_) + ": ld" + static_cast<char>(name[0] - 'A' + 'a') + " (" + std::to_string(ld) + ") must be >= max(1, " +
                             std::to_string(cols) + ")");
     }
     if (rows == 0 || cols == 0 || batch == 0) return;
