@@ -393,6 +393,14 @@ def main():
                     BertTokenizerLegacy(os.path.join(OUT, "vocab.txt"), do_lower_case=True)),
         "cased": (BertTokenizer(vocab=cased_vocab, do_lower_case=False),
                   BertTokenizerLegacy(os.path.join(OUT, "cased_vocab.txt"), do_lower_case=False)),
+        # the normalizer's switches one by one: accents kept while lowercasing; accents stripped, case and CJK kept
+        "uncasedKeepAccents": (BertTokenizer(vocab=uncased_vocab, do_lower_case=True, strip_accents=False),
+                               BertTokenizerLegacy(os.path.join(OUT, "vocab.txt"), do_lower_case=True,
+                                                   strip_accents=False)),
+        "casedStripNoCjk": (BertTokenizer(vocab=cased_vocab, do_lower_case=False, strip_accents=True,
+                                          tokenize_chinese_chars=False),
+                            BertTokenizerLegacy(os.path.join(OUT, "cased_vocab.txt"), do_lower_case=False,
+                                                strip_accents=True, tokenize_chinese_chars=False)),
         # added tokens exist only in the tokenizer.json; the slow tokenizer is not asked about them
         "casedAdded": (transformers.PreTrainedTokenizerFast(tokenizer_file=os.path.join(OUT, "cased_tokenizer.json"),
                                                             unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
