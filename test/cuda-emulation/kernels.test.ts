@@ -1,8 +1,9 @@
-// The CUDA kernels' logic checked on a machine without a GPU: every launcher of native/cuda (all but the cuBLAS
-// GEMMs) is compiled with g++ against shim/cuda_runtime.h, a host emulation of CUDA's execution model (threads,
-// barriers, warp shuffles), and compared with the CPU ops on the same inputs (kernels_vs_cpu.cpp, which states the
-// tolerance of each comparison). The launch syntax `kernel<<<grid, block, 0, stream>>>(args)` is rewritten to
-// `emulateLaunch(kernel, grid, block, 0, stream, args)`; nothing else in the .cu files changes.
+// The CUDA kernels' logic checked on a machine without a GPU: every launcher of native/cuda is compiled with g++
+// against shim/cuda_runtime.h, a host emulation of CUDA's execution model (threads, barriers, warp shuffles), and
+// compared with the CPU ops on the same inputs (kernels_vs_cpu.cpp, which states the tolerance of each comparison).
+// The GEMM launcher runs against shim/cublas_v2.h, cuBLAS's documented column-major semantics written out, which
+// checks gemm.cu's row-major mapping and bf16 staging. The launch syntax `kernel<<<grid, block, 0, stream>>>(args)`
+// is rewritten to `emulateLaunch(kernel, grid, block, 0, stream, args)`; nothing else in the .cu files changes.
 //
 // This catches wrong indexing, bounds, reductions, aliasing and dropout masks in CI, where test/cuda (the real GPU
 // suite) skips. It does not replace that suite: the GPU's memory model, CUDA's math functions and cuBLAS are not
@@ -14,8 +15,8 @@ import * as path from 'path';
 
 const root = path.resolve(__dirname, '..', '..');
 const cudaDir = path.join(root, 'native', 'cuda');
-// gemm.cu and cuda_backend.cu call cuBLAS and the CUDA runtime, which have no host emulation here.
-const NOT_EMULATED = new Set(['gemm.cu', 'cuda_backend.cu']);
+// cuda_backend.cu manages the device (streams, memory, handles): nothing there to emulate.
+const NOT_EMULATED = new Set(['cuda_backend.cu']);
 // The CPU ops the kernels are compared with (native/cpu/ops.h) and what they need.
 const CPU_SOURCES = ['adamw', 'attention', 'cross_entropy', 'dropout', 'elementwise', 'embeddings', 'gelu',
   'layernorm', 'thread_pool'].map((name) => path.join(root, 'native', 'cpu', `${name}.cpp`));

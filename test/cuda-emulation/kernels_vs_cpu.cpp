@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cpu/ops.h"
+#include "cuda/gemm.h"
 #include "cuda/launchers.h"
 
 namespace {
@@ -210,6 +211,55 @@ void embeddingsAndHead() {
   report("crossEntropyBackward", dLogitsCuda, dLogitsCpu, 0);
 }
 
+// Row-major reference: C[M,N] = alpha * op(A) * op(B) + beta * C for matrix `i` of a batch.
+void referenceGemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                   const float* B, int ldb, float beta, float* C, int ldc) {
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      double sum = 0;
+      for (int k = 0; k < K; ++k)
+        sum += static_cast<double>(transA ? A[k * lda + m] : A[m * lda + k]) * (transB ? B[n * ldb + k] : B[k * ldb + n]);
+      C[m * ldc + n] = static_cast<float>(alpha * sum + (beta == 0.0f ? 0.0 : static_cast<double>(beta) * C[m * ldc + n]));
+    }
+}
+
+// gemm.cu's mapping onto cuBLAS, every transpose pair, row strides wider than the rows (a view into a bigger
+// matrix), beta accumulating, and a strided batch shaped like attention (Q K^T per head). fp32: the emulated cuBLAS
+// sums in double like the reference, so only the final rounding differs (1e-6). bf16: the operands are rounded to
+// 8-bit mantissas in the staging buffer (1e-2, as test/cuda/precision.test.ts).
+void gemms() {
+  HostScratch staging;
+  const GemmPrecision precisions[] = {GemmPrecision::Fp32, GemmPrecision::Bf16};
+  for (GemmPrecision precision : precisions) {
+    cuda::GemmContext ctx{nullptr, stream, precision, &staging};
+    const double tolerance = precision == GemmPrecision::Fp32 ? 1e-6 : 1e-2;
+    for (int ta = 0; ta < 2; ++ta)
+      for (int tb = 0; tb < 2; ++tb) {
+        const int M = 37, N = 45, K = 70, pad = 3;
+        const int lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+        Floats A = randomFloats((ta ? K : M) * lda), Bm = randomFloats((tb ? N : K) * ldb), C = randomFloats(M * ldc);
+        Floats expected = C, actual = C;
+        referenceGemm(ta, tb, M, N, K, 0.75f, A.data(), lda, Bm.data(), ldb, 0.5f, expected.data(), ldc);
+        cuda::gemm(ctx, ta, tb, M, N, K, 0.75f, A.data(), lda, 0, Bm.data(), ldb, 0, 0.5f, actual.data(), ldc, 0, 1);
+        char name[64];
+        std::snprintf(name, sizeof name, "gemm.%s.transA%d.transB%d", precision == GemmPrecision::Fp32 ? "fp32" : "bf16",
+                      ta, tb);
+        report(name, actual, expected, tolerance);
+      }
+    const int batch = B * NH;
+    Floats q = randomFloats(batch * T * D), k = randomFloats(batch * T * D), expected(batch * T * T),
+           actual(batch * T * T);
+    for (int i = 0; i < batch; ++i)
+      referenceGemm(false, true, T, T, D, 0.3f, q.data() + i * T * D, D, k.data() + i * T * D, D, 0.0f,
+                    expected.data() + i * T * T, T);
+    std::fill(actual.begin(), actual.end(), NAN);  // beta == 0: C must be write-only
+    cuda::gemm(ctx, false, true, T, T, D, 0.3f, q.data(), D, T * D, k.data(), D, T * D, 0.0f, actual.data(), T, T * T,
+               batch);
+    report(precision == GemmPrecision::Fp32 ? "gemmStridedBatched.fp32" : "gemmStridedBatched.bf16", actual, expected,
+           tolerance);
+  }
+}
+
 void adamw() {
   const int n = 5003;
   Floats paramCpu = randomFloats(n), grad = randomFloats(n, 0.01f), mCpu = randomFloats(n, 0.001f),
@@ -236,5 +286,6 @@ int main() {
   dropoutMasks();
   embeddingsAndHead();
   adamw();
+  gemms();
   return 0;
 }

@@ -2,9 +2,10 @@
 //
 // Tolerances (normalizedMaxError, max abs difference / max abs reference):
 //   fp32  1e-5   summation order only (K * 2^-24 relative, K = 768 -> ~5e-5 worst case, ~1e-6 typical for random data);
-//   TF32  4e-3   each input rounded to a 10-bit mantissa (relative 2^-11 = 4.9e-4 per factor); the errors of a
-//                K-term dot product partly cancel, and the maximum over 10^5 outputs is a few times the typical one;
-//   bf16  3e-2   each input rounded to an 8-bit mantissa (2^-8 = 3.9e-3 per factor), same reasoning.
+//   bf16  1e-2   each input rounded to an 8-bit mantissa (2^-8 = 3.9e-3 per factor); the errors of a K-term dot
+//                product partly cancel: test/cuda-emulation measures 2.0-2.6e-3 for gemm.cu's bf16 path on random
+//                data (round-to-nearest-even inputs, exact sums), so 1e-2 leaves a 4x margin for fp32 accumulation;
+//   TF32  2e-3   three more mantissa bits than bf16 (2^-11 per factor): about 8x smaller than bf16, same margin.
 import type { CudaAddon } from '../../lib/native/cuda';
 import { describeCuda, normalizedMaxError, randomFloats } from './cuda-env';
 
@@ -18,7 +19,7 @@ describeCuda('CUDA GEMM precisions', (addon: CudaAddon) => {
   const params = { transA: 0, transB: 1, M, N, K, alpha: 1, lda: K, ldb: K, beta: 0, ldc: N };
   const reference = addon.runBackendOp('cpu', 'fp32', 'gemm', tensors, params).C;
 
-  test.each([['fp32', 1e-5], ['tf32', 4e-3], ['bf16', 3e-2]] as const)('%s within %s of the CPU', (precision, tol) => {
+  test.each([['fp32', 1e-5], ['tf32', 2e-3], ['bf16', 1e-2]] as const)('%s within %s of the CPU', (precision, tol) => {
     const gpu = addon.runBackendOp('cuda', precision, 'gemm', tensors, params).C;
     expect(normalizedMaxError(gpu, reference)).toBeLessThanOrEqual(tol);
   });
