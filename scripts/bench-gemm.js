@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// GEMM benchmark: bertnode's sgemm (through the addon's kernels binding) against OpenBLAS cblas_sgemm, measured in
+// the same run with the same thread count, on the GEMMs of BERT-base training (B*T = 8192 tokens):
+//   linear layers  Y = X W^T   NT  [8192 x out x in]     forward
+//                  dX = dY W   NN  [8192 x in x out]     backward, input gradient
+//                  dW = dY^T X TN  [out x in x 8192]     backward, weight gradient
+//   attention      S = Q K^T   NT  384 x [256 x 256 x 64]  (batch 32 x 12 heads, T = 256, head dim 64), also dP
+//                  O = P V     NN  384 x [256 x 64 x 256], also dQ = dS K
+//                  dV = P^T dO TN  384 x [256 x 64 x 256], also dK = dS^T Q
+// Prints one JSON line per shape: {metric, ours, peer, ratio, unit, oursPeakFraction, peerPeakFraction}, in
+// GFLOP/s (2*M*N*K*batch / best time of --reps runs after one warm-up), plus one line for the peak itself.
+//
+// The FP32 peak is measured, not looked up: scripts/bench/fma-peak.c runs independent vector FMAs (no memory
+// traffic) on every thread, so it is the rate the FMA units sustain at the clock the cores hold under vector load.
+// OpenBLAS comes from the system (Debian: `apt-get install libopenblas-dev`); scripts/bench/openblas-sgemm.c is
+// compiled against it at run time in a temporary folder. Without it the peer fields are null and a note says why.
+//
+// Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick]
+//   --quick: one warm-up + one timed run of a subset of shapes (checks that the script works, timings meaningless).
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..');
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
+}
+const quick = process.argv.includes('--quick');
+const threads = option('threads', 2);
+const reps = quick ? 1 : option('reps', 5);
+
+// Thread counts must be in the environment before the addon's pool and OpenBLAS start.
+process.env.BERTNODE_NUM_THREADS = String(threads);
+const peerEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+
+const { kernels } = require('node-gyp-build')(root);
+
+const linear = [
+  ['attention.dense', 768, 768],
+  ['intermediate', 768, 3072],
+  ['output', 3072, 768],
+];
+const tokens = 8192;
+const shapes = [];
+for (const [layer, inF, outF] of linear) {
+  shapes.push({ name: `${layer}.forward`, tA: false, tB: true, m: tokens, n: outF, k: inF, batch: 1 });
+  shapes.push({ name: `${layer}.dX`, tA: false, tB: false, m: tokens, n: inF, k: outF, batch: 1 });
+  shapes.push({ name: `${layer}.dW`, tA: true, tB: false, m: outF, n: inF, k: tokens, batch: 1 });
+}
+shapes.push({ name: 'attention.scores', tA: false, tB: true, m: 256, n: 256, k: 64, batch: 384 });
+shapes.push({ name: 'attention.context', tA: false, tB: false, m: 256, n: 64, k: 256, batch: 384 });
+shapes.push({ name: 'attention.dV', tA: true, tB: false, m: 256, n: 64, k: 256, batch: 384 });
+const selected = quick ? shapes.filter((s) => s.name === 'attention.dense.forward' || s.name === 'attention.scores')
+  : shapes;
+
+function emit(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function compile(tmp, source, output, flags) {
+  const result = spawnSync('cc', ['-O3', ...flags.pre, path.join(__dirname, 'bench', source), '-o',
+    path.join(tmp, output), ...flags.post], { encoding: 'utf8' });
+  return result.status === 0 ? null : (result.error ? result.error.message : result.stderr.trim());
+}
+
+function runJson(binary, args, env) {
+  const result = spawnSync(binary, args, { encoding: 'utf8', env });
+  if (result.status !== 0) throw new Error(`${path.basename(binary)} failed: ${result.stderr || result.error}`);
+  return JSON.parse(result.stdout);
+}
+
+// Same values as openblas-sgemm.c's fill(), so both sides multiply identical data.
+function fill(count, seed) {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = ((s >>> 8) & 0xffff) / 65536 - 0.5;
+  }
+  return out;
+}
+
+function timeOurs(shape) {
+  const { tA, tB, m, n, k, batch } = shape;
+  const a = fill(m * k * batch, 1);
+  const b = fill(k * n * batch, 2);
+  const c = new Float32Array(m * n * batch);
+  const lda = tA ? m : k, ldb = tB ? k : n;
+  const call = batch === 1
+    ? () => kernels.sgemm({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, b, ldb, beta: 0, c, ldc: n })
+    : () => kernels.sgemmStridedBatched({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, strideA: m * k, b, ldb,
+      strideB: k * n, beta: 0, c, ldc: n, strideC: m * n, batch });
+  let best = Infinity;
+  for (let r = 0; r <= reps; r++) {
+    const t0 = process.hrtime.bigint();
+    call();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r > 0) best = Math.min(best, seconds); // r == 0 is the warm-up
+  }
+  return best;
+}
+
+function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-bench-gemm-'));
+  try {
+    const hasAvx512 = /\bavx512f\b/.test(fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '');
+    const peakError = compile(tmp, 'fma-peak.c', 'fma-peak',
+      { pre: hasAvx512 ? ['-mavx512f', '-mfma'] : ['-mavx2', '-mfma'], post: ['-pthread'] });
+    let peak = null;
+    if (peakError) {
+      emit({ metric: 'fp32_peak', ours: null, peer: null, ratio: null, unit: 'GFLOP/s',
+        note: `could not compile the FMA microkernel: ${peakError}` });
+    } else {
+      const measured = runJson(path.join(tmp, 'fma-peak'), [String(threads), quick ? '1' : '3']);
+      peak = measured.gflops;
+      emit({ metric: 'fp32_peak', ours: round(peak), peer: null, ratio: null, unit: 'GFLOP/s',
+        note: `${threads} threads x independent ${measured.vectorBits}-bit FMAs, best of ${quick ? 1 : 3}` });
+    }
+
+    const peerError = compile(tmp, 'openblas-sgemm.c', 'openblas-sgemm', { pre: [], post: ['-lopenblas'] });
+    if (peerError) {
+      process.stderr.write('OpenBLAS is absent (no cblas.h / libopenblas to link): the peer column is null. ' +
+        'Install it with `apt-get install libopenblas-dev` (Debian/Ubuntu).\n');
+    }
+    process.stderr.write(`bertnode sgemm isa=${kernels.gemmActiveIsa()} threads=${threads} reps=${reps}\n`);
+
+    for (const shape of selected) {
+      const flop = 2 * shape.m * shape.n * shape.k * shape.batch;
+      const ours = flop / timeOurs(shape) / 1e9;
+      let peer = null;
+      if (!peerError) {
+        const args = [shape.m, shape.n, shape.k, Number(shape.tA), Number(shape.tB), shape.batch, reps].map(String);
+        peer = flop / runJson(path.join(tmp, 'openblas-sgemm'), args, peerEnv).seconds / 1e9;
+      }
+      const layout = `${shape.tA ? 'T' : 'N'}${shape.tB ? 'T' : 'N'}`;
+      const dims = `${shape.batch > 1 ? `${shape.batch}x` : ''}${shape.m}x${shape.n}x${shape.k}`;
+      emit({ metric: `sgemm.${shape.name}.${layout}.${dims}`, ours: round(ours), peer: peer && round(peer),
+        ratio: peer && round(ours / peer), unit: 'GFLOP/s',
+        oursPeakFraction: peak && round(ours / peak), peerPeakFraction: peak && peer && round(peer / peak) });
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function round(x) {
+  return Math.round(x * 1000) / 1000;
+}
+
+main();
