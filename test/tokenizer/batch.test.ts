@@ -1,13 +1,13 @@
 // encodeBatch and TokenizerPool: the engine's batch layout (row-major [batchSize, seqLen] Int32Arrays), padding to
 // the longest row or to maxLength, pairs with token types, and rows identical to Hugging Face's ids.
 
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { TokenizerOptionsError } from '../../lib/errors';
 import { BertTokenizer, TokenizerPool, type TextInput } from '../../lib/tokenizer';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'tokenizer');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const expected = require(join(FIXTURES, 'expected.json')) as {
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as {
   variants: Record<string, Array<{ name: string; text: string; pair: string | null; truncation: string | null;
     maxLength: number | null; fast: { ids?: number[]; typeIds?: number[] } }>>;
 };

@@ -1,12 +1,12 @@
 // Every code point through our normalizer and pre-tokenizer against what the Rust BertNormalizer and
 // BertPreTokenizer did with it (test/fixtures/tokenizer/char_classes.json, written by the generator). Exact.
 
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { BertNormalizer } from '../../lib/tokenizer/normalizer';
 import { BertPreTokenizer } from '../../lib/tokenizer/preTokenizer';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const rust = require(join(__dirname, '..', 'fixtures', 'tokenizer', 'char_classes.json')) as {
+const rust = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'tokenizer', 'char_classes.json'), 'utf8')) as {
   removed: Array<[number, number]>;
   spaced: number[];
   punct: Array<[number, number]>;

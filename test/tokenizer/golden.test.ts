@@ -5,6 +5,7 @@
 // pure-Python tokenizer (BertTokenizerLegacy). We match fast everywhere; slow agrees except on the cases listed in
 // SLOW_DIFFERENCES, each with the reason.
 
+import { readFileSync } from 'fs';
 import { join } from 'path';
 import { BertTokenizer, type Encoding } from '../../lib/tokenizer';
 import { TokenizerOptionsError } from '../../lib/errors';
@@ -40,8 +41,7 @@ interface Case {
   slowDiffers?: boolean;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const expected = require(join(FIXTURES, 'expected.json')) as { variants: Record<string, Case[]> };
+const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as { variants: Record<string, Case[]> };
 
 // Where the old Python tokenizer and the Rust one disagree (found by the generator, reasons checked by hand).
 const SLOW_DIFFERENCES: Record<string, string> = {
