@@ -7,7 +7,7 @@
 
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type EncodedDataset, type Example } from './data';
+import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type BatchingOptions, type EncodedDataset, type Example } from './data';
 import { mulberry32 } from './data/random';
 import { DisposedError, TrainingOptionsError } from './errors';
 import { type ClsAttention, type ExplainToken, type ExplainedText, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
@@ -35,6 +35,9 @@ export interface ClassifierOptions {
   precision?: Precision; // 'fp32' (default); 'tf32' / 'bf16' mixed precision on CUDA
   seed?: number; // head initialisation, dropout, data order (default 1234)
   padding?: 'longest' | 'max_length'; // default 'longest' (same results, less work than padding to maxLength)
+  // Training and evaluation batches drawn from chunks of this many batches sorted by length, so short reviews pad
+  // little (lib/data's bucketing; the batch order stays seeded). Default 0: plain shuffled batches.
+  bucketBatches?: number;
   hub?: HubOptions;
 }
 
@@ -177,10 +180,8 @@ export class BertClassifier {
 
     const batchSize = options.batchSize ?? this.batchSize;
     const trainSet = this.encode(trainExamples, tokenizer);
-    const loader = new BatchLoader(trainSet, { batchSize, shuffle: true, seed, padding: this.options.padding, maxLength: this.maxLength });
-    const evaluation = validationExamples?.length
-      ? evaluationBatches(this.encode(validationExamples, tokenizer), { batchSize, padding: this.options.padding, maxLength: this.maxLength })
-      : undefined;
+    const loader = new BatchLoader(trainSet, { ...this.batching(batchSize), shuffle: true, seed });
+    const evaluation = validationExamples?.length ? evaluationBatches(this.encode(validationExamples, tokenizer), this.batching(batchSize)) : undefined;
     const { validation: _v, batchSize: _b, imdb: _i, ...trainOptions } = options;
     const result = await train(model, loader, labels, {
       epochs: this.options.epochs ?? CLASSIC.epochs,
@@ -201,7 +202,7 @@ export class BertClassifier {
     const { model, tokenizer, labels } = await this.load();
     const examples = await toExamples(data, labels, 'evaluation', 'test');
     if (examples.length === 0) throw new TrainingOptionsError('no examples to evaluate');
-    const batches = evaluationBatches(this.encode(examples, tokenizer), { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength });
+    const batches = evaluationBatches(this.encode(examples, tokenizer), this.batching(this.batchSize));
     return evaluateModel(model, batches, labels, options);
   }
 
@@ -300,6 +301,10 @@ export class BertClassifier {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.loading) await this.loading.catch(() => undefined);
     this.dispose();
+  }
+
+  private batching(batchSize: number): BatchingOptions {
+    return { batchSize, padding: this.options.padding, maxLength: this.maxLength, bucketBatches: this.options.bucketBatches };
   }
 
   private encode(examples: readonly Example[], tokenizer: BertTokenizer): EncodedDataset {

@@ -33,6 +33,7 @@ async function main() {
   const clf = new BertClassifier({
     model: o.model, labels: o.labels, maxLength: o.maxLength, batchSize: o.batchSize, lr: o.lr, epochs: o.epochs,
     trainableLayers: o.trainableLayers, head: o.head, device: o.device, precision: o.precision, seed: o.seed, hub,
+    bucketBatches: o.bucketBatches,
   });
   console.log(`model ${o.model}: loading${fs.existsSync(o.model) ? '' : ' (through the cache, downloading on first use)'}...`);
   await clf.ready();
