@@ -172,7 +172,10 @@ export function parseTokenizerJson(text: string, file: string): TokenizerConfig 
   const root = f.object(parsed, 'the top level');
   const model = parseModel(f, f.object(root.model, 'model'));
   const addedTokens = parseAddedTokens(f, root.added_tokens);
-  const padId = addedTokens.find((t) => t.content === '[PAD]')?.id ?? model.vocab.get('[PAD]');
+  // The pad token: the one the file's padding block names, else BERT's [PAD] (used only when a call pads).
+  const padding = root.padding === null || root.padding === undefined ? {} : f.object(root.padding, 'padding');
+  const padToken = padding.pad_token === undefined ? '[PAD]' : f.string(padding.pad_token, 'padding.pad_token');
+  const hasPad = addedTokens.some((t) => t.content === padToken) || model.vocab.has(padToken);
   const sep = model.vocab.get('[SEP]');
   const cls = model.vocab.get('[CLS]');
   let template: Template;
@@ -187,7 +190,7 @@ export function parseTokenizerJson(text: string, file: string): TokenizerConfig 
   return {
     source: file,
     ...model,
-    padToken: padId === undefined ? null : '[PAD]',
+    padToken: hasPad ? padToken : null,
     normalizer: parseNormalizer(f, root.normalizer),
     addedTokens,
     template,

@@ -138,6 +138,17 @@ describe('options', () => {
       'ERR_BERTNODE_TOKENIZER_TRUNCATION', /needs a second sequence/);
   });
 
+  test('padding with a tokenizer that has no pad token is refused; equal rows need none', () => {
+    const file = jsonWith('no-pad.json', (j) => {
+      delete j.padding;
+      delete j.model.vocab['[PAD]'];
+      j.added_tokens = j.added_tokens.filter((t: { content: string }) => t.content !== '[PAD]');
+    });
+    const noPad = BertTokenizer.fromTokenizerJson(file);
+    expect(noPad.encodeBatch(['a b', 'c d']).seqLen).toBe(4);
+    optionError(() => noPad.encodeBatch(['a', 'b c']), 'ERR_BERTNODE_TOKENIZER_OPTION', /needs a pad token/);
+  });
+
   test('decode refuses ids outside the vocabulary', () => {
     optionError(() => tok.decode([101, 30522]), 'ERR_BERTNODE_TOKENIZER_ID', /id 30522 at position 1/);
     optionError(() => tok.decode([-1]), 'ERR_BERTNODE_TOKENIZER_ID', /id -1/);
