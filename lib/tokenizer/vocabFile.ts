@@ -24,7 +24,8 @@ export function readUtf8File(file: string): string {
       { cause: e });
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading U+FEFF as text, as Python's utf-8 codec does (it becomes part of the first token).
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (e) {
     throw new TokenizerFileError('ERR_BERTNODE_TOKENIZER_FILE', file, 'not valid UTF-8', { cause: e });
   }
