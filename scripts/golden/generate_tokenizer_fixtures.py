@@ -14,7 +14,10 @@ Writes, under test/fixtures/tokenizer/:
   cased_tokenizer.json    the fast tokenizer built on it, plus two added tokens (one special, one normalized)
   char_classes.json       for every code point, what the Rust BertNormalizer/BertPreTokenizer do with it
   expected.json           per tokenizer variant and case: ids, tokens, type ids, offsets (UTF-16), decodes,
-                          for fast and slow, and whether they differ
+                          for fast and slow, and whether they differ. Variants: uncased (the real tokenizer.json /
+                          vocab.txt), cased (do_lower_case=False), uncasedKeepAccents (strip_accents=False),
+                          casedStripNoCjk (strip_accents=True, tokenize_chinese_chars=False), casedAdded
+                          (cased_tokenizer.json with its added tokens, fast only)
 and lib/tokenizer/unicodeTables.ts: the character classes of the Rust implementation as code point ranges.
 
 Offsets: the fast tokenizer reports offsets in code points of the Python string; JavaScript strings index UTF-16
