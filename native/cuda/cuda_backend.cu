@@ -102,14 +102,17 @@ class CudaBackend final : public Backend {
     return ptr;
   }
 
+  // Never throws: the model releases memory from destructors, where an exception would terminate the process. A
+  // failure here means the context is already broken (a sticky error such as an illegal address), which the next op
+  // reports as an exception; the memory goes with the context.
   void release(void* ptr) override {
     if (ptr == nullptr) return;
-    activate();
     {
       std::lock_guard<std::mutex> lock(allocationsMutex_);
       allocations_.erase(ptr);
     }
-    BERTNODE_CUDA_CHECK(cudaFree(ptr));  // cudaFree waits for the work that may still use ptr
+    // cudaFree waits for the work that may still use ptr.
+    if (cudaSetDevice(device_) != cudaSuccess || cudaFree(ptr) != cudaSuccess) cudaGetLastError();
   }
 
   void upload(void* deviceDst, const void* hostSrc, size_t bytes) override {
