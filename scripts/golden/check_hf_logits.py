@@ -2,7 +2,7 @@
 """Checks that a model fine-tuned and saved by bertnode (BertClassifier.save / scripts/finetune-imdb.js) loads in
 Python transformers as BertForSequenceClassification and gives the same logits as bertnode on the same texts.
 
-    /work/pyenv/bin/python scripts/golden/check_hf_logits.py <saved model folder> [text ...]
+    /work/pyenv/bin/python scripts/golden/check_hf_logits.py <saved model folder> [text | "text ||| pair" ...]
 
 bertnode's logits come from `node` running the built package (dist/, `npm run build:ts`). Token ids must match
 exactly. Logits: bertnode's head is written in config.json as `bertnode_head`: 'pooler' is transformers' own
@@ -29,7 +29,9 @@ DEFAULT_TEXTS = [
     "Boring and awful. I want my two hours back.",
     "An unwatchable, DULL film... <br /><br />Really.",
     "It was fine, I guess: not great, not terrible.",
+    "A sentence pair ||| with a second text (token type 1).",
 ]
+PAIR = " ||| "
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,9 +39,12 @@ NODE_SNIPPET = r"""
 const { BertClassifier } = require(process.argv[1]);
 (async () => {
   const clf = await BertClassifier.fromPretrained(process.argv[2], { device: 'cpu' });
-  const texts = JSON.parse(process.argv[3]);
+  const texts = JSON.parse(process.argv[3]); // strings or [text, pair]
   const predictions = await clf.predict(texts);
-  const ids = texts.map((t) => clf.tokenizer.encode(t, undefined, { maxLength: clf.maxLength, truncation: true }).inputIds);
+  const ids = texts.map((t) => {
+    const [a, b] = typeof t === 'string' ? [t, undefined] : t;
+    return clf.tokenizer.encode(a, b, { maxLength: clf.maxLength, truncation: true }).inputIds;
+  });
   process.stdout.write(JSON.stringify({ logits: predictions.map((p) => p.logits), ids, labels: clf.labels, head: clf.head }));
   clf.dispose();
 })().catch((e) => { console.error(e); process.exit(1); });
@@ -61,7 +66,7 @@ def main():
         print(__doc__)
         return 2
     model_dir = os.path.abspath(sys.argv[1])
-    texts = sys.argv[2:] or DEFAULT_TEXTS
+    texts = [t.split(PAIR, 1) if PAIR in t else t for t in (sys.argv[2:] or DEFAULT_TEXTS)]
     ours = bertnode_outputs(model_dir, texts)
 
     config = json.load(open(os.path.join(model_dir, "config.json")))
@@ -77,7 +82,8 @@ def main():
         failures.append(f"head differs: config.json {head}, bertnode {ours['head']}")
     worst = 0.0
     for i, text in enumerate(texts):
-        enc = tokenizer(text, return_tensors="pt", truncation=True, max_length=len(ours["ids"][i]))
+        args = text if isinstance(text, list) else [text]
+        enc = tokenizer(*args, return_tensors="pt", truncation=True, max_length=len(ours["ids"][i]))
         if enc["input_ids"][0].tolist() != ours["ids"][i]:
             failures.append(f"text {i}: token ids differ")
             continue
