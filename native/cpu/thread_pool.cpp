@@ -1,6 +1,8 @@
 #include "cpu/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -8,8 +10,34 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+#include <immintrin.h>
+#define BERTNODE_CPU_RELAX() _mm_pause()
+#else
+#define BERTNODE_CPU_RELAX() std::this_thread::yield()
+#endif
+
 namespace bertnode::cpu {
 namespace {
+
+// How long a worker waiting for the next task, and a caller waiting for its workers, poll before sleeping on the
+// condition variable. The engine issues its ops back to back, so the next parallelFor usually arrives within a few
+// microseconds; a futex sleep and wake-up costs ~10 us each way, which polling avoids. The bound keeps idle
+// workers from burning a core between steps (or while the machine is shared).
+constexpr std::chrono::microseconds kSpinBeforeSleep(50);
+
+// Polls ready() for up to kSpinBeforeSleep; true as soon as it holds.
+template <typename Ready>
+bool spinUntil(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinBeforeSleep;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      BERTNODE_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
 
 class ThreadPool {
  public:
@@ -42,8 +70,10 @@ class ThreadPool {
       chunks_ = chunks;
       nextChunk_ = 1;  // chunk 0 runs on the calling thread
       pending_ = chunks - 1;
+      pendingPublished_.store(chunks - 1, std::memory_order_relaxed);
       error_ = nullptr;
       ++generation_;
+      generationPublished_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     std::exception_ptr callerError;
@@ -52,6 +82,7 @@ class ThreadPool {
     } catch (...) {
       callerError = std::current_exception();
     }
+    spinUntil([this] { return pendingPublished_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return pending_ == 0; });
     task_ = nullptr;
@@ -62,6 +93,7 @@ class ThreadPool {
  private:
   void start(int threads) {
     quit_ = false;
+    quitPublished_.store(false, std::memory_order_relaxed);
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
   }
 
@@ -69,6 +101,7 @@ class ThreadPool {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       quit_ = true;
+      quitPublished_.store(true, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& worker : workers_) worker.join();
@@ -82,9 +115,17 @@ class ThreadPool {
   }
 
   void workerLoop() {
-    uint64_t seen = 0;
+    uint64_t seen = generationPublished_.load(std::memory_order_acquire);
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
+      // Poll without the lock first; the predicate below, checked under the lock, is what decides, so a wake-up
+      // is never lost whichever way the poll ends.
+      lock.unlock();
+      spinUntil([&] {
+        return quitPublished_.load(std::memory_order_acquire) ||
+               generationPublished_.load(std::memory_order_acquire) != seen;
+      });
+      lock.lock();
       wake_.wait(lock, [&] { return quit_ || (generation_ != seen && nextChunk_ < chunks_); });
       if (quit_) return;
       seen = generation_;
@@ -99,7 +140,8 @@ class ThreadPool {
         }
         lock.lock();
         if (error && !error_) error_ = error;
-        if (--pending_ == 0) done_.notify_one();
+        pendingPublished_.store(--pending_, std::memory_order_release);
+        if (pending_ == 0) done_.notify_one();
       }
     }
   }
@@ -117,6 +159,10 @@ class ThreadPool {
   uint64_t generation_ = 0;
   std::exception_ptr error_;
   bool quit_ = false;
+  // Copies of generation_, pending_ and quit_ (written under mutex_) that the spinning threads read lock-free.
+  std::atomic<uint64_t> generationPublished_{0};
+  std::atomic<size_t> pendingPublished_{0};
+  std::atomic<bool> quitPublished_{false};
 };
 
 int defaultThreads() {

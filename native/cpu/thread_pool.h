@@ -3,6 +3,8 @@
 // Kernels split their work with parallelFor; the pool is created once per process (threads are expensive to
 // start every op) and sized to the machine unless BERTNODE_NUM_THREADS or setNumThreads says otherwise.
 // parallelFor is not re-entrant: a task must not call parallelFor itself (the nested call runs serially).
+// Between calls the workers poll for ~50 us before sleeping, so back-to-back ops pay ~1 us to start, not a
+// futex wake-up (~10 us).
 #pragma once
 
 #include <cstddef>
