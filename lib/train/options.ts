@@ -19,7 +19,7 @@ export interface ProgressEvent {
   gradNorm: number; // global gradient norm before clipping
   examplesPerSecond: number; // training throughput of this session (evaluation time excluded)
   elapsedSeconds: number;
-  etaSeconds: number; // remaining training time at the current throughput (evaluation excluded)
+  etaSeconds: number; // remaining time at the current throughput, evaluations still due included
 }
 
 export interface EvaluationRecord {

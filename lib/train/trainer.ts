@@ -46,6 +46,16 @@ export interface TrainResult {
   checkpoint?: string; // directory of the last checkpoint written
 }
 
+// This process's share of the run (a resumed run measures its own throughput).
+interface Session {
+  startedAt: number;
+  trainingMs: number;
+  examples: number;
+  stepsDone: number;
+  evaluationMs: number;
+  evaluations: number;
+}
+
 interface LoopState {
   step: number; // optimizer updates done
   microStep: number; // micro-batches done; keys dropout
@@ -120,7 +130,7 @@ export class Trainer {
   async run(): Promise<TrainResult> {
     const st = await this.initialState();
     const signal = this.options.signal;
-    const session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0 };
+    const session: Session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0, evaluationMs: 0, evaluations: 0 };
     let stopReason: StopReason = st.stoppedEarly ? 'early-stopping' : 'completed';
 
     // A run stopped during an evaluation resumes by finishing it, so its history matches an uninterrupted run's.
@@ -154,7 +164,10 @@ export class Trainer {
       if (this.evaluationDue(st, epochEnded, lastStep)) {
         st.pendingAfterStep = pending;
         try {
+          const t0 = Date.now();
           stopEarly = await this.evaluate(st, epochOfStep, epochEnded);
+          session.evaluationMs += Date.now() - t0;
+          session.evaluations++;
         } catch (e) {
           if (!signal?.aborted) throw e;
           stopReason = 'aborted';
@@ -233,11 +246,17 @@ export class Trainer {
     loss: number,
     lr: number,
     gradNorm: number,
-    session: { startedAt: number; trainingMs: number; examples: number; stepsDone: number },
+    session: Session,
   ): void {
     if (!this.options.onProgress) return;
     const seconds = session.trainingMs / 1000;
     const secondsPerStep = seconds / session.stepsDone;
+    // Evaluations still due: timed once one has run; until then priced at the training throughput per example (an
+    // evaluation example costs a forward pass only, so this errs on the long side).
+    const evaluation = this.options.evaluation;
+    const secondsPerEvaluation = session.evaluations > 0
+      ? session.evaluationMs / 1000 / session.evaluations
+      : evaluation ? (evaluation.numExamples * seconds) / Math.max(1, session.examples) : 0;
     this.options.onProgress({
       step: st.step,
       totalSteps: this.totalSteps,
@@ -250,8 +269,17 @@ export class Trainer {
       gradNorm,
       examplesPerSecond: seconds > 0 ? session.examples / seconds : 0,
       elapsedSeconds: (Date.now() - session.startedAt) / 1000,
-      etaSeconds: secondsPerStep * (this.totalSteps - st.step),
+      etaSeconds: secondsPerStep * (this.totalSteps - st.step) + secondsPerEvaluation * this.evaluationsFrom(st.step),
     });
+  }
+
+  // Evaluations the run will still make from optimizer step `step` on, that step's own included (progress is
+  // reported before it): each epoch end or every N steps, and the last step.
+  private evaluationsFrom(step: number): number {
+    if (!this.options.evaluation) return 0;
+    const every = this.o.evaluateEvery === 'epoch' ? this.stepsPerEpoch : this.o.evaluateEvery;
+    const regular = Math.floor(this.totalSteps / every) - Math.floor((step - 1) / every);
+    return regular + (this.totalSteps % every !== 0 ? 1 : 0);
   }
 
   private evaluationDue(st: LoopState, epochEnded: boolean, lastStep: boolean): boolean {

@@ -28,7 +28,7 @@ class ProgressPrinter {
     // After a few steps the throughput is known: say how long the whole run will take, once.
     if (!this.estimated && e.step >= Math.min(5, e.totalSteps)) {
       this.estimated = true;
-      this.write(`estimate: ${formatDuration(e.etaSeconds + e.elapsedSeconds)} of training at ${e.examplesPerSecond.toFixed(1)} examples/s` +
+      this.write(`estimate: ${formatDuration(e.etaSeconds + e.elapsedSeconds)} for training and validation at ${e.examplesPerSecond.toFixed(1)} examples/s` +
         (this.largeCpuModel && e.etaSeconds > 3600 ? ' (a smaller --model or --limit makes this minutes)' : ''));
     }
     if (this.bar) {

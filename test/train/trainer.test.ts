@@ -72,7 +72,9 @@ describe('training loop', () => {
     expect(events.map((e) => e.step)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
     expect(events[23]).toMatchObject({ epoch: 2, totalSteps: 24, batchesPerEpoch: 8, batchInEpoch: 8 });
     expect(events.every((e) => e.examplesPerSecond >= 0 && e.etaSeconds >= 0 && Number.isFinite(e.loss))).toBe(true);
-    expect(events[23].etaSeconds).toBe(0);
+    const noEvaluation: ProgressEvent[] = [];
+    await train(new FakeModel(VOCAB, 2), data(), LABELS, { maxSteps: 3, onProgress: (e) => noEvaluation.push(e) });
+    expect(noEvaluation[2].etaSeconds).toBe(0); // nothing left: no step, no evaluation
     expect(events[0].lr).toBeCloseTo(0.05, 12); // linear decay from the peak, no warmup
     expect(r.history.epochs).toHaveLength(3);
     expect(r.history.evaluations.map((e) => e.epoch)).toEqual([1, 2, 3]);
