@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { BertClassifier } from '../../lib';
 import { MODEL_ID, Site, startSite } from './site';
 
-const KEYS = ['BERTNODE_HF_ENDPOINT', 'BERTNODE_CACHE', 'BERTNODE_IMDB_URL'] as const;
+const KEYS = ['BERTNODE_HF_ENDPOINT', 'BERTNODE_CACHE', 'BERTNODE_IMDB_URL', 'BERTNODE_OFFLINE', 'HF_HUB_OFFLINE', 'HF_TOKEN'] as const;
 const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
 let tmp: string;
 let site: Site;
@@ -16,6 +16,7 @@ beforeAll(async () => {
   process.env.BERTNODE_HF_ENDPOINT = site.url;
   process.env.BERTNODE_CACHE = path.join(tmp, 'cache');
   process.env.BERTNODE_IMDB_URL = `${site.url}/datasets/aclImdb_v1.tar.gz`;
+  for (const k of ['BERTNODE_OFFLINE', 'HF_HUB_OFFLINE', 'HF_TOKEN']) delete process.env[k];
 });
 afterAll(async () => {
   for (const k of KEYS) {
