@@ -6,6 +6,7 @@
 // optimizer's moments and step count, and the loop's own position and history. A resumed run therefore issues the
 // same native calls with the same inputs as the uninterrupted one.
 
+import { createHash } from 'node:crypto';
 import { CheckpointError, TrainingOptionsError } from '../errors';
 import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluateModel } from './evaluate';
@@ -88,13 +89,17 @@ interface RunFingerprint {
   schedule: string;
   warmupSteps: number;
   parameters: string[];
+  trainable: string[];
+  // Frozen parameters never change, so a checkpoint stores only this digest of them (bert-base with the classic
+  // recipe: ~60 MB of checkpoint instead of ~500 MB); resuming checks that the model starts from the same ones.
+  frozenSha256: string;
 }
 
 interface CheckpointValue {
   kind: 'bertnode-trainer';
   fingerprint: RunFingerprint;
   state: LoopState;
-  parameters: Map<string, Float32Array>;
+  parameters: Map<string, Float32Array>; // the trainable ones
   optimizer: unknown;
   bestParameters?: Map<string, Float32Array>;
 }
@@ -107,6 +112,7 @@ export class Trainer {
   private readonly totalSteps: number;
   private bestParameters?: Map<string, Float32Array>;
   private lastCheckpoint?: string;
+  private frozenSha256?: string;
 
   constructor(
     private readonly model: TrainableModel,
@@ -336,12 +342,32 @@ export class Trainer {
       schedule: this.o.schedule,
       warmupSteps: this.schedule.warmupSteps,
       parameters: this.model.parameterNames(),
+      trainable: this.trainableNames(),
+      frozenSha256: this.frozenDigest(),
     };
+  }
+
+  private trainableNames(): string[] {
+    return this.model.parameterNames().filter((n) => this.model.isTrainable(n));
+  }
+
+  // Computed once per run: frozen parameters are never written during training.
+  private frozenDigest(): string {
+    if (this.frozenSha256 === undefined) {
+      const hash = createHash('sha256');
+      for (const name of this.model.parameterNames()) {
+        if (this.model.isTrainable(name)) continue;
+        const p = this.model.getParameter(name);
+        hash.update(name).update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+      }
+      this.frozenSha256 = hash.digest('hex');
+    }
+    return this.frozenSha256;
   }
 
   private async checkpoint(st: LoopState): Promise<void> {
     const parameters = new Map<string, Float32Array>();
-    for (const name of this.model.parameterNames()) parameters.set(name, this.model.getParameter(name));
+    for (const name of this.trainableNames()) parameters.set(name, this.model.getParameter(name));
     const value: CheckpointValue = {
       kind: 'bertnode-trainer',
       fingerprint: this.fingerprint(),
@@ -376,11 +402,11 @@ export class Trainer {
     const expected = this.fingerprint();
     for (const key of Object.keys(expected) as (keyof RunFingerprint)[]) {
       if (JSON.stringify(expected[key]) !== JSON.stringify(ck.fingerprint[key])) {
-        throw new CheckpointError(
-          `${dir} was written by a different run set-up (${key}: checkpoint ${JSON.stringify(ck.fingerprint[key]).slice(0, 80)}, ` +
-            `now ${JSON.stringify(expected[key]).slice(0, 80)}); resume with the same data and options`,
-          'ERR_BERTNODE_CHECKPOINT_MISMATCH',
-        );
+        const why = key === 'frozenSha256'
+          ? 'the frozen parameters differ from those it was trained with (another base model or revision?)'
+          : `${key}: checkpoint ${JSON.stringify(ck.fingerprint[key]).slice(0, 80)}, now ${JSON.stringify(expected[key]).slice(0, 80)}`;
+        throw new CheckpointError(`${dir} was written by a different run set-up (${why}); resume with the same model, data and options`,
+          'ERR_BERTNODE_CHECKPOINT_MISMATCH');
       }
     }
     for (const [name, data] of ck.parameters) this.model.setParameter(name, data);

@@ -150,6 +150,10 @@ describe('training loop', () => {
     expect(r.steps).toBe(2);
     await expect(train(new FakeModel(VOCAB, 2), data(), LABELS, { maxSteps: 4, checkpointDir: dir, resume: true }))
       .rejects.toMatchObject({ code: 'ERR_BERTNODE_CHECKPOINT_MISMATCH' });
+    const otherBase = new FakeModel(VOCAB, 2);
+    otherBase.setParameter('bert.frozen.weight', Float32Array.from([9, 9, 9, 9]));
+    await expect(train(otherBase, data(), LABELS, { maxSteps: 2, checkpointDir: dir, resume: true }))
+      .rejects.toThrow(/frozen parameters differ/);
     await expect(train(new FakeModel(VOCAB, 2), data(), LABELS, { maxSteps: 2, resume: path.join(tmp, 'nothing') }))
       .rejects.toBeInstanceOf(CheckpointError);
   });
