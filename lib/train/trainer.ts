@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { CheckpointError, TrainingOptionsError } from '../errors';
-import { loadCheckpoint, resolveCheckpoint, saveCheckpoint } from './checkpoint';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { evaluateModel } from './evaluate';
 import { MetricName, isImprovement } from './metrics';
 import { EvaluationRecord, ResolvedTrainOptions, TrainOptions, resolveTrainOptions } from './options';
@@ -395,7 +395,7 @@ export class Trainer {
     if (!resume) return fresh;
     const location = typeof resume === 'string' ? resume : this.options.checkpointDir!;
     // resume: true with an empty checkpoint folder starts from scratch, so one command line serves both runs.
-    if (resume === true && !(await resolveCheckpoint(location).then(() => true, () => false))) return fresh;
+    if (resume === true && !(await hasCheckpoint(location))) return fresh;
     const { dir, value } = await loadCheckpoint(location);
     const ck = value as CheckpointValue;
     if (ck.kind !== 'bertnode-trainer') throw new CheckpointError(`${dir} is not a training checkpoint`, 'ERR_BERTNODE_CHECKPOINT_MISMATCH');
