@@ -1,5 +1,6 @@
-// The run report: training curves (loss per step and per epoch, evaluation loss and accuracy / F1 per evaluation)
-// as inline SVG, the final metrics with the confusion matrix, and the run's settings, in one HTML file.
+// The run report: training curves (loss per step and per epoch, evaluation loss and accuracy / F1 per evaluation,
+// the learning rate) as inline SVG, the final metrics with the confusion matrix, and the run's settings, in one
+// HTML file.
 
 import type { ClassificationMetrics } from '../train/metrics';
 import type { TrainingHistory } from '../train/trainer';
@@ -57,6 +58,9 @@ export function renderRunReport(input: RunReportInput): string {
     ],
     { title: 'Validation accuracy and F1', xLabel: 'epoch' },
   );
+  body += lineChart([{ name: 'learning rate', points: h.steps.map((s) => [s.step / perEpoch, s.lr]), color: '#525252' }], {
+    title: 'Learning rate', xLabel: 'epoch', yMin: 0,
+  });
   body += '</div>';
   if (input.results && Object.keys(input.results).length > 0) {
     body += '<h2>Results</h2>' + Object.entries(input.results).map(([k, m]) => metricsTable(k, m)).join('');

@@ -74,10 +74,10 @@ test('attention report: self-contained, escaped, prediction vs truth, joined wor
   expect(pieces).toContain('>[SEP]<');
 });
 
-test('run report: SVG curves for loss and accuracy, metrics tables, settings', () => {
+test('run report: SVG curves for loss, accuracy and learning rate, metrics tables, settings', () => {
   const h = history();
   const html = renderRunReport({ history: h, stepsPerEpoch: 10, settings: { model: 'tiny', lr: 5e-5 }, results: { validation: h.evaluations[2].metrics } });
-  expect((html.match(/<svg /g) ?? []).length).toBe(2);
+  expect((html.match(/<svg /g) ?? []).length).toBe(3); // loss, accuracy/F1, learning rate
   expect((html.match(/<polyline /g) ?? []).length).toBeGreaterThanOrEqual(4);
   expect(html).toContain('true \\ predicted');
   expect(html).not.toMatch(/\b(src|href)\s*=/i);
