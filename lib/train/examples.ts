@@ -3,8 +3,9 @@
 // classifier's label list; a label that is not in the list is a typed error naming it.
 
 import type { Example } from '../data/types';
+import { SENTIMENT_LABELS } from '../data/labels';
 import { readExamples } from '../data/read-examples';
-import { TrainingOptionsError } from '../errors';
+import { BertnodeError, TrainingOptionsError } from '../errors';
 
 export interface TextExample {
   text: string;
@@ -24,10 +25,22 @@ export function labelIndex(label: string | number, labels: readonly string[], wh
   return index;
 }
 
+// Reads a data file or folder with lib/data. Labels written as names must name one of `labels`; for two classes,
+// the common binary spellings negative/positive are accepted as well (the Kaggle IMDb CSV with the classic neg/pos
+// classifier), mapped by position.
+export async function readLabelled(source: string, labels: readonly string[], options: { splits?: ('train' | 'test')[]; clean?: boolean } = {}): Promise<Example[]> {
+  try {
+    return await readExamples(source, { ...options, labels });
+  } catch (e) {
+    if (labels.length !== 2 || !(e instanceof BertnodeError) || e.code !== 'ERR_BERTNODE_DATA_LABEL') throw e;
+    return readExamples(source, { ...options, labels: SENTIMENT_LABELS }).catch(() => Promise.reject(e));
+  }
+}
+
 // A path is read with lib/data (an IMDb folder or archive gives its `split`, 'train' for fitting, 'test' for
 // evaluating; the flat formats give every row).
 export async function toExamples(input: ExampleInput, labels: readonly string[], what: string, split: 'train' | 'test' = 'train'): Promise<Example[]> {
-  if (typeof input === 'string') return readExamples(input, { labels, splits: [split] });
+  if (typeof input === 'string') return readLabelled(input, labels, { splits: [split] });
   if (!Array.isArray(input)) throw new TrainingOptionsError(`${what} must be an array of { text, label } or a path`);
   return input.map((e, i) => {
     if (typeof e?.text !== 'string') throw new TrainingOptionsError(`${what}[${i}].text must be a string`);

@@ -3,7 +3,8 @@
 // the 25,000 test reviews; an archive without test/ (such as a train-only copy) yields no test set, and says so.
 
 import type { Example } from '../data/types';
-import { readExamples } from '../data/read-examples';
+import { IMDB_LABELS } from '../data/imdb-layout';
+import { readLabelled } from './examples';
 import { CLASSIC_SPLIT, splitTrainValidation } from '../data/split';
 import { TrainingOptionsError } from '../errors';
 import { type HubOptions, downloadImdbArchive } from './model-source';
@@ -29,13 +30,13 @@ export interface ImdbData {
 export async function loadImdb(o: ImdbSource = {}): Promise<ImdbData> {
   const source = o.source ?? (await downloadImdbArchive(o.hub, o.url));
   const clean = o.clean ?? true;
-  const all = await readExamples(source, { clean });
+  const all = await readLabelled(source, IMDB_LABELS, { clean });
   const labelled = all.filter((e) => e.label >= 0);
   const trainPool = labelled.filter((e) => e.split !== 'test');
   let test: Example[] | undefined = labelled.filter((e) => e.split === 'test');
   let testMissing: string | undefined;
   if (o.testSource) {
-    test = (await readExamples(o.testSource, { clean })).filter((e) => e.label >= 0 && e.split !== 'train');
+    test = (await readLabelled(o.testSource, IMDB_LABELS, { clean })).filter((e) => e.label >= 0 && e.split !== 'train');
   } else if (test.length === 0) {
     test = undefined;
     testMissing = `${source} has no test/ split; give the test reviews separately (testSource / --test-data)`;

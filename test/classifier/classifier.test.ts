@@ -83,6 +83,12 @@ test('data from a file: a TSV path for fit and evaluate', async () => {
   expect(r.trainExamples).toBe(40);
   expect((await clf.evaluate(file)).count).toBe(40);
   await expect(clf.fit(path.join(tmp, 'missing.tsv'))).rejects.toMatchObject({ code: 'ERR_BERTNODE_DATA_NOT_FOUND' });
+  // The Kaggle IMDb CSV spells the classes negative/positive; the neg/pos classifier takes them by position.
+  const csv = path.join(tmp, 'reviews.csv');
+  await fsp.writeFile(csv, 'review,sentiment\n' + reviews.slice(0, 10).map((r) => `"${r.text}",${r.label ? 'positive' : 'negative'}`).join('\n') + '\n');
+  expect((await clf.evaluate(csv)).count).toBe(10);
+  await fsp.writeFile(csv, 'review,sentiment\n"x",maybe\n');
+  await expect(clf.evaluate(csv)).rejects.toThrow(/'maybe' is not one of \[neg, pos\]/);
 });
 
 test('length bucketing: evaluation gives the same predictions, training runs', async () => {
