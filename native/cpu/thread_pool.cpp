@@ -94,7 +94,11 @@ class ThreadPool {
   void start(int threads) {
     quit_ = false;
     quitPublished_.store(false, std::memory_order_relaxed);
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { workerLoop(); });
+    // No run is in flight here (constructor, or resize under runMutex_), so every generation up to the current
+    // one is finished; a worker must start from it, not from whatever it reads once scheduled, or it could take a
+    // run that begins meanwhile as already seen and leave the caller waiting for its chunk forever.
+    const uint64_t current = generation_;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, current] { workerLoop(current); });
   }
 
   void stop() {
@@ -114,8 +118,7 @@ class ThreadPool {
     if (begin < end) (*task_)(begin, end);
   }
 
-  void workerLoop() {
-    uint64_t seen = generationPublished_.load(std::memory_order_acquire);
+  void workerLoop(uint64_t seen) {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       // Poll without the lock first; the predicate below, checked under the lock, is what decides, so a wake-up
