@@ -55,7 +55,9 @@ beforeAll(() => {
       buildError = `g++ failed: ${compile.error?.message ?? compile.stderr.slice(0, 4000)}`;
       return;
     }
-    const run = spawnSync(binary, [], { encoding: 'utf8', timeout: 120000 });
+    // One CPU thread: the reference ops then run without the thread pool, which has tests of its own.
+    const run = spawnSync(binary, [], { encoding: 'utf8', timeout: 120000,
+      env: { ...process.env, BERTNODE_NUM_THREADS: '1' } });
     if (run.status !== 0) {
       buildError = `the emulated kernels did not run to the end: ${run.error?.message ?? run.stderr.slice(0, 4000)}`;
       return;
