@@ -24,7 +24,7 @@ namespace {
 // the old buffer; after the first step of a given shape it never grows again, so steady state never synchronises.
 class DeviceScratch final : public Scratch {
  public:
-  explicit DeviceScratch(cudaStream_t stream) : stream_(stream) {}
+  DeviceScratch(cudaStream_t stream, int device) : stream_(stream), device_(device) {}
   ~DeviceScratch() { cudaFree(data_); }
   DeviceScratch(const DeviceScratch&) = delete;
   DeviceScratch& operator=(const DeviceScratch&) = delete;
@@ -36,13 +36,14 @@ class DeviceScratch final : public Scratch {
     BERTNODE_CUDA_CHECK(cudaFree(data_));
     data_ = nullptr;
     capacity_ = 0;
-    BERTNODE_CUDA_CHECK(cudaMalloc(&data_, grown));
+    data_ = deviceMalloc(grown, device_);
     capacity_ = grown;
     return data_;
   }
 
  private:
   cudaStream_t stream_;
+  int device_;
   void* data_ = nullptr;
   size_t capacity_ = 0;
 };
@@ -74,8 +75,8 @@ class CudaBackend final : public Backend {
       throwCublasError(status, "cublasCreate", __FILE__, __LINE__);
     }
     BERTNODE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
-    reductions_ = std::make_unique<DeviceScratch>(stream_);
-    staging_ = std::make_unique<DeviceScratch>(stream_);
+    reductions_ = std::make_unique<DeviceScratch>(stream_, device_);
+    staging_ = std::make_unique<DeviceScratch>(stream_, device_);
   }
 
   ~CudaBackend() override {
@@ -95,8 +96,7 @@ class CudaBackend final : public Backend {
 
   void* alloc(size_t bytes) override {
     activate();
-    void* ptr = nullptr;
-    BERTNODE_CUDA_CHECK(cudaMalloc(&ptr, bytes == 0 ? 1 : bytes));  // cudaMalloc aligns to 256 bytes
+    void* ptr = deviceMalloc(bytes == 0 ? 1 : bytes, device_);  // cudaMalloc aligns to 256 bytes
     std::lock_guard<std::mutex> lock(allocationsMutex_);
     allocations_[ptr] = bytes;
     return ptr;

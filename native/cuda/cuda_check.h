@@ -6,6 +6,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +20,31 @@ namespace bertnode::cuda {
 [[noreturn]] inline void throwCublasError(cublasStatus_t status, const char* what, const char* file, int line) {
   throw std::runtime_error(std::string("cuBLAS error in ") + what + " (" + file + ":" + std::to_string(line) +
                            "): " + cublasGetStatusName(status) + ": " + cublasGetStatusString(status));
+}
+
+// Device memory exhausted: a std::bad_alloc (so the addon reports ERR_BERTNODE_OUT_OF_MEMORY, as for host memory)
+// whose what() says how much was asked for on which device.
+class DeviceOutOfMemory : public std::bad_alloc {
+ public:
+  DeviceOutOfMemory(size_t bytes, int device)
+      : message_("CUDA device " + std::to_string(device) + " is out of memory (allocating " +
+                 std::to_string(bytes) + " bytes)") {}
+  const char* what() const noexcept override { return message_.c_str(); }
+
+ private:
+  std::string message_;
+};
+
+// cudaMalloc that throws DeviceOutOfMemory when the device is full and std::runtime_error on any other failure.
+inline void* deviceMalloc(size_t bytes, int device) {
+  void* ptr = nullptr;
+  cudaError_t status = cudaMalloc(&ptr, bytes);
+  if (status == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // not sticky: clear it so the next call does not report it again
+    throw DeviceOutOfMemory(bytes, device);
+  }
+  if (status != cudaSuccess) throwCudaError(status, "cudaMalloc", __FILE__, __LINE__);
+  return ptr;
 }
 
 }  // namespace bertnode::cuda
