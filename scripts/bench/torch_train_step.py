@@ -1,8 +1,13 @@
 """PyTorch peer for scripts/bench-train.js: times BertForSequenceClassification train steps and forwards on the CPU.
 
-Same shapes, same thread count, same trainable set as bertnode's run; random weights (throughput does not depend on
-them), dropout on as in training. Prints one JSON object per line: {case, stepSeconds, forwardSeconds}.
-Usage: python torch_train_step.py '<json list of cases>' <threads> <repeats>
+Same shapes, same thread count, same trainable set as bertnode's run (the last K encoder layers + pooler +
+classifier, plus the embeddings when the case says so); random weights (throughput does not depend on them); dropout
+on for training steps (model.train()), off for forwards (model.eval() under inference_mode). A train step is
+zero_grad + forward + loss + backward + clip_grad_norm_ + AdamW, like bertnode's trainStep.
+Prints one JSON object per case: {case, seconds} (mean over `repeats` timed calls after `warmup` untimed ones).
+Usage: python torch_train_step.py '<json list of cases>' <threads>
+  case: {name, kind: "train"|"forward", config (bertnode camelCase), trainableLayers, trainEmbeddings,
+         batchSize, seqLen, warmup, repeats}
 """
 import json
 import sys
@@ -12,67 +17,72 @@ import torch
 from transformers import BertConfig, BertForSequenceClassification
 
 
-def trainable_parameters(model, trainable_layers, num_layers):
-    for p in model.parameters():
-        p.requires_grad_(False)
+def set_trainable(model, trainable_layers, train_embeddings, num_layers):
     first = num_layers - trainable_layers
+    params = []
     for name, p in model.named_parameters():
         if name.startswith("classifier.") or name.startswith("bert.pooler."):
-            p.requires_grad_(True)
-        elif name.startswith("bert.encoder.layer."):
-            if int(name.split(".")[3]) >= first:
-                p.requires_grad_(True)
-    return [p for p in model.parameters() if p.requires_grad]
+            trainable = True
+        elif name.startswith("bert.embeddings."):
+            trainable = train_embeddings
+        else:  # bert.encoder.layer.{i}.
+            trainable = int(name.split(".")[3]) >= first
+        p.requires_grad_(trainable)
+        if trainable:
+            params.append(p)
+    return params
 
 
-def time_case(case, repeats):
+def time_case(case):
     cfg = case["config"]
     config = BertConfig(
         vocab_size=cfg["vocabSize"], hidden_size=cfg["hiddenSize"], num_hidden_layers=cfg["numHiddenLayers"],
         num_attention_heads=cfg["numAttentionHeads"], intermediate_size=cfg["intermediateSize"],
-        max_position_embeddings=cfg["maxPositionEmbeddings"], num_labels=2, attn_implementation="eager",
+        max_position_embeddings=cfg["maxPositionEmbeddings"], type_vocab_size=cfg["typeVocabSize"],
+        hidden_dropout_prob=cfg["hiddenDropoutProb"], attention_probs_dropout_prob=cfg["attentionProbsDropoutProb"],
+        num_labels=cfg["numLabels"], attn_implementation="eager",
     )
     torch.manual_seed(0)
     model = BertForSequenceClassification(config)
-    params = trainable_parameters(model, case["trainableLayers"], cfg["numHiddenLayers"])
-    optimizer = torch.optim.AdamW(params, lr=5e-5, weight_decay=0.01)
     b, t = case["batchSize"], case["seqLen"]
     ids = torch.randint(0, cfg["vocabSize"], (b, t))
     mask = torch.ones(b, t, dtype=torch.long)
-    labels = torch.randint(0, 2, (b,))
+    labels = torch.randint(0, cfg["numLabels"], (b,))
 
-    def step():
+    if case["kind"] == "train":
+        params = set_trainable(model, case["trainableLayers"], case["trainEmbeddings"], cfg["numHiddenLayers"])
+        optimizer = torch.optim.AdamW(params, lr=5e-5, weight_decay=0.01)
         model.train()
-        optimizer.zero_grad(set_to_none=True)
-        out = model(input_ids=ids, attention_mask=mask, labels=labels)
-        out.loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
 
-    def forward():
+        def call():
+            optimizer.zero_grad(set_to_none=True)
+            out = model(input_ids=ids, attention_mask=mask, labels=labels)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+    else:
         model.eval()
-        with torch.inference_mode():
-            model(input_ids=ids, attention_mask=mask)
 
-    step()  # warm-up: allocator, thread pool, lazy init
+        def call():
+            with torch.inference_mode():
+                model(input_ids=ids, attention_mask=mask)
+
+    for _ in range(case["warmup"]):  # allocator, thread pool, lazy init
+        call()
     start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    step_seconds = (time.perf_counter() - start) / repeats
-    forward()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        forward()
-    forward_seconds = (time.perf_counter() - start) / repeats
-    return {"case": case["name"], "stepSeconds": step_seconds, "forwardSeconds": forward_seconds}
+    for _ in range(case["repeats"]):
+        call()
+    return {"case": case["name"], "seconds": (time.perf_counter() - start) / case["repeats"]}
 
 
 def main():
     cases = json.loads(sys.argv[1])
     torch.set_num_threads(int(sys.argv[2]))
-    repeats = int(sys.argv[3])
+    print(json.dumps({"versions": {"torch": torch.__version__,
+                                   "transformers": __import__("transformers").__version__},
+                      "threads": torch.get_num_threads()}), flush=True)
     for case in cases:
-        print(json.dumps(time_case(case, repeats)), flush=True)
+        print(json.dumps(time_case(case)), flush=True)
 
 
 if __name__ == "__main__":

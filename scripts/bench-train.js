@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Train-step and forward throughput of bertnode on the CPU against PyTorch (transformers BertForSequenceClassification)
+// with the same thread count, measured in the same run, on random weights:
+//   train_step.{classic,full}.{bert-base,minilm-l6}.B32.T{128,256}   trainStep: forward with dropout, loss, backward,
+//                                                                    global-norm clipping, AdamW
+//   forward.{bert-base,minilm-l6}.B8.T256                            inference forward (no dropout)
+// classic = the last encoder layer + the head train (embeddings frozen); full = everything trains. The head is the
+// pooler one on both sides (Hugging Face BertForSequenceClassification; see scripts/bench/common.js).
+// Prints one JSON line per case: {metric, ours, peer, ratio, unit: 'examples/s', oursSeconds, peerSeconds, gflop,
+// oursGflops, peerGflops, oursPeakFraction, peerPeakFraction}, after one line with the machine's measured FP32 peak.
+// gflop is the model-FLOP count of one call (scripts/bench/common.js flopCount: GEMM FLOPs only, backward only
+// through what trains); GFLOP/s = gflop / seconds; seconds = mean over the timed calls after the warm-up ones.
+//
+// Usage: node scripts/bench-train.js [--threads 2] [--quick] [--cases name,name...] [--no-peer]
+//   --quick: MiniLM-L6 shapes only, T=128 training, one warm-up + one timed call (checks the script; ~1 minute).
+//   --cases: only the metrics whose name contains one of the given strings (e.g. --cases minilm,forward.bert-base).
+// Needs the built package (npm run build). The peer needs a Python with torch + transformers ($BERTNODE_PYTHON,
+// /work/pyenv/bin/python or python3); without one the peer columns are null and a line says why.
+'use strict';
+const path = require('path');
+const { spawnSync } = require('child_process');
+const common = require('./bench/common');
+
+const threads = Number(common.option('threads', '2'));
+const quick = process.argv.includes('--quick');
+const filters = common.option('cases', '').split(',').filter(Boolean);
+
+// The addon's pool reads this when it starts (first op).
+process.env.BERTNODE_NUM_THREADS = String(threads);
+
+function cases() {
+  const list = [];
+  const models = quick ? ['minilm-l6'] : ['bert-base', 'minilm-l6'];
+  const seqLens = quick ? [128] : [128, 256];
+  for (const model of models) {
+    const config = common.MODELS[model];
+    // bert-base full fine-tuning at T=256 is tens of seconds per step on 2 cores: 1 warm-up + 2 timed steps.
+    const timing = quick ? { warmup: 1, repeats: 1 } : { warmup: 1, repeats: model === 'bert-base' ? 2 : 3 };
+    for (const recipeName of ['classic', 'full']) {
+      for (const T of seqLens) {
+        list.push({ name: `train_step.${recipeName}.${model}.B32.T${T}`, kind: 'train', model, config,
+          ...common.recipe(recipeName, config), batchSize: 32, seqLen: T, ...timing });
+      }
+    }
+    list.push({ name: `forward.${model}.B8.T256`, kind: 'forward', model, config, ...common.recipe('classic', config),
+      batchSize: 8, seqLen: 256, warmup: 1, repeats: quick ? 1 : 3 });
+  }
+  return filters.length ? list.filter((c) => filters.some((f) => c.name.includes(f))) : list;
+}
+
+async function timeOurs(NativeBert, c) {
+  const model = NativeBert.create(c.config, { head: c.head, trainableLayers: c.trainableLayers,
+    trainEmbeddings: c.trainEmbeddings });
+  try {
+    common.initialise(model);
+    const { batch, labels } = common.makeBatch(c.batchSize, c.seqLen, c.config.vocabSize);
+    const hyper = { lr: 5e-5, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1, seed: 1 };
+    const call = c.kind === 'train'
+      ? (i) => model.trainStep(batch, labels, { ...hyper, step: i + 1 })
+      : () => model.forward(batch, { training: false });
+    for (let i = 0; i < c.warmup; i++) await call(i);
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < c.repeats; i++) await call(c.warmup + i);
+    return Number(process.hrtime.bigint() - start) / 1e9 / c.repeats;
+  } finally {
+    model.dispose();
+  }
+}
+
+// One Python process per case, right after ours, so both see the same machine load. Returns seconds or { error }.
+function timePeer(python, c) {
+  const script = path.join(__dirname, 'bench', 'torch_train_step.py');
+  const { model, ...peerCase } = c;
+  const child = spawnSync(python, [script, JSON.stringify([peerCase]), String(threads)],
+    { encoding: 'utf8', env: common.threadEnv(threads), maxBuffer: 1 << 20 });
+  const lines = (child.stdout || '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const result = lines.find((l) => l.case === c.name);
+  if (child.status !== 0 || !result) {
+    return { error: `PyTorch peer failed: ${(child.stderr || String(child.error)).trim().split('\n').slice(-2).join(' ')}` };
+  }
+  return { seconds: result.seconds, versions: lines[0].versions };
+}
+
+async function main() {
+  const { NativeBert } = common.loadPackage();
+  const peak = common.measurePeak(threads, quick ? 1 : 3);
+  common.emit({ metric: 'fp32_peak', ours: common.round(peak.gflops, 1), peer: null, ratio: null, unit: 'GFLOP/s',
+    note: peak.note });
+  const peer = process.argv.includes('--no-peer') ? { error: 'disabled by --no-peer' }
+    : common.findPython(['torch', 'transformers']);
+  if (peer.error) process.stderr.write(`PyTorch peer skipped: ${peer.error}\n`);
+
+  for (const c of cases()) {
+    const ours = await timeOurs(NativeBert, c);
+    const theirs = peer.error ? { error: peer.error } : timePeer(peer.python, c);
+    const gflop = common.flopCount(c.config, c, c.batchSize, c.seqLen, c.kind === 'train') / 1e9;
+    const peerSeconds = theirs.error ? null : theirs.seconds;
+    common.emit({
+      metric: c.name,
+      ours: common.round(c.batchSize / ours, 3),
+      peer: peerSeconds && common.round(c.batchSize / peerSeconds, 3),
+      ratio: peerSeconds && common.round(peerSeconds / ours, 3),
+      unit: 'examples/s',
+      oursSeconds: common.round(ours),
+      peerSeconds: common.round(peerSeconds),
+      gflop: common.round(gflop, 1),
+      oursGflops: common.round(gflop / ours, 1),
+      peerGflops: peerSeconds && common.round(gflop / peerSeconds, 1),
+      oursPeakFraction: peak.gflops && common.round(gflop / ours / peak.gflops, 3),
+      peerPeakFraction: peak.gflops && peerSeconds && common.round(gflop / peerSeconds / peak.gflops, 3),
+      threads,
+      timedCalls: c.repeats,
+      ...(theirs.error ? { peerNote: theirs.error } : { peerVersions: theirs.versions }),
+    });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

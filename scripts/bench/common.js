@@ -1,0 +1,161 @@
+// Shared parts of scripts/bench-train.js and scripts/bench-inference.js: the model shapes, the model-FLOP count, the
+// machine's measured FP32 peak, random weights, synthetic batches, the Python peer's interpreter and JSON-line output.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+
+const root = path.resolve(__dirname, '..', '..');
+
+const COMMON_CONFIG = {
+  maxPositionEmbeddings: 512, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0.1,
+  attentionProbsDropoutProb: 0.1, classifierDropout: null, numLabels: 2,
+};
+
+// Shapes only: the weights are random (throughput does not depend on their values).
+const MODELS = {
+  'bert-base': { ...COMMON_CONFIG, vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12,
+    intermediateSize: 3072 },
+  'minilm-l6': { ...COMMON_CONFIG, vocabSize: 30522, hiddenSize: 384, numHiddenLayers: 6, numAttentionHeads: 12,
+    intermediateSize: 1536 },
+};
+
+// classic: the last encoder layer + the head train, embeddings frozen. The head is 'pooler' (tanh pooler, then the
+// classifier) so that both sides run exactly Hugging Face BertForSequenceClassification; the classic notebook's
+// linear-on-[CLS] head differs only by the pooler's [B,H]x[H,H] product, which is negligible here.
+// full: everything trains, embeddings included.
+function recipe(name, config) {
+  if (name === 'classic') return { head: 'pooler', trainableLayers: 1, trainEmbeddings: false };
+  if (name === 'full') return { head: 'pooler', trainableLayers: config.numHiddenLayers, trainEmbeddings: true };
+  throw new Error(`unknown recipe ${name}`);
+}
+
+// Model FLOPs (multiply-add = 2; GEMMs only: embeddings, LayerNorm, softmax, GELU, dropout and AdamW are not
+// counted). Per encoder layer and token, with P = 4H^2 + 2HI weights in its linear layers:
+//   forward   2P (linear layers) + 4TH (Q K^T and P V over the T keys)
+//   backward  2P for the weight gradients, 2P for the input gradients of the linear layers (less 3 * 2H^2 for the
+//             Q/K/V input gradient when nothing below the layer trains, so the gradient stops there), 8TH for the
+//             four attention products (dV, dP, dQ, dK).
+// Frozen layers below the trained ones run forward only. The head adds the pooler (H x H) and classifier on B rows,
+// forward, and backward (weights and input) because the head always trains.
+function flopCount(config, rec, B, T, training) {
+  const H = config.hiddenSize, I = config.intermediateSize, L = config.numHiddenLayers, C = config.numLabels;
+  const tokens = B * T;
+  const P = 4 * H * H + 2 * H * I;
+  const layerForward = tokens * (2 * P + 4 * T * H);
+  const head = 2 * B * (H * H + H * C);
+  let total = L * layerForward + head;
+  if (!training) return total;
+  total += 2 * head;
+  const firstTrained = L - rec.trainableLayers;
+  for (let l = firstTrained; l < L; l++) {
+    const gradientGoesBelow = l > firstTrained || rec.trainEmbeddings;
+    total += tokens * (2 * P + 2 * P - (gradientGoesBelow ? 0 : 6 * H * H) + 8 * T * H);
+  }
+  return total;
+}
+
+// Weights ~ U(-0.05, 0.05) from an LCG, LayerNorm weights 1, biases 0: finite, non-degenerate, no denormals.
+function randomWeights(shape, name) {
+  const count = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(count);
+  if (name.includes('LayerNorm') && name.endsWith('weight')) return data.fill(1);
+  if (name.endsWith('bias')) return data;
+  let state = 12345;
+  for (let i = 0; i < count; ++i) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = (state / 4294967296 - 0.5) * 0.1;
+  }
+  return data;
+}
+
+function initialise(model) {
+  for (const name of model.parameterNames()) model.setParameter(name, randomWeights(model.parameterShape(name), name));
+}
+
+// Full-length sequences (no padding), token ids spread over the vocabulary, labels alternating.
+function makeBatch(B, T, vocab) {
+  const inputIds = new Int32Array(B * T);
+  for (let i = 0; i < inputIds.length; ++i) inputIds[i] = 1000 + ((i * 7919) % (vocab - 1000));
+  return {
+    batch: { inputIds, attentionMask: new Int32Array(B * T).fill(1), tokenTypeIds: new Int32Array(B * T),
+      batchSize: B, seqLen: T },
+    labels: Int32Array.from({ length: B }, (_, i) => i % 2),
+  };
+}
+
+// The package as users load it (dist/, built by `npm run build:ts`), with a clear message when it is missing.
+function loadPackage() {
+  try {
+    return require(path.join(root, 'dist'));
+  } catch (e) {
+    process.stderr.write(`cannot load dist/ (${e.message}); run \`npm run build\` first\n`);
+    process.exit(1);
+  }
+}
+
+// The machine's FP32 peak, measured: scripts/bench/fma-peak.c (also used by bench-gemm.js) runs independent vector
+// FMAs with no memory traffic, compiled for AVX-512 where the CPU has it, else AVX2. It runs once on one thread and
+// once on `threads` threads; the peak is the larger of (one core's best rate x threads) and the all-thread rate,
+// because on a shared machine another process on one core pulls the all-thread figure down while one core's rate
+// stays clean (the cores are identical). Returns { gflops, note }, gflops null when it cannot be compiled.
+function measurePeak(threads, runs) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-peak-'));
+  try {
+    const cpuinfo = fs.existsSync('/proc/cpuinfo') ? fs.readFileSync('/proc/cpuinfo', 'utf8') : '';
+    const isa = /\bavx512f\b/.test(cpuinfo) ? ['-mavx512f', '-mfma'] : ['-mavx2', '-mfma'];
+    const binary = path.join(tmp, 'fma-peak');
+    const cc = spawnSync('cc', ['-O3', ...isa, path.join(__dirname, 'fma-peak.c'), '-o', binary, '-pthread'],
+      { encoding: 'utf8' });
+    if (cc.status !== 0) return { gflops: null, note: `could not compile fma-peak.c: ${cc.stderr || cc.error}` };
+    const run = (n) => {
+      const child = spawnSync(binary, [String(n), String(runs)], { encoding: 'utf8' });
+      if (child.status !== 0) throw new Error(`fma-peak failed: ${child.stderr}`);
+      return JSON.parse(child.stdout);
+    };
+    const one = run(1), all = run(threads);
+    const gflops = Math.max(one.gflops * threads, all.gflops);
+    return { gflops, note: `max(1 thread ${one.gflops.toFixed(1)} x ${threads}, ${threads} threads ` +
+      `${all.gflops.toFixed(1)}) GFLOP/s of 12 independent ${one.vectorBits}-bit FMA chains, best of ${runs}` };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// The interpreter for the Python peers: $BERTNODE_PYTHON, else /work/pyenv/bin/python, else python3 — the first
+// that imports every module in `modules`. Returns { python } or { error } saying what is missing.
+function findPython(modules) {
+  const candidates = [process.env.BERTNODE_PYTHON, '/work/pyenv/bin/python', 'python3'].filter(Boolean);
+  const errors = [];
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' });
+    if (probe.status === 0) return { python };
+    errors.push(`${python}: ${probe.error ? probe.error.message : probe.stderr.trim().split('\n').pop()}`);
+  }
+  return { error: `no Python with ${modules.join(' + ')} (${errors.join('; ')})` };
+}
+
+// Thread counts for a Python peer's environment (set before torch/onnxruntime start their pools).
+function threadEnv(threads) {
+  const t = String(threads);
+  return { ...process.env, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t };
+}
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+function emit(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+function round(x, digits = 4) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return null;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+module.exports = { MODELS, recipe, flopCount, initialise, randomWeights, makeBatch, loadPackage, measurePeak,
+  findPython, threadEnv, option, emit, round, root };
