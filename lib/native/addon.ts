@@ -43,7 +43,18 @@ export interface RawBatch {
   seqLen: number;
 }
 
+// A batch for a call that starts from prefixHidden: attentionMask is read, the ids are not.
+export interface RawMaskBatch {
+  attentionMask: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  inputIds?: Int32Array;
+  tokenTypeIds?: Int32Array;
+}
+
 export interface RawForwardOptions {
+  // [batchSize, seqLen, hiddenSize] from frozenPrefix: the call runs the trainable layers only.
+  prefixHidden?: Float32Array;
   labels?: Int32Array;
   attentionLayers?: number[];
   outputHiddenStates?: boolean;
@@ -91,11 +102,14 @@ export interface RawModel {
   setParameter(name: string, data: Float32Array): void;
   getParameter(name: string): Float32Array;
   getGradient(name: string): Float32Array | null;
-  forward(batch: RawBatch, options: RawForwardOptions): Promise<RawForwardResult>;
-  trainStep(batch: RawBatch, labels: Int32Array, hyper: RawHyper): Promise<{ loss: number; gradNorm: number }>;
-  accumulateGradients(batch: RawBatch, labels: Int32Array,
-    options: { scale: number; seed?: number; step?: number }): Promise<{ loss: number }>;
+  forward(batch: RawBatch | RawMaskBatch, options: RawForwardOptions): Promise<RawForwardResult>;
+  trainStep(batch: RawBatch | RawMaskBatch, labels: Int32Array, hyper: RawHyper,
+    options?: { prefixHidden?: Float32Array }): Promise<{ loss: number; gradNorm: number }>;
+  accumulateGradients(batch: RawBatch | RawMaskBatch, labels: Int32Array,
+    options: { scale: number; seed?: number; step?: number; prefixHidden?: Float32Array }): Promise<{ loss: number }>;
   applyOptimizer(hyper: RawHyper): Promise<{ gradNorm: number }>;
+  // [batchSize, seqLen, hiddenSize]: the eval-mode input of the first trainable layer.
+  frozenPrefix(batch: RawBatch): Promise<Float32Array>;
   getOptimizerState(): RawOptimizerState;
   setOptimizerState(state: RawOptimizerState): void;
   // Bytes of native memory this model holds (parameters, gradients, moments, activations); 0 after dispose.

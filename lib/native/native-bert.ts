@@ -36,7 +36,27 @@ export interface Batch {
   seqLen: number;
 }
 
-export interface ForwardOptions {
+// What a call that starts from prefixHidden reads of its batch: the shape and the padding mask (the ids are not
+// read, and may be left out).
+export interface MaskBatch {
+  attentionMask: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  inputIds?: Int32Array;
+  tokenTypeIds?: Int32Array;
+}
+
+// The frozen-layer cache (native/model/bert_model.h): with trainEmbeddings false and trainableLayers K < L, the
+// embeddings and the first L-K layers are frozen. frozenPrefix(batch) returns their output without dropout,
+// [batchSize, seqLen, hiddenSize]; a call given it as prefixHidden runs only the trainable layers and the head.
+// Training from it equals training from the ids with dropout off in the frozen layers (dropout in the trainable
+// layers stays keyed by seed and step). prefixHidden on a model without a frozen prefix, of the wrong length or
+// dtype, or with a non-finite value → ValidationError.
+export interface PrefixOptions {
+  prefixHidden?: Float32Array;
+}
+
+export interface ForwardOptions extends PrefixOptions {
   // Class indices [batchSize]; when given, the mean cross-entropy is returned as `loss`.
   labels?: Int32Array;
   // Encoder layers (0-based) whose attention probabilities are returned, each [B, heads, T, T].
@@ -144,25 +164,32 @@ export class NativeBert {
     return this.sync(() => this.raw.getGradient(name));
   }
 
-  forward(batch: Batch, options: ForwardOptions = {}): Promise<ForwardResult> {
+  forward(batch: Batch | MaskBatch, options: ForwardOptions = {}): Promise<ForwardResult> {
     return this.enqueue((): Promise<RawForwardResult> => this.raw.forward(batch, options));
   }
 
   // forward + loss + backward + global-norm clipping + AdamW, with dropout keyed by (seed, step).
-  trainStep(batch: Batch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
-    return this.enqueue(() => this.raw.trainStep(batch, labels, hyper));
+  trainStep(batch: Batch | MaskBatch, labels: Int32Array, hyper: StepHyper,
+    options: PrefixOptions = {}): Promise<{ loss: number; gradNorm: number }> {
+    return this.enqueue(() => this.raw.trainStep(batch, labels, hyper, options));
   }
 
   // forward + loss + backward, adding scale × gradient into the gradient buffers (the first call after an
   // optimizer step starts from zero). For accumulation over k micro-batches, scale = 1/k.
-  accumulateGradients(batch: Batch, labels: Int32Array,
-    options: { scale: number; seed?: number; step?: number }): Promise<{ loss: number }> {
+  accumulateGradients(batch: Batch | MaskBatch, labels: Int32Array,
+    options: { scale: number; seed?: number; step?: number } & PrefixOptions): Promise<{ loss: number }> {
     return this.enqueue(() => this.raw.accumulateGradients(batch, labels, options));
   }
 
   // Clips the accumulated gradient to maxGradNorm and applies one AdamW update; returns the norm before clipping.
   applyOptimizer(hyper: OptimizerHyper): Promise<{ gradNorm: number }> {
     return this.enqueue(() => this.raw.applyOptimizer(hyper));
+  }
+
+  // The frozen prefix's output for a batch of ids, without dropout: [batchSize, seqLen, hiddenSize] (padding rows
+  // included). Needs trainEmbeddings false and trainableLayers < numHiddenLayers (else ValidationError).
+  frozenPrefix(batch: Batch): Promise<Float32Array> {
+    return this.enqueue(() => this.raw.frozenPrefix(batch));
   }
 
   getOptimizerState(): OptimizerState {

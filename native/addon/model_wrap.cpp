@@ -96,6 +96,7 @@ Napi::Function BertModelWrap::define(Napi::Env env) {
                          InstanceMethod<&BertModelWrap::trainStep>("trainStep"),
                          InstanceMethod<&BertModelWrap::accumulateGradients>("accumulateGradients"),
                          InstanceMethod<&BertModelWrap::applyOptimizer>("applyOptimizer"),
+                         InstanceMethod<&BertModelWrap::frozenPrefix>("frozenPrefix"),
                          InstanceMethod<&BertModelWrap::getOptimizerState>("getOptimizerState"),
                          InstanceMethod<&BertModelWrap::setOptimizerState>("setOptimizerState"),
                          InstanceMethod<&BertModelWrap::nativeBytes>("nativeBytes"),
@@ -205,8 +206,8 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   std::shared_ptr<BertModel> model = usable(env);
   const BertConfig& config = model->config();
   auto state = std::make_shared<ForwardState>();
-  state->batch = readBatch(env, info[0], config);
   Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[1], "options");
+  state->batch = readBatchWithPrefix(env, info[0], options, config, model->options());
   Napi::Value labels = options.Get("labels");
   if (!labels.IsUndefined()) {
     state->labels = readLabels(env, labels, state->batch.batchSize, config.numLabels);
@@ -248,7 +249,8 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<BertModel> model = usable(env);
   auto state = std::make_shared<StepState>();
-  state->batch = readBatch(env, info[0], model->config());
+  Napi::Object options = info[3].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[3], "options");
+  state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
   state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
   state->hyper = readHyper(env, info[2]);
   Napi::Object hyper = info[2].As<Napi::Object>();
@@ -274,9 +276,9 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::shared_ptr<BertModel> model = usable(env);
   auto state = std::make_shared<StepState>();
-  state->batch = readBatch(env, info[0], model->config());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
   Napi::Object options = requireObject(env, info[2], "options");
+  state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
   double scale = readFiniteNumber(env, options, "options", "scale");
   if (!(scale > 0)) throwRangeError(env, "options.scale must be > 0");
   state->scale = static_cast<float>(scale);
@@ -308,6 +310,22 @@ Napi::Value BertModelWrap::applyOptimizer(const Napi::CallbackInfo& info) {
         out.Set("gradNorm", double(state->gradNorm));
         return out;
       });
+}
+
+Napi::Value BertModelWrap::frozenPrefix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<BertModel> model = usable(env);
+  const BertOptions& options = model->options();
+  if (options.trainEmbeddings || options.trainableLayers >= model->config().numHiddenLayers) {
+    throwRangeError(env, "frozenPrefix needs a frozen prefix: trainEmbeddings false and trainableLayers < "
+                         "numHiddenLayers = " + std::to_string(model->config().numHiddenLayers));
+  }
+  auto state = std::make_shared<ForwardState>();
+  state->batch = readBatch(env, info[0], model->config());
+  auto hidden = std::make_shared<std::vector<float>>();
+  return queue("bertnode:frozenPrefix", model,
+      [state, hidden](BertModel& m) { *hidden = m.frozenPrefix(state->batch.view()); },
+      [hidden](Napi::Env e) -> Napi::Value { return toFloat32Array(e, *hidden); });
 }
 
 Napi::Value BertModelWrap::getOptimizerState(const Napi::CallbackInfo& info) {

@@ -1,8 +1,8 @@
 // BertModelWrap: the JS class `BertModel` of the addon, one native BertModel per instance (typed in
 // lib/native/addon.ts as RawModel), on the backend options.device/options.precision name (model/backend_factory.h).
 //
-// Long calls (forward, trainStep, accumulateGradients, applyOptimizer) copy and validate their inputs on the JS
-// thread, then run in an AsyncWorker that holds a reference on this object (so it cannot be collected while the
+// Long calls (forward, trainStep, accumulateGradients, applyOptimizer, frozenPrefix) copy and validate their
+// inputs on the JS thread, then run in an AsyncWorker that holds a reference on this object (so it cannot be collected while the
 // worker runs) and settle a Promise. One model runs one call at a time: while a worker runs, every other call is
 // refused with ERR_BERTNODE_BUSY (lib/native queues calls, so users of NativeBert never see it).
 // The native model is shared between this object and a running worker: dispose() (or the finalizer, or the
@@ -42,6 +42,7 @@ class BertModelWrap : public Napi::ObjectWrap<BertModelWrap> {
   Napi::Value trainStep(const Napi::CallbackInfo& info);
   Napi::Value accumulateGradients(const Napi::CallbackInfo& info);
   Napi::Value applyOptimizer(const Napi::CallbackInfo& info);
+  Napi::Value frozenPrefix(const Napi::CallbackInfo& info);
   Napi::Value getOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value setOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value nativeBytes(const Napi::CallbackInfo& info);

@@ -191,6 +191,7 @@ Batch OwnedBatch::view() const {
   b.tokenTypeIds = tokenTypeIds.data();
   b.batchSize = batchSize;
   b.seqLen = seqLen;
+  b.prefixHidden = prefixHidden.empty() ? nullptr : prefixHidden.data();
   return b;
 }
 
@@ -210,6 +211,33 @@ OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& 
   b.attentionMask = copyInt32(env, obj.Get("attentionMask"), n, 0, 2, "batch.attentionMask", "{0, 1}");
   b.tokenTypeIds = copyInt32(env, obj.Get("tokenTypeIds"), n, 0, config.typeVocabSize, "batch.tokenTypeIds",
                              "[0, typeVocabSize = " + std::to_string(config.typeVocabSize) + ")");
+  return b;
+}
+
+OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Napi::Object& options,
+                               const BertConfig& config, const BertOptions& modelOptions) {
+  Napi::Value prefix = options.Get("prefixHidden");
+  if (prefix.IsUndefined()) return readBatch(env, batch, config);
+  if (modelOptions.trainEmbeddings || modelOptions.trainableLayers >= config.numHiddenLayers) {
+    throwRangeError(env, "options.prefixHidden needs a frozen prefix: trainEmbeddings false and trainableLayers < "
+                         "numHiddenLayers = " + std::to_string(config.numHiddenLayers) + ", got trainEmbeddings " +
+                         (modelOptions.trainEmbeddings ? "true" : "false") + " and trainableLayers " +
+                         std::to_string(modelOptions.trainableLayers));
+  }
+  Napi::Object obj = requireObject(env, batch, "batch");
+  OwnedBatch b;
+  b.batchSize = readInt(env, obj, "batch", "batchSize", 1, kMaxBatch);
+  b.seqLen = readInt(env, obj, "batch", "seqLen", 1, config.maxPositionEmbeddings);
+  const double attention = double(b.batchSize) * config.numAttentionHeads * b.seqLen * b.seqLen;
+  const double hidden = double(b.batchSize) * b.seqLen * config.hiddenSize;
+  if (attention > kMaxAttentionElements || hidden > kMaxAttentionElements) {
+    throwRangeError(env, "batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) +
+                             " is too large for one call; split it");
+  }
+  const size_t n = size_t(b.batchSize) * size_t(b.seqLen);
+  b.attentionMask = copyInt32(env, obj.Get("attentionMask"), n, 0, 2, "batch.attentionMask", "{0, 1}");
+  b.prefixHidden = readFloat32Array(env, prefix, n * size_t(config.hiddenSize),
+                                    "options.prefixHidden [batchSize, seqLen, hiddenSize]");
   return b;
 }
 

@@ -32,11 +32,19 @@ BertOptions readOptions(Napi::Env env, const Napi::Value& value, const BertConfi
 // A batch copied out of JS, with every id, type id and mask value checked against the config.
 struct OwnedBatch {
   std::vector<int32_t> inputIds, attentionMask, tokenTypeIds;
+  std::vector<float> prefixHidden;  // empty: the batch starts from its ids
   int batchSize = 0;
   int seqLen = 0;
   Batch view() const;
 };
 OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& config);
+
+// A batch for a call whose options may carry prefixHidden (the frozen-layer cache, bert_model.h): when
+// options.prefixHidden is given it must be a Float32Array of batchSize * seqLen * hiddenSize finite values, the
+// model must have a frozen prefix (trainEmbeddings false, trainableLayers < numHiddenLayers), and the batch needs
+// batchSize, seqLen and attentionMask only (inputIds and tokenTypeIds are not read). Otherwise as readBatch.
+OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Napi::Object& options,
+                               const BertConfig& config, const BertOptions& modelOptions);
 
 // Int32Array [batchSize] of class indices in [0, numLabels).
 std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels);

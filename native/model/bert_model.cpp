@@ -113,6 +113,7 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
 struct WorkspacePlan {
   int savedLayers;        // layers L - savedLayers .. L-1 keep their activations
   bool transientLayers;   // some layers run without keeping activations
+  bool embeddings;        // the call starts from ids (not from a prefixHidden, which lands in embeddings.out)
   bool backward;          // gradient buffers and backward scratch
   bool attentionDropout;  // a buffer for the dropped attention probabilities
 };
@@ -124,11 +125,13 @@ void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, const WorkspacePl
   size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
   size_t wide = static_cast<size_t>(d.N) * d.I;
   auto backwardOnly = [&](size_t n) { return plan.backward ? n : 0; };
-  w.ids = slab.take<int32_t>(d.N);
-  w.typeIds = slab.take<int32_t>(d.N);
+  auto embeddingsOnly = [&](size_t n) { return plan.embeddings ? n : 0; };
+  w.ids = slab.take<int32_t>(embeddingsOnly(d.N));
+  w.typeIds = slab.take<int32_t>(embeddingsOnly(d.N));
   w.mask = slab.take<int32_t>(d.N);
   w.labels = slab.take<int32_t>(d.B);
-  w.embeddings = {slab.take<float>(rows), slab.take<float>(d.N), slab.take<float>(d.N), slab.take<float>(rows)};
+  w.embeddings = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
+                  slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
   w.saved.clear();
   for (int i = 0; i < plan.savedLayers; ++i) w.saved.push_back(takeLayer(slab, d));
   if (plan.transientLayers) {
@@ -286,8 +289,24 @@ struct BertModel::Impl {
     return {batch.batchSize, batch.seqLen, H, NH, H / NH, config.intermediateSize, batch.batchSize * batch.seqLen};
   }
 
+  // The first trainable layer, where a prefixHidden batch starts.
+  int prefixStart() const { return config.numHiddenLayers - options.trainableLayers; }
+
+  // A batch that starts from prefixHidden starts at prefixStart(); one that starts from ids, at the embeddings (0).
+  int startOf(const Batch& b) const { return b.prefixHidden ? prefixStart() : 0; }
+
+  void requireFrozenPrefix() const {
+    if (options.trainEmbeddings || options.trainableLayers >= config.numHiddenLayers) {
+      fail("a frozen prefix needs trainEmbeddings false and trainableLayers < numHiddenLayers (" +
+           std::to_string(config.numHiddenLayers) + "), got trainEmbeddings " +
+           (options.trainEmbeddings ? "true" : "false") + " and trainableLayers " +
+           std::to_string(options.trainableLayers));
+    }
+  }
+
   void validateBatch(const Batch& b, const int32_t* labels) const {
-    if (!b.inputIds || !b.attentionMask || !b.tokenTypeIds) fail("batch arrays must not be null");
+    const bool fromIds = !b.prefixHidden;
+    if (!b.attentionMask || (fromIds && (!b.inputIds || !b.tokenTypeIds))) fail("batch arrays must not be null");
     if (b.batchSize < 1 || b.seqLen < 1) {
       fail("batchSize and seqLen must be >= 1, got " + std::to_string(b.batchSize) + " x " +
            std::to_string(b.seqLen));
@@ -302,8 +321,19 @@ struct BertModel::Impl {
     if (rows * widest > INT_MAX || rows * config.numAttentionHeads * b.seqLen > INT_MAX) {
       fail("batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) + " is too large");
     }
+    if (!fromIds) {
+      requireFrozenPrefix();
+      for (int64_t i = 0; i < rows * config.hiddenSize; ++i) {
+        if (!std::isfinite(b.prefixHidden[i])) fail("prefixHidden[" + std::to_string(i) + "] is not finite");
+      }
+    }
     for (int64_t i = 0; i < rows; ++i) {
-      int32_t id = b.inputIds[i], type = b.tokenTypeIds[i], mask = b.attentionMask[i];
+      int32_t mask = b.attentionMask[i];
+      if (mask != 0 && mask != 1) {
+        fail("attentionMask[" + std::to_string(i) + "] = " + std::to_string(mask) + " must be 0 or 1");
+      }
+      if (!fromIds) continue;
+      int32_t id = b.inputIds[i], type = b.tokenTypeIds[i];
       if (id < 0 || id >= config.vocabSize) {
         fail("inputIds[" + std::to_string(i) + "] = " + std::to_string(id) + " is outside [0, " +
              std::to_string(config.vocabSize) + ")");
@@ -311,9 +341,6 @@ struct BertModel::Impl {
       if (type < 0 || type >= config.typeVocabSize) {
         fail("tokenTypeIds[" + std::to_string(i) + "] = " + std::to_string(type) + " is outside [0, " +
              std::to_string(config.typeVocabSize) + ")");
-      }
-      if (mask != 0 && mask != 1) {
-        fail("attentionMask[" + std::to_string(i) + "] = " + std::to_string(mask) + " must be 0 or 1");
       }
     }
     if (labels) {
@@ -326,9 +353,12 @@ struct BertModel::Impl {
     }
   }
 
+  // Layers [start, L) run; those >= saveFrom keep their activations. start > 0: batch.prefixHidden is layer
+  // start's input and is uploaded into embeddings.out.
   Workspace prepareWorkspace(const Batch& batch, const int32_t* labels, int saveFrom, bool training, bool backward) {
     Dims d = dimsFor(batch);
-    WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > 0, backward,
+    const int start = startOf(batch);
+    WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > start, start == 0, backward,
                        training && config.attentionProbsDropoutProb > 0.0f};
     Workspace w{};  // buffers the plan leaves out stay null
     Slab measure;
@@ -337,8 +367,12 @@ struct BertModel::Impl {
     Slab slab(workspaceBlock.base());
     layoutWorkspace(slab, d, config.numLabels, plan, w);
     size_t idBytes = sizeof(int32_t) * static_cast<size_t>(d.N);
-    be().upload(w.ids, batch.inputIds, idBytes);
-    be().upload(w.typeIds, batch.tokenTypeIds, idBytes);
+    if (start == 0) {
+      be().upload(w.ids, batch.inputIds, idBytes);
+      be().upload(w.typeIds, batch.tokenTypeIds, idBytes);
+    } else {
+      be().upload(w.embeddings.out, batch.prefixHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
+    }
     be().upload(w.mask, batch.attentionMask, idBytes);
     if (labels) be().upload(w.labels, labels, sizeof(int32_t) * static_cast<size_t>(d.B));
     return w;
@@ -359,21 +393,33 @@ struct BertModel::Impl {
   static const EncoderLayerActivations& layerActivations(const Workspace& w, int layer, int saveFrom) {
     return layer >= saveFrom ? w.saved[layer - saveFrom] : w.transient[layer % 2];
   }
-  static const float* layerInput(const Workspace& w, int layer, int saveFrom) {
-    return layer == 0 ? w.embeddings.out : layerActivations(w, layer - 1, saveFrom).out;
+  // The first layer that runs (start) reads embeddings.out: the embeddings output or the uploaded prefixHidden.
+  static const float* layerInput(const Workspace& w, int layer, int saveFrom, int start) {
+    return layer == start ? w.embeddings.out : layerActivations(w, layer - 1, saveFrom).out;
   }
 
-  // Embeddings, encoder (layers >= saveFrom keep their activations), head; fills the result's requested extras.
-  // Returns the device pointer of the last hidden state.
-  const float* runForward(Workspace& w, const Dims& d, int saveFrom, const DropoutKey& key,
+  // Encoder layers [start, L) (those >= saveFrom keep their activations) and the head, after the embeddings when
+  // start == 0; fills the result's requested extras. Returns the device pointer of the last hidden state.
+  const float* runForward(Workspace& w, const Dims& d, int saveFrom, int start, const DropoutKey& key,
                           const ForwardOptions* extras, ForwardResult* result) {
-    embeddingsForward(be(), embeddings, w.embeddings, w.ids, w.typeIds, d, config.layerNormEps,
-                      config.hiddenDropoutProb, key);
+    const float* in = runLayers(w, d, saveFrom, start, config.numHiddenLayers, key, extras, result);
+    headForward(be(), head, w.head, in, d, config.numLabels, classifierDropout(),
+                dropout_sites::classifier(config.numHiddenLayers), key);
+    return in;
+  }
+
+  // Embeddings (when start == 0) and encoder layers [start, end); returns the device pointer of the last output.
+  const float* runLayers(Workspace& w, const Dims& d, int saveFrom, int start, int end, const DropoutKey& key,
+                         const ForwardOptions* extras, ForwardResult* result) {
     size_t rows = static_cast<size_t>(d.N) * d.H;
     bool hidden = extras && extras->outputHiddenStates;
-    if (hidden) result->hiddenStates.push_back(downloadFloats(w.embeddings.out, rows));
+    if (start == 0) {
+      embeddingsForward(be(), embeddings, w.embeddings, w.ids, w.typeIds, d, config.layerNormEps,
+                        config.hiddenDropoutProb, key);
+      if (hidden) result->hiddenStates.push_back(downloadFloats(w.embeddings.out, rows));
+    }
     const float* in = w.embeddings.out;
-    for (int l = 0; l < config.numHiddenLayers; ++l) {
+    for (int l = start; l < end; ++l) {
       const EncoderLayerActivations& a = layerActivations(w, l, saveFrom);
       const float* probs = encoderLayerForward(be(), layers[l], a, w.scratch, in, w.mask, d, config.layerNormEps,
                                                layerDropout(l), key);
@@ -386,8 +432,6 @@ struct BertModel::Impl {
       if (hidden) result->hiddenStates.push_back(downloadFloats(a.out, rows));
       in = a.out;
     }
-    headForward(be(), head, w.head, in, d, config.numLabels, classifierDropout(),
-                dropout_sites::classifier(config.numHiddenLayers), key);
     return in;
   }
 
@@ -445,18 +489,20 @@ std::vector<float> BertModel::getGradient(const std::string& name) const {
 ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& options) {
   Impl& m = *impl_;
   m.validateBatch(batch, options.labels);
+  const int start = m.startOf(batch);
   for (int layer : options.attentionLayers) {
-    if (layer < 0 || layer >= m.config.numHiddenLayers) {
-      fail("attention layer " + std::to_string(layer) + " is outside [0, " +
-           std::to_string(m.config.numHiddenLayers) + ")");
+    if (layer < start || layer >= m.config.numHiddenLayers) {
+      fail("attention layer " + std::to_string(layer) + " is outside [" + std::to_string(start) + ", " +
+           std::to_string(m.config.numHiddenLayers) + ")" + (start > 0 ? " (a prefixHidden batch starts there)" : ""));
     }
   }
+  if (start > 0 && options.outputHiddenStates) fail("outputHiddenStates needs a batch of ids, not prefixHidden");
   Dims d = m.dimsFor(batch);
   Workspace w = m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false);
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
-  m.runForward(w, d, m.config.numHiddenLayers, key, &options, &result);
+  m.runForward(w, d, m.config.numHiddenLayers, start, key, &options, &result);
   result.logits = m.downloadFloats(w.head.logits, static_cast<size_t>(d.B) * m.config.numLabels);
   if (options.labels) result.loss = m.meanLoss(w, d);
   return result;
@@ -471,10 +517,11 @@ float BertModel::accumulateGradients(const Batch& batch, const int32_t* labels, 
   const int L = m.config.numHiddenLayers;
   // Gradients reach the embeddings only through every layer, so training them keeps all activations.
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
+  const int start = m.startOf(batch);
   Dims d = m.dimsFor(batch);
   Workspace w = m.prepareWorkspace(batch, labels, saveFrom, true, true);
   DropoutKey key{true, seed, step};
-  m.runForward(w, d, saveFrom, key, nullptr, nullptr);
+  m.runForward(w, d, saveFrom, start, key, nullptr, nullptr);
   float loss = m.meanLoss(w, d);
 
   m.be().crossEntropyBackward(w.dLogits, w.probs, w.labels, scale / static_cast<float>(d.B), d.B,
@@ -485,7 +532,7 @@ float BertModel::accumulateGradients(const Batch& batch, const int32_t* labels, 
   headBackward(m.be(), m.head, w.head, w.dLogits, w.headScratch, w.headScratch2, dHidden, d, m.config.numLabels,
                m.classifierDropout(), dropout_sites::classifier(L), key);
   for (int l = L - 1; l >= saveFrom; --l) {
-    const float* in = m.layerInput(w, l, saveFrom);
+    const float* in = m.layerInput(w, l, saveFrom, start);
     bool needInputGrad = l > saveFrom || m.options.trainEmbeddings;
     float* dIn = needInputGrad ? (dHidden == w.grad[0] ? w.grad[1] : w.grad[0]) : nullptr;
     encoderLayerBackward(m.be(), m.layers[l], w.saved[l - saveFrom], w.scratch, in, dHidden, dIn, d,
@@ -538,6 +585,18 @@ TrainStepResult BertModel::trainStep(const Batch& batch, const int32_t* labels, 
   result.loss = accumulateGradients(batch, labels, 1.0f, seed, step);
   result.gradNorm = applyOptimizer(hyper);
   return result;
+}
+
+std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
+  Impl& m = *impl_;
+  if (batch.prefixHidden) fail("frozenPrefix takes a batch of ids, not prefixHidden");
+  m.requireFrozenPrefix();
+  m.validateBatch(batch, nullptr);
+  Dims d = m.dimsFor(batch);
+  const int L = m.config.numHiddenLayers;
+  Workspace w = m.prepareWorkspace(batch, nullptr, L, false, false);
+  const float* out = m.runLayers(w, d, L, 0, m.prefixStart(), DropoutKey{false, 0, 0}, nullptr, nullptr);
+  return m.downloadFloats(out, static_cast<size_t>(d.N) * d.H);
 }
 
 void BertModel::zeroGradients() {

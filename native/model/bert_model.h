@@ -26,6 +26,16 @@
 //   optimizer step. Weight decay is applied to every trainable parameter except biases (names ending in ".bias")
 //   and LayerNorm weights (names containing "LayerNorm.") — the usual Hugging Face no_decay rule.
 //   trainStep = accumulateGradients(scale 1) + applyOptimizer.
+// Frozen-layer cache
+//   With frozen embeddings and trainableLayers K < L, the embeddings and the first P = L - K layers never change,
+//   so without dropout they map each example to the same hidden states every epoch. frozenPrefix(batch) returns
+//   them: the output of layer P-1 in eval mode (no dropout), [B, T, H] — the input of the first trainable layer.
+//   A batch whose prefixHidden is set starts there: forward, accumulateGradients and trainStep run only layers
+//   P..L-1 and the head (dropout in them keyed by seed/step exactly as from ids; training from a prefix equals
+//   training from ids with dropout off in the frozen part). Such a batch needs attentionMask (the padding of the
+//   trainable layers' attention); inputIds and tokenTypeIds are not read and may be null. prefixHidden with
+//   trainEmbeddings or K == L, a non-finite value, hidden states or attention of a frozen layer requested ->
+//   std::invalid_argument.
 // Optimizer state (checkpoints): optimizerStep()/setOptimizerStep(), getMoment/setMoment per trainable parameter.
 // Errors
 //   std::invalid_argument for bad arguments (unknown parameter name, wrong element count, gradient of a frozen
@@ -80,6 +90,8 @@ struct Batch {
   const int32_t* tokenTypeIds = nullptr;
   int batchSize = 0;
   int seqLen = 0;
+  // [batchSize, seqLen, hiddenSize] fp32 from frozenPrefix (see "Frozen-layer cache"); null: start from the ids.
+  const float* prefixHidden = nullptr;
 };
 
 struct ForwardOptions {
@@ -143,6 +155,8 @@ class BertModel {
   TrainStepResult trainStep(const Batch& batch, const int32_t* labels, const AdamWHyper& hyper, uint64_t seed,
                             uint64_t step);
   void zeroGradients();
+  // [B, T, H]: the eval-mode input of the first trainable layer (batch.prefixHidden must be null).
+  std::vector<float> frozenPrefix(const Batch& batch);
 
   int64_t optimizerStep() const;  // AdamW steps taken so far
   void setOptimizerStep(int64_t step);
