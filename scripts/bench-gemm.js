@@ -8,7 +8,8 @@
 //                  O = P V     NN  384 x [256 x 64 x 256], also dQ = dS K
 //                  dV = P^T dO TN  384 x [256 x 64 x 256], also dK = dS^T Q
 // Prints one JSON line for the peak, then one per shape: {metric, ours, peer, ratio, unit, oursPeakFraction,
-// peerPeakFraction}, in GFLOP/s (2*M*N*K*batch / best time of --reps runs after one warm-up).
+// peerPeakFraction}, in GFLOP/s (2*M*N*K*batch / best time of --reps runs after one warm-up; shapes under 4 GFLOP
+// get more runs, enough for ~20 GFLOP in all).
 //
 // The FP32 peak is measured, not looked up: scripts/bench/fma-peak.c runs independent vector FMAs (no memory
 // traffic) on every thread, so it is the rate the FMA units sustain at the clock the cores hold under vector load.
@@ -54,6 +55,8 @@ for (const [layer, inF, outF] of linear) {
 shapes.push({ name: 'attention.scores', tA: false, tB: true, m: 256, n: 256, k: 64, batch: 384 });
 shapes.push({ name: 'attention.context', tA: false, tB: false, m: 256, n: 64, k: 256, batch: 384 });
 shapes.push({ name: 'attention.dV', tA: true, tB: false, m: 256, n: 64, k: 256, batch: 384 });
+// The same product on 8 matrices (~3 MB, fits L3): separates the kernels' speed from the DRAM traffic of 384.
+shapes.push({ name: 'attention.context.inCache', tA: false, tB: false, m: 256, n: 64, k: 256, batch: 8 });
 const selected = quick ? shapes.filter((s) => s.name === 'attention.dense.forward' || s.name === 'attention.scores')
   : shapes;
 
@@ -84,7 +87,7 @@ function fill(count, seed) {
   return out;
 }
 
-function timeOurs(shape) {
+function timeOurs(shape, shapeReps) {
   const { tA, tB, m, n, k, batch } = shape;
   const a = fill(m * k * batch, 1);
   const b = fill(k * n * batch, 2);
@@ -95,7 +98,7 @@ function timeOurs(shape) {
     : () => kernels.sgemmStridedBatched({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, strideA: m * k, b, ldb,
       strideB: k * n, beta: 0, c, ldc: n, strideC: m * n, batch });
   let best = Infinity;
-  for (let r = 0; r <= reps; r++) {
+  for (let r = 0; r <= shapeReps; r++) {
     const t0 = process.hrtime.bigint();
     call();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -125,10 +128,13 @@ function main() {
 
     for (const shape of selected) {
       const flop = 2 * shape.m * shape.n * shape.k * shape.batch;
-      const ours = flop / timeOurs(shape) / 1e9;
+      // Small shapes get more runs (at least ~20 GFLOP in all) so that their best time is not one timer tick.
+      const shapeReps = quick ? 1 : Math.max(reps, Math.ceil(2e10 / flop));
+      const ours = flop / timeOurs(shape, shapeReps) / 1e9;
       let peer = null;
       if (!peerError) {
-        const args = [shape.m, shape.n, shape.k, Number(shape.tA), Number(shape.tB), shape.batch, reps].map(String);
+        const args = [shape.m, shape.n, shape.k, Number(shape.tA), Number(shape.tB), shape.batch,
+          shapeReps].map(String);
         peer = flop / runJson(path.join(tmp, 'openblas-sgemm'), args, peerEnv).seconds / 1e9;
       }
       const layout = `${shape.tA ? 'T' : 'N'}${shape.tB ? 'T' : 'N'}`;
