@@ -15,6 +15,7 @@ import { NativeBert, type Device, type Head, type Precision } from './native';
 import { BertTokenizer } from './tokenizer';
 import { type ClassificationMetrics, type EvaluateOptions, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
+import { type CacheFrozenLayersOption, prepareFrozenTraining } from './train/frozen-cache';
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
 import { type BertConfig, loadModel, saveModel } from './weights';
@@ -47,6 +48,10 @@ export interface FitOptions extends Omit<TrainOptions, 'evaluation'> {
   validation?: ExampleInput | number;
   batchSize?: number;
   imdb?: ImdbSource; // where fit() with no data finds IMDb
+  // Compute the frozen layers' output once per example and train the last trainableLayers from it every epoch
+  // (lib/train/frozen-cache.ts): true = { storage: 'auto', dtype: 'bf16' }. Needs frozen embeddings and
+  // trainableLayers < the model's layers. The one difference from training from ids: no dropout in frozen layers.
+  cacheFrozenLayers?: CacheFrozenLayersOption;
 }
 
 export interface FitResult extends TrainResult {
@@ -181,15 +186,21 @@ export class BertClassifier {
     const batchSize = options.batchSize ?? this.batchSize;
     const trainSet = this.encode(trainExamples, tokenizer);
     const loader = new BatchLoader(trainSet, { ...this.batching(batchSize), shuffle: true, seed });
-    const evaluation = validationExamples?.length ? evaluationBatches(this.encode(validationExamples, tokenizer), this.batching(batchSize)) : undefined;
-    const { validation: _v, batchSize: _b, imdb: _i, ...trainOptions } = options;
-    const result = await train(model, loader, labels, {
+    const validationSet = validationExamples?.length ? this.encode(validationExamples, tokenizer) : undefined;
+    const evaluation = validationSet ? evaluationBatches(validationSet, this.batching(batchSize)) : undefined;
+    const { validation: _v, batchSize: _b, imdb: _i, cacheFrozenLayers, ...trainOptions } = options;
+    const frozen = cacheFrozenLayers
+      ? await prepareFrozenTraining(model, { loader, ids: trainExamples.map((e) => e.id) },
+        evaluation && validationSet && { view: evaluation, dataset: validationSet, ids: validationExamples!.map((e) => e.id) },
+        typeof cacheFrozenLayers === 'object' ? { signal: options.signal, ...cacheFrozenLayers } : { signal: options.signal })
+      : undefined;
+    const result = await train(frozen?.model ?? model, frozen?.train ?? loader, labels, {
       epochs: this.options.epochs ?? CLASSIC.epochs,
       lr: this.options.lr ?? CLASSIC.lr,
       ...trainOptions,
       seed,
-      evaluation,
-    });
+      evaluation: frozen?.evaluation ?? evaluation,
+    }).finally(() => frozen?.close());
     let validation: ClassificationMetrics | undefined;
     if (evaluation) {
       const best = result.restoredBest ? result.history.evaluations.find((e) => e.step === result.best?.step) : undefined;

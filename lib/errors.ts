@@ -183,3 +183,15 @@ export class TokenizerOptionsError extends BertnodeError {
     super(code, message, options);
   }
 }
+
+// ---- frozen-layer cache (lib/train/frozen-cache.ts) ----------------------------------------------------------
+
+// A frozen-layer cache cannot be used. Codes: ERR_BERTNODE_FROZEN_CACHE_STALE (it was built for other frozen
+// parameters, maxLength, examples or dtype: its key differs), ERR_BERTNODE_FROZEN_CACHE_CORRUPT (not a cache file, or
+// truncated), ERR_BERTNODE_FROZEN_CACHE_OPTIONS (the model has no frozen prefix, a bad storage/dtype, a value out of
+// fp16 range), ERR_BERTNODE_FROZEN_CACHE_CLOSED (used after close()).
+export class FrozenCacheError extends BertnodeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

@@ -73,6 +73,10 @@ async function main() {
     schedule: o.schedule, warmupRatio: o.warmupRatio, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm, seed: o.seed,
     evaluateEvery: o.evaluateEvery, checkpointEvery: o.checkpointEvery, checkpointDir, resume: o.resume,
     earlyStopping: o.patience ? { patience: o.patience, metric: o.metric } : undefined, bestMetric: o.metric,
+    cacheFrozenLayers: o.cacheFrozen && {
+      ...o.cacheFrozen, dir: o.cacheFrozen.storage === 'disk' ? path.join(o.output, 'frozen-cache') : undefined, batchSize: o.batchSize,
+      onProgress: (done, total) => printer.evaluating('caching frozen layers', Math.ceil(done / o.batchSize), Math.ceil(total / o.batchSize)),
+    },
     signal: controller.signal, onProgress: (e) => printer.step(e),
     onEvaluation: (r) => printer.evaluation(r),
     onEvaluationProgress: (done, total) => printer.evaluating('validating', done, total),

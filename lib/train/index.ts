@@ -12,3 +12,5 @@ export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type {
   EncodedBatch, EvaluationBatches, LabeledBatch, OptimizerSettings, StepHyper, TrainableModel, TrainingBatches,
 } from './types';
+export { FrozenCache, FrozenCacheModel, cachedEvaluationBatches, cachedTrainingBatches, frozenCacheKey, hasFrozenPrefix, prepareFrozenTraining } from './frozen-cache';
+export type { CacheFrozenLayersOption, FrozenCacheDtype, FrozenCacheOptions, FrozenCacheStorage, FrozenTraining, PrefixedBatch } from './frozen-cache';

@@ -20,6 +20,9 @@ const FLAGS = [
   ['weight-decay', 'string', '0.01', 'AdamW weight decay (never on biases and LayerNorm)'],
   ['max-grad-norm', 'string', '1', 'global gradient-norm clipping (0 = off)'],
   ['trainable-layers', 'string', '1', "last K encoder layers trained, or 'all' for a full fine-tune (embeddings included)"],
+  ['cache-frozen', 'boolean', false, 'compute the frozen layers once per review and train the last K layers from them (no dropout in frozen layers)'],
+  ['cache-storage', 'string', 'auto', 'with --cache-frozen: memory | disk (<output>/frozen-cache, reused by --resume) | auto (disk when large)'],
+  ['cache-dtype', 'string', 'bf16', 'with --cache-frozen: bf16 | fp16 | fp32 storage of the cached hidden states'],
   ['head', 'string', undefined, "classifier head: cls (linear on [CLS], the classic recipe; default for a base model) | pooler"],
   ['device', 'string', 'auto', 'cpu | cuda | auto'],
   ['precision', 'string', 'fp32', 'fp32 | tf32 | bf16 (the last two: mixed precision on CUDA)'],
@@ -103,6 +106,9 @@ function parseOptions(values) {
     weightDecay: number('weight-decay', v['weight-decay'], { min: 0 }),
     maxGradNorm: number('max-grad-norm', v['max-grad-norm'], { min: 0 }),
     trainableLayers,
+    cacheFrozen: v['cache-frozen']
+      ? { storage: oneOf('cache-storage', v['cache-storage'], ['auto', 'memory', 'disk']), dtype: oneOf('cache-dtype', v['cache-dtype'], ['bf16', 'fp16', 'fp32']) }
+      : undefined,
     head: oneOf('head', v.head, ['cls', 'pooler']),
     device: oneOf('device', v.device, ['cpu', 'cuda', 'auto']),
     precision: oneOf('precision', v.precision, ['fp32', 'tf32', 'bf16']),

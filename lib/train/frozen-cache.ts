@@ -1,0 +1,513 @@
+// The frozen-layer cache. When only the last K encoder layers train (and the embeddings are frozen), the embeddings
+// and the first L-K layers map each example to the same hidden states every epoch once their dropout is off. They
+// are computed once here (NativeBert.frozenPrefix, in length-sorted batches so little is padded) and every later
+// batch starts from them (prefixHidden), so an epoch costs the trainable layers only.
+//
+// The one semantic difference from training from ids: no dropout in the frozen layers (the embeddings' and the
+// frozen layers' hidden/attention dropout). Dropout in the trainable layers and the head is keyed by (seed, step)
+// as before, and evaluation (no dropout anywhere) is unchanged up to float32 rounding.
+//
+// Storage: per example only its real tokens, [length, hidden], as bf16 (default), fp16 or fp32, either in memory (one
+// typed array per example) or in one file (fd reads at offsets; node has no mmap). File layout, little-endian:
+//   "BNFCACHE" | u32 header length | header JSON {version, key, dtype, hiddenSize, size} | zero pad to 8 |
+//   i32 lengths[size] | zero pad to 8 | example 0's rows, example 1's rows, ... (dataset order)
+// A cache is keyed by a SHA-256 of the frozen parameters, the prefix depth, maxLength, the examples' ids and tokens
+// and the dtype: a file is named after the key and its header is checked on open, so a stale cache is never used.
+
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BatchLoader, type EncodedDataset, type EvaluationBatchView } from '../data';
+import { FrozenCacheError } from '../errors';
+import type { Batch, NativeBert } from '../native';
+import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, StepHyper, TrainableModel, TrainingBatches } from './types';
+
+export type FrozenCacheDtype = 'bf16' | 'fp16' | 'fp32';
+export type FrozenCacheStorage = 'memory' | 'disk';
+
+export interface FrozenCacheOptions {
+  // 'auto' (default): memory unless the cache would take more than a quarter of the free memory, then disk.
+  storage?: FrozenCacheStorage | 'auto';
+  dtype?: FrozenCacheDtype; // default 'bf16'
+  // Disk storage: the folder that keeps the file (frozen-<key>.bin), reused by any later run with the same key.
+  // Without it the file is a temporary one, removed by close().
+  dir?: string;
+  batchSize?: number; // examples per frozenPrefix call while building (default 32)
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void; // examples cached so far
+}
+
+// What building a cache needs of the model: the frozen parameters (for the key) and frozenPrefix.
+export type PrefixModel = Pick<NativeBert, 'config' | 'trainableLayers' | 'trainEmbeddings' | 'parameterNames' | 'isTrainable' | 'getParameter' | 'frozenPrefix'>;
+
+const MAGIC = Buffer.from('BNFCACHE', 'latin1');
+const FORMAT_VERSION = 1;
+const BYTES: Record<FrozenCacheDtype, number> = { bf16: 2, fp16: 2, fp32: 4 };
+
+export function hasFrozenPrefix(model: Pick<NativeBert, 'config' | 'trainableLayers' | 'trainEmbeddings'>): boolean {
+  return !model.trainEmbeddings && model.trainableLayers < model.config.numHiddenLayers;
+}
+
+// SHA-256 (hex) of everything the cached values depend on.
+export function frozenCacheKey(model: PrefixModel, dataset: EncodedDataset, ids: readonly string[], dtype: FrozenCacheDtype): string {
+  if (ids.length !== dataset.size) {
+    throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `${ids.length} example ids for ${dataset.size} examples`);
+  }
+  const hash = createHash('sha256');
+  const { hiddenSize, numHiddenLayers } = model.config;
+  hash.update(JSON.stringify({ version: FORMAT_VERSION, dtype, hiddenSize, prefixLayers: numHiddenLayers - model.trainableLayers, maxLength: dataset.maxLength }));
+  for (const name of model.parameterNames()) {
+    if (model.isTrainable(name)) continue;
+    const p = model.getParameter(name);
+    hash.update(name).update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+  }
+  hash.update(JSON.stringify(ids));
+  for (const a of [dataset.offsets, dataset.tokens, dataset.tokenTypes]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return hash.digest('hex');
+}
+
+// ---- float conversions ----------------------------------------------------------------------------------------
+
+
+// fp32 → bf16, round to nearest even (values are finite).
+function toBf16(src: Float32Array, dst: Uint16Array): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const u = bits[i];
+    dst[i] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+  }
+}
+
+// fp32 → fp16, round to nearest even, subnormals kept; |x| ≥ 65520 (fp16 overflow) is an error, not Infinity.
+function toFp16(src: Float32Array, dst: Uint16Array): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i];
+    const sign = (x >>> 16) & 0x8000;
+    const e = ((x >>> 23) & 0xff) - 112; // fp16 biased exponent
+    let mant = x & 0x7fffff;
+    let h: number;
+    if (e <= 0) {
+      if (e < -10) {
+        h = 0;
+      } else {
+        mant |= 0x800000;
+        const shift = 14 - e;
+        h = mant >>> shift;
+        const rest = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+        if (rest > half || (rest === half && (h & 1))) h++;
+      }
+    } else {
+      h = (e << 10) | (mant >>> 13);
+      const rest = mant & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+    }
+    if (h >= 0x7c00) {
+      throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `hidden value ${src[i]} is outside fp16's range; use dtype 'bf16' or 'fp32'`);
+    }
+    dst[i] = sign | h;
+  }
+}
+
+let halfTable: Float32Array | undefined;
+function fp16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) {
+      const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+      halfTable[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1024 + m) * 2 ** (e - 25);
+    }
+  }
+  return halfTable;
+}
+
+// Decodes `count` stored values from `src` into dst[offset ..].
+function decode(dtype: FrozenCacheDtype, src: Uint16Array | Float32Array, dst: Float32Array, offset: number): void {
+  if (dtype === 'fp32') {
+    dst.set(src as Float32Array, offset);
+  } else if (dtype === 'bf16') {
+    const out = new Uint32Array(dst.buffer, dst.byteOffset + offset * 4, src.length);
+    for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
+  } else {
+    const table = fp16Table();
+    for (let i = 0; i < src.length; i++) dst[offset + i] = table[src[i]];
+  }
+}
+
+function encode(dtype: FrozenCacheDtype, values: Float32Array): Uint16Array | Float32Array {
+  if (dtype === 'fp32') return Float32Array.from(values);
+  const out = new Uint16Array(values.length);
+  (dtype === 'bf16' ? toBf16 : toFp16)(values, out);
+  return out;
+}
+
+// ---- the cache ---------------------------------------------------------------------------------------------------
+
+interface FileHeader {
+  version: number;
+  key: string;
+  dtype: FrozenCacheDtype;
+  hiddenSize: number;
+  size: number;
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+export class FrozenCache {
+  readonly storage: FrozenCacheStorage;
+  readonly file?: string;
+  private readonly starts: Float64Array; // element offset of each example in the file's data section
+  private dataStart = 0;
+  private fd?: number;
+  private memory?: (Uint16Array | Float32Array)[];
+  private readBuffer = new Uint8Array(0);
+  private closed = false;
+  private temporary = false; // a file of its own temporary folder, removed by close()
+
+  private constructor(
+    readonly key: string,
+    readonly dtype: FrozenCacheDtype,
+    readonly hiddenSize: number,
+    readonly lengths: Int32Array,
+    storage: { memory: (Uint16Array | Float32Array)[] } | { fd: number; file: string; dataStart: number; temporary: boolean },
+  ) {
+    this.starts = new Float64Array(lengths.length + 1);
+    for (let i = 0; i < lengths.length; i++) this.starts[i + 1] = this.starts[i] + lengths[i] * hiddenSize;
+    if ('memory' in storage) {
+      this.storage = 'memory';
+      this.memory = storage.memory;
+    } else {
+      this.storage = 'disk';
+      this.fd = storage.fd;
+      this.file = storage.file;
+      this.dataStart = storage.dataStart;
+      this.temporary = storage.temporary;
+    }
+  }
+
+  get size(): number {
+    return this.lengths.length;
+  }
+
+  // Bytes of cached values (in memory or on disk).
+  get bytes(): number {
+    return this.starts[this.size] * BYTES[this.dtype];
+  }
+
+  // Builds the cache of `dataset` (ids: the examples' stable ids), or reuses dir's file with the same key.
+  static async build(model: PrefixModel, dataset: EncodedDataset, ids: readonly string[], options: FrozenCacheOptions = {}): Promise<FrozenCache> {
+    if (!hasFrozenPrefix(model)) {
+      throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS',
+        `the frozen-layer cache needs frozen embeddings and trainableLayers < ${model.config.numHiddenLayers}, got trainEmbeddings ${model.trainEmbeddings} and trainableLayers ${model.trainableLayers}`);
+    }
+    const dtype = options.dtype ?? 'bf16';
+    if (!(dtype in BYTES)) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `dtype must be 'bf16', 'fp16' or 'fp32', got '${dtype}'`);
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `batchSize must be an integer >= 1, got ${batchSize}`);
+    const H = model.config.hiddenSize;
+    const key = frozenCacheKey(model, dataset, ids, dtype);
+    const lengths = new Int32Array(dataset.size);
+    for (let i = 0; i < dataset.size; i++) lengths[i] = dataset.offsets[i + 1] - dataset.offsets[i];
+    const storage = chooseStorage(options, lengths, H, dtype);
+
+    let file: string | undefined;
+    let temporaryDir: string | undefined;
+    if (storage === 'disk') {
+      if (options.dir) {
+        fs.mkdirSync(options.dir, { recursive: true });
+        file = path.join(options.dir, `frozen-${key.slice(0, 32)}.bin`);
+        if (fs.existsSync(file)) {
+          try {
+            return FrozenCache.open(file, key);
+          } catch (e) {
+            if (!(e instanceof FrozenCacheError)) throw e; // an unreadable or stale file is rebuilt
+          }
+        }
+      } else {
+        temporaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-frozen-'));
+        file = path.join(temporaryDir, 'cache.bin');
+      }
+    }
+
+    const memory: (Uint16Array | Float32Array)[] = storage === 'memory' ? new Array(dataset.size) : [];
+    let writer: { fd: number; partial: string; dataStart: number; starts: Float64Array } | undefined;
+    if (file) {
+      const partial = `${file}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const fd = fs.openSync(partial, 'w');
+      const dataStart = writeHeader(fd, { version: FORMAT_VERSION, key, dtype, hiddenSize: H, size: dataset.size }, lengths);
+      const starts = new Float64Array(dataset.size + 1);
+      for (let i = 0; i < dataset.size; i++) starts[i + 1] = starts[i] + lengths[i] * H;
+      writer = { fd, partial, dataStart, starts };
+    }
+    try {
+      // Longest first, ties in dataset order: batches of similar lengths pad little. Deterministic, so the same key
+      // always holds the same values.
+      const order = Array.from({ length: dataset.size }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+      const batcher = new BatchLoader(dataset, { batchSize, padding: 'longest' });
+      let done = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        options.signal?.throwIfAborted();
+        const rows = order.slice(start, start + batchSize);
+        const { batch } = batcher.makeBatch(rows);
+        const hidden = await model.frozenPrefix(batch);
+        rows.forEach((index, r) => {
+          const values = hidden.subarray(r * batch.seqLen * H, (r * batch.seqLen + lengths[index]) * H);
+          const stored = encode(dtype, values);
+          if (writer) {
+            const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
+            writeFully(writer.fd, bytes, writer.dataStart + writer.starts[index] * BYTES[dtype]);
+          } else {
+            memory[index] = stored;
+          }
+        });
+        done += rows.length;
+        options.onProgress?.(done, dataset.size);
+      }
+      if (writer) {
+        fs.fsyncSync(writer.fd);
+        fs.closeSync(writer.fd);
+        fs.renameSync(writer.partial, file!);
+        const cache = FrozenCache.open(file!, key);
+        cache.temporary = temporaryDir !== undefined;
+        return cache;
+      }
+      return new FrozenCache(key, dtype, H, lengths, { memory });
+    } catch (e) {
+      if (writer) {
+        fs.closeSync(writer.fd);
+        fs.rmSync(writer.partial, { force: true });
+      }
+      if (temporaryDir) fs.rmSync(temporaryDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  // Opens a cache file; rejects one whose key is not `expectedKey` (ERR_BERTNODE_FROZEN_CACHE_STALE) and one that is
+  // not a complete cache file (ERR_BERTNODE_FROZEN_CACHE_CORRUPT).
+  static open(file: string, expectedKey: string): FrozenCache {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const corrupt = (why: string): never => {
+        throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_CORRUPT', `${file}: ${why}`);
+      };
+      const fileSize = fs.fstatSync(fd).size;
+      const head = Buffer.alloc(12);
+      if (fs.readSync(fd, head, 0, 12, 0) !== 12 || !head.subarray(0, 8).equals(MAGIC)) corrupt('not a frozen-layer cache file');
+      const jsonLength = head.readUInt32LE(8);
+      if (12 + jsonLength > fileSize) corrupt('header past the end of the file');
+      const json = Buffer.alloc(jsonLength);
+      fs.readSync(fd, json, 0, jsonLength, 12);
+      let header: FileHeader;
+      try {
+        header = JSON.parse(json.toString('utf8')) as FileHeader;
+      } catch {
+        return corrupt('header is not JSON');
+      }
+      if (header.version !== FORMAT_VERSION || !(header.dtype in BYTES) || !Number.isInteger(header.size) || !Number.isInteger(header.hiddenSize)) {
+        corrupt('unknown header version or fields');
+      }
+      if (header.key !== expectedKey) {
+        throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_STALE',
+          `${file} was built for other frozen parameters, examples, maxLength or dtype (key ${header.key.slice(0, 12)}…, expected ${expectedKey.slice(0, 12)}…)`);
+      }
+      const lengthsStart = align8(12 + jsonLength);
+      const lengths = new Int32Array(header.size);
+      if (lengthsStart + lengths.byteLength > fileSize) corrupt('truncated (lengths)');
+      fs.readSync(fd, new Uint8Array(lengths.buffer), 0, lengths.byteLength, lengthsStart);
+      let elements = 0;
+      for (const n of lengths) {
+        if (n < 1) corrupt('an example with no tokens');
+        elements += n * header.hiddenSize;
+      }
+      const dataStart = align8(lengthsStart + lengths.byteLength);
+      if (dataStart + elements * BYTES[header.dtype] !== fileSize) corrupt(`size ${fileSize} is not the ${dataStart + elements * BYTES[header.dtype]} bytes its header describes (truncated?)`);
+      return new FrozenCache(header.key, header.dtype, header.hiddenSize, lengths, { fd, file, dataStart, temporary: false });
+    } catch (e) {
+      fs.closeSync(fd);
+      throw e;
+    }
+  }
+
+  // prefixHidden [rows, seqLen, hidden] for the examples `indices` padded to seqLen (padding rows are zero: the
+  // trainable layers mask them out of attention and nothing reads their outputs).
+  assemble(indices: ArrayLike<number>, seqLen: number): Float32Array {
+    if (this.closed) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_CLOSED', 'the frozen-layer cache has been closed');
+    const H = this.hiddenSize;
+    const out = new Float32Array(indices.length * seqLen * H);
+    for (let r = 0; r < indices.length; r++) {
+      const index = indices[r];
+      if (!Number.isInteger(index) || index < 0 || index >= this.size) {
+        throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `example index ${index} is outside 0..${this.size - 1}`);
+      }
+      const length = this.lengths[index];
+      if (length > seqLen) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `example ${index} has ${length} tokens, more than seqLen ${seqLen}`);
+      decode(this.dtype, this.values(index), out, r * seqLen * H);
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.memory = undefined;
+    if (this.fd !== undefined) {
+      fs.closeSync(this.fd);
+      if (this.temporary && this.file) fs.rmSync(path.dirname(this.file), { recursive: true, force: true });
+    }
+  }
+
+  private values(index: number): Uint16Array | Float32Array {
+    if (this.memory) return this.memory[index];
+    const count = this.lengths[index] * this.hiddenSize;
+    const bytes = count * BYTES[this.dtype];
+    if (this.readBuffer.byteLength < bytes) this.readBuffer = new Uint8Array(bytes);
+    const position = this.dataStart + this.starts[index] * BYTES[this.dtype];
+    let read = 0;
+    while (read < bytes) {
+      const n = fs.readSync(this.fd!, this.readBuffer, read, bytes - read, position + read);
+      if (n === 0) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_CORRUPT', `${this.file}: truncated while reading example ${index}`);
+      read += n;
+    }
+    return this.dtype === 'fp32' ? new Float32Array(this.readBuffer.buffer, 0, count) : new Uint16Array(this.readBuffer.buffer, 0, count);
+  }
+}
+
+function chooseStorage(options: FrozenCacheOptions, lengths: Int32Array, hiddenSize: number, dtype: FrozenCacheDtype): FrozenCacheStorage {
+  const storage = options.storage ?? 'auto';
+  if (storage === 'memory' || storage === 'disk') return storage;
+  if (storage !== 'auto') throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `storage must be 'memory', 'disk' or 'auto', got '${storage}'`);
+  if (options.dir) return 'disk';
+  let tokens = 0;
+  for (const n of lengths) tokens += n;
+  return tokens * hiddenSize * BYTES[dtype] > os.freemem() / 4 ? 'disk' : 'memory';
+}
+
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < bytes.byteLength) written += fs.writeSync(fd, bytes, written, bytes.byteLength - written, position + written);
+}
+
+// Writes magic, header and lengths; returns where the data section starts.
+function writeHeader(fd: number, header: FileHeader, lengths: Int32Array): number {
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const head = Buffer.alloc(12);
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(json.length, 8);
+  writeFully(fd, head, 0);
+  writeFully(fd, json, 12);
+  const lengthsStart = align8(12 + json.length);
+  writeFully(fd, new Uint8Array(align8(12 + json.length) - 12 - json.length), 12 + json.length);
+  writeFully(fd, new Uint8Array(lengths.buffer, lengths.byteOffset, lengths.byteLength), lengthsStart);
+  const dataStart = align8(lengthsStart + lengths.byteLength);
+  writeFully(fd, new Uint8Array(dataStart - lengthsStart - lengths.byteLength), lengthsStart + lengths.byteLength);
+  return dataStart;
+}
+
+// ---- the training loop's view ---------------------------------------------------------------------------------
+
+// A batch that carries the cached input of the first trainable layer.
+export interface PrefixedBatch extends EncodedBatch {
+  prefixHidden: Float32Array;
+}
+
+function prefixOf(batch: EncodedBatch): Float32Array | undefined {
+  return (batch as Partial<PrefixedBatch>).prefixHidden;
+}
+
+// The loader's batches (same order, same padding) with the cached prefix attached.
+export function cachedTrainingBatches(loader: BatchLoader, cache: FrozenCache): TrainingBatches {
+  return {
+    numExamples: loader.numExamples,
+    batchesPerEpoch: () => loader.batchesPerEpoch(),
+    batch: (epoch, index): LabeledBatch => {
+      const { batch, labels, indices } = loader.batch(epoch, index);
+      return { batch: { ...batch, prefixHidden: cache.assemble(indices, batch.seqLen) } as PrefixedBatch, labels };
+    },
+  };
+}
+
+export function cachedEvaluationBatches(view: EvaluationBatchView, cache: FrozenCache): EvaluationBatches {
+  return {
+    numExamples: view.numExamples,
+    numBatches: () => view.numBatches(),
+    batch: (index): LabeledBatch => {
+      const { batch, labels, indices } = view.batch(index);
+      return { batch: { ...batch, prefixHidden: cache.assemble(indices, batch.seqLen) } as PrefixedBatch, labels };
+    },
+  };
+}
+
+// The model as the training loop sees it: a batch that carries prefixHidden starts from it.
+export class FrozenCacheModel implements TrainableModel {
+  constructor(readonly model: NativeBert) {}
+
+  parameterNames(): string[] {
+    return this.model.parameterNames();
+  }
+  isTrainable(name: string): boolean {
+    return this.model.isTrainable(name);
+  }
+  getParameter(name: string): Float32Array {
+    return this.model.getParameter(name);
+  }
+  setParameter(name: string, data: Float32Array): void {
+    this.model.setParameter(name, data);
+  }
+  forward(batch: EncodedBatch, options: { labels?: Int32Array; training?: boolean; seed?: number; step?: number }): Promise<ForwardOutput> {
+    return this.model.forward(batch as Batch, { ...options, prefixHidden: prefixOf(batch) });
+  }
+  trainStep(batch: EncodedBatch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
+    return this.model.trainStep(batch as Batch, labels, hyper, { prefixHidden: prefixOf(batch) });
+  }
+  accumulateGradients(batch: EncodedBatch, labels: Int32Array, options: { scale: number; seed: number; step: number }): Promise<{ loss: number }> {
+    return this.model.accumulateGradients(batch as Batch, labels, { ...options, prefixHidden: prefixOf(batch) });
+  }
+  applyOptimizer(hyper: StepHyper): Promise<{ gradNorm: number }> {
+    return this.model.applyOptimizer(hyper);
+  }
+  getOptimizerState(): unknown {
+    return this.model.getOptimizerState();
+  }
+  setOptimizerState(state: unknown): void {
+    this.model.setOptimizerState(state as never);
+  }
+}
+
+// fit's option: true (storage 'auto', dtype 'bf16') or the details.
+export type CacheFrozenLayersOption = boolean | FrozenCacheOptions;
+
+export interface FrozenTraining {
+  model: TrainableModel;
+  train: TrainingBatches;
+  evaluation?: EvaluationBatches;
+  caches: FrozenCache[];
+  close(): void;
+}
+
+// Builds the caches of the training set and (unless evaluation: false) of the validation set, and the loop's view
+// of model and data over them. close() frees them (and removes temporary files).
+export async function prepareFrozenTraining(
+  model: NativeBert,
+  train: { loader: BatchLoader; ids: readonly string[] },
+  evaluation: { view: EvaluationBatchView; dataset: EncodedDataset; ids: readonly string[] } | undefined,
+  option: CacheFrozenLayersOption,
+): Promise<FrozenTraining> {
+  const options: FrozenCacheOptions = option === true ? {} : (option as FrozenCacheOptions);
+  const caches: FrozenCache[] = [];
+  const close = (): void => caches.forEach((c) => c.close());
+  try {
+    const trainCache = await FrozenCache.build(model, train.loader.dataset, train.ids, options);
+    caches.push(trainCache);
+    let evaluationBatches: EvaluationBatches | undefined;
+    if (evaluation) {
+      const evaluationCache = await FrozenCache.build(model, evaluation.dataset, evaluation.ids, options);
+      caches.push(evaluationCache);
+      evaluationBatches = cachedEvaluationBatches(evaluation.view, evaluationCache);
+    }
+    return { model: new FrozenCacheModel(model), train: cachedTrainingBatches(train.loader, trainCache), evaluation: evaluationBatches, caches, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
