@@ -45,25 +45,43 @@ void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) {
 namespace {
 
 // One softmax row over T keys. The exp pass is kept free of reductions and branches so it vectorises: masked keys
-// get a -1e30 offset (vexp turns it into ~1e-38) and are then multiplied by exactly 0.
+// get a -1e30 offset (vexp turns it into ~1e-38) and are then multiplied by exactly 0. The max and the sum run over
+// kLanes independent partial results: a single running max or sum is a serial chain (~4 cycles per key) that GCC
+// may not reorder without -ffast-math, and that chain cost more than the exps themselves.
 BERTNODE_SIMD_CLONES void softmaxRow(float* p, const float* s, const int32_t* mask, float scale, int T) {
+  constexpr int kLanes = 16;
+  float laneMax[kLanes];
+  for (int l = 0; l < kLanes; ++l) laneMax[l] = -INFINITY;
+  int k = 0;
+  for (; k + kLanes <= T; k += kLanes) {
+    for (int l = 0; l < kLanes; ++l) {
+      float v = mask[k + l] != 0 ? scale * s[k + l] : -INFINITY;
+      laneMax[l] = laneMax[l] < v ? v : laneMax[l];
+    }
+  }
   float maxValue = -INFINITY;
-  for (int k = 0; k < T; ++k) {
+  for (; k < T; ++k) {
     if (mask[k] != 0) maxValue = std::max(maxValue, scale * s[k]);
   }
+  for (int l = 0; l < kLanes; ++l) maxValue = std::max(maxValue, laneMax[l]);
   if (maxValue == -INFINITY) {  // no unmasked key
-    for (int k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
+    for (k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
     return;
   }
-  for (int k = 0; k < T; ++k) {
+  for (k = 0; k < T; ++k) {
     float keep = mask[k] != 0 ? 1.0f : 0.0f;
     float offset = mask[k] != 0 ? 0.0f : -1e30f;
     p[k] = keep * vexp(scale * s[k] - maxValue + offset);
   }
+  float laneSumF[kLanes] = {};
+  for (k = 0; k + kLanes <= T; k += kLanes) {
+    for (int l = 0; l < kLanes; ++l) laneSumF[l] += p[k + l];
+  }
   float sum = 0.0f;
-  for (int k = 0; k < T; ++k) sum += p[k];
+  for (; k < T; ++k) sum += p[k];
+  for (int l = 0; l < kLanes; ++l) sum += laneSumF[l];
   float inv = 1.0f / sum;
-  for (int k = 0; k < T; ++k) p[k] *= inv;
+  for (k = 0; k < T; ++k) p[k] *= inv;
 }
 
 }  // namespace

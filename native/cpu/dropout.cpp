@@ -38,6 +38,11 @@ BERTNODE_SIMD_CLONES void dropoutBlocks(float* out, const float* in, size_t bloc
 
 #ifdef BERTNODE_DROPOUT_AVX512
 
+// GCC 12's AVX-512 intrinsics build their "undefined" operands from a self-initialised variable, which
+// -Wmaybe-uninitialized reports at every inlined call; the values are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 // The high 32 bits of the 32x32-bit products a[j] * k, for the 16 lanes: vpmuludq multiplies the even lanes, so the
 // odd ones are shifted down first; the high halves are then merged back into their own lanes.
 __attribute__((target("avx512f"))) inline __m512i mulHi(__m512i a, __m512i k) {
@@ -107,6 +112,8 @@ __attribute__((target("avx512f"))) void dropoutBlocksAvx512(float* out, const fl
   }
   dropoutBlocks(out, in, blk, blockEnd, p, keepScale, seed, step, site);
 }
+
+#pragma GCC diagnostic pop
 
 bool hasAvx512() {
   static const bool supported = __builtin_cpu_supports("avx512f");
