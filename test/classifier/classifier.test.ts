@@ -132,6 +132,11 @@ test('bad options are typed errors; a disposed classifier refuses work', async (
   expect(defaults.maxLength).toBe(128); // the model's positions, fewer than the classic 256
   defaults.dispose();
   await expect(new BertClassifier({ model: modelDir, trainableLayers: 3 }).ready()).rejects.toBeInstanceOf(TrainingOptionsError);
+  // device 'cuda' runs there or says why it cannot (this machine: no GPU), never falls back silently.
+  const cuda = new BertClassifier({ model: modelDir, device: 'cuda' });
+  const outcome = await cuda.ready().then((c) => c.device, (e) => e.code);
+  expect(['cuda', 'ERR_BERTNODE_NO_CUDA']).toContain(outcome);
+  cuda.dispose();
   const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu' });
   await clf[Symbol.asyncDispose]();
   await expect(clf.predict(['x'])).rejects.toMatchObject({ code: 'ERR_BERTNODE_DISPOSED' });
