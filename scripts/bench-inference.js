@@ -127,6 +127,7 @@ async function benchModel(pkg, { ort, version }, exporter, name, peak) {
       if (!(worst <= 1)) fail(`${name}: logits disagree with onnxruntime (max |diff| ${maxAbsDiff})`);
 
       const feeds = ortFeeds(ort, batch);
+      const loadBefore = os.loadavg()[0];
       const oursSeconds = await timeCalls(() => ours.forward(batch));
       const peerSeconds = await timeCalls(() => session.run(feeds));
       const gflop = common.flopCount(loaded.config, { trainableLayers: 0 }, B, T, false) / 1e9;
@@ -146,6 +147,8 @@ async function benchModel(pkg, { ort, version }, exporter, name, peak) {
         maxAbsDiff,
         threads,
         timedCalls: reps,
+        // The 1-minute load average before and after timing: other processes on a shared machine show up here.
+        load: [common.round(loadBefore, 2), common.round(os.loadavg()[0], 2)],
         peerVersions: { 'onnxruntime-node': version, ...exported.versions },
       });
     } finally {

@@ -17,6 +17,7 @@
 // Needs the built package (npm run build). The peer needs a Python with torch + transformers ($BERTNODE_PYTHON,
 // /work/pyenv/bin/python or python3); without one the peer columns are null and a line says why.
 'use strict';
+const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const common = require('./bench/common');
@@ -91,6 +92,8 @@ async function main() {
   if (peer.error) process.stderr.write(`PyTorch peer skipped: ${peer.error}\n`);
 
   for (const c of cases()) {
+    process.stderr.write(`${c.name}: ${c.warmup} warm-up + ${c.repeats} timed calls each side\n`);
+    const loadBefore = os.loadavg()[0];
     const ours = await timeOurs(NativeBert, c);
     const theirs = peer.error ? { error: peer.error } : timePeer(peer.python, c);
     const gflop = common.flopCount(c.config, c, c.batchSize, c.seqLen, c.kind === 'train') / 1e9;
@@ -110,6 +113,8 @@ async function main() {
       peerPeakFraction: peak.gflops && peerSeconds && common.round(gflop / peerSeconds / peak.gflops, 3),
       threads,
       timedCalls: c.repeats,
+      // The 1-minute load average before and after the case: other processes on a shared machine show up here.
+      load: [common.round(loadBefore, 2), common.round(os.loadavg()[0], 2)],
       ...(theirs.error ? { peerNote: theirs.error } : { peerVersions: theirs.versions }),
     });
   }
