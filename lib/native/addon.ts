@@ -7,7 +7,7 @@ import { loadCudaAddon } from './cuda';
 
 // 'cuda' is device 0; 'cuda:N' picks another GPU.
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
-// How GEMMs compute: 'fp32' everywhere; 'tf32' and 'bf16' (fp32 master weights) only on CUDA.
+// How GEMMs compute: 'fp32' everywhere; 'tf32' only on CUDA; 'bf16' (fp32 master weights) on CUDA and AVX-512 BF16 CPUs.
 export type Precision = 'fp32' | 'tf32' | 'bf16';
 export type Head = 'cls' | 'pooler';
 

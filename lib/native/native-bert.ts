@@ -24,7 +24,7 @@ export interface NativeBertOptions {
   trainEmbeddings?: boolean;
   // Default 'cpu'. 'auto' takes CUDA when the probe finds a usable GPU and otherwise the CPU, with a warning.
   device?: Device | 'auto';
-  // Default 'fp32'; 'tf32' and 'bf16' only on CUDA.
+  // Default 'fp32'; 'tf32' only on CUDA; 'bf16' on CUDA and on CPUs with AVX-512 BF16 (else ERR_BERTNODE_INVALID_ARGUMENT).
   precision?: Precision;
 }
 

@@ -1,6 +1,7 @@
 // kernels.sgemm(args) / kernels.sgemmStridedBatched(args): C = alpha * op(A) * op(B) + beta * C in place, with the
 // contract of native/cpu/gemm.h. args = { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar')
+// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar', or
+// 'avx512bf16' for bf16 products where kernels.gemmBf16Available())
 // forces one micro-kernel (default: the one sgemm picks). Every size, stride and array length is checked so that
 // no call can read or write outside the arrays; a bad one throws a TypeError/RangeError with
 // code ERR_BERTNODE_INVALID_ARGUMENT.
@@ -78,6 +79,9 @@ class Args {
     for (const KernelSpec* spec : available()) {
       if (spec && name == spec->name) return *spec;
     }
+    // bf16 products: only by name (gemmIsas lists the fp32 kernels, which the sgemm tests hold to fp32 bounds).
+    const KernelSpec* bf16 = cpu::gemm_detail::avx512Bf16KernelSpec();
+    if (bf16 && name == bf16->name) return *bf16;
     fail(env_, false, where("isa") + " '" + name + "' is not available on this CPU/build");
   }
 
@@ -176,6 +180,11 @@ Napi::Value GemmIsas(const Napi::CallbackInfo& info) {
   return names;
 }
 
+// Whether isa 'avx512bf16' (bf16 products, fp32 sums) runs on this CPU.
+Napi::Value GemmBf16Available(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), cpu::gemm_detail::avx512Bf16KernelSpec() != nullptr);
+}
+
 Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), cpu::gemm_detail::activeKernelSpec().name);
 }
@@ -187,6 +196,7 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   kernels.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   kernels.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
   kernels.Set("gemmIsas", Napi::Function::New(env, GemmIsas, "gemmIsas"));
+  kernels.Set("gemmBf16Available", Napi::Function::New(env, GemmBf16Available, "gemmBf16Available"));
   kernels.Set("gemmActiveIsa", Napi::Function::New(env, GemmActiveIsa, "gemmActiveIsa"));
   exports.Set("kernels", kernels);
 }

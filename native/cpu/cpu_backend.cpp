@@ -1,9 +1,12 @@
-// CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h.
+// CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h. With bf16
+// precision only the two GEMM ops change (gemmBf16: bf16 products, fp32 sums); every other op, and all parameters,
+// gradients and optimizer moments, stay fp32.
 #include "cpu/cpu_backend.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "cpu/gemm.h"
@@ -17,8 +20,10 @@ constexpr size_t kAlignment = 64;  // one cache line; also what AVX-512 loads li
 
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(bool bf16) : bf16_(bf16) {}
+
   const char* name() const override {
-    description_ = "cpu (" + std::to_string(numThreads()) + " threads)";
+    description_ = "cpu (" + std::to_string(numThreads()) + " threads" + (bf16_ ? ", bf16 GEMMs)" : ")");
     return description_.c_str();
   }
 
@@ -39,11 +44,16 @@ class CpuBackend final : public Backend {
 
   void gemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
             int ldb, float beta, float* C, int ldc) override {
+    if (bf16_) return gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
   void gemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
                           int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
                           int64_t strideC, int batch) override {
+    if (bf16_) {
+      return gemmBf16StridedBatched(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc,
+                                    strideC, batch);
+    }
     sgemmStridedBatched(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC,
                         batch);
   }
@@ -121,11 +131,15 @@ class CpuBackend final : public Backend {
     if (bytes) std::memcpy(dst, src, bytes);
   }
 
+  const bool bf16_;
   mutable std::string description_;
 };
 
 }  // namespace
 
-std::shared_ptr<Backend> createCpuBackend() { return std::make_shared<CpuBackend>(); }
+std::shared_ptr<Backend> createCpuBackend(GemmPrecision precision) {
+  if (precision == GemmPrecision::Tf32) throw std::invalid_argument("the CPU backend has no tf32 GEMMs");
+  return std::make_shared<CpuBackend>(precision == GemmPrecision::Bf16);
+}
 
 }  // namespace bertnode::cpu

@@ -5,9 +5,12 @@
 #include <memory>
 
 #include "model/backend.h"
+#include "model/backend_factory.h"
 
 namespace bertnode::cpu {
 
-std::shared_ptr<Backend> createCpuBackend();
+// precision Fp32 or Bf16 (the GEMMs through gemmBf16: the caller checks bf16GemmSupported() first); anything else
+// throws std::invalid_argument.
+std::shared_ptr<Backend> createCpuBackend(GemmPrecision precision = GemmPrecision::Fp32);
 
 }  // namespace bertnode::cpu

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #include "cpu/gemm_kernels.h"
@@ -220,6 +221,30 @@ void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float al
                          int64_t strideC, int batch) {
   gemm_detail::sgemmStridedBatchedWith(gemm_detail::activeKernelSpec(), transA, transB, M, N, K, alpha, A, lda,
                                        strideA, B, ldb, strideB, beta, C, ldc, strideC, batch);
+}
+
+namespace {
+
+const gemm_detail::KernelSpec& bf16Spec() {
+  const gemm_detail::KernelSpec* spec = gemm_detail::avx512Bf16KernelSpec();
+  if (!spec) throw std::runtime_error("bf16 GEMM needs a CPU with AVX-512 BF16 (vdpbf16ps)");
+  return *spec;
+}
+
+}  // namespace
+
+bool bf16GemmSupported() { return gemm_detail::avx512Bf16KernelSpec() != nullptr; }
+
+void gemmBf16(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+              int ldb, float beta, float* C, int ldc) {
+  gemm_detail::sgemmWith(bf16Spec(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void gemmBf16StridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                            int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
+                            int64_t strideC, int batch) {
+  gemm_detail::sgemmStridedBatchedWith(bf16Spec(), transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB,
+                                       beta, C, ldc, strideC, batch);
 }
 
 }  // namespace bertnode::cpu

@@ -17,4 +17,14 @@ void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float al
                          int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
                          int64_t strideC, int batch);
 
+// The same contracts with bf16 products: every element of op(A) and op(B) is rounded to bf16 (round to nearest even,
+// 8 significant bits, relative error <= 2^-8) and the products are summed in fp32; alpha, beta and C stay fp32.
+// Only on CPUs with AVX-512 BF16 (bf16GemmSupported()); elsewhere they throw std::runtime_error.
+bool bf16GemmSupported();
+void gemmBf16(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+              int ldb, float beta, float* C, int ldc);
+void gemmBf16StridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+                            int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
+                            int64_t strideC, int batch);
+
 }  // namespace bertnode::cpu

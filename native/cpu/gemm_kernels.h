@@ -38,6 +38,12 @@ const KernelSpec* avx512KernelSpec();
 const KernelSpec* avx2KernelSpec();
 const KernelSpec* scalarKernelSpec();  // always available
 
+// bf16 products with fp32 sums (gemm_bf16_avx512.cpp): same tile, blocks and driver as "avx512", but its packers
+// round op(A) and op(B) to bf16 and store k in pairs (the layout vdpbf16ps reads) in the first half of each fp32
+// micro-panel. Never chosen by activeKernelSpec: only gemmBf16 and tests that name "avx512bf16" use it.
+// nullptr unless the CPU has AVX-512 F/BW/VL/DQ and AVX-512 BF16.
+const KernelSpec* avx512Bf16KernelSpec();
+
 // The kernel sgemm uses: the best the CPU supports, unless BERTNODE_GEMM_ISA names another available one.
 const KernelSpec& activeKernelSpec();
 

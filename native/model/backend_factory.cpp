@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cpu/cpu_backend.h"
+#include "cpu/gemm.h"
 #ifdef BERTNODE_WITH_CUDA
 #include "cuda/cuda_backend.h"
 #endif
@@ -31,13 +32,18 @@ BackendOptions parseBackendOptions(const std::string& device, const std::string&
   } else {
     throw std::invalid_argument("unknown precision '" + precision + "': expected 'fp32', 'tf32' or 'bf16'");
   }
-  if (options.device == "cpu" && options.precision != GemmPrecision::Fp32)
-    throw std::invalid_argument("precision '" + precision + "' is only available on CUDA; the CPU computes fp32");
+  if (options.device == "cpu" && options.precision == GemmPrecision::Tf32)
+    throw std::invalid_argument("precision 'tf32' is only available on CUDA; the CPU computes 'fp32' or 'bf16'");
+  // No silent fallback to fp32: the caller asked for bf16's speed and accuracy trade and should know it did not get it.
+  if (options.device == "cpu" && options.precision == GemmPrecision::Bf16 && !cpu::bf16GemmSupported())
+    throw std::invalid_argument(
+        "precision 'bf16' on the CPU needs AVX-512 BF16 (vdpbf16ps: Intel Cooper Lake / Sapphire Rapids or later, "
+        "AMD Zen 4 or later), which this CPU lacks; use precision 'fp32'");
   return options;
 }
 
 std::shared_ptr<Backend> createBackend(const BackendOptions& options) {
-  if (options.device == "cpu") return cpu::createCpuBackend();
+  if (options.device == "cpu") return cpu::createCpuBackend(options.precision);
   if (options.device == "cuda") {
 #ifdef BERTNODE_WITH_CUDA
     return cuda::createCudaBackend(options.deviceIndex, options.precision);

@@ -25,7 +25,7 @@ namespace bertnode {
 enum class GemmPrecision {
   Fp32,  // IEEE fp32 products and sums: matches the CPU backend to ~1e-5 relative
   Tf32,  // CUDA only: tensor cores round the inputs to TF32 (10-bit mantissa), fp32 sums: ~1e-3 relative
-  Bf16,  // CUDA only: inputs rounded to bf16 (8-bit mantissa) on the fly, fp32 sums: ~1e-2 relative
+  Bf16,  // CUDA, and CPUs with AVX-512 BF16: inputs rounded to bf16 (8-bit mantissa) on the fly, fp32 sums: ~1e-2 relative
 };
 
 struct BackendOptions {
@@ -41,7 +41,7 @@ class BackendUnavailableError : public std::runtime_error {
 };
 
 // Parses the JS-facing names ("cpu" | "cuda" | "cuda:N", "fp32" | "tf32" | "bf16"); std::invalid_argument otherwise,
-// including a non-fp32 precision on the CPU.
+// including 'tf32' on the CPU and 'bf16' on a CPU without AVX-512 BF16 (cpu::bf16GemmSupported()).
 BackendOptions parseBackendOptions(const std::string& device, const std::string& precision);
 
 // Throws BackendUnavailableError when the device is not compiled in or cannot be initialised.

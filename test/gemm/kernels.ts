@@ -29,6 +29,7 @@ export interface KernelsBinding {
   sgemm(args: GemmArgs): void;
   sgemmStridedBatched(args: BatchedGemmArgs): void;
   gemmIsas(): string[];
+  gemmBf16Available(): boolean;
   gemmActiveIsa(): string;
 }
 

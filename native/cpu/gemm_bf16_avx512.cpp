@@ -1,0 +1,159 @@
+// AVX-512 BF16 micro-kernel: the fp32 GEMM's 14 x 32 tile of C, with products of bf16-rounded inputs.
+//
+// vdpbf16ps (_mm512_dpbf16_ps) multiplies 16 lanes of bf16 *pairs* and adds both products to one fp32 lane:
+//   c[j] += a[2j] * b[2j] + a[2j+1] * b[2j+1]   (products exact in fp32, sums in fp32)
+// so every instruction does two k steps of 16 columns: twice the multiply-adds of one fp32 FMA at the same issue rate.
+// The packed panels therefore hold k in pairs:
+//   A micro-panel: for each pair of k steps (2q, 2q+1), 14 rows x 2 bf16 = one 32-bit word per row (broadcast);
+//   B micro-panel: for each pair, 32 columns x 2 bf16 (column j's two values adjacent) = two zmm.
+// An odd kc gets a zero second half in its last pair.
+//
+// Packing reuses the fp32 packers (gemm_avx512.cpp, which absorb all four transpose cases) and then converts each
+// micro-panel in place: pair q reads fp32 rows 2q and 2q+1 (byte offset 2q * width * 4) and writes its bf16 words at
+// byte offset q * width * 4, never past what is still unread. The bf16 data fill half of the fp32 micro-panel, so the
+// driver (gemm.cpp) and its buffer sizes and panel offsets are used unchanged. Conversion is round-to-nearest-even
+// (vcvtne2ps2bf16), the one rounding of each input; the micro-kernel accumulates in fp32 and applies alpha/beta in
+// fp32 like the fp32 kernel.
+#include "cpu/gemm_kernels.h"
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define BERTNODE_GEMM_AVX512BF16 1
+#include <immintrin.h>
+#endif
+
+namespace bertnode::cpu::gemm_detail {
+
+#if BERTNODE_GEMM_AVX512BF16
+namespace {
+
+#define TARGET_BF16 __attribute__((target("avx512bf16,avx512f,avx512bw,avx512vl,avx512dq")))
+
+constexpr int kMR = 14;
+constexpr int kNR = 32;
+
+// Lane order of _mm512_permutexvar_epi16 that turns [row0 x16 | row1 x16] (16-bit each) into 16 adjacent pairs.
+TARGET_BF16 inline __m512i pairInterleave() {
+  alignas(64) static const uint16_t kIndex[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  return _mm512_load_si512(kIndex);
+}
+
+// Rounds rows r0 and r1 (16 fp32 each) to bf16 and interleaves them: lane j of the result (32 bits) = (r0[j], r1[j]).
+TARGET_BF16 inline __m512i toBf16Pairs(__m512 r0, __m512 r1, __m512i order) {
+  // cvtne2ps_pbh(a, b) puts b's 16 values in the low half and a's in the high half.
+  return _mm512_permutexvar_epi16(order, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(r1, r0)));
+}
+
+// One packed fp32 micro-panel [kc][width] (width 14 or 32) -> [ceil(kc/2)][width][2] bf16, in place.
+template <int Width>
+TARGET_BF16 inline void panelToBf16(float* panel, int kc) {
+  const __m512i order = pairInterleave();
+  const int pairs = (kc + 1) / 2;
+  for (int q = 0; q < pairs; ++q) {
+    const float* r0 = panel + static_cast<int64_t>(2 * q) * Width;
+    const bool hasSecond = 2 * q + 1 < kc;
+    uint16_t* out = reinterpret_cast<uint16_t*>(panel) + static_cast<int64_t>(q) * Width * 2;
+    if constexpr (Width == kNR) {
+      const __m512 lo0 = _mm512_loadu_ps(r0), hi0 = _mm512_loadu_ps(r0 + 16);
+      const __m512 lo1 = hasSecond ? _mm512_loadu_ps(r0 + Width) : _mm512_setzero_ps();
+      const __m512 hi1 = hasSecond ? _mm512_loadu_ps(r0 + Width + 16) : _mm512_setzero_ps();
+      _mm512_storeu_si512(out, toBf16Pairs(lo0, lo1, order));
+      _mm512_storeu_si512(out + 32, toBf16Pairs(hi0, hi1, order));
+    } else {
+      static_assert(Width <= 16, "an A micro-panel row must fit one zmm");
+      constexpr __mmask16 rowLanes = static_cast<__mmask16>((1u << Width) - 1);
+      constexpr __mmask32 pairLanes = static_cast<__mmask32>((uint64_t(1) << (2 * Width)) - 1);
+      const __m512 a0 = _mm512_maskz_loadu_ps(rowLanes, r0);
+      const __m512 a1 = hasSecond ? _mm512_maskz_loadu_ps(rowLanes, r0 + Width) : _mm512_setzero_ps();
+      _mm512_mask_storeu_epi16(out, pairLanes, toBf16Pairs(a0, a1, order));
+    }
+  }
+}
+
+void packA14Bf16(const float* a, int64_t lda, bool trans, int rows, int cols, float* dst) {
+  avx512KernelSpec()->packA(a, lda, trans, rows, cols, dst);
+  for (int i0 = 0; i0 < rows; i0 += kMR) panelToBf16<kMR>(dst + static_cast<int64_t>(i0) * cols, cols);
+}
+
+void packB32Bf16(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  avx512KernelSpec()->packB(b, ldb, trans, rows, cols, dst);
+  for (int j0 = 0; j0 < cols; j0 += kNR) panelToBf16<kNR>(dst + static_cast<int64_t>(j0) * rows, rows);
+}
+
+TARGET_BF16 inline void storeRow(float* c, __m512 lo, __m512 hi, __mmask16 maskLo, __mmask16 maskHi, bool full,
+                                 __m512 alpha, __m512 beta, bool readC) {
+  lo = _mm512_mul_ps(lo, alpha);
+  hi = _mm512_mul_ps(hi, alpha);
+  if (full) {
+    if (readC) {
+      lo = _mm512_fmadd_ps(_mm512_loadu_ps(c), beta, lo);
+      hi = _mm512_fmadd_ps(_mm512_loadu_ps(c + 16), beta, hi);
+    }
+    _mm512_storeu_ps(c, lo);
+    _mm512_storeu_ps(c + 16, hi);
+  } else {
+    if (readC) {
+      lo = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskLo, c), beta, lo);
+      hi = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskHi, c + 16), beta, hi);
+    }
+    _mm512_mask_storeu_ps(c, maskLo, lo);
+    _mm512_mask_storeu_ps(c + 16, maskHi, hi);
+  }
+}
+
+// 28 fp32 accumulators + 2 B vectors + 1 broadcast = 31 of the 32 zmm registers, as in the fp32 kernel.
+TARGET_BF16 void kernel14x32Bf16(int kc, const float* pa, const float* pb, float* c, int64_t ldc, int m, int n,
+                                 float alpha, float beta) {
+  const uint32_t* a = reinterpret_cast<const uint32_t*>(pa);  // one (k, k+1) bf16 pair per row
+  const __m512i* b = reinterpret_cast<const __m512i*>(pb);    // two zmm of pairs per k pair
+  __m512 lo[kMR], hi[kMR];
+#pragma GCC unroll 14
+  for (int r = 0; r < kMR; ++r) {
+    lo[r] = _mm512_setzero_ps();
+    hi[r] = _mm512_setzero_ps();
+  }
+  const int pairs = (kc + 1) / 2;
+#pragma GCC unroll 2
+  for (int q = 0; q < pairs; ++q) {
+    const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_load_si512(b));
+    const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_load_si512(b + 1));
+#pragma GCC unroll 14
+    for (int r = 0; r < kMR; ++r) {
+      const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(a[r])));
+      lo[r] = _mm512_dpbf16_ps(lo[r], x, b0);
+      hi[r] = _mm512_dpbf16_ps(hi[r], x, b1);
+    }
+    a += kMR;
+    b += 2;
+  }
+  const bool full = n == kNR;
+  const __mmask16 maskLo = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+  const __mmask16 maskHi = n >= 32 ? __mmask16(0xFFFF) : n > 16 ? __mmask16((1u << (n - 16)) - 1) : __mmask16(0);
+  const __m512 alphaV = _mm512_set1_ps(alpha);
+  const __m512 betaV = _mm512_set1_ps(beta);
+  const bool readC = beta != 0.0f;
+#pragma GCC unroll 14
+  for (int r = 0; r < kMR; ++r) {
+    if (r < m) storeRow(c + r * ldc, lo[r], hi[r], maskLo, maskHi, full, alphaV, betaV, readC);
+  }
+}
+
+#undef TARGET_BF16
+
+// Same blocks as the fp32 kernel (the packed buffers are sized for fp32 and hold bf16 in their first half).
+const KernelSpec kSpec = {"avx512bf16", kMR, kNR, kMR * 24, 384, 3072, kernel14x32Bf16, packA14Bf16, packB32Bf16};
+
+}  // namespace
+
+const KernelSpec* avx512Bf16KernelSpec() {
+  static const bool supported = avx512KernelSpec() != nullptr && __builtin_cpu_supports("avx512bf16");
+  return supported ? &kSpec : nullptr;
+}
+
+#else
+
+const KernelSpec* avx512Bf16KernelSpec() { return nullptr; }
+
+#endif
+
+}  // namespace bertnode::cpu::gemm_detail

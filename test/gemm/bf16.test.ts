@@ -1,0 +1,129 @@
+// The bf16 GEMM (isa 'avx512bf16', native/cpu/gemm_bf16_avx512.cpp): every element of op(A) and op(B) rounded to
+// bf16 (round to nearest even), products summed in fp32, alpha/beta/C in fp32. All four layouts, k odd and across
+// the kc = 384 block, edges of the 14 x 32 register tile, padded strides, alpha/beta, and the batched entry point.
+//
+// Two references in float64, per element of C:
+// 1. With the inputs rounded to bf16 exactly as the kernel rounds them: a product of two 8-bit significands is exact
+//    in fp32, so only the fp32 sums differ and the fp32 bound of kernels.ts applies, (K + 4) * 2^-24 * sum|a*b|.
+//    A wrong rounding mode (truncation errs by up to 2^-8 per input) or a lost/duplicated k pair fails it.
+// 2. With the fp32 inputs unrounded (the accuracy a caller sees): bf16 keeps 8 significant bits, so rounding an
+//    input to nearest errs by at most 2^-8 relative (its unit roundoff), each product by at most 2^-7 + 2^-16; with
+//    the fp32 sums the bound is (2^-7 + 2^-16 + (K + 4) * 2^-24) * sum|a*b| (+ the fp32 bound on beta * C). Random
+//    data reach ~1/3 of it at small K (one or two products per element), far less at large K (errors cancel).
+import { GemmArgs, loadKernels, randomFloats } from './kernels';
+
+const kernels = loadKernels();
+const available = kernels.gemmBf16Available();
+const ISA = 'avx512bf16';
+const U = 2 ** -24;
+
+// float32 -> nearest bf16 (ties to even), returned as the float it represents. The test data hold no NaN/Inf.
+const bits = new Uint32Array(1);
+const asFloat = new Float32Array(bits.buffer);
+function roundBf16(x: number): number {
+  asFloat[0] = x;
+  const b = bits[0];
+  bits[0] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 0) & 0xffff0000;
+  return asFloat[0];
+}
+
+interface Case { m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number; pad: number }
+
+function makeArgs(c: Case, seed: number): { args: GemmArgs; c0: Float32Array } {
+  const rowsA = c.transA ? c.k : c.m, colsA = c.transA ? c.m : c.k;
+  const rowsB = c.transB ? c.n : c.k, colsB = c.transB ? c.k : c.n;
+  const lda = colsA + c.pad, ldb = colsB + c.pad, ldc = c.n + c.pad;
+  const c0 = randomFloats(c.m * ldc, seed + 3);
+  return {
+    args: { transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, alpha: c.alpha, a: randomFloats(rowsA * lda, seed),
+      lda, b: randomFloats(rowsB * ldb, seed + 1), ldb, beta: c.beta, c: Float32Array.from(c0), ldc, isa: ISA },
+    c0,
+  };
+}
+
+// Largest error of C relative to its bound over the m x n elements, for both references (must be <= 1).
+function errorRatios(args: GemmArgs, c0: Float32Array): { rounded: number; unrounded: number; maxDiff: number } {
+  const { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc } = args;
+  const opA = (i: number, p: number): number => (transA ? a[p * lda + i] : a[i * lda + p]);
+  const opB = (p: number, j: number): number => (transB ? b[j * ldb + p] : b[p * ldb + j]);
+  const rowsA = new Float64Array(m * k), rowsA16 = new Float64Array(m * k);
+  const colsB = new Float64Array(n * k), colsB16 = new Float64Array(n * k);
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) { rowsA[i * k + p] = opA(i, p); rowsA16[i * k + p] = roundBf16(opA(i, p)); }
+  }
+  for (let j = 0; j < n; j++) {
+    for (let p = 0; p < k; p++) { colsB[j * k + p] = opB(p, j); colsB16[j * k + p] = roundBf16(opB(p, j)); }
+  }
+  let rounded = 0, unrounded = 0, maxDiff = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let exact = 0, exact16 = 0, magnitude = 0;
+      for (let p = 0, x = i * k, y = j * k; p < k; p++, x++, y++) {
+        exact += rowsA[x] * colsB[y];
+        exact16 += rowsA16[x] * colsB16[y];
+        magnitude += Math.abs(rowsA[x] * colsB[y]);
+      }
+      const old = beta === 0 ? 0 : beta * c0[i * ldc + j];
+      const got = c[i * ldc + j];
+      const fp32Bound = (k + 4) * U * (Math.abs(alpha) * magnitude + Math.abs(old)) + 1e-30;
+      rounded = Math.max(rounded, Math.abs(got - (alpha * exact16 + old)) / fp32Bound);
+      unrounded = Math.max(unrounded, Math.abs(got - (alpha * exact + old)) / (fp32Bound + (2 ** -7 + 2 ** -16) * Math.abs(alpha) * magnitude));
+      maxDiff = Math.max(maxDiff, Math.abs(got - (alpha * exact + old)));
+    }
+  }
+  return { rounded, unrounded, maxDiff };
+}
+
+if (!available) {
+  test.skip('bf16 GEMM: skipped, this CPU has no AVX-512 BF16 (vdpbf16ps)', () => undefined);
+  process.stderr.write('test/gemm/bf16.test.ts: skipped, this CPU has no AVX-512 BF16\n');
+} else {
+  describe('bf16 GEMM (avx512bf16) against float64 references', () => {
+    const layouts: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+    const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [29, 47, 37], [31, 70, 385], [48, 64, 768]];
+    const cases: Case[] = [];
+    for (const [transA, transB] of layouts) {
+      for (const [m, n, k] of shapes) cases.push({ m, n, k, transA, transB, alpha: 1, beta: 0, pad: 0 });
+      cases.push({ m: 45, n: 33, k: 101, transA, transB, alpha: -0.5, beta: 0.75, pad: 3 });
+    }
+    test.each(cases.map((c) => [`${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.m}x${c.n}x${c.k} ` +
+      `alpha=${c.alpha} beta=${c.beta} pad=${c.pad}`, c] as const))('%s', (_name, c) => {
+      const { args, c0 } = makeArgs(c, c.m * 7 + c.n * 3 + c.k);
+      kernels.sgemm(args);
+      const r = errorRatios(args, c0);
+      expect(r.rounded).toBeLessThanOrEqual(1);
+      expect(r.unrounded).toBeLessThanOrEqual(1);
+    });
+
+    test('the inputs really are rounded: differs from the fp32 kernel by about the bf16 error, not 0', () => {
+      const { args, c0 } = makeArgs({ m: 64, n: 64, k: 256, transA: false, transB: true, alpha: 1, beta: 0, pad: 0 }, 5);
+      kernels.sgemm(args);
+      const { maxDiff } = errorRatios(args, c0);
+      // Random [-1, 1) inputs, K = 256: sum|a*b| ~ 64; bf16 errors of up to 2^-7 per product partly cancel to ~1e-2.
+      expect(maxDiff).toBeGreaterThan(1e-3);
+      expect(maxDiff).toBeLessThan(0.25);
+    });
+
+    test('batched, whole GEMMs per thread and split GEMMs, equal to one call per matrix bit for bit', () => {
+      const m = 40, n = 50, k = 64, batch = 6;
+      const a = randomFloats(batch * m * k, 1), b = randomFloats(batch * n * k, 2);
+      const c = new Float32Array(batch * m * n);
+      kernels.sgemmStridedBatched({ transA: false, transB: true, m, n, k, alpha: 0.125, a, lda: k, strideA: m * k, b,
+        ldb: k, strideB: n * k, beta: 0, c, ldc: n, strideC: m * n, batch, isa: ISA });
+      for (let i = 0; i < batch; i++) {
+        const one = new Float32Array(m * n);
+        kernels.sgemm({ transA: false, transB: true, m, n, k, alpha: 0.125, a: a.subarray(i * m * k, (i + 1) * m * k),
+          lda: k, b: b.subarray(i * n * k, (i + 1) * n * k), ldb: k, beta: 0, c: one, ldc: n, isa: ISA });
+        expect(Array.from(c.subarray(i * m * n, (i + 1) * m * n))).toEqual(Array.from(one));
+      }
+    });
+
+    test('threaded (large) GEMM within the bounds', () => {
+      const { args, c0 } = makeArgs({ m: 150, n: 200, k: 300, transA: false, transB: false, alpha: 1, beta: 1, pad: 1 }, 9);
+      kernels.sgemm(args);
+      const r = errorRatios(args, c0);
+      expect(r.rounded).toBeLessThanOrEqual(1);
+      expect(r.unrounded).toBeLessThanOrEqual(1);
+    });
+  });
+}
