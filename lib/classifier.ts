@@ -15,7 +15,7 @@ import { NativeBert, type Device, type Head, type Precision } from './native';
 import { BertTokenizer } from './tokenizer';
 import { type ClassificationMetrics, type EvaluateOptions, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
-import { type CacheFrozenLayersOption, prepareFrozenTraining } from './train/frozen-cache';
+import { type CacheFrozenLayersOption, prepareFrozenTraining } from './train/frozen-training';
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
 import { type BertConfig, loadModel, saveModel } from './weights';

@@ -13,17 +13,18 @@
 //   i32 lengths[size] | zero pad to 8 | example 0's rows, example 1's rows, ... (dataset order)
 // A cache is keyed by a SHA-256 of the frozen parameters, the prefix depth, maxLength, the examples' ids and tokens
 // and the dtype: a file is named after the key and its header is checked on open, so a stale cache is never used.
-
+// The conversions live in ./half-float.ts; the training loop's view of a cache (batches, model, fit's set-up) in
+// ./frozen-training.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BatchLoader, type EncodedDataset, type EvaluationBatchView } from '../data';
+import { BatchLoader, type EncodedDataset } from '../data';
 import { FrozenCacheError } from '../errors';
-import type { Batch, NativeBert } from '../native';
-import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, StepHyper, TrainableModel, TrainingBatches } from './types';
+import type { NativeBert } from '../native';
+import { type StoredDtype, decodeValues, encodeValues } from './half-float';
 
-export type FrozenCacheDtype = 'bf16' | 'fp16' | 'fp32';
+export type FrozenCacheDtype = StoredDtype;
 export type FrozenCacheStorage = 'memory' | 'disk';
 
 export interface FrozenCacheOptions {
@@ -65,81 +66,6 @@ export function frozenCacheKey(model: PrefixModel, dataset: EncodedDataset, ids:
   hash.update(JSON.stringify(ids));
   for (const a of [dataset.offsets, dataset.tokens, dataset.tokenTypes]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return hash.digest('hex');
-}
-
-// ---- float conversions ----------------------------------------------------------------------------------------
-
-
-// fp32 → bf16, round to nearest even (values are finite).
-function toBf16(src: Float32Array, dst: Uint16Array): void {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < bits.length; i++) {
-    const u = bits[i];
-    dst[i] = ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
-  }
-}
-
-// fp32 → fp16, round to nearest even, subnormals kept; |x| ≥ 65520 (fp16 overflow) is an error, not Infinity.
-function toFp16(src: Float32Array, dst: Uint16Array): void {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  for (let i = 0; i < bits.length; i++) {
-    const x = bits[i];
-    const sign = (x >>> 16) & 0x8000;
-    const e = ((x >>> 23) & 0xff) - 112; // fp16 biased exponent
-    let mant = x & 0x7fffff;
-    let h: number;
-    if (e <= 0) {
-      if (e < -10) {
-        h = 0;
-      } else {
-        mant |= 0x800000;
-        const shift = 14 - e;
-        h = mant >>> shift;
-        const rest = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-        if (rest > half || (rest === half && (h & 1))) h++;
-      }
-    } else {
-      h = (e << 10) | (mant >>> 13);
-      const rest = mant & 0x1fff;
-      if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-    }
-    if (h >= 0x7c00) {
-      throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `hidden value ${src[i]} is outside fp16's range; use dtype 'bf16' or 'fp32'`);
-    }
-    dst[i] = sign | h;
-  }
-}
-
-let halfTable: Float32Array | undefined;
-function fp16Table(): Float32Array {
-  if (!halfTable) {
-    halfTable = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) {
-      const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-      halfTable[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1024 + m) * 2 ** (e - 25);
-    }
-  }
-  return halfTable;
-}
-
-// Decodes `count` stored values from `src` into dst[offset ..].
-function decode(dtype: FrozenCacheDtype, src: Uint16Array | Float32Array, dst: Float32Array, offset: number): void {
-  if (dtype === 'fp32') {
-    dst.set(src as Float32Array, offset);
-  } else if (dtype === 'bf16') {
-    const out = new Uint32Array(dst.buffer, dst.byteOffset + offset * 4, src.length);
-    for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
-  } else {
-    const table = fp16Table();
-    for (let i = 0; i < src.length; i++) dst[offset + i] = table[src[i]];
-  }
-}
-
-function encode(dtype: FrozenCacheDtype, values: Float32Array): Uint16Array | Float32Array {
-  if (dtype === 'fp32') return Float32Array.from(values);
-  const out = new Uint16Array(values.length);
-  (dtype === 'bf16' ? toBf16 : toFp16)(values, out);
-  return out;
 }
 
 // ---- the cache ---------------------------------------------------------------------------------------------------
@@ -253,7 +179,7 @@ export class FrozenCache {
         const hidden = await model.frozenPrefix(batch);
         rows.forEach((index, r) => {
           const values = hidden.subarray(r * batch.seqLen * H, (r * batch.seqLen + lengths[index]) * H);
-          const stored = encode(dtype, values);
+          const stored = encodeValues(dtype, values);
           if (writer) {
             const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength);
             writeFully(writer.fd, bytes, writer.dataStart + writer.starts[index] * BYTES[dtype]);
@@ -342,7 +268,7 @@ export class FrozenCache {
       }
       const length = this.lengths[index];
       if (length > seqLen) throw new FrozenCacheError('ERR_BERTNODE_FROZEN_CACHE_OPTIONS', `example ${index} has ${length} tokens, more than seqLen ${seqLen}`);
-      decode(this.dtype, this.values(index), out, r * seqLen * H);
+      decodeValues(this.dtype, this.values(index), out, r * seqLen * H);
     }
     return out;
   }
@@ -402,112 +328,4 @@ function writeHeader(fd: number, header: FileHeader, lengths: Int32Array): numbe
   const dataStart = align8(lengthsStart + lengths.byteLength);
   writeFully(fd, new Uint8Array(dataStart - lengthsStart - lengths.byteLength), lengthsStart + lengths.byteLength);
   return dataStart;
-}
-
-// ---- the training loop's view ---------------------------------------------------------------------------------
-
-// A batch that carries the cached input of the first trainable layer.
-export interface PrefixedBatch extends EncodedBatch {
-  prefixHidden: Float32Array;
-}
-
-function prefixOf(batch: EncodedBatch): Float32Array | undefined {
-  return (batch as Partial<PrefixedBatch>).prefixHidden;
-}
-
-// The loader's batches (same order, same padding) with the cached prefix attached.
-export function cachedTrainingBatches(loader: BatchLoader, cache: FrozenCache): TrainingBatches {
-  return {
-    numExamples: loader.numExamples,
-    batchesPerEpoch: () => loader.batchesPerEpoch(),
-    batch: (epoch, index): LabeledBatch => {
-      const { batch, labels, indices } = loader.batch(epoch, index);
-      return { batch: { ...batch, prefixHidden: cache.assemble(indices, batch.seqLen) } as PrefixedBatch, labels };
-    },
-  };
-}
-
-export function cachedEvaluationBatches(view: EvaluationBatchView, cache: FrozenCache): EvaluationBatches {
-  return {
-    numExamples: view.numExamples,
-    numBatches: () => view.numBatches(),
-    batch: (index): LabeledBatch => {
-      const { batch, labels, indices } = view.batch(index);
-      return { batch: { ...batch, prefixHidden: cache.assemble(indices, batch.seqLen) } as PrefixedBatch, labels };
-    },
-  };
-}
-
-// The model as the training loop sees it: a batch that carries prefixHidden starts from it.
-export class FrozenCacheModel implements TrainableModel {
-  constructor(readonly model: NativeBert) {}
-
-  parameterNames(): string[] {
-    return this.model.parameterNames();
-  }
-  isTrainable(name: string): boolean {
-    return this.model.isTrainable(name);
-  }
-  getParameter(name: string): Float32Array {
-    return this.model.getParameter(name);
-  }
-  setParameter(name: string, data: Float32Array): void {
-    this.model.setParameter(name, data);
-  }
-  forward(batch: EncodedBatch, options: { labels?: Int32Array; training?: boolean; seed?: number; step?: number }): Promise<ForwardOutput> {
-    return this.model.forward(batch as Batch, { ...options, prefixHidden: prefixOf(batch) });
-  }
-  trainStep(batch: EncodedBatch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
-    return this.model.trainStep(batch as Batch, labels, hyper, { prefixHidden: prefixOf(batch) });
-  }
-  accumulateGradients(batch: EncodedBatch, labels: Int32Array, options: { scale: number; seed: number; step: number }): Promise<{ loss: number }> {
-    return this.model.accumulateGradients(batch as Batch, labels, { ...options, prefixHidden: prefixOf(batch) });
-  }
-  applyOptimizer(hyper: StepHyper): Promise<{ gradNorm: number }> {
-    return this.model.applyOptimizer(hyper);
-  }
-  getOptimizerState(): unknown {
-    return this.model.getOptimizerState();
-  }
-  setOptimizerState(state: unknown): void {
-    this.model.setOptimizerState(state as never);
-  }
-}
-
-// fit's option: true (storage 'auto', dtype 'bf16') or the details.
-export type CacheFrozenLayersOption = boolean | FrozenCacheOptions;
-
-export interface FrozenTraining {
-  model: TrainableModel;
-  train: TrainingBatches;
-  evaluation?: EvaluationBatches;
-  caches: FrozenCache[];
-  close(): void;
-}
-
-// Builds the caches of the training set and (unless evaluation: false) of the validation set, and the loop's view
-// of model and data over them. close() frees them (and removes temporary files).
-export async function prepareFrozenTraining(
-  model: NativeBert,
-  train: { loader: BatchLoader; ids: readonly string[] },
-  evaluation: { view: EvaluationBatchView; dataset: EncodedDataset; ids: readonly string[] } | undefined,
-  option: CacheFrozenLayersOption,
-): Promise<FrozenTraining> {
-  const options: FrozenCacheOptions = option === true ? {} : (option as FrozenCacheOptions);
-  const caches: FrozenCache[] = [];
-  const close = (): void => caches.forEach((c) => c.close());
-  try {
-    const trainCache = await FrozenCache.build(model, train.loader.dataset, train.ids, options);
-    caches.push(trainCache);
-    let evaluationBatches: EvaluationBatches | undefined;
-    if (evaluation) {
-      const evaluationCache = await FrozenCache.build(model, evaluation.dataset, evaluation.ids, options);
-      caches.push(evaluationCache);
-      evaluationBatches = cachedEvaluationBatches(evaluation.view, evaluationCache);
-    }
-    return { model: new FrozenCacheModel(model), train: cachedTrainingBatches(train.loader, trainCache), evaluation: evaluationBatches, caches, close };
-  } catch (e) {
-    close();
-    throw e;
-  }
 }

@@ -12,5 +12,7 @@ export { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type {
   EncodedBatch, EvaluationBatches, LabeledBatch, OptimizerSettings, StepHyper, TrainableModel, TrainingBatches,
 } from './types';
-export { FrozenCache, FrozenCacheModel, cachedEvaluationBatches, cachedTrainingBatches, frozenCacheKey, hasFrozenPrefix, prepareFrozenTraining } from './frozen-cache';
-export type { CacheFrozenLayersOption, FrozenCacheDtype, FrozenCacheOptions, FrozenCacheStorage, FrozenTraining, PrefixedBatch } from './frozen-cache';
+export { FrozenCache, frozenCacheKey, hasFrozenPrefix } from './frozen-cache';
+export type { FrozenCacheDtype, FrozenCacheOptions, FrozenCacheStorage } from './frozen-cache';
+export { FrozenCacheModel, cachedEvaluationBatches, cachedTrainingBatches, prepareFrozenTraining } from './frozen-training';
+export type { CacheFrozenLayersOption, FrozenTraining, PrefixedBatch } from './frozen-training';
