@@ -16,6 +16,12 @@
 // OpenBLAS comes from the system (Debian: `apt-get install libopenblas-dev`); scripts/bench/openblas-sgemm.c is
 // compiled against it at run time in a temporary folder. Without it the peer fields are null and a note says why.
 //
+// bf16 rows (CPUs with AVX-512 BF16 only): the same shapes through the bf16 GEMM (isa 'avx512bf16': inputs rounded
+// to bf16 while packing, vdpbf16ps products, fp32 sums), as {metric: 'bf16gemm.*', ours: bf16 GFLOP/s, peer: our
+// fp32 sgemm's GFLOP/s from the same run, ratio: bf16 / fp32, oursPeakFraction: of the bf16 peak}. The bf16 peak is
+// taken as 2x the measured FP32 FMA peak: one 512-bit vdpbf16ps does 32 multiply-adds (16 lanes x a pair) where a
+// 512-bit FMA does 16, at the same issue rate on Zen 4 (an assumption from AMD's/Agner Fog's tables, not measured).
+//
 // Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick]
 //   --quick: one warm-up + one timed run of a subset of shapes (checks that the script works, timings meaningless).
 'use strict';
@@ -87,16 +93,16 @@ function fill(count, seed) {
   return out;
 }
 
-function timeOurs(shape, shapeReps) {
+function timeOurs(shape, shapeReps, isa) {
   const { tA, tB, m, n, k, batch } = shape;
   const a = fill(m * k * batch, 1);
   const b = fill(k * n * batch, 2);
   const c = new Float32Array(m * n * batch);
   const lda = tA ? m : k, ldb = tB ? k : n;
   const call = batch === 1
-    ? () => kernels.sgemm({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, b, ldb, beta: 0, c, ldc: n })
+    ? () => kernels.sgemm({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, b, ldb, beta: 0, c, ldc: n, isa })
     : () => kernels.sgemmStridedBatched({ transA: tA, transB: tB, m, n, k, alpha: 1, a, lda, strideA: m * k, b, ldb,
-      strideB: k * n, beta: 0, c, ldc: n, strideC: m * n, batch });
+      strideB: k * n, beta: 0, c, ldc: n, strideC: m * n, batch, isa });
   let best = Infinity;
   for (let r = 0; r <= shapeReps; r++) {
     const t0 = process.hrtime.bigint();
@@ -125,6 +131,9 @@ function main() {
     }
     process.stderr.write(`bertnode sgemm isa=${kernels.gemmActiveIsa()} threads=${threads} reps=${reps}\n`);
     const results = [];
+    const bf16Results = [];
+    const bf16 = kernels.gemmBf16Available();
+    if (!bf16) process.stderr.write('no AVX-512 BF16 on this CPU: no bf16 rows\n');
 
     for (const shape of selected) {
       const flop = 2 * shape.m * shape.n * shape.k * shape.batch;
@@ -139,6 +148,11 @@ function main() {
       }
       const layout = `${shape.tA ? 'T' : 'N'}${shape.tB ? 'T' : 'N'}`;
       const dims = `${shape.batch > 1 ? `${shape.batch}x` : ''}${shape.m}x${shape.n}x${shape.k}`;
+      if (bf16) {
+        const bf16Gflops = flop / timeOurs(shape, shapeReps, 'avx512bf16') / 1e9;
+        bf16Results.push({ metric: `bf16gemm.${shape.name}.${layout}.${dims}`, ours: round(bf16Gflops),
+          peer: round(ours), ratio: round(bf16Gflops / ours), unit: 'GFLOP/s', bf16Gflops });
+      }
       results.push({ metric: `sgemm.${shape.name}.${layout}.${dims}`, ours: round(ours), peer: peer && round(peer),
         ratio: peer && round(ours / peer), unit: 'GFLOP/s',
         oursGflops: ours, peerGflops: peer });
@@ -153,6 +167,11 @@ function main() {
       const { oursGflops, peerGflops, ...rest } = line;
       emit({ ...rest, oursPeakFraction: peak && round(oursGflops / peak),
         peerPeakFraction: peak && peerGflops && round(peerGflops / peak) });
+    }
+    for (const line of bf16Results) {
+      const { bf16Gflops, ...rest } = line;
+      emit({ ...rest, peerIs: 'bertnode fp32 sgemm', oursPeakFraction: peak && round(bf16Gflops / (2 * peak)),
+        peakNote: 'bf16 peak = 2 x measured FP32 FMA peak (assumed)' });
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

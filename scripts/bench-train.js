@@ -11,7 +11,9 @@
 // gflop is the model-FLOP count of one call (scripts/bench/common.js flopCount: GEMM FLOPs only, backward only
 // through what trains); GFLOP/s = gflop / seconds; seconds = mean over the timed calls after the warm-up ones.
 //
-// Usage: node scripts/bench-train.js [--threads 2] [--quick] [--cases name,name...] [--no-peer]
+// Usage: node scripts/bench-train.js [--threads 2] [--quick] [--cases name,name...] [--no-peer] [--precision bf16]
+//   --precision bf16: our GEMMs in bf16 (CPUs with AVX-512 BF16; metrics get a '.bf16' suffix); PyTorch stays fp32,
+//     and oursPeakFraction stays a fraction of the FP32 peak.
 //   --quick: MiniLM-L6 shapes only, T=128 training, one warm-up + one timed call (checks the script; ~1 minute).
 //   --cases: only the metrics whose name contains one of the given strings (e.g. --cases minilm,forward.bert-base).
 // Needs the built package (npm run build). The peer needs a Python with torch + transformers ($BERTNODE_PYTHON,
@@ -25,6 +27,7 @@ const common = require('./bench/common');
 const threads = Number(common.option('threads', '2'));
 const quick = process.argv.includes('--quick');
 const filters = common.option('cases', '').split(',').filter(Boolean);
+const precision = common.option('precision', 'fp32');
 
 // The addon's pool reads this when it starts (first op).
 process.env.BERTNODE_NUM_THREADS = String(threads);
@@ -51,7 +54,7 @@ function cases() {
 
 async function timeOurs(NativeBert, c) {
   const model = NativeBert.create(c.config, { head: c.head, trainableLayers: c.trainableLayers,
-    trainEmbeddings: c.trainEmbeddings });
+    trainEmbeddings: c.trainEmbeddings, precision });
   try {
     common.initialise(model);
     const { batch, labels } = common.makeBatch(c.batchSize, c.seqLen, c.config.vocabSize);
@@ -99,7 +102,7 @@ async function main() {
     const gflop = common.flopCount(c.config, c, c.batchSize, c.seqLen, c.kind === 'train') / 1e9;
     const peerSeconds = theirs.error ? null : theirs.seconds;
     common.emit({
-      metric: c.name,
+      metric: precision === 'fp32' ? c.name : `${c.name}.${precision}`,
       ours: common.round(c.batchSize / ours, 3),
       peer: peerSeconds && common.round(c.batchSize / peerSeconds, 3),
       ratio: peerSeconds && common.round(peerSeconds / ours, 3),
@@ -112,6 +115,7 @@ async function main() {
       oursPeakFraction: peak.gflops && common.round(gflop / ours / peak.gflops, 3),
       peerPeakFraction: peak.gflops && peerSeconds && common.round(gflop / peerSeconds / peak.gflops, 3),
       threads,
+      precision,
       timedCalls: c.repeats,
       // The 1-minute load average before and after the case: other processes on a shared machine show up here.
       load: [common.round(loadBefore, 2), common.round(os.loadavg()[0], 2)],
