@@ -39,8 +39,10 @@ interface CheckpointFile {
   value: unknown;
 }
 
+// By tag as well as instanceof: arrays made by the native addon may belong to another realm (jest's vm contexts).
 function dtypeOf(a: TypedArray): DType {
-  for (const [name, ctor] of Object.entries(DTYPES)) if (a instanceof ctor) return name as DType;
+  const tag = Object.prototype.toString.call(a);
+  for (const [name, ctor] of Object.entries(DTYPES)) if (a instanceof ctor || tag === `[object ${ctor.name}]`) return name as DType;
   throw new CheckpointError('unsupported typed array in checkpoint', 'ERR_BERTNODE_CHECKPOINT_VALUE');
 }
 

@@ -217,3 +217,24 @@ test('fit({cacheFrozenLayers}) follows fit without it when dropout is 0; cached 
   expect(cached.direct.accuracy).toBe(cached.result.validation!.accuracy);
   expect(Math.abs(cached.direct.loss - cached.result.validation!.loss) / cached.direct.loss).toBeLessThan(1e-5);
 });
+
+test('exact resume with the cache: abort, rebuild the cache from its file, resume — same losses and parameters bit for bit', async () => {
+  const dir = path.join(tmp, 'resume');
+  const run = async (extra: { signal?: AbortSignal; onProgress?: (e: { step: number }) => void; resume?: boolean }) => {
+    const m = model({}, 0.1);
+    const cache = await FrozenCache.build(m, data, ids, { dir: path.join(dir, 'cache'), dtype: 'bf16' });
+    const r = await train(new FrozenCacheModel(m), cachedTrainingBatches(new BatchLoader(data, { batchSize: 8, shuffle: true, seed: 9 }), cache),
+      ['neg', 'pos'], { ...options, epochs: 3, checkpointDir: path.join(dir, 'checkpoints'), checkpointEvery: 2, ...extra });
+    cache.close();
+    return { r, parameters: m.parameterNames().map((n) => m.getParameter(n)), dispose: () => m.dispose() };
+  };
+  const reference = await run({});
+  await fsp.rm(path.join(dir, 'checkpoints'), { recursive: true });
+  const controller = new AbortController();
+  const stopped = await run({ signal: controller.signal, onProgress: (e) => e.step === 7 && controller.abort() });
+  expect(stopped.r.stopReason).toBe('aborted');
+  const resumed = await run({ resume: true });
+  expect(resumed.r.history.steps.map((s) => s.loss)).toEqual(reference.r.history.steps.map((s) => s.loss));
+  expect(resumed.parameters).toEqual(reference.parameters);
+  for (const x of [reference, stopped, resumed]) x.dispose();
+});
