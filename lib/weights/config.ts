@@ -3,21 +3,9 @@
 import { promises as fsp } from 'fs';
 import { WeightsFormatError } from '../errors';
 
-export interface BertConfig {
-  vocabSize: number;
-  hiddenSize: number;
-  numHiddenLayers: number;
-  numAttentionHeads: number;
-  intermediateSize: number;
-  maxPositionEmbeddings: number;
-  typeVocabSize: number;
-  layerNormEps: number;
-  hiddenDropoutProb: number;
-  attentionProbsDropoutProb: number;
-  // null means "use hiddenDropoutProb", as in transformers.
-  classifierDropout: number | null;
-  numLabels: number;
-}
+// The engine's config contract is typed once, beside the addon it feeds.
+import type { BertConfig } from '../native/native-bert';
+export type { BertConfig };
 
 // What a config.json holds beyond the engine's numbers: class names (index = label id) and every original key,
 // kept so that saving a model does not lose fields this package does not use.
