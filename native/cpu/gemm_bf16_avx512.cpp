@@ -140,8 +140,11 @@ TARGET_BF16 void kernel14x32Bf16(int kc, const float* pa, const float* pb, float
 
 #undef TARGET_BF16
 
-// Same blocks as the fp32 kernel (the packed buffers are sized for fp32 and hold bf16 in their first half).
-const KernelSpec kSpec = {"avx512bf16", kMR, kNR, kMR * 24, 384, 3072, kernel14x32Bf16, packA14Bf16, packB32Bf16};
+// kc = 768, twice the fp32 kernel's: a bf16 k step is half the bytes, so the packed A block (14 * 24 * 768 * 2 B =
+// 516 KB) and a B micro-panel (48 KB) keep the fp32 kernel's cache footprint, and each micro-kernel call runs the same
+// 384 vdpbf16ps steps between its C loads/stores. Measured on Zen 4, one thread, 2016 x 768 x 768 NT: 205 GFLOP/s
+// against 190 with kc = 384 (fp32 kernel: 105). The buffers are sized for fp32 panels and hold bf16 in their first half.
+const KernelSpec kSpec = {"avx512bf16", kMR, kNR, kMR * 24, 768, 3072, kernel14x32Bf16, packA14Bf16, packB32Bf16};
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 // The bf16 GEMM (isa 'avx512bf16', native/cpu/gemm_bf16_avx512.cpp): every element of op(A) and op(B) rounded to
 // bf16 (round to nearest even), products summed in fp32, alpha/beta/C in fp32. All four layouts, k odd and across
-// the kc = 384 block, edges of the 14 x 32 register tile, padded strides, alpha/beta, and the batched entry point.
+// the kc = 768 block, edges of the 14 x 32 register tile, padded strides, alpha/beta, and the batched entry point.
 //
 // Two references in float64, per element of C:
 // 1. With the inputs rounded to bf16 exactly as the kernel rounds them: a product of two 8-bit significands is exact
@@ -80,7 +80,7 @@ if (!available) {
 } else {
   describe('bf16 GEMM (avx512bf16) against float64 references', () => {
     const layouts: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
-    const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [29, 47, 37], [31, 70, 385], [48, 64, 768]];
+    const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [29, 47, 37], [31, 70, 385], [48, 64, 771]];
     const cases: Case[] = [];
     for (const [transA, transB] of layouts) {
       for (const [m, n, k] of shapes) cases.push({ m, n, k, transA, transB, alpha: 1, beta: 0, pad: 0 });
