@@ -33,7 +33,7 @@ export interface ClassifierOptions {
   trainEmbeddings?: boolean; // default: true only with trainableLayers 'all'
   head?: Head; // 'cls' (classic) or 'pooler' (BertForSequenceClassification); default: the saved model's, else 'cls'
   device?: DeviceOption; // default 'auto': CUDA when built and present, else CPU
-  precision?: Precision; // 'fp32' (default); 'tf32' / 'bf16' mixed precision on CUDA
+  precision?: Precision; // 'fp32' (default); 'bf16' mixed precision on CUDA and AVX-512 BF16 CPUs; 'tf32' on CUDA
   seed?: number; // head initialisation, dropout, data order (default 1234)
   padding?: 'longest' | 'max_length'; // default 'longest' (same results, less work than padding to maxLength)
   // Training and evaluation batches drawn from chunks of this many batches sorted by length, so short reviews pad
