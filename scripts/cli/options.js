@@ -25,7 +25,7 @@ const FLAGS = [
   ['cache-dtype', 'string', 'bf16', 'with --cache-frozen: bf16 | fp16 | fp32 storage of the cached hidden states'],
   ['head', 'string', undefined, "classifier head: cls (linear on [CLS], the classic recipe; default for a base model) | pooler"],
   ['device', 'string', 'auto', 'cpu | cuda | auto'],
-  ['precision', 'string', 'fp32', 'fp32 | tf32 | bf16 (the last two: mixed precision on CUDA)'],
+  ['precision', 'string', 'fp32', 'fp32 | tf32 (CUDA) | bf16 (CUDA, or CPUs with AVX-512 BF16); fp32 master weights'],
   ['output', 'string', 'runs/imdb', 'output folder: model/, checkpoints/, attention-report.html, run-report.html, metrics.json'],
   ['resume', 'boolean', false, 'resume from <output>/checkpoints (same flags as the interrupted run)'],
   ['limit', 'string', undefined, 'use only the first N training reviews (quick runs)'],
