@@ -15,14 +15,9 @@ export interface Example {
   source: string;
 }
 
-// The engine's input layout (TEAM.md "Batch"): row-major [batchSize, seqLen] arrays.
-export interface Batch {
-  inputIds: Int32Array;
-  attentionMask: Int32Array;
-  tokenTypeIds: Int32Array;
-  batchSize: number;
-  seqLen: number;
-}
+// The engine's input layout: row-major [batchSize, seqLen] arrays, typed once beside the addon.
+import type { Batch } from '../native/native-bert';
+export type { Batch };
 
 // What the data layer needs from a tokenizer: ids for one text or pair, truncated to maxLength, not padded
 // (padding is the batcher's job; a trailing run of attentionMask = 0 is stripped if a tokenizer pads anyway).

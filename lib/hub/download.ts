@@ -10,6 +10,7 @@ import { DownloadError } from '../errors';
 import { HttpFailure, httpGet } from './http';
 import { withFileLock } from './lock';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, HubOptions, isOffline, resolveEndpoint, resolveToken } from './settings';
+import { pathExists } from '../util/fs';
 
 export interface DownloadOptions extends HubOptions {
   sha256?: string;
@@ -24,7 +25,7 @@ export interface Expected {
 }
 
 export async function downloadFile(url: string, destination: string, opts: DownloadOptions = {}): Promise<string> {
-  if (await exists(destination)) return destination;
+  if (await pathExists(destination)) return destination;
   if (isOffline(opts)) {
     throw new DownloadError(url, destination, 'offline mode is on (BERTNODE_OFFLINE / HF_HUB_OFFLINE) and the file is not in the cache',
       { code: 'ERR_BERTNODE_OFFLINE', hint: opts.hint });
@@ -32,7 +33,7 @@ export async function downloadFile(url: string, destination: string, opts: Downl
   await fsp.mkdir(path.dirname(destination), { recursive: true });
   return withFileLock(`${destination}.lock`, async () => {
     // Another process (or call) may have finished it while this one waited for the lock.
-    if (await exists(destination)) return destination;
+    if (await pathExists(destination)) return destination;
     await fetchVerified(url, destination, opts);
     return destination;
   });
@@ -185,14 +186,6 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

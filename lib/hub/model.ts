@@ -8,6 +8,7 @@ import { BertnodeError, DownloadError } from '../errors';
 import { readWeightMap } from '../weights/safetensors';
 import { downloadFile, DownloadOptions } from './download';
 import { HubOptions, isOffline, resolveCacheDir, resolveEndpoint } from './settings';
+import { pathExists } from '../util/fs';
 
 export interface FetchModelOptions extends HubOptions {
   revision?: string;
@@ -35,7 +36,7 @@ export function modelCacheDir(repoId: string, revision = 'main', cacheDir = reso
 export async function resolveModel(idOrDir: string, opts: FetchModelOptions = {}): Promise<FetchedModel> {
   const stat = await fsp.stat(idOrDir).catch(() => undefined);
   if (stat?.isDirectory()) {
-    if (!(await exists(path.join(idOrDir, 'config.json')))) {
+    if (!(await pathExists(path.join(idOrDir, 'config.json')))) {
       throw new BertnodeError('ERR_BERTNODE_MODEL_FOLDER', `${idOrDir} is a folder without config.json, not a model`);
     }
     return { dir: idOrDir, files: await fsp.readdir(idOrDir) };
@@ -92,7 +93,7 @@ async function fetchWeights(dir: string, get: (f: string) => Promise<string>, ge
 
 async function hasWeights(dir: string): Promise<boolean> {
   for (const choice of WEIGHT_CHOICES) {
-    if (await exists(path.join(dir, choice)) && (await missingShards(dir, choice)).length === 0) return true;
+    if (await pathExists(path.join(dir, choice)) && (await missingShards(dir, choice)).length === 0) return true;
   }
   return false;
 }
@@ -101,7 +102,7 @@ async function missingShards(dir: string, choice: string): Promise<string[]> {
   if (!choice.endsWith('.index.json')) return [];
   const shards = new Set((await readWeightMap(path.join(dir, choice))).values());
   const missing: string[] = [];
-  for (const s of shards) if (!(await exists(path.join(dir, s)))) missing.push(s);
+  for (const s of shards) if (!(await pathExists(path.join(dir, s)))) missing.push(s);
   return missing;
 }
 
@@ -117,13 +118,4 @@ export async function fetchUrl(url: string, opts: DownloadOptions = {}): Promise
 
 export function fetchImdbArchive(opts: DownloadOptions = {}): Promise<string> {
   return fetchUrl(IMDB_ARCHIVE_URL, opts);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

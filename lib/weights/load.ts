@@ -8,6 +8,7 @@ import { canonicalShapes, isOptionalTensor, mapName, NameMappingOptions } from '
 import { readSafetensors, readShardedSafetensors, readWeightMap } from './safetensors';
 import { TensorRef } from './tensor';
 import { readPytorchBin } from './torch';
+import { pathExists } from '../util/fs';
 
 // In the order transformers prefers them.
 export const WEIGHT_FILES = [
@@ -51,7 +52,7 @@ export async function loadModel(dir: string, options: LoadOptions = {}): Promise
 export async function findWeightsFile(dir: string): Promise<string> {
   for (const name of WEIGHT_FILES) {
     const file = path.join(dir, name);
-    if (await exists(file)) return file;
+    if (await pathExists(file)) return file;
   }
   throw new WeightsFormatError(dir, `no weights found (looked for ${WEIGHT_FILES.join(', ')})`);
 }
@@ -133,13 +134,4 @@ function transpose2d(data: Float32Array, rows: number, cols: number): Float32Arr
     for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   }
   return out;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
 }

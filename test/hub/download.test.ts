@@ -241,7 +241,7 @@ describe('across processes', () => {
     const ts = await import('typescript');
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-hub-js-'));
     const lib = path.join(__dirname, '..', '..', 'lib');
-    for (const rel of ['errors.ts', 'hub/download.ts', 'hub/http.ts', 'hub/lock.ts', 'hub/settings.ts']) {
+    for (const rel of ['errors.ts', 'hub/download.ts', 'hub/http.ts', 'hub/lock.ts', 'hub/settings.ts', 'util/fs.ts']) {
       const js = ts.transpileModule(fs.readFileSync(path.join(lib, rel), 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
       }).outputText;
