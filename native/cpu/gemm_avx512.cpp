@@ -11,6 +11,8 @@
 #define BERTNODE_GEMM_AVX512 1
 #include <immintrin.h>
 
+#include "cpu/gemm_avx512_store.h"
+
 #include <algorithm>
 #endif
 
@@ -23,27 +25,6 @@ namespace {
 
 constexpr int kMR = 14;
 constexpr int kNR = 32;
-
-TARGET_AVX512 inline void storeRow(float* c, __m512 lo, __m512 hi, __mmask16 maskLo, __mmask16 maskHi,
-                                   bool full, __m512 alpha, __m512 beta, bool readC) {
-  lo = _mm512_mul_ps(lo, alpha);
-  hi = _mm512_mul_ps(hi, alpha);
-  if (full) {
-    if (readC) {
-      lo = _mm512_fmadd_ps(_mm512_loadu_ps(c), beta, lo);
-      hi = _mm512_fmadd_ps(_mm512_loadu_ps(c + 16), beta, hi);
-    }
-    _mm512_storeu_ps(c, lo);
-    _mm512_storeu_ps(c + 16, hi);
-  } else {
-    if (readC) {
-      lo = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskLo, c), beta, lo);
-      hi = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskHi, c + 16), beta, hi);
-    }
-    _mm512_mask_storeu_ps(c, maskLo, lo);
-    _mm512_mask_storeu_ps(c + 16, maskHi, hi);
-  }
-}
 
 TARGET_AVX512 void kernel14x32(int kc, const float* pa, const float* pb, float* c, int64_t ldc, int m, int n,
                                float alpha, float beta) {
@@ -74,7 +55,7 @@ TARGET_AVX512 void kernel14x32(int kc, const float* pa, const float* pb, float* 
   const bool readC = beta != 0.0f;
 #pragma GCC unroll 14
   for (int r = 0; r < kMR; ++r) {
-    if (r < m) storeRow(c + r * ldc, lo[r], hi[r], maskLo, maskHi, full, alphaV, betaV, readC);
+    if (r < m) storeTileRow(c + r * ldc, lo[r], hi[r], maskLo, maskHi, full, alphaV, betaV, readC);
   }
 }
 

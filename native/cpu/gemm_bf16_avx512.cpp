@@ -19,6 +19,8 @@
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define BERTNODE_GEMM_AVX512BF16 1
 #include <immintrin.h>
+
+#include "cpu/gemm_avx512_store.h"
 #endif
 
 namespace bertnode::cpu::gemm_detail {
@@ -80,27 +82,6 @@ void packB32Bf16(const float* b, int64_t ldb, bool trans, int rows, int cols, fl
   for (int j0 = 0; j0 < cols; j0 += kNR) panelToBf16<kNR>(dst + static_cast<int64_t>(j0) * rows, rows);
 }
 
-TARGET_BF16 inline void storeRow(float* c, __m512 lo, __m512 hi, __mmask16 maskLo, __mmask16 maskHi, bool full,
-                                 __m512 alpha, __m512 beta, bool readC) {
-  lo = _mm512_mul_ps(lo, alpha);
-  hi = _mm512_mul_ps(hi, alpha);
-  if (full) {
-    if (readC) {
-      lo = _mm512_fmadd_ps(_mm512_loadu_ps(c), beta, lo);
-      hi = _mm512_fmadd_ps(_mm512_loadu_ps(c + 16), beta, hi);
-    }
-    _mm512_storeu_ps(c, lo);
-    _mm512_storeu_ps(c + 16, hi);
-  } else {
-    if (readC) {
-      lo = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskLo, c), beta, lo);
-      hi = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(maskHi, c + 16), beta, hi);
-    }
-    _mm512_mask_storeu_ps(c, maskLo, lo);
-    _mm512_mask_storeu_ps(c + 16, maskHi, hi);
-  }
-}
-
 // 28 fp32 accumulators + 2 B vectors + 1 broadcast = 31 of the 32 zmm registers, as in the fp32 kernel.
 TARGET_BF16 void kernel14x32Bf16(int kc, const float* pa, const float* pb, float* c, int64_t ldc, int m, int n,
                                  float alpha, float beta) {
@@ -134,7 +115,7 @@ TARGET_BF16 void kernel14x32Bf16(int kc, const float* pa, const float* pb, float
   const bool readC = beta != 0.0f;
 #pragma GCC unroll 14
   for (int r = 0; r < kMR; ++r) {
-    if (r < m) storeRow(c + r * ldc, lo[r], hi[r], maskLo, maskHi, full, alphaV, betaV, readC);
+    if (r < m) storeTileRow(c + r * ldc, lo[r], hi[r], maskLo, maskHi, full, alphaV, betaV, readC);
   }
 }
 
