@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "core/adamw_element.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vector_math.h"
@@ -19,13 +20,7 @@ BERTNODE_SIMD_CLONES void adamwRange(float* param, const float* grad, float* m, 
                                      float decay, float stepSize, float beta1, float beta2, float eps,
                                      float gradScale, float biasCorrection2Sqrt) {
   for (size_t i = begin; i < end; ++i) {
-    float g = grad[i] * gradScale;
-    float p = param[i] * decay;
-    float mi = m[i] + (g - m[i]) * (1.0f - beta1);  // torch: exp_avg.lerp_(grad, 1 - beta1)
-    float vi = v[i] * beta2 + (1.0f - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    param[i] = p - stepSize * (mi / (std::sqrt(vi) / biasCorrection2Sqrt + eps));
+    adamwElement(param[i], grad[i], m[i], v[i], decay, stepSize, beta1, beta2, eps, gradScale, biasCorrection2Sqrt);
   }
 }
 

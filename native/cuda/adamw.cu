@@ -6,6 +6,7 @@
 // Shapes: param, grad, m, v flat, n elements.
 #include <cmath>
 
+#include "core/adamw_element.h"
 #include "cuda/common.cuh"
 #include "cuda/cuda_check.h"
 #include "cuda/launchers.h"
@@ -20,13 +21,7 @@ __global__ void adamwKernel(float* param, const float* grad, float* m, float* v,
                             float biasCorrection2Sqrt) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    float g = grad[i] * gradScale;
-    float p = param[i] * decay;
-    float mi = m[i] + (g - m[i]) * (1.0f - beta1);  // torch: exp_avg.lerp_(grad, 1 - beta1)
-    float vi = v[i] * beta2 + (1.0f - beta2) * g * g;
-    m[i] = mi;
-    v[i] = vi;
-    param[i] = p - stepSize * (mi / (sqrtf(vi) / biasCorrection2Sqrt + eps));
+    adamwElement(param[i], grad[i], m[i], v[i], decay, stepSize, beta1, beta2, eps, gradScale, biasCorrection2Sqrt);
   }
 }
 
