@@ -55,6 +55,24 @@ export class CheckpointError extends BertnodeError {
   }
 }
 
+// A resume was refused because a setting the numbers depend on differs from the one the checkpoint recorded
+// (code ERR_BERTNODE_CHECKPOINT_MISMATCH, as for any other mismatch). `setting` names the first such setting with
+// both values (undefined: not set on that side); `settings` lists every one.
+export class ResumeSettingsError extends CheckpointError {
+  readonly setting: string;
+  readonly checkpointValue: unknown;
+  readonly currentValue: unknown;
+  readonly settings: readonly { name: string; checkpoint: unknown; current: unknown }[];
+
+  constructor(message: string, settings: readonly { name: string; checkpoint: unknown; current: unknown }[]) {
+    super(message, 'ERR_BERTNODE_CHECKPOINT_MISMATCH');
+    this.settings = settings;
+    this.setting = settings[0].name;
+    this.checkpointValue = settings[0].checkpoint;
+    this.currentValue = settings[0].current;
+  }
+}
+
 // ---- data: IMDb folder/archive, TSV/CSV/JSONL, batching (lib/data) -------------------------------------------
 
 // A data file cannot be read as what it should be. `file` names it (an archive member as "<archive>:<member>"),

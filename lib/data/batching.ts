@@ -8,6 +8,7 @@
 //   4. with bucketing and shuffling, the batch order is shuffled with the same generator, so long and short
 //      batches are mixed through the epoch.
 
+import { createHash } from 'node:crypto';
 import { ValidationError } from '../errors';
 import { exampleLength, type EncodedDataset } from './encode';
 import { mulberry32, shuffleInPlace, streamSeed } from './random';
@@ -44,6 +45,7 @@ export class BatchLoader {
   private readonly options: Required<BatchingOptions>;
   private cachedEpoch = -1;
   private cachedPlan: Int32Array[] = [];
+  private digest?: string;
 
   constructor(readonly dataset: EncodedDataset, options: BatchingOptions) {
     const { batchSize } = options;
@@ -73,6 +75,20 @@ export class BatchLoader {
 
   get numExamples(): number {
     return this.dataset.size;
+  }
+
+  // Everything the batches depend on, for a checkpoint to record (lib/train/run-settings.ts): the options, and a
+  // SHA-256 of the examples' tokens, token types, labels and truncation length (so other data, another tokenizer or
+  // another maxLength shows up even when the counts agree).
+  runSettings(): Record<string, string | number | boolean> {
+    if (this.digest === undefined) {
+      const { tokens, tokenTypes, offsets, labels, maxLength } = this.dataset;
+      const hash = createHash('sha256').update(JSON.stringify({ size: this.dataset.size, maxLength }));
+      for (const a of [offsets, tokens, tokenTypes, labels]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      this.digest = hash.digest('hex');
+    }
+    const { batchSize, padding, maxLength, shuffle, seed, dropLast, bucketBatches, padTokenId } = this.options;
+    return { examplesSha256: this.digest, batchSize, padding, paddedLength: maxLength, shuffle, seed, dropLast, bucketBatches, padTokenId };
   }
 
   batchesPerEpoch(): number {
@@ -159,6 +175,7 @@ export class BatchLoader {
 // chunks to cut padding; `indices` maps rows back to examples). Same padding options as training.
 export interface EvaluationBatchView {
   readonly numExamples: number;
+  runSettings(): Record<string, string | number | boolean>;
   numBatches(): number;
   batch(batchIndex: number): LoadedBatch;
 }
@@ -167,6 +184,7 @@ export function evaluationBatches(dataset: EncodedDataset, options: Omit<Batchin
   const loader = new BatchLoader(dataset, { ...options, shuffle: false, dropLast: false });
   return {
     numExamples: dataset.size,
+    runSettings: () => loader.runSettings(),
     numBatches: () => loader.batchesPerEpoch(),
     batch: (batchIndex) => loader.batch(0, batchIndex),
   };

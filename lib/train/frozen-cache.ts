@@ -9,10 +9,12 @@
 //
 // Storage: per example only its real tokens, [length, hidden], as bf16 (default), fp16 or fp32, either in memory (one
 // typed array per example) or in one file (fd reads at offsets; node has no mmap). File layout, little-endian:
-//   "BNFCACHE" | u32 header length | header JSON {version, key, dtype, hiddenSize, size} | zero pad to 8 |
+//   "BNFCACHE" | u32 header length | header JSON {version, key, dtype, hiddenSize, size, batchSize} | zero pad to 8 |
 //   i32 lengths[size] | zero pad to 8 | example 0's rows, example 1's rows, ... (dataset order)
 // A cache is keyed by a SHA-256 of the frozen parameters, the prefix depth, maxLength, the examples' ids and tokens
 // and the dtype: a file is named after the key and its header is checked on open, so a stale cache is never used.
+// The build's batch size is not part of the key (the values agree to float32 rounding whatever it is) but is kept in
+// the header, because the rounding does depend on it and a checkpoint records it for exact resume.
 // The conversions live in ./half-float.ts; the training loop's view of a cache (batches, model, fit's set-up) in
 // ./frozen-training.ts.
 import { createHash, randomBytes } from 'node:crypto';
@@ -76,6 +78,7 @@ interface FileHeader {
   dtype: FrozenCacheDtype;
   hiddenSize: number;
   size: number;
+  batchSize?: number; // absent in files written before it was recorded
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -96,6 +99,7 @@ export class FrozenCache {
     readonly dtype: FrozenCacheDtype,
     readonly hiddenSize: number,
     readonly lengths: Int32Array,
+    readonly buildBatchSize: number | null, // examples per frozenPrefix call when the values were computed; null: unknown
     storage: { memory: (Uint16Array | Float32Array)[] } | { fd: number; file: string; dataStart: number; temporary: boolean },
   ) {
     this.starts = new Float64Array(lengths.length + 1);
@@ -114,6 +118,11 @@ export class FrozenCache {
 
   get size(): number {
     return this.lengths.length;
+  }
+
+  // What the cached values depend on beyond the key's inputs, for a checkpoint to record.
+  runSettings(): { frozenCache: string; frozenCacheBuildBatchSize: number | null } {
+    return { frozenCache: this.dtype, frozenCacheBuildBatchSize: this.buildBatchSize };
   }
 
   // Bytes of cached values (in memory or on disk).
@@ -161,7 +170,7 @@ export class FrozenCache {
     if (file) {
       const partial = `${file}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
       const fd = fs.openSync(partial, 'w');
-      const dataStart = writeHeader(fd, { version: FORMAT_VERSION, key, dtype, hiddenSize: H, size: dataset.size }, lengths);
+      const dataStart = writeHeader(fd, { version: FORMAT_VERSION, key, dtype, hiddenSize: H, size: dataset.size, batchSize }, lengths);
       const starts = new Float64Array(dataset.size + 1);
       for (let i = 0; i < dataset.size; i++) starts[i + 1] = starts[i] + lengths[i] * H;
       writer = { fd, partial, dataStart, starts };
@@ -198,7 +207,7 @@ export class FrozenCache {
         cache.temporary = temporaryDir !== undefined;
         return cache;
       }
-      return new FrozenCache(key, dtype, H, lengths, { memory });
+      return new FrozenCache(key, dtype, H, lengths, batchSize, { memory });
     } catch (e) {
       if (writer) {
         fs.closeSync(writer.fd);
@@ -248,7 +257,8 @@ export class FrozenCache {
       }
       const dataStart = align8(lengthsStart + lengths.byteLength);
       if (dataStart + elements * BYTES[header.dtype] !== fileSize) corrupt(`size ${fileSize} is not the ${dataStart + elements * BYTES[header.dtype]} bytes its header describes (truncated?)`);
-      return new FrozenCache(header.key, header.dtype, header.hiddenSize, lengths, { fd, file, dataStart, temporary: false });
+      const batchSize = Number.isInteger(header.batchSize) ? header.batchSize! : null;
+      return new FrozenCache(header.key, header.dtype, header.hiddenSize, lengths, batchSize, { fd, file, dataStart, temporary: false });
     } catch (e) {
       fs.closeSync(fd);
       throw e;

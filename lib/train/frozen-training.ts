@@ -4,7 +4,8 @@
 import type { BatchLoader, EncodedDataset, EvaluationBatchView } from '../data';
 import type { Batch, NativeBert } from '../native';
 import { FrozenCache, type FrozenCacheOptions } from './frozen-cache';
-import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, StepHyper, TrainableModel, TrainingBatches } from './types';
+import { nativeRunSettings } from './run-settings';
+import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
 
 // A batch that carries the cached input of the first trainable layer.
 export interface PrefixedBatch extends EncodedBatch {
@@ -19,6 +20,7 @@ function prefixOf(batch: EncodedBatch): Float32Array | undefined {
 export function cachedTrainingBatches(loader: BatchLoader, cache: FrozenCache): TrainingBatches {
   return {
     numExamples: loader.numExamples,
+    runSettings: () => ({ ...loader.runSettings(), ...cache.runSettings() }),
     batchesPerEpoch: () => loader.batchesPerEpoch(),
     batch: (epoch, index): LabeledBatch => {
       const { batch, labels, indices } = loader.batch(epoch, index);
@@ -30,6 +32,7 @@ export function cachedTrainingBatches(loader: BatchLoader, cache: FrozenCache): 
 export function cachedEvaluationBatches(view: EvaluationBatchView, cache: FrozenCache): EvaluationBatches {
   return {
     numExamples: view.numExamples,
+    runSettings: () => ({ ...view.runSettings(), ...cache.runSettings() }),
     numBatches: () => view.numBatches(),
     batch: (index): LabeledBatch => {
       const { batch, labels, indices } = view.batch(index);
@@ -41,6 +44,10 @@ export function cachedEvaluationBatches(view: EvaluationBatchView, cache: Frozen
 // The model as the training loop sees it: a batch that carries prefixHidden starts from it.
 export class FrozenCacheModel implements TrainableModel {
   constructor(readonly model: NativeBert) {}
+
+  runSettings(): RunSettings {
+    return nativeRunSettings(this.model);
+  }
 
   parameterNames(): string[] {
     return this.model.parameterNames();

@@ -1,19 +1,21 @@
 // The loop behind BertClassifier.fit(): optimizer updates (with gradient accumulation), the learning-rate
 // schedule, evaluation, best-model keeping, early stopping, checkpoints and exact resume, AbortSignal, progress.
 //
-// Exactness of resume rests on three facts: dropout masks are keyed by (seed, micro-step), the batch at
-// (epoch, index) depends only on the seed and the epoch, and a checkpoint holds every parameter bit for bit, the
-// optimizer's moments and step count, and the loop's own position and history. A resumed run therefore issues the
+// Exactness of resume rests on four facts: dropout masks are keyed by (seed, micro-step), the batch at
+// (epoch, index) depends only on the seed and the epoch, a checkpoint holds every parameter bit for bit, the
+// optimizer's moments and step count, and the loop's own position and history, and it records every setting the
+// numbers depend on (./run-settings.ts), so a resume with another one is refused. A resumed run therefore issues the
 // same native calls with the same inputs as the uninterrupted one.
 
 import { createHash } from 'node:crypto';
 import { CheckpointError, TrainingOptionsError } from '../errors';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { checkResumeSettings, modelRunSettings, prefixed } from './run-settings';
 import { evaluateModel } from './evaluate';
 import { MetricName, isImprovement } from './metrics';
 import { EvaluationRecord, ResolvedTrainOptions, TrainOptions, resolveTrainOptions } from './options';
 import { ScheduleOptions, learningRateAt, validateSchedule } from './schedule';
-import { StepHyper, TrainableModel, TrainingBatches } from './types';
+import { RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
 
 export interface StepRecord {
   step: number;
@@ -80,20 +82,18 @@ interface AfterStep {
 
 // What must agree between a checkpoint and the run that resumes from it for the resume to be exact.
 interface RunFingerprint {
-  seed: number;
-  numExamples: number;
-  batchesPerEpoch: number;
-  gradientAccumulation: number;
-  totalSteps: number;
-  lr: number;
-  schedule: string;
-  warmupSteps: number;
+  // Absent in checkpoints of older versions, whose fingerprint held only the settings in OLD_FINGERPRINT_SETTINGS
+  // as fields of its own.
+  settings?: RunSettings;
   parameters: string[];
   trainable: string[];
   // Frozen parameters never change, so a checkpoint stores only this digest of them (bert-base with the classic
   // recipe: ~115 MB of checkpoint instead of ~525 MB); resuming checks that the model starts from the same ones.
   frozenSha256: string;
 }
+
+// The settings an older checkpoint's fingerprint recorded, under the same names as in `settings`.
+const OLD_FINGERPRINT_SETTINGS = ['seed', 'numExamples', 'batchesPerEpoch', 'gradientAccumulation', 'totalSteps', 'lr', 'schedule', 'warmupSteps'];
 
 interface CheckpointValue {
   kind: 'bertnode-trainer';
@@ -333,17 +333,44 @@ export class Trainer {
 
   private fingerprint(): RunFingerprint {
     return {
-      seed: this.o.seed,
-      numExamples: this.data.numExamples,
-      batchesPerEpoch: this.batchesPerEpoch,
-      gradientAccumulation: this.o.gradientAccumulation,
-      totalSteps: this.totalSteps,
-      lr: this.o.lr,
-      schedule: this.o.schedule,
-      warmupSteps: this.schedule.warmupSteps,
+      settings: this.runSettings(),
       parameters: this.model.parameterNames(),
       trainable: this.trainableNames(),
       frozenSha256: this.frozenDigest(),
+    };
+  }
+
+  // Every setting the continued run's numbers depend on (./run-settings.ts). The frozen-layer cache is named at the
+  // top level (false when the batches do not come from one), since training from it is a different computation.
+  private runSettings(): RunSettings {
+    const o = this.o;
+    const { frozenCache = false, frozenCacheBuildBatchSize = null, ...data } = this.data.runSettings?.() ?? {};
+    const evaluation = this.options.evaluation;
+    return {
+      seed: o.seed,
+      numExamples: this.data.numExamples,
+      batchesPerEpoch: this.batchesPerEpoch,
+      gradientAccumulation: o.gradientAccumulation,
+      totalSteps: this.totalSteps,
+      lr: o.lr,
+      schedule: o.schedule,
+      warmupSteps: this.schedule.warmupSteps,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      maxGradNorm: o.maxGradNorm,
+      frozenCache,
+      frozenCacheBuildBatchSize,
+      ...modelRunSettings(this.model),
+      ...prefixed('data.', data),
+      // Evaluation decides the best model (restoreBest) and early stopping, so its data and options count too.
+      evaluation: evaluation !== undefined,
+      ...(evaluation && { 'evaluation.numExamples': evaluation.numExamples, ...prefixed('evaluation.', evaluation.runSettings?.() ?? {}) }),
+      evaluateEvery: o.evaluateEvery,
+      bestMetric: o.bestMetric,
+      restoreBest: o.restoreBest,
+      earlyStopping: o.earlyStopping ? JSON.stringify(o.earlyStopping) : null,
     };
   }
 
@@ -400,15 +427,21 @@ export class Trainer {
     const ck = value as CheckpointValue;
     if (ck.kind !== 'bertnode-trainer') throw new CheckpointError(`${dir} is not a training checkpoint`, 'ERR_BERTNODE_CHECKPOINT_MISMATCH');
     const expected = this.fingerprint();
-    for (const key of Object.keys(expected) as (keyof RunFingerprint)[]) {
-      if (JSON.stringify(expected[key]) !== JSON.stringify(ck.fingerprint[key])) {
+    const recorded = ck.fingerprint as RunFingerprint & Record<string, unknown>;
+    // The model's parameter set first: another model makes every other comparison moot. An older checkpoint's
+    // fingerprint held some settings as fields of its own; they are compared here like the model's.
+    const structural = { parameters: expected.parameters, trainable: expected.trainable, frozenSha256: expected.frozenSha256 };
+    const old = recorded.settings === undefined ? Object.fromEntries(OLD_FINGERPRINT_SETTINGS.map((k) => [k, expected.settings![k]])) : {};
+    for (const [key, value] of Object.entries({ ...structural, ...old })) {
+      if (JSON.stringify(value) !== JSON.stringify(recorded[key])) {
         const why = key === 'frozenSha256'
           ? 'the frozen parameters differ from those it was trained with (another base model or revision?)'
-          : `${key}: checkpoint ${JSON.stringify(ck.fingerprint[key]).slice(0, 80)}, now ${JSON.stringify(expected[key]).slice(0, 80)}`;
+          : `${key}: checkpoint ${JSON.stringify(recorded[key]).slice(0, 80)}, now ${JSON.stringify(value).slice(0, 80)}`;
         throw new CheckpointError(`${dir} was written by a different run set-up (${why}); resume with the same model, data and options`,
           'ERR_BERTNODE_CHECKPOINT_MISMATCH');
       }
     }
+    checkResumeSettings(dir, recorded.settings, expected.settings!, OLD_FINGERPRINT_SETTINGS);
     for (const [name, data] of ck.parameters) this.model.setParameter(name, data);
     this.model.setOptimizerState(ck.optimizer);
     this.bestParameters = ck.bestParameters;

@@ -41,7 +41,14 @@ export interface ForwardOutput {
   attentions?: Float32Array[];
 }
 
+// A setting the numbers of a run depend on, as a checkpoint records it (./run-settings.ts): JSON scalars only, so
+// a recorded value and the current one compare exactly.
+export type RunSettingValue = string | number | boolean | null;
+export type RunSettings = Record<string, RunSettingValue>;
+
 export interface TrainableModel {
+  // What the engine contributes to the numbers (device, precision, ...); the loop reads NativeBert's fields itself.
+  runSettings?(): RunSettings;
   parameterNames(): string[];
   isTrainable(name: string): boolean;
   getParameter(name: string): Float32Array;
@@ -66,6 +73,8 @@ export interface TrainableModel {
 // would have seen.
 export interface TrainingBatches {
   readonly numExamples: number;
+  // What the data contributes to the numbers: batch size, padding, order, a digest of the examples.
+  runSettings?(): RunSettings;
   batchesPerEpoch(): number;
   batch(epoch: number, index: number): LabeledBatch;
 }
@@ -73,6 +82,7 @@ export interface TrainingBatches {
 // Evaluation batches, in a fixed order.
 export interface EvaluationBatches {
   readonly numExamples: number;
+  runSettings?(): RunSettings;
   numBatches(): number;
   batch(index: number): LabeledBatch;
 }

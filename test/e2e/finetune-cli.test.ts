@@ -1,6 +1,7 @@
 // The whole product with no network: `node scripts/finetune-imdb.js` downloads a tiny random BERT and an
 // aclImdb-shaped archive from a local server in the hub's layout, trains, reports and saves; the saved model
-// reloads with identical results; kill -9 mid-training then --resume ends with the same parameters.
+// reloads with identical results; kill -9 mid-training then --resume ends with the same parameters (and a resume with
+// another numeric flag is refused).
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import * as os from 'node:os';
@@ -141,6 +142,11 @@ test('a train-only archive: says there is no test split and evaluates on validat
   });
   expect(first.signal).toBe('SIGKILL');
   expect(existsSync(path.join(interrupted, 'checkpoints', 'latest.json'))).toBe(true);
+  // A flag that changes the numbers is refused on resume, naming it with both values, before any step is taken.
+  const changed = await runCli([...flags, '--weight-decay', '0', '--output', interrupted, '--resume']);
+  expect(changed.code).toBe(1);
+  expect(changed.stderr).toMatch(/\[ERR_BERTNODE_CHECKPOINT_MISMATCH\] .*weightDecay: checkpoint 0\.01, now 0/);
+  expect(changed.stdout).not.toMatch(/step \d+\/30 loss/);
   const resumed = await runCli([...flags, '--output', interrupted, '--resume']);
   if (resumed.code !== 0) throw new Error(`resume failed (${resumed.code}):\n${resumed.stdout}\n${resumed.stderr}`);
   expect(resumed.stdout).not.toMatch(/step 1\/30 loss/); // it did not start over

@@ -8,7 +8,7 @@ import { BertClassifier } from '../../lib';
 import { BatchLoader, EncodedDataset, evaluationBatches } from '../../lib/data';
 import { FrozenCacheError } from '../../lib/errors';
 import { NativeBert } from '../../lib/native';
-import { FrozenCache, FrozenCacheModel, cachedEvaluationBatches, cachedTrainingBatches, evaluateModel, frozenCacheKey, train } from '../../lib/train';
+import { FrozenCache, FrozenCacheModel, type FrozenCacheOptions, cachedEvaluationBatches, cachedTrainingBatches, evaluateModel, frozenCacheKey, train } from '../../lib/train';
 import { syntheticReviews, writeTinyModel } from '../classifier/tiny-model';
 import { syntheticExamples } from './fake-model';
 
@@ -218,23 +218,34 @@ test('fit({cacheFrozenLayers}) follows fit without it when dropout is 0; cached 
   expect(Math.abs(cached.direct.loss - cached.result.validation!.loss) / cached.direct.loss).toBeLessThan(1e-5);
 });
 
-test('exact resume with the cache: abort, rebuild the cache from its file, resume — same losses and parameters bit for bit', async () => {
+test('exact resume with the cache: abort, rebuild the cache from its file, resume — same losses and parameter bytes; another cache setting is refused', async () => {
   const dir = path.join(tmp, 'resume');
-  const run = async (extra: { signal?: AbortSignal; onProgress?: (e: { step: number }) => void; resume?: boolean }) => {
+  const checkpointDir = path.join(dir, 'checkpoints');
+  const batches = () => new BatchLoader(data, { batchSize: 8, shuffle: true, seed: 9 });
+  const run = async (extra: { signal?: AbortSignal; onProgress?: (e: { step: number }) => void; resume?: boolean }, cacheOptions: FrozenCacheOptions | false = { dir: path.join(dir, 'cache'), dtype: 'bf16' }) => {
     const m = model({}, 0.1);
-    const cache = await FrozenCache.build(m, data, ids, { dir: path.join(dir, 'cache'), dtype: 'bf16' });
-    const r = await train(new FrozenCacheModel(m), cachedTrainingBatches(new BatchLoader(data, { batchSize: 8, shuffle: true, seed: 9 }), cache),
-      ['neg', 'pos'], { ...options, epochs: 3, checkpointDir: path.join(dir, 'checkpoints'), checkpointEvery: 2, ...extra });
-    cache.close();
-    return { r, parameters: m.parameterNames().map((n) => m.getParameter(n)), dispose: () => m.dispose() };
+    const cache = cacheOptions && (await FrozenCache.build(m, data, ids, cacheOptions));
+    const trainOptions = { ...options, epochs: 3, checkpointDir, checkpointEvery: 2, ...extra };
+    const r = await (cache
+      ? train(new FrozenCacheModel(m), cachedTrainingBatches(batches(), cache), ['neg', 'pos'], trainOptions)
+      : train(m, batches(), ['neg', 'pos'], trainOptions)).finally(() => (cache ? cache.close() : undefined));
+    const bytes = Buffer.concat(m.parameterNames().map((n) => m.getParameter(n)).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength)));
+    m.dispose();
+    return { r, bytes };
   };
   const reference = await run({});
-  await fsp.rm(path.join(dir, 'checkpoints'), { recursive: true });
+  await fsp.rm(checkpointDir, { recursive: true });
   const controller = new AbortController();
   const stopped = await run({ signal: controller.signal, onProgress: (e) => e.step === 7 && controller.abort() });
   expect(stopped.r.stopReason).toBe('aborted');
-  const resumed = await run({ resume: true });
+  // Without the cache, or from a cache of another dtype or build batch size, the continued run would compute other
+  // numbers: each is refused, naming the setting and both values, and leaves the checkpoint as it was.
+  await expect(run({ resume: true }, false)).rejects.toMatchObject({ code: 'ERR_BERTNODE_CHECKPOINT_MISMATCH', setting: 'frozenCache', checkpointValue: 'bf16', currentValue: false });
+  await expect(run({ resume: true }, { storage: 'memory', dtype: 'fp32' })).rejects.toThrow(/frozenCache: checkpoint "bf16", now "fp32"/);
+  await expect(run({ resume: true }, { storage: 'memory', dtype: 'bf16', batchSize: 5 }))
+    .rejects.toMatchObject({ setting: 'frozenCacheBuildBatchSize', checkpointValue: 32, currentValue: 5 });
+  // Storage is not a setting of the numbers: the same values from memory instead of the file resume exactly.
+  const resumed = await run({ resume: true }, { storage: 'memory', dtype: 'bf16' });
   expect(resumed.r.history.steps.map((s) => s.loss)).toEqual(reference.r.history.steps.map((s) => s.loss));
-  expect(resumed.parameters).toEqual(reference.parameters);
-  for (const x of [reference, stopped, resumed]) x.dispose();
+  expect(Buffer.compare(resumed.bytes, reference.bytes)).toBe(0);
 });

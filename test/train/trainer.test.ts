@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CheckpointError, TrainingOptionsError } from '../../lib/errors';
-import { evaluationBatches } from '../../lib/data';
-import { MetricsAccumulator, ProgressEvent, evaluateModel, learningRateAt, train } from '../../lib/train';
+import { CheckpointError, ResumeSettingsError, TrainingOptionsError } from '../../lib/errors';
+import { BatchLoader, evaluationBatches } from '../../lib/data';
+import { MetricsAccumulator, ProgressEvent, evaluateModel, learningRateAt, loadCheckpoint, saveCheckpoint, train } from '../../lib/train';
 import { FakeModel, loader, syntheticExamples } from './fake-model';
 
 const LABELS = ['neg', 'pos'];
@@ -156,6 +156,79 @@ describe('training loop', () => {
       .rejects.toThrow(/frozen parameters differ/);
     await expect(train(new FakeModel(VOCAB, 2), data(), LABELS, { maxSteps: 2, resume: path.join(tmp, 'nothing') }))
       .rejects.toBeInstanceOf(CheckpointError);
+  });
+
+  // Each of these changed nothing the old fingerprint looked at (it held seed, counts, lr, schedule and warmup only),
+  // so a resume used to continue silently with other numbers.
+  test.each([
+    ['weightDecay', { weightDecay: 0 }, 0.01, 0],
+    ['maxGradNorm', { maxGradNorm: 0.5 }, 1, 0.5],
+    ['beta2', { beta2: 0.98 }, 0.999, 0.98],
+    ['bestMetric', { bestMetric: 'loss' }, 'accuracy', 'loss'],
+    ['evaluation', { evaluation: undefined }, true, false],
+    ['data.seed', { data: () => loader(trainSet, 8, 6) }, 5, 6],
+    ['data.padding', { data: () => new BatchLoader(trainSet, { batchSize: 8, shuffle: true, seed: 5, padding: 'max_length' }) }, 'longest', 'max_length'],
+    ['data.examplesSha256', { data: () => loader(syntheticExamples(60, VOCAB, 4), 8, 5) }, expect.any(String), expect.any(String)],
+  ] as const)('resuming with another %s is refused, naming the setting and both values', async (name, change, recorded, current) => {
+    const dir = path.join(tmp, 'mismatch');
+    const base = { maxSteps: 4, lr: 0.05, evaluation, checkpointDir: dir } as const;
+    const { data: otherData, ...options } = change as { data?: () => ReturnType<typeof data> } & Record<string, unknown>;
+    // The interrupted run: same set-up, stopped after its first checkpoint (step 2 of 4).
+    const controller = new AbortController();
+    await train(new FakeModel(VOCAB, 2), data(), LABELS, { ...base, signal: controller.signal, onProgress: (e) => e.step === 2 && controller.abort() });
+    const model = new FakeModel(VOCAB, 2);
+    const attempt = train(model, (otherData ?? data)(), LABELS, { ...base, ...options, resume: true });
+    await expect(attempt).rejects.toBeInstanceOf(ResumeSettingsError);
+    await expect(attempt).rejects.toMatchObject({ code: 'ERR_BERTNODE_CHECKPOINT_MISMATCH', setting: name, checkpointValue: recorded, currentValue: current });
+    await expect(attempt).rejects.toThrow(new RegExp(`${name.replace('.', '\\.')}: checkpoint `));
+    expect(model.calls).toBe(0);
+  });
+
+  test('a device change resumes with a warning; a checkpoint without recorded settings resumes exactly with a warning', async () => {
+    // A model that reports its device as NativeBert does; the numbers are the same, so the run must still end equal.
+    class DeviceModel extends FakeModel {
+      constructor(readonly device: string) { super(VOCAB, 2); }
+      runSettings() { return { device: this.device }; }
+    }
+    const options = { epochs: 2, lr: 0.05, checkpointEvery: 3, seed: 4 } as const;
+    const full = new FakeModel(VOCAB, 2);
+    await train(full, data(), LABELS, options);
+    const interrupt = async (dir: string) => {
+      const controller = new AbortController();
+      await train(new DeviceModel('cpu'), data(), LABELS, { ...options, checkpointDir: dir, signal: controller.signal, onProgress: (e) => e.step === 5 && controller.abort() });
+    };
+    const warnings: { message: string; code?: string }[] = [];
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((message: string, o?: { code?: string }) => {
+      warnings.push({ message, code: o?.code });
+    }) as typeof process.emitWarning);
+    try {
+      const moved = path.join(tmp, 'moved');
+      await interrupt(moved);
+      const onCuda = new DeviceModel('cuda');
+      await train(onCuda, data(), LABELS, { ...options, checkpointDir: moved, resume: true });
+      expect(warnings).toEqual([expect.objectContaining({ code: 'BERTNODE_RESUME_SETTING_CHANGED', message: expect.stringMatching(/device "cuda" instead of "cpu"/) })]);
+      expect(params(onCuda)).toEqual(params(full));
+
+      // A checkpoint as an older bertnode wrote it: the few settings it had as fields of the fingerprint, no `settings`.
+      const old = path.join(tmp, 'old');
+      await interrupt(old);
+      const { value } = await loadCheckpoint(old);
+      const ck = value as { fingerprint: { settings?: Record<string, unknown> } & Record<string, unknown> };
+      const { settings, ...rest } = ck.fingerprint;
+      const legacy = ['seed', 'numExamples', 'batchesPerEpoch', 'gradientAccumulation', 'totalSteps', 'lr', 'schedule', 'warmupSteps'];
+      ck.fingerprint = { ...rest, ...Object.fromEntries(legacy.map((k) => [k, settings![k]])) };
+      await saveCheckpoint(old, 'legacy', ck);
+      warnings.length = 0;
+      const resumed = new DeviceModel('cpu');
+      await train(resumed, data(), LABELS, { ...options, checkpointDir: old, resume: true });
+      expect(warnings).toEqual([expect.objectContaining({ code: 'BERTNODE_CHECKPOINT_UNVERIFIED', message: expect.stringMatching(/did not record beta1, beta2, .*device/) })]);
+      expect(params(resumed)).toEqual(params(full));
+      // What an older checkpoint did record is still checked.
+      await expect(train(new DeviceModel('cpu'), data(), LABELS, { ...options, lr: 0.04, checkpointDir: old, resume: true }))
+        .rejects.toThrow(/lr: checkpoint 0.05, now 0.04/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('early stopping on a metric that cannot improve stops after `patience` evaluations; best model restored', async () => {
