@@ -27,9 +27,12 @@ __global__ void toBf16Kernel(__nv_bfloat16* out, const float* in, int64_t n) {
     out[i] = __float2bfloat16_rn(in[i]);
 }
 
-// Elements a (possibly batched) row-major operand spans: the last matrix's start plus its stored rows.
-int64_t operandExtent(int storedRows, int ld, int64_t stride, int batch) {
-  return stride * (batch - 1) + static_cast<int64_t>(storedRows - 1) * ld + ld;
+// Elements a (possibly batched) row-major operand spans, up to and including its last element: the last matrix's
+// start, its last row's start, and that row's width. Not rows * ld: an operand may be a column slice of a wider
+// matrix (ld > width) that ends where its allocation ends, and converting the ld - width elements after its last
+// row would read past that allocation (an illegal address on a GPU, the context lost).
+int64_t operandExtent(int storedRows, int storedColumns, int ld, int64_t stride, int batch) {
+  return stride * (batch - 1) + static_cast<int64_t>(storedRows - 1) * ld + storedColumns;
 }
 
 }  // namespace
@@ -48,8 +51,8 @@ void gemm(const GemmContext& ctx, bool transA, bool transB, int M, int N, int K,
   cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
   if (ctx.precision == GemmPrecision::Tf32) compute = CUBLAS_COMPUTE_32F_FAST_TF32;
   if (ctx.precision == GemmPrecision::Bf16 && K > 0) {
-    int64_t extentA = operandExtent(transA ? K : M, lda, strideA, batch);
-    int64_t extentB = operandExtent(transB ? N : K, ldb, strideB, batch);
+    int64_t extentA = operandExtent(transA ? K : M, transA ? M : K, lda, strideA, batch);
+    int64_t extentB = operandExtent(transB ? N : K, transB ? K : N, ldb, strideB, batch);
     // Each operand starts at a 256-byte boundary of the staging buffer, as cuBLAS prefers for tensor cores.
     int64_t offsetB = (extentA + 127) / 128 * 128;
     auto* staging = static_cast<__nv_bfloat16*>(ctx.staging->get(sizeof(__nv_bfloat16) * (offsetB + extentB)));

@@ -4,8 +4,13 @@
 // 8-row blocks), so the edges run too. Tolerances: 0 where the kernel does the CPU's arithmetic in the CPU's order;
 // 1e-6 where only a summation order differs (warp trees, atomics, chunked double sums); 1e-5 for the fp32 sums of
 // the LayerNorm input gradient and the softmax backward.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -211,6 +216,32 @@ void embeddingsAndHead() {
   report("crossEntropyBackward", dLogitsCuda, dLogitsCpu, 0);
 }
 
+// The first `count` of `values`, placed so that the last one ends right before an unreadable page: a launcher that
+// reads past an operand's last element (on a GPU: past the end of its allocation) crashes this run.
+class GuardedFloats {
+ public:
+  GuardedFloats(const Floats& values, size_t count) : page_(static_cast<size_t>(sysconf(_SC_PAGESIZE))) {
+    dataBytes_ = (count * sizeof(float) + page_ - 1) / page_ * page_;
+    void* mapping = mmap(nullptr, dataBytes_ + page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mapping == MAP_FAILED || mprotect(static_cast<char*>(mapping) + dataBytes_, page_, PROT_NONE) != 0) {
+      std::perror("GuardedFloats");
+      std::abort();
+    }
+    mapping_ = static_cast<char*>(mapping);
+    data_ = reinterpret_cast<float*>(mapping_ + dataBytes_) - count;
+    std::memcpy(data_, values.data(), count * sizeof(float));
+  }
+  ~GuardedFloats() { munmap(mapping_, dataBytes_ + page_); }
+  GuardedFloats(const GuardedFloats&) = delete;
+  GuardedFloats& operator=(const GuardedFloats&) = delete;
+  const float* data() const { return data_; }
+
+ private:
+  size_t page_, dataBytes_ = 0;
+  char* mapping_ = nullptr;
+  float* data_ = nullptr;
+};
+
 // Row-major reference: C[M,N] = alpha * op(A) * op(B) + beta * C for matrix `i` of a batch.
 void referenceGemm(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
                    const float* B, int ldb, float beta, float* C, int ldc) {
@@ -224,7 +255,8 @@ void referenceGemm(bool transA, bool transB, int M, int N, int K, float alpha, c
 }
 
 // gemm.cu's mapping onto cuBLAS, every transpose pair, row strides wider than the rows (a view into a bigger
-// matrix), beta accumulating, and a strided batch shaped like attention (Q K^T per head). fp32: the emulated cuBLAS
+// matrix, ending at its last element before an unreadable page, so the bf16 staging copy must not read the padding
+// after the last row), beta accumulating, and a strided batch shaped like attention (Q K^T per head). fp32: the emulated cuBLAS
 // sums in double like the reference, so only the final rounding differs (1e-6). bf16: the operands are rounded to
 // 8-bit mantissas in the staging buffer (1e-2, as test/cuda/precision.test.ts).
 void gemms() {
@@ -240,7 +272,10 @@ void gemms() {
         Floats A = randomFloats((ta ? K : M) * lda), Bm = randomFloats((tb ? N : K) * ldb), C = randomFloats(M * ldc);
         Floats expected = C, actual = C;
         referenceGemm(ta, tb, M, N, K, 0.75f, A.data(), lda, Bm.data(), ldb, 0.5f, expected.data(), ldc);
-        cuda::gemm(ctx, ta, tb, M, N, K, 0.75f, A.data(), lda, 0, Bm.data(), ldb, 0, 0.5f, actual.data(), ldc, 0, 1);
+        GuardedFloats viewA(A, static_cast<size_t>((ta ? K : M) - 1) * lda + (ta ? M : K));
+        GuardedFloats viewB(Bm, static_cast<size_t>((tb ? N : K) - 1) * ldb + (tb ? K : N));
+        cuda::gemm(ctx, ta, tb, M, N, K, 0.75f, viewA.data(), lda, 0, viewB.data(), ldb, 0, 0.5f, actual.data(), ldc, 0,
+                   1);
         char name[64];
         std::snprintf(name, sizeof name, "gemm.%s.transA%d.transB%d", precision == GemmPrecision::Fp32 ? "fp32" : "bf16",
                       ta, tb);
