@@ -4,12 +4,13 @@
 // head, embeddings frozen) and for full fine-tuning, and forward (inference) throughput, at B = 32 and T = 128 and
 // 256, each with its model-FLOP utilisation against the card's peak. `peer` is PyTorch + transformers on the same
 // GPU, same shapes and precision, measured in the same run when `python3` can import torch (with CUDA) and
-// transformers; otherwise null with the reason.
+// transformers; otherwise null with the reason. ratio = peer seconds / our seconds (above 1: bertnode is faster).
 //
 // Runs with node alone (no npm, no TypeScript build): node scripts/bench-gpu.js [--precision fp32|tf32|bf16]
 // [--batch 32] [--seq 128,256] [--steps 10] [--warmup 3] [--no-peer]. Without a GPU it prints one line saying why
-// and exits 0. --device cpu runs the same measurements on the CPU addon (build/Release/bertnode.node) to check the
-// script itself on a machine without a GPU (use small --batch/--seq: bert-base on a few cores is slow).
+// and exits 0. --device cpu runs the same measurements on the CPU addon (build/Release/bertnode.node), and the peer on
+// PyTorch's CPU, to check this script and the peer's on a machine without a GPU (use small --batch/--seq: bert-base
+// on a few cores is slow).
 //
 // FLOPs (the usual model-FLOP convention: multiply-add = 2, GEMMs only): per token, an encoder layer's forward is
 // 2 * (4H^2 + 2HI) for its linear layers plus 4TH for Q K^T and P V. A trained layer's backward costs twice its
@@ -126,7 +127,8 @@ async function measureOurs(addon, T) {
 function measurePeer(T) {
   if (process.argv.includes('--no-peer')) return { error: 'disabled by --no-peer' };
   const script = path.join(__dirname, 'gpu-check', 'torch_peer.py');
-  const args = JSON.stringify({ config: BERT_BASE, recipes: RECIPES, precision, batchSize, seqLen: T, steps, warmup });
+  const args = JSON.stringify({ config: BERT_BASE, recipes: RECIPES, precision, batchSize, seqLen: T, steps, warmup,
+    device: deviceName === 'cpu' ? 'cpu' : 'cuda' });
   const child = spawnSync(process.env.PYTHON || 'python3', [script, args], { encoding: 'utf8', timeout: 30 * 60 * 1000 });
   if (child.error) return { error: `python3 could not run: ${child.error.message}` };
   const line = (child.stdout || '').trim().split('\n').pop();

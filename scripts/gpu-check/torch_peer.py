@@ -2,7 +2,9 @@
 GPU. Prints one JSON line: seconds per call for 'train_step.classic', 'train_step.full' and 'forward', plus the
 versions; or {"error": ...} when torch with CUDA or transformers is missing.
 
-Argument: one JSON object {config, recipes, precision, batchSize, seqLen, steps, warmup} (bench-gpu.js builds it).
+Argument: one JSON object {config, recipes, precision, batchSize, seqLen, steps, warmup, device} (bench-gpu.js builds
+it); device is 'cuda', or 'cpu' when bench-gpu.js runs with --device cpu to check itself and this script on a
+machine without a GPU.
 Both sides do the same work per step: forward with dropout, cross-entropy, backward, global-norm clipping, AdamW.
 Differences, stated: transformers' default attention (SDPA, fused kernels) against bertnode's explicit softmax; the
 classic recipe's head is bertnode's 'cls' (linear on [CLS]) against BertForSequenceClassification's pooler + linear,
@@ -22,9 +24,11 @@ def main():
     except Exception as e:  # any import failure means no peer on this machine
         print(json.dumps({"error": f"PyTorch/transformers not importable: {e}"}))
         return
-    if not torch.cuda.is_available():
+    device = args.get("device", "cuda")
+    if device == "cuda" and not torch.cuda.is_available():
         print(json.dumps({"error": "torch has no CUDA device"}))
         return
+    on_gpu = device == "cuda"
 
     c = args["config"]
     precision = args["precision"]
@@ -37,25 +41,30 @@ def main():
         layer_norm_eps=c["layerNormEps"], hidden_dropout_prob=c["hiddenDropoutProb"],
         attention_probs_dropout_prob=c["attentionProbsDropoutProb"], num_labels=c["numLabels"])
     B, T = args["batchSize"], args["seqLen"]
-    ids = torch.randint(1000, c["vocabSize"], (B, T), device="cuda")
-    mask = torch.ones(B, T, dtype=torch.long, device="cuda")
-    types = torch.zeros(B, T, dtype=torch.long, device="cuda")
-    labels = torch.arange(B, device="cuda") % 2
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16")
+    ids = torch.randint(1000, c["vocabSize"], (B, T), device=device)
+    mask = torch.ones(B, T, dtype=torch.long, device=device)
+    types = torch.zeros(B, T, dtype=torch.long, device=device)
+    labels = torch.arange(B, device=device) % 2
+    autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    def synchronize():
+        # GPU work is queued asynchronously: the clock may only be read once it has finished.
+        if on_gpu:
+            torch.cuda.synchronize()
 
     def timed(fn):
         for _ in range(args["warmup"]):
             fn()
-        torch.cuda.synchronize()
+        synchronize()
         start = time.perf_counter()
         for _ in range(args["steps"]):
             fn()
-        torch.cuda.synchronize()
+        synchronize()
         return (time.perf_counter() - start) / args["steps"]
 
     results = {}
     for name, recipe in args["recipes"].items():
-        model = BertForSequenceClassification(config).cuda()
+        model = BertForSequenceClassification(config).to(device)
         trainable_layers = recipe["trainableLayers"]
         for pname, p in model.named_parameters():
             layer = pname.split("encoder.layer.")[1].split(".")[0] if "encoder.layer." in pname else None
@@ -86,7 +95,8 @@ def main():
 
             results["forward"] = timed(forward)
         del model, optimizer
-        torch.cuda.empty_cache()
+        if on_gpu:
+            torch.cuda.empty_cache()
     results["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
                            "attention": attention}
     print(json.dumps(results))
