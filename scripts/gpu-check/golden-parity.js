@@ -5,8 +5,8 @@
 // tolerances of test/native/golden.test.ts, the CPU backend's own check. One JSON line per tensor, a summary line,
 // exit status 1 on any failure. Without a usable GPU it prints one line saying why and exits 0.
 // Flags: --device cpu (check this script on a machine without a GPU: the CPU backend must pass as in jest),
-// --precision tf32|bf16 (CUDA only: every tolerance scaled by TF32's 2^-11 / bf16's 2^-8 rounding over fp32's 2^-24,
-// capped, so the output shows how far the fast paths drift from PyTorch's fp32).
+// --precision tf32|bf16 (the fp32 tolerances loosened, capped, so the output shows how far the fast paths drift from
+// PyTorch's fp32; tf32 is CUDA only, bf16 also runs on CPUs with AVX-512 BF16).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -20,13 +20,19 @@ function option(name, fallback) {
 
 const device = option('--device', 'cuda');
 const precision = option('--precision', 'fp32');
-// test/native/golden.test.ts explains each bound; KEY_BIAS_NOISE: the key bias's exact gradient is 0.
+// test/native/golden.test.ts explains each fp32 bound; KEY_BIAS_NOISE: the key bias's exact gradient is 0, so both
+// sides hold only rounding noise. bf16's factor was set against the CPU backend's bf16 run on these fixtures
+// (`--device cpu --precision bf16`), which rounds the same operands the same way as the GPU (round-to-nearest-even to
+// bf16 in every GEMM, fp32 sums in another order): its worst errors are 3.7e-3 forward, 1.6e-2 gradients, 9.7e-3
+// step loss/norm, 7.4e-2 parameters after 3 steps, each at most 37 % of its bound, and key-bias noise 6.0e-5,
+// which gets 3e-4 (1e-4 would leave only a 1.7x margin). TF32 keeps 3 more mantissa bits (8x finer rounding): a
+// tenth of bf16's factor.
 const LOOSEN = { fp32: 1, tf32: 100, bf16: 1000 }[precision];
 const FORWARD_TOL = Math.min(1e-5 * LOOSEN, 0.05);
 const GRADIENT_TOL = Math.min(1e-4 * LOOSEN, 0.2);
 const ADAMW_TOL = Math.min(2e-4 * LOOSEN, 0.2);
 const STEP_SCALAR_TOL = Math.min(1e-4 * LOOSEN, 0.05);
-const KEY_BIAS_NOISE = 1e-7 * LOOSEN;
+const KEY_BIAS_NOISE = precision === 'bf16' ? 3e-4 : 1e-7 * LOOSEN;
 
 const goldenDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'golden');
 const manifest = JSON.parse(fs.readFileSync(path.join(goldenDir, 'manifest.json'), 'utf8'));
