@@ -26,13 +26,13 @@ const precision = option('--precision', 'fp32');
 // bf16 in every GEMM, fp32 sums in another order): its worst errors are 3.7e-3 forward, 1.6e-2 gradients, 9.7e-3
 // step loss/norm, 7.4e-2 parameters after 3 steps, each at most 37 % of its bound, and key-bias noise 6.0e-5,
 // which gets 3e-4 (1e-4 would leave only a 1.7x margin). TF32 keeps 3 more mantissa bits (8x finer rounding): a
-// tenth of bf16's factor.
+// tenth of bf16's bounds.
 const LOOSEN = { fp32: 1, tf32: 100, bf16: 1000 }[precision];
 const FORWARD_TOL = Math.min(1e-5 * LOOSEN, 0.05);
 const GRADIENT_TOL = Math.min(1e-4 * LOOSEN, 0.2);
 const ADAMW_TOL = Math.min(2e-4 * LOOSEN, 0.2);
 const STEP_SCALAR_TOL = Math.min(1e-4 * LOOSEN, 0.05);
-const KEY_BIAS_NOISE = precision === 'bf16' ? 3e-4 : 1e-7 * LOOSEN;
+const KEY_BIAS_NOISE = { fp32: 1e-7, tf32: 3e-5, bf16: 3e-4 }[precision];
 
 const goldenDir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'golden');
 const manifest = JSON.parse(fs.readFileSync(path.join(goldenDir, 'manifest.json'), 'utf8'));
