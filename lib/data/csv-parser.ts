@@ -1,8 +1,13 @@
 // RFC 4180 CSV: fields separated by commas, records by CRLF or LF, a field in double quotes may hold commas,
 // line breaks and doubled quotes (""). A quote opening inside an unquoted field, text after a closing quote and a
 // quoted field still open at the end of the file are errors with the line where the problem starts.
+//
+// A file is read line by line (./line-reader.ts): lines are joined into one record while a quoted field is open
+// (an odd number of quotes so far, since an escaped quote counts two), and each record is parsed on its own, so
+// memory holds one record, never the file.
 
 import { DataFormatError } from '../errors';
+import type { TextLine } from './line-reader';
 
 export interface CsvRecord {
   fields: string[];
@@ -10,9 +15,10 @@ export interface CsvRecord {
   line: number;
 }
 
-export function* parseCsv(text: string, file: string): Generator<CsvRecord> {
+// Records of `text`, whose first line is line `firstLine` of the file.
+export function* parseCsv(text: string, file: string, firstLine = 1): Generator<CsvRecord> {
   let pos = 0;
-  let line = 1;
+  let line = firstLine;
   const length = text.length;
   while (pos < length) {
     const recordLine = line;
@@ -75,4 +81,56 @@ function countNewlines(text: string, start: number, end: number): number {
   let count = 0;
   for (let i = text.indexOf('\n', start); i !== -1 && i < end; i = text.indexOf('\n', i + 1)) count++;
   return count;
+}
+
+// The records of a file's lines, one batch per batch of lines. A record is at most maxRecordLength characters: a
+// longer one is a typed error (in a valid file it takes an unbalanced quote to make one that long).
+export async function* csvRecords(lines: AsyncIterable<TextLine[]>, file: string, maxRecordLength: number): AsyncGenerator<CsvRecord[]> {
+  let parts: string[] = [];
+  let firstLine = 0;
+  let quotes = 0;
+  let length = 0;
+  for await (const batch of lines) {
+    const records: CsvRecord[] = [];
+    for (const { text, line, terminated } of batch) {
+      if (parts.length === 0) firstLine = line;
+      parts.push(text);
+      length += text.length + 1;
+      quotes += countQuotes(text);
+      if (quotes % 2 === 1 && terminated) {
+        if (length > maxRecordLength) recordTooLong(parts.join('\n'), file, firstLine, maxRecordLength);
+        continue;
+      }
+      // The record ends here: at a line break outside quotes (CRLF or LF), or at the end of the file, where an open
+      // quote is reported by parseCsv.
+      let record = parts.join('\n');
+      if (terminated && record.endsWith('\r')) record = record.slice(0, -1);
+      parts = [];
+      quotes = 0;
+      length = 0;
+      if (record !== '') records.push(...parseCsv(record, file, firstLine));
+      else if (terminated) records.push({ fields: [''], line: firstLine }); // an empty line, as parseCsv reads one
+    }
+    if (records.length > 0) yield records;
+  }
+}
+
+function countQuotes(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) count++;
+  return count;
+}
+
+// An error found before the open quote (a stray quote in an unquoted field, text after a closing quote) is reported
+// as such; otherwise the quoted field that never closes, at the line where it opened.
+function recordTooLong(text: string, file: string, firstLine: number, maxRecordLength: number): never {
+  let line = firstLine;
+  try {
+    [...parseCsv(text, file, firstLine)];
+  } catch (error) {
+    if (!(error instanceof DataFormatError) || !error.reason.startsWith('unbalanced quote')) throw error;
+    line = error.line ?? firstLine;
+  }
+  throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file,
+    `unbalanced quote: a quoted field runs on for more than ${maxRecordLength} characters (or raise maxRecordLength)`, { line });
 }

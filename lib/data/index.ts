@@ -5,7 +5,7 @@ export { openTarStream, type ArchiveSource } from './archive';
 export { readTarEntries, type TarEntry, type TarEntryType, type TarMember } from './tar';
 export { readImdbArchive, readImdbFolder, type ImdbOptions } from './imdb';
 export { classifyImdbPath, IMDB_LABELS, type ImdbSplit } from './imdb-layout';
-export { readCsv, readJsonl, readTsv, type CsvOptions, type JsonlOptions, type TextFormatOptions, type TsvOptions } from './text-formats';
+export { readCsv, readJsonl, readTsv, streamCsv, streamJsonl, streamTsv, type CsvOptions, type JsonlOptions, type TextFormatOptions, type TsvOptions } from './text-formats';
 export { readExamples, type ReadExamplesOptions } from './read-examples';
 export { resolveLabel, SENTIMENT_LABELS } from './labels';
 export { cleanReviewText } from './clean';

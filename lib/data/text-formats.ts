@@ -1,20 +1,23 @@
 // The flat formats: the classic TSV (`text<TAB>label`), the Kaggle-style CSV (`review,sentiment`) and JSONL
-// ({"text", "label"} per line). Each file is read whole (it becomes an in-memory example list anyway), decoded
-// as strict UTF-8, and every problem is reported with the file and the line.
+// ({"text", "label"} per line). Files are streamed record by record (./line-reader.ts), decoded as strict UTF-8,
+// and every problem is reported with the file and the line. read* collect the examples; stream* yield them one at
+// a time for files too large to hold.
 
-import { promises as fsp } from 'node:fs';
-import { DataFormatError } from '../errors';
+import { DataFormatError, ValidationError } from '../errors';
 import { cleanReviewText } from './clean';
-import { parseCsv } from './csv-parser';
+import { csvRecords } from './csv-parser';
 import { resolveLabel, SENTIMENT_LABELS } from './labels';
+import { readLines, type TextLine } from './line-reader';
 import type { Example } from './types';
-import { decodeUtf8 } from './utf8';
 
 export interface TextFormatOptions {
   // Class names; a label in the file is an index into this list or one of its names. Default negative/positive.
   labels?: readonly string[];
   // The classic `<br />` → space cleaning. Default false.
   clean?: boolean;
+  // The longest record (a line; a CSV record with quoted line breaks) in characters; a longer one is a typed error
+  // instead of unbounded memory. Default 16 Mi.
+  maxRecordLength?: number;
 }
 
 export interface TsvOptions extends TextFormatOptions {
@@ -38,105 +41,158 @@ export interface JsonlOptions extends TextFormatOptions {
 }
 
 const HEADER_LABEL_NAMES = new Set(['label', 'labels', 'sentiment', 'class']);
+const DEFAULT_MAX_RECORD_LENGTH = 1 << 24;
 
 // The label is after the last tab, so a text that itself holds tabs survives.
-export async function readTsv(file: string, options: TsvOptions = {}): Promise<Example[]> {
+async function* tsvBatches(file: string, options: TsvOptions): AsyncGenerator<Example[]> {
   const labels = options.labels ?? SENTIMENT_LABELS;
-  const lines = splitLines(await readText(file));
-  const examples: Example[] = [];
-  lines.forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === '') return;
-    const tab = raw.lastIndexOf('\t');
-    if (tab === -1) throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'no tab between text and label', { line });
-    const text = raw.slice(0, tab);
-    const label = raw.slice(tab + 1);
-    const isHeader = options.header === true || (options.header !== false && HEADER_LABEL_NAMES.has(label.trim().toLowerCase()));
-    if (index === 0 && isHeader) return;
-    examples.push(makeExample(file, line, text, undefined, resolveLabel(label, labels, file, line), options));
-  });
-  return nonEmpty(examples, file);
-}
-
-export async function readCsv(file: string, options: CsvOptions = {}): Promise<Example[]> {
-  const labels = options.labels ?? SENTIMENT_LABELS;
-  const records = parseCsv(await readText(file), file);
-  const header = records.next();
-  if (header.done) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file is empty');
-  const columns = header.value.fields.map((name) => name.trim());
-  const column = (wanted: string | undefined, fallbacks: string[], required: boolean): number => {
-    const names = wanted ? [wanted] : fallbacks;
-    const index = columns.findIndex((c) => names.includes(c.toLowerCase()) || names.includes(c));
-    if (index === -1 && required) {
-      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `no column named ${names.join(' or ')} in the header [${columns.join(', ')}]`, { line: 1 });
+  for await (const lines of readLines(file, { maxLineLength: maxRecordLength(options) })) {
+    const examples: Example[] = [];
+    for (const textLine of lines) {
+      const { line } = textLine;
+      const raw = withoutCr(textLine);
+      if (raw.trim() === '') continue;
+      const tab = raw.lastIndexOf('\t');
+      if (tab === -1) throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'no tab between text and label', { line });
+      const text = raw.slice(0, tab);
+      const label = raw.slice(tab + 1);
+      const isHeader = options.header === true || (options.header !== false && HEADER_LABEL_NAMES.has(label.trim().toLowerCase()));
+      if (line === 1 && isHeader) continue;
+      examples.push(makeExample(file, line, text, undefined, resolveLabel(label, labels, file, line), options));
     }
-    return index;
-  };
-  const textColumn = column(options.textColumn, ['review', 'text', 'sentence'], true);
-  const labelColumn = column(options.labelColumn, ['sentiment', 'label'], true);
-  const pairColumn = column(options.textPairColumn, ['text_pair'], options.textPairColumn !== undefined);
-  const examples: Example[] = [];
-  for (const { fields, line } of records) {
-    if (fields.length === 1 && fields[0] === '') continue;
-    if (fields.length !== columns.length) {
-      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `${fields.length} fields where the header has ${columns.length}`, { line });
-    }
-    const pair = pairColumn === -1 ? undefined : fields[pairColumn];
-    examples.push(makeExample(file, line, fields[textColumn], pair, resolveLabel(fields[labelColumn], labels, file, line), options));
+    yield examples;
   }
-  return nonEmpty(examples, file);
 }
 
-export async function readJsonl(file: string, options: JsonlOptions = {}): Promise<Example[]> {
+async function* csvBatches(file: string, options: CsvOptions): AsyncGenerator<Example[]> {
   const labels = options.labels ?? SENTIMENT_LABELS;
-  const examples: Example[] = [];
-  splitLines(await readText(file)).forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(raw);
-    } catch (cause) {
-      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `not valid JSON: ${(cause as Error).message}`, { line, cause });
+  const limit = maxRecordLength(options);
+  let columns: string[] | undefined;
+  let textColumn = -1;
+  let labelColumn = -1;
+  let pairColumn = -1;
+  for await (const records of csvRecords(readLines(file, { maxLineLength: limit }), file, limit)) {
+    const examples: Example[] = [];
+    for (const { fields, line } of records) {
+      if (columns === undefined) {
+        columns = fields.map((name) => name.trim());
+        textColumn = findColumn(columns, options.textColumn, ['review', 'text', 'sentence'], true, file);
+        labelColumn = findColumn(columns, options.labelColumn, ['sentiment', 'label'], true, file);
+        pairColumn = findColumn(columns, options.textPairColumn, ['text_pair'], options.textPairColumn !== undefined, file);
+        continue;
+      }
+      if (fields.length === 1 && fields[0] === '') continue;
+      if (fields.length !== columns.length) {
+        throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `${fields.length} fields where the header has ${columns.length}`, { line });
+      }
+      const pair = pairColumn === -1 ? undefined : fields[pairColumn];
+      examples.push(makeExample(file, line, fields[textColumn], pair, resolveLabel(fields[labelColumn], labels, file, line), options));
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'a line must be a JSON object', { line });
-    }
-    const fields = record as Record<string, unknown>;
-    const pick = (wanted: string | undefined, fallbacks: string[]): unknown => {
-      const name = (wanted ? [wanted] : fallbacks).find((key) => key in fields);
-      return name === undefined ? undefined : fields[name];
-    };
-    const text = pick(options.textField, ['text', 'review', 'sentence']);
-    const pair = pick(options.textPairField, ['text_pair', 'textPair']);
-    const label = pick(options.labelField, ['label', 'sentiment']);
-    if (typeof text !== 'string') throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'no string "text" field', { line });
-    if (pair !== undefined && typeof pair !== 'string') {
-      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, '"text_pair" must be a string', { line });
-    }
-    const example = makeExample(file, line, text, pair, resolveLabel(label, labels, file, line), options);
-    if (typeof fields.id === 'string' || typeof fields.id === 'number') example.id = String(fields.id);
-    examples.push(example);
-  });
-  return nonEmpty(examples, file);
-}
-
-async function readText(file: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await fsp.readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DataFormatError('ERR_BERTNODE_DATA_NOT_FOUND', file, 'no such file', { cause: error });
-    }
-    throw error;
+    yield examples;
   }
-  if (bytes.length === 0) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file is empty');
-  return decodeUtf8(bytes, file);
 }
 
-function splitLines(text: string): string[] {
-  return text.split(/\r?\n/);
+function findColumn(columns: string[], wanted: string | undefined, fallbacks: string[], required: boolean, file: string): number {
+  const names = wanted ? [wanted] : fallbacks;
+  const index = columns.findIndex((c) => names.includes(c.toLowerCase()) || names.includes(c));
+  if (index === -1 && required) {
+    throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `no column named ${names.join(' or ')} in the header [${columns.join(', ')}]`, { line: 1 });
+  }
+  return index;
+}
+
+async function* jsonlBatches(file: string, options: JsonlOptions): AsyncGenerator<Example[]> {
+  const labels = options.labels ?? SENTIMENT_LABELS;
+  for await (const lines of readLines(file, { maxLineLength: maxRecordLength(options) })) {
+    const examples: Example[] = [];
+    for (const textLine of lines) {
+      const { line } = textLine;
+      const raw = withoutCr(textLine);
+      if (raw.trim() === '') continue;
+      let record: unknown;
+      try {
+        record = JSON.parse(raw);
+      } catch (cause) {
+        throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `not valid JSON: ${(cause as Error).message}`, { line, cause });
+      }
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+        throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'a line must be a JSON object', { line });
+      }
+      const fields = record as Record<string, unknown>;
+      const pick = (wanted: string | undefined, fallbacks: string[]): unknown => {
+        const name = (wanted ? [wanted] : fallbacks).find((key) => key in fields);
+        return name === undefined ? undefined : fields[name];
+      };
+      const text = pick(options.textField, ['text', 'review', 'sentence']);
+      const pair = pick(options.textPairField, ['text_pair', 'textPair']);
+      const label = pick(options.labelField, ['label', 'sentiment']);
+      if (typeof text !== 'string') throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'no string "text" field', { line });
+      if (pair !== undefined && typeof pair !== 'string') {
+        throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, '"text_pair" must be a string', { line });
+      }
+      const example = makeExample(file, line, text, pair, resolveLabel(label, labels, file, line), options);
+      if (typeof fields.id === 'string' || typeof fields.id === 'number') example.id = String(fields.id);
+      examples.push(example);
+    }
+    yield examples;
+  }
+}
+
+// The examples of a file one at a time, read as they are needed: memory holds one chunk and one record.
+export function streamTsv(file: string, options: TsvOptions = {}): AsyncGenerator<Example> {
+  return flatten(tsvBatches(file, options), file);
+}
+
+export function streamCsv(file: string, options: CsvOptions = {}): AsyncGenerator<Example> {
+  return flatten(csvBatches(file, options), file);
+}
+
+export function streamJsonl(file: string, options: JsonlOptions = {}): AsyncGenerator<Example> {
+  return flatten(jsonlBatches(file, options), file);
+}
+
+export function readTsv(file: string, options: TsvOptions = {}): Promise<Example[]> {
+  return collect(tsvBatches(file, options), file);
+}
+
+export function readCsv(file: string, options: CsvOptions = {}): Promise<Example[]> {
+  return collect(csvBatches(file, options), file);
+}
+
+export function readJsonl(file: string, options: JsonlOptions = {}): Promise<Example[]> {
+  return collect(jsonlBatches(file, options), file);
+}
+
+async function* flatten(batches: AsyncGenerator<Example[]>, file: string): AsyncGenerator<Example> {
+  let count = 0;
+  for await (const batch of batches) {
+    count += batch.length;
+    yield* batch;
+  }
+  if (count === 0) throw noExamples(file);
+}
+
+async function collect(batches: AsyncGenerator<Example[]>, file: string): Promise<Example[]> {
+  const examples: Example[] = [];
+  for await (const batch of batches) for (const e of batch) examples.push(e);
+  if (examples.length === 0) throw noExamples(file);
+  return examples;
+}
+
+function noExamples(file: string): DataFormatError {
+  return new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file holds no examples');
+}
+
+function maxRecordLength(options: TextFormatOptions): number {
+  const limit = options.maxRecordLength ?? DEFAULT_MAX_RECORD_LENGTH;
+  if (!Number.isInteger(limit) || limit < 1) throw new ValidationError(`maxRecordLength must be a positive integer, got ${limit}`);
+  return limit;
+}
+
+// A line without the CR of its CRLF (the line reader splits at LF only). After the last line break there is none
+// to remove: a CR there is part of the text, as it was when the whole file was split at /\r?\n/.
+function withoutCr({ text, terminated }: TextLine): string {
+  return terminated && text.endsWith('\r') ? text.slice(0, -1) : text;
 }
 
 function makeExample(file: string, line: number, text: string, pair: string | undefined, label: number, options: TextFormatOptions): Example {
@@ -145,9 +201,4 @@ function makeExample(file: string, line: number, text: string, pair: string | un
   const example: Example = { id: `${line}`, text: clean(text), label, source: `${file}:${line}` };
   if (pair !== undefined) example.textPair = clean(pair);
   return example;
-}
-
-function nonEmpty(examples: Example[], file: string): Example[] {
-  if (examples.length === 0) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file holds no examples');
-  return examples;
 }

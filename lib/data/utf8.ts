@@ -14,6 +14,66 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
   }
 }
 
+// Strict UTF-8 decoding of a file read in chunks, with the same errors as decodeUtf8 on the whole file (absolute
+// byte offset, line). An incomplete sequence at the end of a chunk is held back (at most 3 bytes) and decoded with
+// the next one, so each chunk is decoded on its own and nothing larger than a chunk is ever kept. A byte order mark
+// is dropped at the start of the file only, as TextDecoder does for a whole file.
+export class Utf8ChunkDecoder {
+  // ignoreBOM: a chunk is not the start of the file; the file's own BOM is dropped below.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private held: Uint8Array = new Uint8Array(0);
+  private offset = 0; // file offset of the first held (or next) byte
+  private started = false;
+
+  constructor(private readonly file: string) {}
+
+  // Decodes `chunk` after the bytes held back from the previous one. `line`: the 1-based line the first of them is on
+  // (the caller counts line breaks in what it got back), for the error.
+  push(chunk: Uint8Array, line: number): string {
+    const bytes = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
+    const cut = completeLength(bytes);
+    const text = this.decode(bytes.subarray(0, cut), line);
+    this.held = Uint8Array.from(bytes.subarray(cut)); // a copy (Buffer#slice would not be one): the caller reuses its buffer
+    return text;
+  }
+
+  // The end of the file: a sequence still held back was cut off.
+  end(line: number): void {
+    if (this.held.length > 0) this.decode(this.held, line);
+  }
+
+  private decode(part: Uint8Array, line: number): string {
+    let text: string;
+    try {
+      text = this.decoder.decode(part);
+    } catch (cause) {
+      const at = firstInvalidUtf8Offset(part);
+      throw new TextEncodingError(this.file, `not valid UTF-8 (first bad byte at offset ${this.offset + at})`, { line: line + lineAt(part, at) - 1, cause });
+    }
+    this.offset += part.length;
+    if (!this.started && part.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    return text;
+  }
+}
+
+// Length of the longest prefix of `bytes` that does not end inside a multi-byte sequence (the sequence's lead byte
+// announces more bytes than are there).
+function completeLength(bytes: Uint8Array): number {
+  let i = bytes.length - 1;
+  let continuation = 0;
+  while (i >= 0 && continuation < 3 && (bytes[i] & 0xc0) === 0x80) {
+    i--;
+    continuation++;
+  }
+  if (i < 0) return bytes.length;
+  const lead = bytes[i];
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return bytes.length - i < need ? i : bytes.length;
+}
+
 // Byte offset of the first sequence TextDecoder rejects (overlong forms, surrogates, > U+10FFFF, truncation).
 // Only called after decoding failed, so a slow byte loop is fine.
 export function firstInvalidUtf8Offset(bytes: Uint8Array): number {
