@@ -62,9 +62,9 @@ class CpuBackend final : public Backend {
                          const float* position, const float* tokenType, int B, int T, int H) override {
     cpu::embeddingsForward(out, ids, typeIds, word, position, tokenType, B, T, H);
   }
-  void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut, const int32_t* ids,
-                          const int32_t* typeIds, int B, int T, int H) override {
-    cpu::embeddingsBackward(dWord, dPosition, dTokenType, dOut, ids, typeIds, B, T, H);
+  void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut,
+                          const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T, int H) override {
+    cpu::embeddingsBackward(dWord, dPosition, dTokenType, dOut, wordPlan, typePlan, B, T, H);
   }
   void layerNormForward(float* out, float* mean, float* rstd, const float* in, const float* gamma,
                         const float* beta, int N, int C, float eps) override {

@@ -6,13 +6,15 @@
 
 #include <cstdint>
 
+#include "model/backend.h"
+
 namespace bertnode::cpu {
 
 // embeddings.cpp
 void embeddingsForward(float* out, const int32_t* ids, const int32_t* typeIds, const float* word,
                        const float* position, const float* tokenType, int B, int T, int H);
-void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut, const int32_t* ids,
-                        const int32_t* typeIds, int B, int T, int H);
+void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut,
+                        const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T, int H);
 void gatherClsRows(float* out, const float* in, int B, int T, int H);
 void scatterClsRows(float* dIn, const float* dOut, int B, int T, int H);
 

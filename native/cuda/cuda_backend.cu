@@ -166,10 +166,10 @@ class CudaBackend final : public Backend {
     cuda::embeddingsForward(stream_, out, ids, typeIds, word, position, tokenType, B, T, H);
   }
 
-  void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut, const int32_t* ids,
-                          const int32_t* typeIds, int B, int T, int H) override {
+  void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut,
+                          const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T, int H) override {
     activate();
-    cuda::embeddingsBackward(stream_, dWord, dPosition, dTokenType, dOut, ids, typeIds, B, T, H);
+    cuda::embeddingsBackward(stream_, *reductions_, dWord, dPosition, dTokenType, dOut, wordPlan, typePlan, B, T, H);
   }
 
   // ---- LayerNorm ----------------------------------------------------------------------------------------------

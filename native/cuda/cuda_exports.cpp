@@ -12,6 +12,7 @@
 
 #include "cuda/cuda_backend.h"
 #include "model/backend_factory.h"
+#include "model/scatter_plan.h"
 
 namespace bertnode::cuda {
 namespace {
@@ -59,6 +60,7 @@ class OpArguments {
   OpArguments(Backend& backend, const Napi::Object& params) : backend_(backend), params_(params) {}
   ~OpArguments() {
     for (auto& entry : tensors_) backend_.release(entry.second.device);
+    for (void* plan : plans_) backend_.release(plan);
   }
   OpArguments(const OpArguments&) = delete;
   OpArguments& operator=(const OpArguments&) = delete;
@@ -84,6 +86,21 @@ class OpArguments {
   int integer(const char* name) { return static_cast<int>(number(name)); }
   float real(const char* name) { return static_cast<float>(number(name)); }
   bool flag(const char* name) { return number(name) != 0.0; }
+
+  // The ScatterPlan (model/backend.h) of Int32Array `name` (an embedding backward's ids or token types), built on
+  // the host from its values as the model builds it, and uploaded for this call; an empty plan when it is absent.
+  ScatterPlan scatterPlan(const char* name) {
+    const int32_t* device = i(name);
+    if (!device) return ScatterPlan{};
+    std::vector<int32_t> keys(tensors_[name].bytes / sizeof(int32_t));
+    backend_.download(keys.data(), device, keys.size() * sizeof(int32_t));
+    ScatterPlanBuilder planner;
+    planner.build(keys.data(), static_cast<int>(keys.size()));
+    size_t bytes = planner.image().size() * sizeof(int32_t);
+    plans_.push_back(backend_.alloc(bytes));
+    backend_.upload(plans_.back(), planner.image().data(), bytes);
+    return planner.on(static_cast<const int32_t*>(plans_.back()));
+  }
 
   Napi::Object download(Napi::Env env) {
     Napi::Object result = Napi::Object::New(env);
@@ -118,6 +135,7 @@ class OpArguments {
   Backend& backend_;
   Napi::Object params_;
   std::map<std::string, Tensor> tensors_;
+  std::vector<void*> plans_;
 };
 
 using OpRunner = std::function<void(Backend&, OpArguments&)>;
@@ -145,8 +163,8 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
        }},
       {"embeddingsBackward",
        [](Backend& b, OpArguments& a) {
-         b.embeddingsBackward(a.f("dWord"), a.f("dPosition"), a.f("dTokenType"), a.f("dOut"), a.i("ids"),
-                              a.i("typeIds"), a.integer("B"), a.integer("T"), a.integer("H"));
+         b.embeddingsBackward(a.f("dWord"), a.f("dPosition"), a.f("dTokenType"), a.f("dOut"), a.scatterPlan("ids"),
+                              a.scatterPlan("typeIds"), a.integer("B"), a.integer("T"), a.integer("H"));
        }},
       {"layerNormForward",
        [](Backend& b, OpArguments& a) {

@@ -1,16 +1,20 @@
 // Embedding lookup and its scatter-add backward; [CLS]-row gather/scatter for the classification head.
 //
 // Shapes: ids, typeIds [B,T] int32; word [V,H]; position [P,H]; tokenType [TV,H]; out/dOut [B,T,H]; the [CLS]
-// rows: in/dIn [B,T,H] <-> out/dOut [B,H].
+// rows: in/dIn [B,T,H] <-> out/dOut [B,H]; partial [plan.numSlots, H] in scratch.
 //
-// The word and token-type gradients are scatter-adds with atomicAdd: repeated ids (and the two token types every
-// row shares) collide, and atomics are the cheap way to resolve that on a GPU. Their summation order therefore
-// varies from run to run at the last bit; they run only when the embeddings are trained (trainEmbeddings), so the
-// classic recipe stays bit-for-bit repeatable. The position gradient has one writer per (t, h) and is
-// deterministic.
+// The word and token-type gradients are scatter-adds in which many rows meet in one table row (repeated ids, the
+// [PAD] id filling half a batch, the two token types every row shares). Instead of atomics, whose order varies from
+// run to run, they follow the batch's ScatterPlan (model/backend.h), built on the host: pass 1 gives every chunk of
+// at most 32 same-key rows one block (threads over H) that sums its rows in order — straight into the table row
+// when the chunk is its key's only one, else into a partial; pass 2 gives every key with several chunks one block
+// that adds its partials in chunk order. Fixed order: the same bits on every run, and the CPU's. Both passes read
+// dOut once and are spread over thousands of blocks for B*T = 8192, never one serial walk over all rows. The
+// position gradient has one writer per (t, h).
 #include "cuda/common.cuh"
 #include "cuda/cuda_check.h"
 #include "cuda/launchers.h"
+#include "model/scatter_plan.h"
 
 namespace bertnode::cuda {
 namespace {
@@ -31,17 +35,39 @@ __global__ void embeddingsForwardKernel(float* out, const int32_t* ids, const in
   }
 }
 
-// One thread per element of dOut: atomic scatter into the word and/or token-type table (either may be null).
-__global__ void embeddingsScatterKernel(float* dWord, float* dTokenType, const float* dOut, const int32_t* ids,
-                                        const int32_t* typeIds, int H, int64_t total) {
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    int64_t row = i / H;
-    int c = static_cast<int>(i % H);
-    float g = dOut[i];
-    if (dWord) atomicAdd(&dWord[static_cast<int64_t>(ids[row]) * H + c], g);
-    if (dTokenType) atomicAdd(&dTokenType[static_cast<int64_t>(typeIds[row]) * H + c], g);
+// Pass 1: block (k, y) sums chunk k of the plan over columns y*blockDim.x + threadIdx.x.
+__global__ void scatterChunksKernel(float* table, float* partial, const float* dOut, ScatterPlan plan, int H) {
+  int c = blockIdx.y * blockDim.x + threadIdx.x;
+  if (c >= H) return;
+  int k = blockIdx.x;
+  const int32_t* row = plan.rows + plan.chunkStart[k];
+  const int32_t* end = plan.rows + plan.chunkStart[k + 1];
+  int slot = plan.chunkSlot[k];
+  if (slot < 0) {
+    float* out = table + static_cast<int64_t>(plan.chunkKey[k]) * H + c;
+    float sum = *out;
+    for (; row < end; ++row) sum += dOut[static_cast<int64_t>(*row) * H + c];
+    *out = sum;
+    return;
   }
+  float sum = dOut[static_cast<int64_t>(*row) * H + c];
+  for (++row; row < end; ++row) sum += dOut[static_cast<int64_t>(*row) * H + c];
+  partial[static_cast<int64_t>(slot) * H + c] = sum;
+}
+
+// Pass 2: block (j, y) adds segment j's partials, in chunk order, into its table row over the same columns.
+__global__ void scatterSegmentsKernel(float* table, const float* partial, ScatterPlan plan, int H) {
+  int c = blockIdx.y * blockDim.x + threadIdx.x;
+  if (c >= H) return;
+  int j = blockIdx.x;
+  float* out = table + static_cast<int64_t>(plan.segmentKey[j]) * H + c;
+  float sum = *out;
+  // The partials' loads do not depend on the running sum, so unrolling lets them overlap (a [PAD] run of 4096 rows
+  // has 128 partials).
+#pragma unroll 8
+  for (int s = plan.segmentSlotStart[j]; s < plan.segmentSlotStart[j + 1]; ++s)
+    sum += partial[static_cast<int64_t>(s) * H + c];
+  *out = sum;
 }
 
 // One thread per (t, c) of dPosition [T,H]: sums the B rows that share position t in batch order.
@@ -81,14 +107,36 @@ void embeddingsForward(cudaStream_t stream, float* out, const int32_t* ids, cons
   BERTNODE_CUDA_CHECK_LAUNCH(embeddingsForwardKernel);
 }
 
-void embeddingsBackward(cudaStream_t stream, float* dWord, float* dPosition, float* dTokenType, const float* dOut,
-                        const int32_t* ids, const int32_t* typeIds, int B, int T, int H) {
-  int64_t total = static_cast<int64_t>(B) * T * H;
-  if (dWord || dTokenType) {
-    embeddingsScatterKernel<<<flatGrid(total), kFlatBlock, 0, stream>>>(dWord, dTokenType, dOut, ids, typeIds, H,
-                                                                        total);
-    BERTNODE_CUDA_CHECK_LAUNCH(embeddingsScatterKernel);
-  }
+namespace {
+
+// table [keys,H] += the rows of dOut [plan.numRows,H] in the plan's order; both passes on `stream`.
+void scatterRows(cudaStream_t stream, Scratch& scratch, float* table, const float* dOut, const ScatterPlan& plan,
+                 int H) {
+  if (plan.numChunks == 0) return;
+  unsigned columnBlocks = static_cast<unsigned>((H + kFlatBlock - 1) / kFlatBlock);
+  float* partial = plan.numSlots > 0
+                       ? static_cast<float*>(scratch.get(sizeof(float) * static_cast<size_t>(plan.numSlots) * H))
+                       : nullptr;
+  scatterChunksKernel<<<dim3(static_cast<unsigned>(plan.numChunks), columnBlocks), kFlatBlock, 0, stream>>>(
+      table, partial, dOut, plan, H);
+  BERTNODE_CUDA_CHECK_LAUNCH(scatterChunksKernel);
+  if (plan.numSegments == 0) return;
+  scatterSegmentsKernel<<<dim3(static_cast<unsigned>(plan.numSegments), columnBlocks), kFlatBlock, 0, stream>>>(
+      table, partial, plan, H);
+  BERTNODE_CUDA_CHECK_LAUNCH(scatterSegmentsKernel);
+}
+
+}  // namespace
+
+void embeddingsBackward(cudaStream_t stream, Scratch& scratch, float* dWord, float* dPosition, float* dTokenType,
+                        const float* dOut, const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T,
+                        int H) {
+  const int64_t rows = static_cast<int64_t>(B) * T;
+  if (dWord) requireScatterPlanRows(wordPlan, rows, "word");
+  if (dTokenType) requireScatterPlanRows(typePlan, rows, "token-type");
+  // Each table's partials are dead once its pass 2 has run, so the two tables take the same scratch in turn.
+  if (dWord) scatterRows(stream, scratch, dWord, dOut, wordPlan, H);
+  if (dTokenType) scatterRows(stream, scratch, dTokenType, dOut, typePlan, H);
   if (dPosition) {
     positionGradKernel<<<flatGrid(static_cast<int64_t>(T) * H), kFlatBlock, 0, stream>>>(dPosition, dOut, B, T, H);
     BERTNODE_CUDA_CHECK_LAUNCH(positionGradKernel);

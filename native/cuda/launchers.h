@@ -5,14 +5,16 @@
 //
 // Launchers that reduce across rows take a `Scratch` to hold their per-block partial sums: reductions happen in
 // two deterministic passes (partials in a fixed order, then a fixed-order sum) rather than with float atomics, so a
-// run repeats bit for bit. The only atomics are the word and token-type embedding gradients' scatter-add (see
-// embeddings.cu), which run only when the embeddings are trained.
+// run repeats bit for bit. No kernel uses float atomics: the word and token-type embedding gradients' scatter-add
+// follows the host-built ScatterPlan (model/backend.h; see embeddings.cu).
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <cstddef>
 #include <cstdint>
+
+#include "model/backend.h"
 
 namespace bertnode::cuda {
 
@@ -29,8 +31,9 @@ class Scratch {
 // embeddings.cu
 void embeddingsForward(cudaStream_t stream, float* out, const int32_t* ids, const int32_t* typeIds,
                        const float* word, const float* position, const float* tokenType, int B, int T, int H);
-void embeddingsBackward(cudaStream_t stream, float* dWord, float* dPosition, float* dTokenType, const float* dOut,
-                        const int32_t* ids, const int32_t* typeIds, int B, int T, int H);
+void embeddingsBackward(cudaStream_t stream, Scratch& scratch, float* dWord, float* dPosition, float* dTokenType,
+                        const float* dOut, const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T,
+                        int H);
 void gatherClsRows(cudaStream_t stream, float* out, const float* in, int B, int T, int H);
 void scatterClsRows(cudaStream_t stream, float* dIn, const float* dOut, int B, int T, int H);
 

@@ -20,6 +20,29 @@
 
 namespace bertnode {
 
+// The order in which embeddingsBackward sums the rows of dOut [N,H] into the rows of a table's gradient (N = B*T;
+// the key of row r is its token id for the word table, its token type for the token-type table). Built on the host
+// from the batch's keys by ScatterPlanBuilder (model/scatter_plan.h) and uploaded with the batch; pointers are
+// device pointers, counts are host values. The rows are sorted by key (ascending row within a key) and cut into
+// chunks that never span two keys. For chunk k with rows R = rows[chunkStart[k] .. chunkStart[k+1]) and key K:
+// - chunkSlot[k] == -1 (K's only chunk):  table[K] = ((table[K] + dOut[R0]) + dOut[R1]) + ...   (row order)
+// - chunkSlot[k] == s (K has several):     partial[s] = (dOut[R0] + dOut[R1]) + ...
+// and for segment j (one per key with several chunks), key segmentKey[j], slots S = segmentSlotStart[j] ..
+// segmentSlotStart[j+1]:                   table[key] = ((table[key] + partial[S0]) + partial[S1]) + ...
+// Every backend sums in exactly this order in fp32, so the gradients are the same bits on every run and device.
+struct ScatterPlan {
+  const int32_t* rows = nullptr;              // [numRows] row indices of dOut, grouped by key
+  const int32_t* chunkStart = nullptr;        // [numChunks + 1] offsets into rows; chunkStart[numChunks] = numRows
+  const int32_t* chunkKey = nullptr;          // [numChunks] the table row the chunk adds into
+  const int32_t* chunkSlot = nullptr;         // [numChunks] -1, or the chunk's partial sum in [0, numSlots)
+  const int32_t* segmentKey = nullptr;        // [numSegments] keys with more than one chunk
+  const int32_t* segmentSlotStart = nullptr;  // [numSegments + 1] their slots; the last entry is numSlots
+  int numRows = 0;
+  int numChunks = 0;
+  int numSegments = 0;
+  int numSlots = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -59,10 +82,13 @@ class Backend {
   virtual void embeddingsForward(float* out, const int32_t* ids, const int32_t* typeIds, const float* word,
                                  const float* position, const float* tokenType, int B, int T, int H) = 0;
   // Scatter-add of dOut [B,T,H] into the embedding tables' gradients (accumulate):
-  // dWord[ids[b,t]] += dOut[b,t]; dPosition[t] += dOut[b,t]; dTokenType[typeIds[b,t]] += dOut[b,t].
-  // Any of dWord/dPosition/dTokenType may be null (frozen table). Repeated ids add up.
+  // dWord[ids[b,t]] += dOut[b,t]; dPosition[t] += dOut[b,t]; dTokenType[typeIds[b,t]] += dOut[b,t],
+  // the word and token-type sums in the order of wordPlan and typePlan (ScatterPlan above, built from ids and
+  // typeIds; each covers B*T rows, else std::invalid_argument), the position sums in batch order b = 0..B-1.
+  // Any of dWord/dPosition/dTokenType may be null (frozen table; its plan is then not read).
   virtual void embeddingsBackward(float* dWord, float* dPosition, float* dTokenType, const float* dOut,
-                                  const int32_t* ids, const int32_t* typeIds, int B, int T, int H) = 0;
+                                  const ScatterPlan& wordPlan, const ScatterPlan& typePlan, int B, int T,
+                                  int H) = 0;
 
   // ---- LayerNorm ----------------------------------------------------------------------------------------------
   // Per row r of in [N,C]: mean_r, var_r (biased, 1/C), rstd_r = 1/sqrt(var_r + eps),

@@ -15,11 +15,11 @@ void embeddingsForward(Backend& be, const EmbeddingsParams& p, const EmbeddingsA
 }
 
 void embeddingsBackward(Backend& be, const EmbeddingsParams& p, const EmbeddingsActivations& a, float* dOut,
-                        const int32_t* ids, const int32_t* typeIds, const Dims& d, float dropoutP,
+                        const ScatterPlan& wordPlan, const ScatterPlan& typePlan, const Dims& d, float dropoutP,
                         const DropoutKey& key) {
   dropoutInPlace(be, dOut, static_cast<int64_t>(d.N) * d.H, dropoutP, dropout_sites::kEmbeddings, key);
   be.layerNormBackward(dOut, p.norm.dGamma, p.norm.dBeta, dOut, a.sum, p.norm.gamma, a.mean, a.rstd, d.N, d.H);
-  be.embeddingsBackward(p.dWord, p.dPosition, p.dTokenType, dOut, ids, typeIds, d.B, d.T, d.H);
+  be.embeddingsBackward(p.dWord, p.dPosition, p.dTokenType, dOut, wordPlan, typePlan, d.B, d.T, d.H);
 }
 
 }  // namespace bertnode

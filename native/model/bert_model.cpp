@@ -12,6 +12,8 @@
 #include "model/dropout_sites.h"
 #include "model/layers.h"
 #include "model/parameter_names.h"
+#include "model/scatter_plan.h"
+#include "model/staged_upload.h"
 
 namespace bertnode {
 namespace {
@@ -74,6 +76,10 @@ struct Workspace {
   int32_t* typeIds;
   int32_t* mask;
   int32_t* labels;
+  int32_t* wordPlanImage;  // ScatterPlan images of ids and typeIds, when the embeddings' backward runs
+  int32_t* typePlanImage;
+  ScatterPlan wordPlan;  // views of the two images
+  ScatterPlan typePlan;
   EmbeddingsActivations embeddings;
   std::vector<EncoderLayerActivations> saved;  // layers saveFrom .. L-1 when training
   EncoderLayerActivations transient[2];        // layers that will not run backward (differ only in `out`)
@@ -111,11 +117,12 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
 
 // What one call needs besides the batch shape: which layers keep activations and which scratch is live.
 struct WorkspacePlan {
-  int savedLayers;        // layers L - savedLayers .. L-1 keep their activations
-  bool transientLayers;   // some layers run without keeping activations
-  bool embeddings;        // the call starts from ids (not from a prefixHidden, which lands in embeddings.out)
-  bool backward;          // gradient buffers and backward scratch
-  bool attentionDropout;  // a buffer for the dropped attention probabilities
+  int savedLayers;          // layers L - savedLayers .. L-1 keep their activations
+  bool transientLayers;     // some layers run without keeping activations
+  bool embeddings;          // the call starts from ids (not from a prefixHidden, which lands in embeddings.out)
+  bool backward;            // gradient buffers and backward scratch
+  bool embeddingGradients;  // the backward reaches the embedding tables: scatter plans of the ids and types
+  bool attentionDropout;    // a buffer for the dropped attention probabilities
 };
 
 // Buffers a plan does not need are left null (Slab::take of 0 elements), so inference and frozen layers cost no
@@ -130,6 +137,10 @@ void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, const WorkspacePl
   w.typeIds = slab.take<int32_t>(embeddingsOnly(d.N));
   w.mask = slab.take<int32_t>(d.N);
   w.labels = slab.take<int32_t>(d.B);
+  // Right after the other int inputs, so prepareWorkspace uploads them all in one copy (StagedUpload).
+  size_t planInts = plan.embeddingGradients ? scatterPlanCapacity(static_cast<size_t>(d.N)) : 0;
+  w.wordPlanImage = slab.take<int32_t>(planInts);
+  w.typePlanImage = slab.take<int32_t>(planInts);
   w.embeddings = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
                   slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
   w.saved.clear();
@@ -174,6 +185,9 @@ struct BertModel::Impl {
   size_t gradientBytes = 0;
   float* normAccumulator = nullptr;  // one device float for the global gradient norm
   int64_t optimizerStep = 0;
+  ScatterPlanBuilder wordPlanner;  // host state reused from batch to batch
+  ScatterPlanBuilder typePlanner;
+  StagedUpload staged;
   EmbeddingsParams embeddings{};
   std::vector<EncoderLayerParams> layers;
   HeadParams head{};
@@ -359,6 +373,7 @@ struct BertModel::Impl {
     Dims d = dimsFor(batch);
     const int start = startOf(batch);
     WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > start, start == 0, backward,
+                       backward && options.trainEmbeddings && start == 0,
                        training && config.attentionProbsDropoutProb > 0.0f};
     Workspace w{};  // buffers the plan leaves out stay null
     Slab measure;
@@ -368,13 +383,22 @@ struct BertModel::Impl {
     layoutWorkspace(slab, d, config.numLabels, plan, w);
     size_t idBytes = sizeof(int32_t) * static_cast<size_t>(d.N);
     if (start == 0) {
-      be().upload(w.ids, batch.inputIds, idBytes);
-      be().upload(w.typeIds, batch.tokenTypeIds, idBytes);
+      staged.add(w.ids, batch.inputIds, idBytes);
+      staged.add(w.typeIds, batch.tokenTypeIds, idBytes);
     } else {
       be().upload(w.embeddings.out, batch.prefixHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
     }
-    be().upload(w.mask, batch.attentionMask, idBytes);
-    if (labels) be().upload(w.labels, labels, sizeof(int32_t) * static_cast<size_t>(d.B));
+    staged.add(w.mask, batch.attentionMask, idBytes);
+    if (labels) staged.add(w.labels, labels, sizeof(int32_t) * static_cast<size_t>(d.B));
+    if (plan.embeddingGradients) {
+      wordPlanner.build(batch.inputIds, d.N);
+      typePlanner.build(batch.tokenTypeIds, d.N);
+      w.wordPlan = wordPlanner.on(w.wordPlanImage);
+      w.typePlan = typePlanner.on(w.typePlanImage);
+      staged.add(w.wordPlanImage, wordPlanner.image().data(), sizeof(int32_t) * wordPlanner.image().size());
+      staged.add(w.typePlanImage, typePlanner.image().data(), sizeof(int32_t) * typePlanner.image().size());
+    }
+    staged.flush(be());
     return w;
   }
 
@@ -540,8 +564,8 @@ float BertModel::accumulateGradients(const Batch& batch, const int32_t* labels, 
     dHidden = dIn;
   }
   if (m.options.trainEmbeddings) {
-    embeddingsBackward(m.be(), m.embeddings, w.embeddings, dHidden, w.ids, w.typeIds, d, m.config.hiddenDropoutProb,
-                       key);
+    embeddingsBackward(m.be(), m.embeddings, w.embeddings, dHidden, w.wordPlan, w.typePlan, d,
+                       m.config.hiddenDropoutProb, key);
   }
   return loss;
 }

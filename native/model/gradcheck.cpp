@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "model/layers.h"
+#include "model/scatter_plan.h"
 
 namespace bertnode {
 namespace {
@@ -261,9 +262,14 @@ OpCheck linearCheck(Random& rng) {
 }
 
 OpCheck embeddingsCheck(Random& rng) {
-  const int B = 2, T = 3, H = 4, V = 5, P = 4, TV = 2;
-  const std::vector<int32_t> ids = {1, 3, 1, 0, 1, 4};  // repeated ids must add up
-  const std::vector<int32_t> types = {0, 1, 1, 0, 0, 1};
+  const int B = 2, T = 40, H = 4, V = 5, P = T, TV = 2;
+  // Repeated ids must add up: id 1 fills 45+ rows and token type 0 fills 50, more than one chunk of the scatter
+  // plan (kScatterChunkRows), so both the direct and the partial-sum paths are differentiated.
+  std::vector<int32_t> ids(B * T), types(B * T);
+  for (int r = 0; r < B * T; ++r) {
+    ids[r] = r < 45 ? 1 : r % V;
+    types[r] = r % T < 25 ? 0 : 1;
+  }
   return {"embeddings",
           {rng.tensor(V * H), rng.tensor(P * H), rng.tensor(TV * H)},
           [=](DeviceScope& s, const Inputs& in) {
@@ -272,7 +278,12 @@ OpCheck embeddingsCheck(Random& rng) {
             return Output{out, B * T * H};
           },
           [=](DeviceScope& s, const Inputs&, float* dOut, const std::vector<float>&, const Inputs& g) {
-            s.be().embeddingsBackward(g[0], g[1], g[2], dOut, s.upload(ids), s.upload(types), B, T, H);
+            ScatterPlanBuilder wordPlanner, typePlanner;
+            wordPlanner.build(ids.data(), B * T);
+            typePlanner.build(types.data(), B * T);
+            ScatterPlan wordPlan = wordPlanner.on(s.upload(wordPlanner.image()));
+            ScatterPlan typePlan = typePlanner.on(s.upload(typePlanner.image()));
+            s.be().embeddingsBackward(g[0], g[1], g[2], dOut, wordPlan, typePlan, B, T, H);
           }};
 }
 

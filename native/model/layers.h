@@ -61,9 +61,9 @@ struct EmbeddingsActivations {
 
 void embeddingsForward(Backend& be, const EmbeddingsParams& p, const EmbeddingsActivations& a, const int32_t* ids,
                        const int32_t* typeIds, const Dims& d, float eps, float dropoutP, const DropoutKey& key);
-// dOut [N,H] is consumed (overwritten).
+// dOut [N,H] is consumed (overwritten). wordPlan/typePlan: the batch's ids and token types as ScatterPlans.
 void embeddingsBackward(Backend& be, const EmbeddingsParams& p, const EmbeddingsActivations& a, float* dOut,
-                        const int32_t* ids, const int32_t* typeIds, const Dims& d, float dropoutP,
+                        const ScatterPlan& wordPlan, const ScatterPlan& typePlan, const Dims& d, float dropoutP,
                         const DropoutKey& key);
 
 // ---- BertLayer --------------------------------------------------------------------------------------------------

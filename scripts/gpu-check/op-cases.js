@@ -34,6 +34,19 @@ function mask() {
   return m;
 }
 
+// [B,T] ids: rows of 64, 40, 20 and 10 tokens (random ids >= 1), then [PAD] (0): 122 [PAD] rows, four chunks
+// of the embedding backward's scatter plan (32 rows each).
+function paddedIds(rows, T) {
+  const ids = randomInts(rows * T, V - 1, 20).map((id) => id + 1);
+  [64, 40, 20, 10].slice(0, rows).forEach((length, b) => ids.fill(0, b * T + length, (b + 1) * T));
+  return ids;
+}
+
+// [B,T] token types: the first half of every row type 0, the second type 1.
+function halves(rows, T) {
+  return Int32Array.from({ length: rows * T }, (_, i) => (i % T < T / 2 ? 0 : 1));
+}
+
 function softmaxProbs() {
   // Rows of a valid softmax (positive, sum to 1) for the backward.
   const p = randomFloats(B * NH * T * T, 41, 1).map((x) => Math.abs(x) + 0.01);
@@ -79,13 +92,23 @@ const cases = [
     tolerances: { out: 0 },
   },
   {
-    name: 'embeddingsBackward accumulates into existing gradients (atomic scatter for word and type tables)',
+    name: 'embeddingsBackward accumulates into existing gradients (scatter in the ScatterPlan order)',
     op: 'embeddingsBackward',
     tensors: { dWord: randomFloats(V * H, 12), dPosition: randomFloats(T * H, 13), dTokenType: randomFloats(2 * H, 14),
       dOut: randomFloats(B * T * H, 15), ids: randomInts(B * T, V, 7), typeIds: randomInts(B * T, 2, 8) },
     params: { B, T, H },
-    // Word/type: atomicAdd sums the colliding rows in another order (1e-6); position: the CPU's order exactly.
-    tolerances: { dWord: 1e-6, dTokenType: 1e-6, dPosition: 0 },
+    // Both backends sum the word and type rows in the order of the plan built from the ids (model/backend.h) and
+    // the position rows in batch order: the CPU's arithmetic in the CPU's order.
+    tolerances: { dWord: 0, dTokenType: 0, dPosition: 0 },
+  },
+  {
+    name: 'embeddingsBackward with a [PAD] run and token types over several plan chunks (partial sums)',
+    op: 'embeddingsBackward',
+    tensors: { dWord: randomFloats(V * H, 16), dPosition: randomFloats(64 * H, 17), dTokenType: randomFloats(2 * H, 18),
+      dOut: randomFloats(4 * 64 * H, 19), ids: paddedIds(4, 64), typeIds: halves(4, 64) },
+    params: { B: 4, T: 64, H },
+    // As above: the same order on both backends, also for the keys whose chunks are summed into partials first.
+    tolerances: { dWord: 0, dTokenType: 0, dPosition: 0 },
   },
   ...[C, 768].map((width) => ({
     name: `layerNormForward, C = ${width}`,

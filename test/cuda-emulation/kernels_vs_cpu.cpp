@@ -2,7 +2,7 @@
 // (native/cpu/ops.h) on the same random inputs: one JSON line {op, error, tolerance} per compared output, where
 // error = max |cuda - cpu| / max |cpu|. Shapes are small and not multiples of the kernels' tiles (32-wide warps,
 // 8-row blocks), so the edges run too. Tolerances: 0 where the kernel does the CPU's arithmetic in the CPU's order;
-// 1e-6 where only a summation order differs (warp trees, atomics, chunked double sums); 1e-5 for the fp32 sums of
+// 1e-6 where only a summation order differs (warp trees, chunked double sums); 1e-5 for the fp32 sums of
 // the LayerNorm input gradient and the softmax backward.
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,11 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "cpu/ops.h"
 #include "cuda/gemm.h"
 #include "cuda/launchers.h"
+#include "model/scatter_plan.h"
 
 namespace {
 
@@ -184,17 +186,6 @@ void embeddingsAndHead() {
                           tokenType.data(), B, T, H);
   report("embeddingsForward", outCuda, outCpu, 0);
 
-  Floats dOut = randomFloats(B * T * H);
-  Floats dWordCpu = randomFloats(V * H), dPositionCpu = randomFloats(T * H), dTypeCpu = randomFloats(2 * H);
-  Floats dWordCuda = dWordCpu, dPositionCuda = dPositionCpu, dTypeCuda = dTypeCpu;
-  cpu::embeddingsBackward(dWordCpu.data(), dPositionCpu.data(), dTypeCpu.data(), dOut.data(), ids.data(),
-                          types.data(), B, T, H);
-  cuda::embeddingsBackward(stream, dWordCuda.data(), dPositionCuda.data(), dTypeCuda.data(), dOut.data(), ids.data(),
-                           types.data(), B, T, H);
-  report("embeddingsBackward.dWord", dWordCuda, dWordCpu, 1e-6);
-  report("embeddingsBackward.dPosition", dPositionCuda, dPositionCpu, 0);
-  report("embeddingsBackward.dTokenType", dTypeCuda, dTypeCpu, 1e-6);
-
   Floats hidden = randomFloats(B * T * H), clsCpu(B * H), clsCuda(B * H);
   cpu::gatherClsRows(clsCpu.data(), hidden.data(), B, T, H);
   cuda::gatherClsRows(stream, clsCuda.data(), hidden.data(), B, T, H);
@@ -214,6 +205,88 @@ void embeddingsAndHead() {
   cpu::crossEntropyBackward(dLogitsCpu.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
   cuda::crossEntropyBackward(stream, dLogitsCuda.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
   report("crossEntropyBackward", dLogitsCuda, dLogitsCpu, 0);
+}
+
+// One embedding backward (B x T rows of width Hb, vocabulary Vb) through both backends' ScatterPlan-ordered
+// scatter, every table, then the word and token-type tables alone (the other null). Tolerances: 0 between CUDA and
+// the CPU, which sum every table row in the plan's order (model/backend.h), and between two CUDA runs, the second
+// with its partial-sum scratch filled with NaN first, so a partial read before it is written would show; 1e-6
+// against a float64 scatter that ignores the plan: the fp32 rounding of sums of at most B*T values in [-1, 1]
+// (observed <= 2e-7 relative to the largest entry here).
+void embeddingsBackwardCase(const char* label, const std::vector<int32_t>& ids, const std::vector<int32_t>& types,
+                            int Bb, int Tb, int Hb, int Vb) {
+  const int rows = Bb * Tb;
+  ScatterPlanBuilder wordPlanner, typePlanner;
+  wordPlanner.build(ids.data(), rows);
+  typePlanner.build(types.data(), rows);
+  // Host memory is the emulated device's, so the plans are read straight from the builders' images.
+  const ScatterPlan wordPlan = wordPlanner.on(wordPlanner.image().data());
+  const ScatterPlan typePlan = typePlanner.on(typePlanner.image().data());
+  const Floats dOut = randomFloats(static_cast<size_t>(rows) * Hb);
+  const Floats word0 = randomFloats(static_cast<size_t>(Vb) * Hb);
+  const Floats position0 = randomFloats(static_cast<size_t>(Tb) * Hb);
+  const Floats type0 = randomFloats(2 * static_cast<size_t>(Hb));
+  auto name = [&](const char* what) { return std::string("embeddingsBackward.") + label + "." + what; };
+
+  Floats wordRef(word0.size()), typeRef(type0.size());
+  {
+    std::vector<double> word(word0.begin(), word0.end()), type(type0.begin(), type0.end());
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < Hb; ++c) {
+        word[static_cast<size_t>(ids[r]) * Hb + c] += dOut[static_cast<size_t>(r) * Hb + c];
+        type[static_cast<size_t>(types[r]) * Hb + c] += dOut[static_cast<size_t>(r) * Hb + c];
+      }
+    std::copy(word.begin(), word.end(), wordRef.begin());
+    std::copy(type.begin(), type.end(), typeRef.begin());
+  }
+
+  Floats wordCpu = word0, positionCpu = position0, typeCpu = type0;
+  cpu::embeddingsBackward(wordCpu.data(), positionCpu.data(), typeCpu.data(), dOut.data(), wordPlan, typePlan, Bb, Tb,
+                          Hb);
+  Floats wordCuda = word0, positionCuda = position0, typeCuda = type0;
+  cuda::embeddingsBackward(stream, scratch, wordCuda.data(), positionCuda.data(), typeCuda.data(), dOut.data(),
+                           wordPlan, typePlan, Bb, Tb, Hb);
+  report(name("dWord").c_str(), wordCuda, wordCpu, 0);
+  report(name("dPosition").c_str(), positionCuda, positionCpu, 0);
+  report(name("dTokenType").c_str(), typeCuda, typeCpu, 0);
+  report(name("dWord.vsFloat64").c_str(), wordCpu, wordRef, 1e-6);
+  report(name("dTokenType.vsFloat64").c_str(), typeCpu, typeRef, 1e-6);
+
+  std::fill(scratch.bytes.begin(), scratch.bytes.end(), char(0xff));  // all-ones bits: NaN as float
+  Floats wordAgain = word0, typeAgain = type0;
+  cuda::embeddingsBackward(stream, scratch, wordAgain.data(), nullptr, typeAgain.data(), dOut.data(), wordPlan,
+                           typePlan, Bb, Tb, Hb);
+  report(name("dWord.secondRun").c_str(), wordAgain, wordCuda, 0);
+  report(name("dTokenType.secondRun").c_str(), typeAgain, typeCuda, 0);
+
+  Floats wordOnly = word0, typeOnly = type0;
+  cuda::embeddingsBackward(stream, scratch, wordOnly.data(), nullptr, nullptr, dOut.data(), wordPlan, ScatterPlan{},
+                           Bb, Tb, Hb);
+  cuda::embeddingsBackward(stream, scratch, nullptr, nullptr, typeOnly.data(), dOut.data(), ScatterPlan{}, typePlan,
+                           Bb, Tb, Hb);
+  report(name("dWord.alone").c_str(), wordOnly, wordCpu, 0);
+  report(name("dTokenType.alone").c_str(), typeOnly, typeCpu, 0);
+}
+
+// Batches shaped like real ones, where the chunking matters: random ids of a tiny vocabulary (keys of one and of
+// several chunks); padded sequences whose [PAD] id (0) runs over many chunks, a [CLS] id (1) in every sequence and
+// both token types (the first half of each sequence type 0) over several chunks each, at a width of two column
+// blocks that is not a multiple of the 256-thread block; and a batch of nothing but [PAD].
+void embeddingsBackwardPlans() {
+  embeddingsBackwardCase("random", randomInts(B * T, V), randomInts(B * T, 2), B, T, H, V);
+
+  const int Bp = 4, Tp = 96, Hp = 300, Vp = 9;
+  const int lengths[Bp] = {30, 50, 70, 95};
+  std::vector<int32_t> ids(Bp * Tp), types(Bp * Tp);
+  for (int b = 0; b < Bp; ++b)
+    for (int t = 0; t < Tp; ++t) {
+      ids[b * Tp + t] = t == 0 ? 1 : t < lengths[b] ? 2 + static_cast<int32_t>(rng() % (Vp - 2)) : 0;
+      types[b * Tp + t] = t < Tp / 2 ? 0 : 1;
+    }
+  embeddingsBackwardCase("padded", ids, types, Bp, Tp, Hp, Vp);
+
+  const int Ba = 2, Ta = 300;
+  embeddingsBackwardCase("allPad", std::vector<int32_t>(Ba * Ta, 0), std::vector<int32_t>(Ba * Ta, 0), Ba, Ta, H, 3);
 }
 
 // The first `count` of `values`, placed so that the last one ends right before an unreadable page: a launcher that
@@ -261,9 +334,11 @@ void referenceGemm(bool transA, bool transB, int M, int N, int K, float alpha, c
 // 8-bit mantissas in the staging buffer (1e-2, as test/cuda/precision.test.ts).
 void gemms() {
   HostScratch staging;
+  cublasHandle_t handle = nullptr;  // the emulated cuBLAS rejects a handle it did not create, as cuBLAS does
+  cublasCreate(&handle);
   const GemmPrecision precisions[] = {GemmPrecision::Fp32, GemmPrecision::Bf16};
   for (GemmPrecision precision : precisions) {
-    cuda::GemmContext ctx{nullptr, stream, precision, &staging};
+    cuda::GemmContext ctx{handle, stream, precision, &staging};
     const double tolerance = precision == GemmPrecision::Fp32 ? 1e-6 : 1e-2;
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb) {
@@ -293,6 +368,7 @@ void gemms() {
     report(precision == GemmPrecision::Fp32 ? "gemmStridedBatched.fp32" : "gemmStridedBatched.bf16", actual, expected,
            tolerance);
   }
+  cublasDestroy(handle);
 }
 
 void adamw() {
@@ -320,6 +396,7 @@ int main() {
   attention();
   dropoutMasks();
   embeddingsAndHead();
+  embeddingsBackwardPlans();
   adamw();
   gemms();
   return 0;
