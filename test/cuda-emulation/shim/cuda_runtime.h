@@ -1,12 +1,24 @@
-// A host emulation of the CUDA execution model, just enough to run bertnode's kernels (native/cuda/*.cu, launch syntax
-// rewritten to emulateLaunch by kernels.test.ts) on a machine without a GPU. Every thread of a block is a fiber
-// (ucontext) on the calling thread; __syncthreads and warp shuffles suspend a fiber until every live thread of its
-// block (or warp) has reached the same point, then release them together; blocks run one after another and
-// __shared__ becomes static storage. Fibers make the run deterministic and independent of the machine's load (OS
-// threads with barriers slowed down a hundredfold on two busy cores). What it proves: indexing, bounds, warp and
-// block reductions, the two-pass column sums, in-place aliasing and the Philox mask mapping, against the CPU ops.
-// What it cannot: the GPU's memory model and scheduling, CUDA's own erff/expf/tanhf (host libm is used), cuBLAS
-// (shim/cublas_v2.h writes out its documented semantics), performance.
+// A host emulation of the CUDA execution model, enough to run bertnode's kernels (native/cuda/*.cu, launch syntax
+// rewritten to emulateLaunch by build.ts) and, with emulated_device.h (device memory, streams, device queries),
+// the whole CUDA addon on a machine without a GPU.
+//
+// Every thread of a block is a fiber on the calling host thread (a stack of its own; switched by a few
+// instructions on x86-64, by ucontext elsewhere); __syncthreads and warp shuffles suspend
+// a fiber until every live thread of its block (or warp) has reached the same point, then release them together;
+// blocks run one after another and __shared__ becomes static storage. Fibers make a run deterministic and
+// independent of the machine's load (OS threads with barriers slowed down a hundredfold on two busy cores).
+//
+// Between two barriers the fibers run one after another, each to its next barrier, in the order that
+// BERTNODE_EMULATION_SCHEDULE selects: "forward" (default: thread 0 first, block 0 first) or "reverse" (last thread
+// and last block first). A kernel missing a __syncthreads (a thread reading shared memory another thread has not yet
+// written) or depending on the order of blocks gives a different result in one of the two orders, so the tests run
+// both. Orders in between (interleavings inside a barrier interval, warps running in lockstep) are not explored.
+//
+// Launches are checked like on a GPU: block and grid limits (cudaErrorInvalidConfiguration), the stream handle, and
+// with BERTNODE_EMULATION_DEVICE_POINTERS_ONLY every pointer argument must point into emulated device memory
+// (cudaErrorIllegalAddress, reported by the launch's cudaGetLastError). What this cannot show: the GPU's memory
+// model and its real scheduling, CUDA's own erff/expf/tanhf (host libm is used), cuBLAS (shim/cublas_v2.h writes out
+// its documented semantics), performance.
 #pragma once
 #include <ucontext.h>
 
@@ -14,8 +26,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
+#include <memory>
+#include <type_traits>
 #include <vector>
+
+#include "emulated_device.h"
 
 #define __global__
 #define __device__
@@ -31,64 +48,125 @@ using uint3 = dim3;
 // Set by the scheduler each time it resumes a fiber, so a kernel always sees its own thread's values.
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-typedef struct CUstream_st* cudaStream_t;
-typedef int cudaError_t;
-constexpr cudaError_t cudaSuccess = 0;
-constexpr cudaError_t cudaErrorMemoryAllocation = 2;
-inline cudaError_t cudaGetLastError() { return cudaSuccess; }
-inline const char* cudaGetErrorName(cudaError_t) { return "emulated"; }
-inline const char* cudaGetErrorString(cudaError_t) { return "emulated"; }
-// Only referenced by cuda_check.h's deviceMalloc (the emulated launchers get host memory from the test).
-inline cudaError_t cudaMalloc(void** ptr, size_t bytes) {
-  *ptr = std::malloc(bytes);
-  return *ptr ? cudaSuccess : cudaErrorMemoryAllocation;
-}
 inline int min(int a, int b) { return a < b ? a : b; }
 
 namespace emu {
 
+// A fiber's saved state and the switch between two of them. On x86-64 the switch saves the callee-saved registers
+// on the old stack and swaps stack pointers (the kernels never change the FPU control words, so they are not
+// saved): ucontext's swapcontext makes a signal-mask system call per switch, which made the emulated training
+// tests spend most of their time in the kernel. Elsewhere ucontext does the same job, slower.
+#if defined(__x86_64__)
+struct FiberContext {
+  void* sp = nullptr;
+};
+
+// Saves the running fiber's callee-saved registers on its stack and its stack pointer in *from, then resumes the
+// fiber whose stack pointer is `to`.
+__attribute__((naked, noinline)) static void switchStack(void** /*from*/, void* /*to*/) {
+  asm volatile(
+      "pushq %rbp\n\t"
+      "pushq %rbx\n\t"
+      "pushq %r12\n\t"
+      "pushq %r13\n\t"
+      "pushq %r14\n\t"
+      "pushq %r15\n\t"
+      "movq %rsp, (%rdi)\n\t"
+      "movq %rsi, %rsp\n\t"
+      "popq %r15\n\t"
+      "popq %r14\n\t"
+      "popq %r13\n\t"
+      "popq %r12\n\t"
+      "popq %rbx\n\t"
+      "popq %rbp\n\t"
+      "ret\n\t");
+}
+
+inline void switchFiber(FiberContext* from, FiberContext* to) { switchStack(&from->sp, to->sp); }
+
+// A fresh stack whose first switch "returns" into entry, with the stack aligned as at a function's entry.
+inline void prepareFiber(FiberContext* context, char* stack, size_t bytes, void (*entry)()) {
+  auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t{15};
+  auto* sp = reinterpret_cast<void**>(top);
+  *--sp = nullptr;                               // entry never returns: no return address
+  *--sp = reinterpret_cast<void*>(entry);        // popped by the switch's ret
+  for (int i = 0; i < 6; ++i) *--sp = nullptr;  // rbp rbx r12 r13 r14 r15
+  context->sp = sp;
+}
+#else
+struct FiberContext {
+  ucontext_t context;
+};
+
+inline void switchFiber(FiberContext* from, FiberContext* to) { swapcontext(&from->context, &to->context); }
+
+inline void prepareFiber(FiberContext* context, char* stack, size_t bytes, void (*entry)()) {
+  getcontext(&context->context);
+  context->context.uc_stack.ss_sp = stack;
+  context->context.uc_stack.ss_size = bytes;
+  context->context.uc_link = nullptr;
+  makecontext(&context->context, entry, 0);
+}
+#endif
+
 enum class Wait { None, Warp, Block };
 
+constexpr size_t kFiberStackBytes = 1 << 16;
+
 struct Fiber {
-  ucontext_t context;
-  std::vector<char> stack;
+  FiberContext context;
+  std::unique_ptr<char[]> stack;  // allocated once, reused by every launch (pages are touched only as used)
   dim3 thread;
-  unsigned linear = 0;  // x + y * blockDim.x: lanes are numbered this way, warps are runs of 32
+  unsigned linear = 0;  // x + y * blockDim.x + z * blockDim.x * blockDim.y: lanes are numbered this way
   Wait wait = Wait::None;
   bool done = false;
 };
 
-inline ucontext_t scheduler;
+inline FiberContext scheduler;
 inline Fiber* current = nullptr;
 inline std::function<void()> kernelCall;
 inline std::vector<double> exchange;  // shuffle slots, 32 per warp
+inline std::vector<Fiber> fiberPool;
+
+enum class Schedule { Forward, Reverse };
+
+inline Schedule schedule() {
+  static const Schedule chosen = [] {
+    const char* value = std::getenv("BERTNODE_EMULATION_SCHEDULE");
+    if (value == nullptr || *value == '\0' || std::strcmp(value, "forward") == 0) return Schedule::Forward;
+    if (std::strcmp(value, "reverse") == 0) return Schedule::Reverse;
+    std::fprintf(stderr, "BERTNODE_EMULATION_SCHEDULE must be 'forward' or 'reverse', not '%s'\n", value);
+    std::abort();
+  }();
+  return chosen;
+}
 
 inline void trampoline() {
   kernelCall();
   current->done = true;
-  swapcontext(&current->context, &scheduler);
+  switchFiber(&current->context, &scheduler);  // never resumed: the next launch prepares the fiber afresh
 }
 
 inline void suspend(Wait kind) {
   current->wait = kind;
-  swapcontext(&current->context, &scheduler);
+  switchFiber(&current->context, &scheduler);
 }
 
 // Releases the threads waiting at a barrier that all live threads of its scope have reached; false if none can go.
-inline bool release(std::vector<Fiber>& fibers) {
+inline bool release(Fiber* fibers, size_t count) {
   bool anyLive = false, allAtBlock = true;
-  for (Fiber& f : fibers)
-    if (!f.done) {
+  for (size_t i = 0; i < count; ++i)
+    if (!fibers[i].done) {
       anyLive = true;
-      allAtBlock = allAtBlock && f.wait == Wait::Block;
+      allAtBlock = allAtBlock && fibers[i].wait == Wait::Block;
     }
   if (anyLive && allAtBlock) {
-    for (Fiber& f : fibers) f.wait = Wait::None;
+    for (size_t i = 0; i < count; ++i) fibers[i].wait = Wait::None;
     return true;
   }
   bool released = false;
-  for (size_t w = 0; w * 32 < fibers.size(); ++w) {
-    size_t end = std::min(fibers.size(), w * 32 + 32);
+  for (size_t w = 0; w * 32 < count; ++w) {
+    size_t end = count < w * 32 + 32 ? count : w * 32 + 32;
     bool live = false, allAtWarp = true;
     for (size_t i = w * 32; i < end; ++i)
       if (!fibers[i].done) {
@@ -101,6 +179,39 @@ inline bool release(std::vector<Fiber>& fibers) {
     }
   }
   return released;
+}
+
+// The limits of every GPU since sm_30 (and so of sm_80/sm_90).
+inline bool validLaunch(dim3 grid, dim3 block) {
+  const uint64_t threads = uint64_t{block.x} * block.y * block.z;
+  return threads >= 1 && threads <= 1024 && block.x <= 1024 && block.y <= 1024 && block.z <= 64 && grid.x >= 1 &&
+         grid.x <= 0x7FFFFFFFu && grid.y >= 1 && grid.y <= 65535 && grid.z >= 1 && grid.z <= 65535;
+}
+
+// With BERTNODE_EMULATION_DEVICE_POINTERS_ONLY, a pointer argument must be null or point into device memory: a host
+// pointer handed to a kernel is an illegal address on a GPU.
+template <typename T>
+bool deviceArgument(const T& value, int index) {
+#ifdef BERTNODE_EMULATION_DEVICE_POINTERS_ONLY
+  if constexpr (std::is_pointer_v<T>) {
+    if (value != nullptr && !isDevicePointer(value)) {
+      std::fprintf(stderr, "[bertnode CUDA emulation] kernel argument %d is not device memory: %p\n", index,
+                   static_cast<const void*>(value));
+      return false;
+    }
+  }
+#endif
+  (void)value;
+  (void)index;
+  return true;
+}
+
+template <typename... Args>
+bool deviceArguments(const Args&... args) {
+  int index = 0;
+  bool ok = true;
+  ((ok = deviceArgument(args, index++) && ok), ...);
+  return ok;
 }
 
 }  // namespace emu
@@ -118,51 +229,71 @@ T __shfl_xor_sync(unsigned, T value, int offset) {
   return other;
 }
 
+// Fibers never run at the same time, so a plain read-modify-write is atomic; the order of the additions follows
+// the schedule.
 inline float atomicAdd(float* address, float value) {
   float old = *address;
   *address = old + value;
   return old;
 }
 
-// Runs every block of the grid in turn, each as blockDim fibers scheduled round-robin between barriers.
+// Runs every block of the grid in turn, each as blockDim fibers scheduled between barriers in the chosen order.
+// A bad launch runs nothing and leaves its error for cudaGetLastError, as on a GPU.
 template <typename... KArgs, typename... Args>
-void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t, cudaStream_t, Args... args) {
-  const unsigned threads = block.x * block.y;
-  std::vector<emu::Fiber> fibers(threads);
+void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynamicSharedBytes, cudaStream_t stream,
+                   Args... args) {
+  std::lock_guard<std::recursive_mutex> lock(emu::deviceMutex());
+  if (!emu::validStream(stream)) {
+    emu::fail(cudaErrorInvalidResourceHandle);
+    return;
+  }
+  // No kernel declares extern __shared__ memory, which this emulation does not provide.
+  if (!emu::validLaunch(grid, block) || dynamicSharedBytes != 0) {
+    emu::fail(cudaErrorInvalidConfiguration);
+    return;
+  }
+  if (!emu::deviceArguments(args...)) {
+    emu::fail(cudaErrorIllegalAddress);
+    return;
+  }
+  emu::DeviceAccess access;
+  const unsigned threads = block.x * block.y * block.z;
+  if (emu::fiberPool.size() < threads) emu::fiberPool.resize(threads);
+  emu::Fiber* fibers = emu::fiberPool.data();
   emu::exchange.assign((threads + 31) / 32 * 32, 0.0);
   emu::kernelCall = [&] { kernel(args...); };
   blockDim = block;
   gridDim = grid;
-  for (unsigned by = 0; by < grid.y; ++by)
-    for (unsigned bx = 0; bx < grid.x; ++bx) {
-      blockIdx = dim3(bx, by);
-      for (unsigned t = 0; t < threads; ++t) {
-        emu::Fiber& f = fibers[t];
-        f.stack.resize(1 << 16);
-        f.thread = dim3(t % block.x, t / block.x);
-        f.linear = t;
-        f.wait = emu::Wait::None;
-        f.done = false;
-        getcontext(&f.context);
-        f.context.uc_stack.ss_sp = f.stack.data();
-        f.context.uc_stack.ss_size = f.stack.size();
-        f.context.uc_link = nullptr;
-        makecontext(&f.context, emu::trampoline, 0);
+  const bool reverse = emu::schedule() == emu::Schedule::Reverse;
+  const uint64_t blocks = uint64_t{grid.x} * grid.y * grid.z;
+  for (uint64_t n = 0; n < blocks; ++n) {
+    const uint64_t b = reverse ? blocks - 1 - n : n;
+    blockIdx = dim3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
+                    static_cast<unsigned>(b / grid.x / grid.y));
+    for (unsigned t = 0; t < threads; ++t) {
+      emu::Fiber& f = fibers[t];
+      if (!f.stack) f.stack.reset(new char[emu::kFiberStackBytes]);
+      f.thread = dim3(t % block.x, t / block.x % block.y, t / block.x / block.y);
+      f.linear = t;
+      f.wait = emu::Wait::None;
+      f.done = false;
+      emu::prepareFiber(&f.context, f.stack.get(), emu::kFiberStackBytes, emu::trampoline);
+    }
+    for (;;) {
+      for (unsigned i = 0; i < threads; ++i) {
+        emu::Fiber& f = fibers[reverse ? threads - 1 - i : i];
+        if (f.done || f.wait != emu::Wait::None) continue;
+        emu::current = &f;
+        threadIdx = f.thread;
+        emu::switchFiber(&emu::scheduler, &f.context);  // runs f to its next barrier or to its end
       }
-      for (;;) {
-        for (emu::Fiber& f : fibers) {
-          if (f.done || f.wait != emu::Wait::None) continue;
-          emu::current = &f;
-          threadIdx = f.thread;
-          swapcontext(&emu::scheduler, &f.context);  // runs f to its next barrier or to its end
-        }
-        bool live = false;
-        for (const emu::Fiber& f : fibers) live = live || !f.done;
-        if (!live) break;
-        if (!emu::release(fibers)) {
-          std::fprintf(stderr, "emulated kernel deadlocked: threads wait at barriers that cannot all be reached\n");
-          std::abort();
-        }
+      bool live = false;
+      for (unsigned i = 0; i < threads; ++i) live = live || !fibers[i].done;
+      if (!live) break;
+      if (!emu::release(fibers, threads)) {
+        std::fprintf(stderr, "emulated kernel deadlocked: threads wait at barriers that cannot all be reached\n");
+        std::abort();
       }
     }
+  }
 }

@@ -1,0 +1,111 @@
+// Builds native code against the CUDA emulation in shim/ with g++ (no nvcc): the `<<<grid, block, shared,
+// stream>>>(args)` launches of native/cuda/*.cu are rewritten to `emulateLaunch(kernel, grid, block, shared,
+// stream, args)` (shim/cuda_runtime.h); nothing else in the sources changes.
+//
+// buildEmulatedCudaAddon() compiles the whole CUDA addon this way (the CPU sources of native/sources.txt, every
+// native/cuda source, BERTNODE_WITH_CUDA as the CMake target bertnode_cuda defines it) into a folder of its own
+// under the OS temp dir — never build/ or build-cuda/, where the real loader looks — so test/cuda can run against
+// an emulated device. Objects are cached by content (the source, every header, the flags), so a second run
+// compiles only what changed; two compilers run at a time.
+import { spawn } from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const root = path.resolve(__dirname, '..', '..');
+export const shimDir = path.join(__dirname, 'shim');
+const nativeDir = path.join(root, 'native');
+const cudaDir = path.join(nativeDir, 'cuda');
+
+export function rewriteLaunches(source: string): string {
+  return source.replace(/(\w+)<<<([\s\S]*?)>>>\(/g, 'emulateLaunch($1, $2, ');
+}
+
+// Writes every native/cuda/*.cu (except those in `skip`), launches rewritten, as <dir>/<name>.cpp; returns the paths.
+export function writeEmulatedKernelSources(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return fs.readdirSync(cudaDir).filter((file) => file.endsWith('.cu') && !skip.has(file)).sort().map((file) => {
+    const target = path.join(dir, file.replace(/\.cu$/, '.cpp'));
+    const text = rewriteLaunches(fs.readFileSync(path.join(cudaDir, file), 'utf8'));
+    if (!fs.existsSync(target) || fs.readFileSync(target, 'utf8') !== text) fs.writeFileSync(target, text);
+    return target;
+  });
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve()
+      : reject(new Error(`${command} ${args.join(' ')} failed:\n${stderr.slice(0, 6000)}`))));
+  });
+}
+
+async function inParallel<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
+}
+
+function headerFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return headerFiles(full);
+    return /\.(h|cuh|hpp)$/.test(entry.name) ? [full] : [];
+  });
+}
+
+function hashOf(...parts: string[]): string {
+  const hash = crypto.createHash('sha256');
+  for (const part of parts) hash.update(part).update('\0');
+  return hash.digest('hex').slice(0, 20);
+}
+
+const CPU_SOURCES = fs.readFileSync(path.join(nativeDir, 'sources.txt'), 'utf8').split('\n')
+  .map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).map((file) => path.join(root, file));
+
+// -O1: the emulated kernels and the CPU reference run fast enough (the fiber switches dominate), and the build
+// stays within about a minute on two cores, where -O2 costs a third more for no gain in the suite's time.
+const ADDON_FLAGS = ['-std=c++17', '-O1', '-fPIC', '-pthread', '-fexceptions', '-frtti', '-fno-math-errno',
+  '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DNAPI_CPP_EXCEPTIONS', '-DBERTNODE_WITH_CUDA',
+  '-DBERTNODE_EMULATION_DEVICE_POINTERS_ONLY'];
+
+export const emulationCacheDir = path.join(os.tmpdir(), `bertnode-cuda-emulated-${os.userInfo().uid}`);
+
+// Compiles and links the emulated CUDA addon; returns the path of its bertnode_cuda.node.
+export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
+  const includes = [`-I${shimDir}`, `-I${nativeDir}`, `-I${path.dirname(require.resolve('node-addon-api/napi.h'))}`,
+    `-I${path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include')}`];
+  const flags = [...ADDON_FLAGS, ...includes];
+  const kernelDir = path.join(emulationCacheDir, 'kernels');
+  const sources = [...CPU_SOURCES, ...writeEmulatedKernelSources(kernelDir),
+    ...fs.readdirSync(cudaDir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(cudaDir, f))];
+  const headers = [...headerFiles(nativeDir), ...headerFiles(shimDir)].sort()
+    .map((file) => `${file}\n${fs.readFileSync(file, 'utf8')}`).join('\n');
+  const headerHash = hashOf(headers, flags.join(' '), process.version);
+  const objectDir = path.join(emulationCacheDir, 'objects');
+  fs.mkdirSync(objectDir, { recursive: true });
+  const objects = sources.map((source) => path.join(objectDir,
+    `${path.basename(source)}-${hashOf(headerHash, source, fs.readFileSync(source, 'utf8'))}.o`));
+  const missing = sources.map((source, i) => ({ source, object: objects[i] })).filter((s) => !fs.existsSync(s.object));
+  await inParallel(missing, jobs, async ({ source, object }) => {
+    const partial = `${object}.${process.pid}.tmp`;
+    await run('g++', [...flags, '-c', source, '-o', partial]);
+    fs.renameSync(partial, object);  // atomic: a concurrent build never sees half an object
+  });
+  const addonDir = path.join(emulationCacheDir, `addon-${hashOf(...objects)}`);
+  const addon = path.join(addonDir, 'bertnode_cuda.node');
+  if (!fs.existsSync(addon)) {
+    fs.mkdirSync(addonDir, { recursive: true });
+    const partial = `${addon}.${process.pid}.tmp`;
+    // N-API symbols stay undefined: node resolves them when it loads the addon.
+    await run('g++', ['-shared', '-fPIC', '-pthread', '-o', partial, ...objects]);
+    fs.renameSync(partial, addon);
+  }
+  return addon;
+}
