@@ -69,9 +69,11 @@ function hashOf(...parts: string[]): string {
 const CPU_SOURCES = fs.readFileSync(path.join(nativeDir, 'sources.txt'), 'utf8').split('\n')
   .map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).map((file) => path.join(root, file));
 
+// -fvisibility=hidden: the emulated addon shares no symbol with the CPU addon loaded into the same jest process (g++
+// would otherwise make their identical inline variables one object); N-API's module entry stays exported.
 // -O1: the emulated kernels and the CPU reference run fast enough (the fiber switches dominate), and the build
 // stays within about a minute on two cores, where -O2 costs a third more for no gain in the suite's time.
-const ADDON_FLAGS = ['-std=c++17', '-O1', '-fPIC', '-pthread', '-fexceptions', '-frtti', '-fno-math-errno',
+const ADDON_FLAGS = ['-std=c++17', '-O1', '-fPIC', '-fvisibility=hidden', '-pthread', '-fexceptions', '-frtti', '-fno-math-errno',
   '-DNAPI_VERSION=8', '-DNODE_ADDON_API_DISABLE_DEPRECATED', '-DNAPI_CPP_EXCEPTIONS', '-DBERTNODE_WITH_CUDA',
   '-DBERTNODE_EMULATION_DEVICE_POINTERS_ONLY'];
 
@@ -82,7 +84,8 @@ export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
   const includes = [`-I${shimDir}`, `-I${nativeDir}`, `-I${path.dirname(require.resolve('node-addon-api/napi.h'))}`,
     `-I${path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include')}`];
   const flags = [...ADDON_FLAGS, ...includes];
-  const kernelDir = path.join(emulationCacheDir, 'kernels');
+  const kernelDir = path.join(emulationCacheDir, `kernels-${hashOf(...fs.readdirSync(cudaDir).sort()
+    .map((file) => fs.readFileSync(path.join(cudaDir, file), 'utf8')))}`);
   const sources = [...CPU_SOURCES, ...writeEmulatedKernelSources(kernelDir),
     ...fs.readdirSync(cudaDir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(cudaDir, f))];
   const headers = [...headerFiles(nativeDir), ...headerFiles(shimDir)].sort()
@@ -107,5 +110,20 @@ export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
     await run('g++', ['-shared', '-fPIC', '-pthread', '-o', partial, ...objects]);
     fs.renameSync(partial, addon);
   }
+  pruneCache([kernelDir, addonDir, ...objects]);
   return addon;
+}
+
+// Marks what this build used as fresh and removes cache entries nobody has used for a day (older sources' objects).
+function pruneCache(used: string[]): void {
+  const now = new Date();
+  for (const file of used) fs.utimesSync(file, now, now);
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  const entries = [...fs.readdirSync(emulationCacheDir).filter((name) => name !== 'objects')
+    .map((name) => path.join(emulationCacheDir, name)),
+  ...fs.readdirSync(path.join(emulationCacheDir, 'objects')).map((name) => path.join(emulationCacheDir, 'objects', name))];
+  for (const entry of entries) {
+    const stat = fs.statSync(entry, { throwIfNoEntry: false });  // a concurrent build may have removed it
+    if (stat && stat.mtimeMs < dayAgo) fs.rmSync(entry, { recursive: true, force: true });
+  }
 }
