@@ -47,15 +47,22 @@ function halves(rows, T) {
   return Int32Array.from({ length: rows * T }, (_, i) => (i % T < T / 2 ? 0 : 1));
 }
 
-function softmaxProbs() {
+function softmaxProbs(rows = B * NH * T, width = T) {
   // Rows of a valid softmax (positive, sum to 1) for the backward.
-  const p = randomFloats(B * NH * T * T, 41, 1).map((x) => Math.abs(x) + 0.01);
-  for (let r = 0; r < B * NH * T; ++r) {
+  const p = randomFloats(rows * width, 41, 1).map((x) => Math.abs(x) + 0.01);
+  for (let r = 0; r < rows; ++r) {
     let sum = 0;
-    for (let s = 0; s < T; ++s) sum += p[r * T + s];
-    for (let s = 0; s < T; ++s) p[r * T + s] /= sum;
+    for (let s = 0; s < width; ++s) sum += p[r * width + s];
+    for (let s = 0; s < width; ++s) p[r * width + s] /= sum;
   }
   return p;
+}
+
+// [lengths.length, width] attention mask: example b has lengths[b] real tokens, then padding (0: fully masked).
+function paddedMask(lengths, width) {
+  const m = new Int32Array(lengths.length * width);
+  lengths.forEach((length, b) => m.fill(1, b * width, b * width + length));
+  return m;
 }
 
 const cases = [
@@ -67,6 +74,23 @@ const cases = [
       lda: transA ? 37 : 70, ldb: transB ? 70 : 45, beta: 0.5, ldc: 45 },
     tolerances: { C: 1e-5 },
   })),
+  // Column slices of wider matrices (row strides ld = width + 3, views into bigger matrices), each tensor ending at
+  // its last used element: nothing may be read past it (on the GPU: past the end of its allocation). The two forms
+  // the model uses, a linear layer's forward (transB) and its weight gradient (transA).
+  ...[[false, true], [true, false]].map(([transA, transB]) => {
+    const pad = 3;
+    const [rowsA, widthA] = transA ? [70, 37] : [37, 70];
+    const [rowsB, widthB] = transB ? [45, 70] : [70, 45];
+    return {
+      name: `gemm transA=${transA} transB=${transB} on column slices (ld = width + ${pad})`,
+      op: 'gemm',
+      tensors: { A: randomFloats((rowsA - 1) * (widthA + pad) + widthA, 53),
+        B: randomFloats((rowsB - 1) * (widthB + pad) + widthB, 54), C: randomFloats(36 * (45 + pad) + 45, 55) },
+      params: { transA: Number(transA), transB: Number(transB), M: 37, N: 45, K: 70, alpha: 0.75, lda: widthA + pad,
+        ldb: widthB + pad, beta: 0.5, ldc: 45 + pad },
+      tolerances: { C: 1e-5 },
+    };
+  }),
   {
     name: 'gemmStridedBatched, the attention scores Q K^T per (batch, head)',
     op: 'gemmStridedBatched',
@@ -217,6 +241,24 @@ const cases = [
     op: 'attentionSoftmaxBackward',
     tensors: { dScores: new Float32Array(B * NH * T * T), dProbs: randomFloats(B * NH * T * T, 43), probs: softmaxProbs() },
     params: { scale: 1 / Math.sqrt(D), B, NH, T },
+    tolerances: { dScores: 1e-5 },
+  },
+  // Rows longer than a warp, as BERT's T = 128..512 are: at T = 77 each lane of a row's warp walks 2 or 3 keys and
+  // the last stride is partial (at T = 13 above most lanes sit idle). fp32 sums of 77 terms: 77 * 2^-24 = 4.6e-6.
+  {
+    name: 'attentionSoftmaxForward, T = 77 (rows longer than a warp), padding and a fully masked example',
+    op: 'attentionSoftmaxForward',
+    tensors: { probs: new Float32Array(3 * 2 * 77 * 77), scores: randomFloats(3 * 2 * 77 * 77, 56, 8),
+      mask: paddedMask([50, 77, 0], 77) },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, T: 77 },
+    tolerances: { probs: 1e-6 },
+  },
+  {
+    name: 'attentionSoftmaxBackward, T = 77 (rows longer than a warp)',
+    op: 'attentionSoftmaxBackward',
+    tensors: { dScores: new Float32Array(3 * 2 * 77 * 77), dProbs: randomFloats(3 * 2 * 77 * 77, 57),
+      probs: softmaxProbs(3 * 2 * 77, 77) },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, T: 77 },
     tolerances: { dScores: 1e-5 },
   },
   {
