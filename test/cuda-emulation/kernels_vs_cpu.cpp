@@ -165,6 +165,27 @@ void attention() {
   cpu::attentionSoftmaxBackward(dScoresCpu.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
   cuda::attentionSoftmaxBackward(stream, dScoresCuda.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
   report("attentionSoftmaxBackward", dScoresCuda, dScoresCpu, 1e-5);
+
+  // Rows longer than a warp, as BERT's T = 128..512 are: at T = 77 every lane walks 2 or 3 keys and the last
+  // stride is partial (T = 13 above leaves most lanes idle). Example 0 padded after 50 tokens, example 1 fully
+  // masked; the backward from the forward's own probabilities, padded keys included.
+  const int Bl = 2, NHl = 3, Tl = 77;
+  std::vector<int32_t> longMask(Bl * Tl);
+  for (int t = 0; t < Tl; ++t) {
+    longMask[t] = t < 50;
+    longMask[Tl + t] = 0;
+  }
+  Floats longScores = randomFloats(Bl * NHl * Tl * Tl, 8), longProbsCpu(longScores.size()),
+         longProbsCuda(longScores.size());
+  cpu::attentionSoftmaxForward(longProbsCpu.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl);
+  cuda::attentionSoftmaxForward(stream, longProbsCuda.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl);
+  report("attentionSoftmaxForward.T77", longProbsCuda, longProbsCpu, 1e-6);
+  Floats longDProbs = randomFloats(longScores.size()), longDScoresCpu(longScores.size()),
+         longDScoresCuda(longScores.size());
+  cpu::attentionSoftmaxBackward(longDScoresCpu.data(), longDProbs.data(), longProbsCpu.data(), scale, Bl, NHl, Tl);
+  cuda::attentionSoftmaxBackward(stream, longDScoresCuda.data(), longDProbs.data(), longProbsCpu.data(), scale, Bl,
+                                 NHl, Tl);
+  report("attentionSoftmaxBackward.T77", longDScoresCuda, longDScoresCpu, 1e-5);
 }
 
 void dropoutMasks() {
@@ -329,9 +350,9 @@ void referenceGemm(bool transA, bool transB, int M, int N, int K, float alpha, c
 
 // gemm.cu's mapping onto cuBLAS, every transpose pair, row strides wider than the rows (a view into a bigger
 // matrix, ending at its last element before an unreadable page, so the bf16 staging copy must not read the padding
-// after the last row), beta accumulating, and a strided batch shaped like attention (Q K^T per head). fp32: the emulated cuBLAS
-// sums in double like the reference, so only the final rounding differs (1e-6). bf16: the operands are rounded to
-// 8-bit mantissas in the staging buffer (1e-2, as test/cuda/precision.test.ts).
+// after the last row), beta accumulating, and a strided batch shaped like attention (Q K^T per head). fp32: the
+// emulated cuBLAS sums in double like the reference, so only the final rounding differs (1e-6). bf16: the operands
+// are rounded to 8-bit mantissas in the staging buffer (1e-2, as test/cuda/precision.test.ts).
 void gemms() {
   HostScratch staging;
   cublasHandle_t handle = nullptr;  // the emulated cuBLAS rejects a handle it did not create, as cuBLAS does
