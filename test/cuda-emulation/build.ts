@@ -1,6 +1,8 @@
-// Builds native code against the CUDA emulation in shim/ with g++ (no nvcc): the `<<<grid, block, shared,
-// stream>>>(args)` launches of native/cuda/*.cu are rewritten to `emulateLaunch(kernel, grid, block, shared,
-// stream, args)` (shim/cuda_runtime.h); nothing else in the sources changes.
+// Builds native code against the CUDA emulation in shim/ with g++ (no nvcc). Two rewrites of native/cuda's
+// sources, nothing else changes: `kernel<<<grid, block, shared, stream>>>(args)` becomes
+// `emulateLaunch(kernel, grid, block, shared, stream, args)`, and each `__shared__` declaration is followed by
+// `emu::registerShared(&name, sizeof name);` so the emulation can hand every block undefined shared memory
+// (shim/cuda_runtime.h).
 //
 // buildEmulatedCudaAddon() compiles the whole CUDA addon this way (the CPU sources of native/sources.txt, every
 // native/cuda source, BERTNODE_WITH_CUDA as the CMake target bertnode_cuda defines it) into a folder of its own
@@ -18,19 +20,27 @@ export const shimDir = path.join(__dirname, 'shim');
 const nativeDir = path.join(root, 'native');
 const cudaDir = path.join(nativeDir, 'cuda');
 
-export function rewriteLaunches(source: string): string {
-  return source.replace(/(\w+)<<<([\s\S]*?)>>>\(/g, 'emulateLaunch($1, $2, ');
+export function rewriteForEmulation(source: string): string {
+  return source.replace(/(\w+)<<<([\s\S]*?)>>>\(/g, 'emulateLaunch($1, $2, ')
+    .replace(/__shared__\s[^;]*?(\w+)\s*((?:\[[^\]]*\]\s*)*);/g, '$& emu::registerShared(&$1, sizeof $1);');
 }
 
-// Writes every native/cuda/*.cu (except those in `skip`), launches rewritten, as <dir>/<name>.cpp; returns the paths.
-export function writeEmulatedKernelSources(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
+// Writes native/cuda's sources rewritten into <base>/cuda: each .cu (except those in `skip`) as <name>.cpp, each
+// header under its own name. Compile with -I<base> before -I native, so `#include "cuda/..."` finds the rewritten
+// headers. Returns the .cpp paths.
+export function writeEmulatedKernelSources(base: string, skip: ReadonlySet<string> = new Set()): string[] {
+  const dir = path.join(base, 'cuda');
   fs.mkdirSync(dir, { recursive: true });
-  return fs.readdirSync(cudaDir).filter((file) => file.endsWith('.cu') && !skip.has(file)).sort().map((file) => {
-    const target = path.join(dir, file.replace(/\.cu$/, '.cpp'));
-    const text = rewriteLaunches(fs.readFileSync(path.join(cudaDir, file), 'utf8'));
+  const sources: string[] = [];
+  for (const file of fs.readdirSync(cudaDir).sort()) {
+    const isKernelFile = file.endsWith('.cu');
+    if ((isKernelFile && skip.has(file)) || !/\.(cu|cuh|h)$/.test(file)) continue;
+    const target = path.join(dir, isKernelFile ? file.replace(/\.cu$/, '.cpp') : file);
+    const text = rewriteForEmulation(fs.readFileSync(path.join(cudaDir, file), 'utf8'));
     if (!fs.existsSync(target) || fs.readFileSync(target, 'utf8') !== text) fs.writeFileSync(target, text);
-    return target;
-  });
+    if (isKernelFile) sources.push(target);
+  }
+  return sources;
 }
 
 function run(command: string, args: string[]): Promise<void> {
@@ -81,14 +91,15 @@ export const emulationCacheDir = path.join(os.tmpdir(), `bertnode-cuda-emulated-
 
 // Compiles and links the emulated CUDA addon; returns the path of its bertnode_cuda.node.
 export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
-  const includes = [`-I${shimDir}`, `-I${nativeDir}`, `-I${path.dirname(require.resolve('node-addon-api/napi.h'))}`,
-    `-I${path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include')}`];
-  const flags = [...ADDON_FLAGS, ...includes];
   const kernelDir = path.join(emulationCacheDir, `kernels-${hashOf(...fs.readdirSync(cudaDir).sort()
     .map((file) => fs.readFileSync(path.join(cudaDir, file), 'utf8')))}`);
+  const includes = [`-I${shimDir}`, `-I${kernelDir}`, `-I${nativeDir}`,
+    `-I${path.dirname(require.resolve('node-addon-api/napi.h'))}`,
+    `-I${path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include')}`];
+  const flags = [...ADDON_FLAGS, ...includes];
   const sources = [...CPU_SOURCES, ...writeEmulatedKernelSources(kernelDir),
     ...fs.readdirSync(cudaDir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(cudaDir, f))];
-  const headers = [...headerFiles(nativeDir), ...headerFiles(shimDir)].sort()
+  const headers = [...headerFiles(nativeDir), ...headerFiles(shimDir), ...headerFiles(kernelDir)].sort()
     .map((file) => `${file}\n${fs.readFileSync(file, 'utf8')}`).join('\n');
   const headerHash = hashOf(headers, flags.join(' '), process.version);
   const objectDir = path.join(emulationCacheDir, 'objects');

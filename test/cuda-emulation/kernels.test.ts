@@ -4,7 +4,8 @@
 // each comparison). The GEMM launcher runs against shim/cublas_v2.h, cuBLAS's documented column-major semantics
 // written out, which checks gemm.cu's row-major mapping and bf16 staging. The launch syntax
 // `kernel<<<grid, block, 0, stream>>>(args)` is rewritten to `emulateLaunch(kernel, grid, block, 0, stream, args)`
-// (build.ts); nothing else in the .cu files changes.
+// and __shared__ variables are registered so each block starts with them undefined (build.ts); nothing else in
+// the .cu files changes.
 //
 // The comparison runs twice, with the fibers of a block (and the blocks of a grid) scheduled forward and in
 // reverse between barriers: a kernel that misses a __syncthreads or depends on the order of blocks reads other
@@ -39,9 +40,9 @@ let buildError = '';
 beforeAll(() => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-cuda-emulation-'));
   try {
-    const kernelSources = writeEmulatedKernelSources(path.join(work, 'cuda'), NOT_EMULATED);
+    const kernelSources = writeEmulatedKernelSources(work, NOT_EMULATED);
     const binary = path.join(work, 'kernels_vs_cpu');
-    const compile = spawnSync('g++', ['-std=c++20', '-O0', '-pthread', `-I${shimDir}`,
+    const compile = spawnSync('g++', ['-std=c++20', '-O0', '-pthread', `-I${shimDir}`, `-I${work}`,
       `-I${path.join(root, 'native')}`, '-o', binary, path.join(__dirname, 'kernels_vs_cpu.cpp'), ...kernelSources,
       ...CPU_SOURCES], { encoding: 'utf8' });
     if (compile.status !== 0) {

@@ -4,7 +4,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { shimDir } from './build';
+import { rewriteForEmulation, shimDir } from './build';
 
 let binary = '';
 let work = '';
@@ -12,8 +12,10 @@ let work = '';
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-shim-checks-'));
   binary = path.join(work, 'shim_checks');
+  const source = path.join(work, 'shim_checks.cpp');
+  fs.writeFileSync(source, rewriteForEmulation(fs.readFileSync(path.join(__dirname, 'shim_checks.cpp'), 'utf8')));
   const compile = spawnSync('g++', ['-std=c++17', '-O0', '-pthread', '-DBERTNODE_EMULATION_DEVICE_POINTERS_ONLY',
-    `-I${shimDir}`, '-o', binary, path.join(__dirname, 'shim_checks.cpp')], { encoding: 'utf8' });
+    `-I${shimDir}`, '-o', binary, source], { encoding: 'utf8' });
   if (compile.status !== 0) throw new Error(`g++ failed: ${compile.stderr.slice(0, 4000)}`);
 }, 120000);
 
@@ -40,13 +42,15 @@ test('a missing __syncthreads gives different results in the two schedules; with
   const [forward, reverse] = ['forward', 'reverse'].map((schedule) => {
     const result = run('barrier', schedule);
     expect(result.status).toBe(0);
-    return JSON.parse(result.stdout) as { without: number[]; with: number[] };
+    return JSON.parse(result.stdout) as { without: (number | null)[]; with: (number | null)[] };
   });
   // Thread i reads the slot thread i + 1 writes.
   const expected = Array.from({ length: 32 }, (_, i) => ((i + 1) % 32) + 1);
   expect(forward.with).toEqual(expected);
   expect(reverse.with).toEqual(expected);
   expect(forward.without).not.toEqual(reverse.without);
+  // Forward, thread i runs before thread i + 1 writes: it reads shared memory as the block found it, NaN.
+  expect(forward.without.slice(0, 31)).toEqual(new Array(31).fill(null));
 });
 
 test('misuses of the runtime and cuBLAS fail with CUDA\'s status codes; device memory is counted and not zeroed', () => {

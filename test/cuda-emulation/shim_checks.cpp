@@ -1,11 +1,13 @@
 // Proof that the emulation's bug detectors fire (shim/emulated_device.h, shim/cuda_runtime.h, shim/cublas_v2.h):
 // each mode below commits one GPU bug on purpose; shim.test.ts runs the modes and checks the emulation reports it.
-// Built with BERTNODE_EMULATION_DEVICE_POINTERS_ONLY, like the emulated addon.
+// Written like a .cu file and rewritten by build.ts like native/cuda's; built with
+// BERTNODE_EMULATION_DEVICE_POINTERS_ONLY, like the emulated addon.
 //
 //   host-read      host code reads device memory: must abort, naming a host dereference;
 //   overrun        a kernel writes one element past a buffer of 64 floats: must abort, naming a write past the end;
 //   barrier        prints, as JSON, what a kernel that reads its neighbour's shared-memory slot returns without and
-//                  with __syncthreads (the test runs it in both schedules: without the barrier they must differ);
+//                  with __syncthreads (the test runs it in both schedules: without the barrier they must differ, and
+//                  a slot read before it is written is NaN, printed as null: shared memory starts undefined);
 //   statuses       prints, as JSON, the status of each misuse the API must reject, and a few facts about device
 //                  memory (new memory is not zero, cudaMemGetInfo counts what is held, TF32 rounds).
 #include <cublas_v2.h>
@@ -46,12 +48,13 @@ void* deviceBuffer(size_t bytes) {
 
 std::string neighbours(void (*kernel)(float*)) {
   float* device = static_cast<float*>(deviceBuffer(32 * sizeof(float)));
-  emulateLaunch(kernel, 1, 32, 0, nullptr, device);
+  kernel<<<1, 32, 0, nullptr>>>(device);
   std::vector<float> host(32);
   cudaMemcpy(host.data(), device, 32 * sizeof(float), cudaMemcpyDeviceToHost);
   cudaFree(device);
   std::string json = "[";
-  for (int i = 0; i < 32; ++i) json += (i ? "," : "") + std::to_string(static_cast<int>(host[i]));
+  for (int i = 0; i < 32; ++i)
+    json += (i ? "," : "") + (std::isnan(host[i]) ? std::string("null") : std::to_string(static_cast<int>(host[i])));
   return json + "]";
 }
 
@@ -86,14 +89,14 @@ void statuses() {
   add("freeInterior", cudaFree(d + 1));
   cudaGetLastError();
 
-  emulateLaunch(touch, 1, 2048, 0, nullptr, d);
+  touch<<<1, 2048, 0, nullptr>>>(d);
   add("launchTooManyThreads", cudaGetLastError());
-  emulateLaunch(touch, 1, 4, 0, nullptr, host);
+  touch<<<1, 4, 0, nullptr>>>(host);
   add("launchHostPointer", cudaGetLastError());
   cudaStream_t stream = nullptr;
   cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
   cudaStreamDestroy(stream);
-  emulateLaunch(touch, 1, 4, 0, stream, d);
+  touch<<<1, 4, 0, stream>>>(d);
   add("launchDestroyedStream", cudaGetLastError());
 
   cublasHandle_t handle = nullptr;
@@ -133,7 +136,7 @@ int main(int argc, char** argv) {
     std::printf("%f\n", static_cast<double>(*static_cast<volatile float*>(d)));
   } else if (mode == "overrun") {
     float* d = static_cast<float*>(deviceBuffer(64 * sizeof(float)));
-    emulateLaunch(fill, 1, 32, 0, nullptr, d, 64);
+    fill<<<1, 32, 0, nullptr>>>(d, 64);
   } else if (mode == "barrier") {
     std::printf("{\"without\":%s,\"with\":%s}\n", neighbours(neighbourWithoutBarrier).c_str(),
                 neighbours(neighbourWithBarrier).c_str());

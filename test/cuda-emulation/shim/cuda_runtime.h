@@ -214,6 +214,23 @@ bool deviceArguments(const Args&... args) {
   return ok;
 }
 
+// Shared memory starts every block undefined, as on a GPU: build.ts follows each __shared__ declaration with
+// registerShared, which fills the variable with 0xFF bytes (NaN as float or double) the first time, and every block
+// starts with all registered variables filled again. A thread that reads a slot no thread of its block wrote gets
+// NaN, not a value a previous block or launch left in the static.
+inline std::vector<std::pair<void*, size_t>> sharedVariables;
+
+inline void registerShared(void* address, size_t bytes) {
+  for (const auto& known : sharedVariables)
+    if (known.first == address) return;
+  sharedVariables.emplace_back(address, bytes);
+  std::memset(address, 0xFF, bytes);
+}
+
+inline void poisonShared() {
+  for (const auto& variable : sharedVariables) std::memset(variable.first, 0xFF, variable.second);
+}
+
 }  // namespace emu
 
 inline void __syncthreads() { emu::suspend(emu::Wait::Block); }
@@ -270,6 +287,7 @@ void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynam
     const uint64_t b = reverse ? blocks - 1 - n : n;
     blockIdx = dim3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
                     static_cast<unsigned>(b / grid.x / grid.y));
+    emu::poisonShared();
     for (unsigned t = 0; t < threads; ++t) {
       emu::Fiber& f = fibers[t];
       if (!f.stack) f.stack.reset(new char[emu::kFiberStackBytes]);
