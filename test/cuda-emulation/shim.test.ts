@@ -38,6 +38,12 @@ test('a kernel writing past the end of a buffer aborts, saying so', () => {
   expect(result.stderr).toContain('accessed memory past the end of a device buffer');
 });
 
+test('a warp shuffle whose mask names an exited lane aborts, saying so', () => {
+  const result = run('shuffle-exited');
+  expect(result.signal).toBe('SIGABRT');
+  expect(result.stderr).toContain('has exited');
+});
+
 test('a missing __syncthreads gives different results in the two schedules; with it, the right one in both', () => {
   const [forward, reverse] = ['forward', 'reverse'].map((schedule) => {
     const result = run('barrier', schedule);

@@ -5,6 +5,7 @@
 //
 //   host-read      host code reads device memory: must abort, naming a host dereference;
 //   overrun        a kernel writes one element past a buffer of 64 floats: must abort, naming a write past the end;
+//   shuffle-exited half a warp returns before a full-mask warp shuffle: must abort, naming the exited lane;
 //   barrier        prints, as JSON, what a kernel that reads its neighbour's shared-memory slot returns without and
 //                  with __syncthreads (the test runs it in both schedules: without the barrier they must differ, and
 //                  a slot read before it is written is NaN, printed as null: shared memory starts undefined);
@@ -39,6 +40,12 @@ __global__ void neighbourWithBarrier(float* out) {
 }
 
 __global__ void touch(float* out) { out[threadIdx.x] = 0.0f; }
+
+// Half the warp leaves before a full-mask shuffle.
+__global__ void shuffleAfterExit(float* out) {
+  if (threadIdx.x >= 16) return;
+  out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, static_cast<float>(threadIdx.x), 1);
+}
 
 void* deviceBuffer(size_t bytes) {
   void* p = nullptr;
@@ -137,13 +144,16 @@ int main(int argc, char** argv) {
   } else if (mode == "overrun") {
     float* d = static_cast<float*>(deviceBuffer(64 * sizeof(float)));
     fill<<<1, 32, 0, nullptr>>>(d, 64);
+  } else if (mode == "shuffle-exited") {
+    float* d = static_cast<float*>(deviceBuffer(32 * sizeof(float)));
+    shuffleAfterExit<<<1, 32, 0, nullptr>>>(d);
   } else if (mode == "barrier") {
     std::printf("{\"without\":%s,\"with\":%s}\n", neighbours(neighbourWithoutBarrier).c_str(),
                 neighbours(neighbourWithBarrier).c_str());
   } else if (mode == "statuses") {
     statuses();
   } else {
-    std::fprintf(stderr, "usage: shim_checks host-read|overrun|barrier|statuses\n");
+    std::fprintf(stderr, "usage: shim_checks host-read|overrun|shuffle-exited|barrier|statuses\n");
     return 2;
   }
   return 0;

@@ -1,24 +1,30 @@
-// A host emulation of the CUDA execution model, enough to run bertnode's kernels (native/cuda/*.cu, launch syntax
-// rewritten to emulateLaunch by build.ts) and, with emulated_device.h (device memory, streams, device queries),
-// the whole CUDA addon on a machine without a GPU.
+// A host emulation of the CUDA execution model, enough to run bertnode's kernels (native/cuda/*.cu, rewritten by
+// ../build.ts: launches become emulateLaunch, __shared__ declarations register themselves) and, with
+// emulated_device.h (device memory, streams, device queries) and cublas_v2.h, the whole CUDA addon on a machine
+// without a GPU. Used by kernels.test.ts (each kernel against the CPU op), shim.test.ts (the detectors below fire)
+// and the jest project 'cuda-emulated' (test/cuda against the emulated addon).
 //
-// Every thread of a block is a fiber on the calling host thread (a stack of its own; switched by a few
-// instructions on x86-64, by ucontext elsewhere); __syncthreads and warp shuffles suspend
-// a fiber until every live thread of its block (or warp) has reached the same point, then release them together;
-// blocks run one after another and __shared__ becomes static storage. Fibers make a run deterministic and
-// independent of the machine's load (OS threads with barriers slowed down a hundredfold on two busy cores).
+// Every thread of a block is a fiber on the calling host thread (a stack of its own; switched by a few instructions
+// on x86-64, by ucontext elsewhere); __syncthreads and warp shuffles suspend a fiber until every live thread of its
+// block (or warp) has reached the same point, then release them together; blocks run one after another. Fibers make
+// a run deterministic and independent of the machine's load (OS threads with barriers slowed down a hundredfold on
+// two busy cores).
 //
-// Between two barriers the fibers run one after another, each to its next barrier, in the order that
-// BERTNODE_EMULATION_SCHEDULE selects: "forward" (default: thread 0 first, block 0 first) or "reverse" (last thread
-// and last block first). A kernel missing a __syncthreads (a thread reading shared memory another thread has not yet
-// written) or depending on the order of blocks gives a different result in one of the two orders, so the tests run
-// both. Orders in between (interleavings inside a barrier interval, warps running in lockstep) are not explored.
-//
-// Launches are checked like on a GPU: block and grid limits (cudaErrorInvalidConfiguration), the stream handle, and
-// with BERTNODE_EMULATION_DEVICE_POINTERS_ONLY every pointer argument must point into emulated device memory
-// (cudaErrorIllegalAddress, reported by the launch's cudaGetLastError). What this cannot show: the GPU's memory
-// model and its real scheduling, CUDA's own erff/expf/tanhf (host libm is used), cuBLAS (shim/cublas_v2.h writes out
-// its documented semantics), performance.
+// Checked, as a GPU would fail or misbehave:
+//   - missing barriers: between two barriers the fibers run one after another, each to its next barrier, in the
+//     order BERTNODE_EMULATION_SCHEDULE selects: "forward" (default: thread 0 first, block 0 first) or "reverse"
+//     (last thread and last block first). A thread reading shared memory another has not yet written, or a kernel
+//     depending on the order of blocks, gives a different result in one of the orders; the tests run both;
+//   - undefined shared memory: each block starts with its __shared__ variables filled with NaN bytes;
+//   - warp shuffles whose mask names an exited or missing lane, and barriers that can never all be reached (abort);
+//   - launch limits (cudaErrorInvalidConfiguration), stream handles, and with BERTNODE_EMULATION_DEVICE_POINTERS_ONLY
+//     pointer arguments that are not device memory (cudaErrorIllegalAddress, from the launch's cudaGetLastError);
+//   - with emulated_device.h: host dereferences of device memory, accesses past a buffer, use after free,
+//     reliance on zeroed memory, memory not returned (see there).
+// Not proven: the GPU's memory model and its real scheduling (interleavings inside a barrier interval, warps in
+// lockstep, concurrent blocks, several streams — work runs in order at enqueue time), CUDA's own erff/expf/tanhf
+// (host libm stands in), cuBLAS itself (cublas_v2.h writes out its documented semantics, summing in double), the
+// nvcc build's code generation (--fmad=false, sm_80/sm_90), performance. Those need test/cuda on a real GPU.
 #pragma once
 #include <ucontext.h>
 
@@ -119,6 +125,7 @@ struct Fiber {
   dim3 thread;
   unsigned linear = 0;  // x + y * blockDim.x + z * blockDim.x * blockDim.y: lanes are numbered this way
   Wait wait = Wait::None;
+  unsigned shuffleMask = 0;  // the mask of the warp shuffle this fiber waits at
   bool done = false;
 };
 
@@ -152,6 +159,24 @@ inline void suspend(Wait kind) {
   switchFiber(&current->context, &scheduler);
 }
 
+// A warp shuffle's mask must name exactly the lanes that execute it: a lane that has exited, or that does not exist
+// (a block whose size is not a multiple of 32), makes the shuffle undefined on a GPU, where the emulation would
+// quietly read a stale slot. Such a kernel is reported and the process aborts, as for a deadlock.
+inline void checkShuffleMasks(const Fiber* fibers, size_t begin, size_t end, size_t count) {
+  for (size_t i = begin; i < end; ++i) {
+    if (fibers[i].done) continue;
+    for (unsigned lane = 0; lane < 32; ++lane) {
+      if (!(fibers[i].shuffleMask >> lane & 1u)) continue;
+      const size_t named = begin + lane;
+      if (named >= count || fibers[named].done) {
+        std::fprintf(stderr, "emulated kernel: thread %zu's warp shuffle names lane %u, which %s\n", i, lane,
+                     named >= count ? "does not exist (partial warp)" : "has exited");
+        std::abort();
+      }
+    }
+  }
+}
+
 // Releases the threads waiting at a barrier that all live threads of its scope have reached; false if none can go.
 inline bool release(Fiber* fibers, size_t count) {
   bool anyLive = false, allAtBlock = true;
@@ -174,6 +199,7 @@ inline bool release(Fiber* fibers, size_t count) {
         allAtWarp = allAtWarp && fibers[i].wait == Wait::Warp;
       }
     if (live && allAtWarp) {
+      checkShuffleMasks(fibers, w * 32, end, count);
       for (size_t i = w * 32; i < end; ++i) fibers[i].wait = Wait::None;
       released = true;
     }
@@ -236,7 +262,8 @@ inline void poisonShared() {
 inline void __syncthreads() { emu::suspend(emu::Wait::Block); }
 
 template <typename T>
-T __shfl_xor_sync(unsigned, T value, int offset) {
+T __shfl_xor_sync(unsigned mask, T value, int offset) {
+  emu::current->shuffleMask = mask;
   unsigned lane = emu::current->linear % 32;
   double* slots = emu::exchange.data() + emu::current->linear / 32 * 32;
   slots[lane] = static_cast<double>(value);
