@@ -1,6 +1,6 @@
 // A whole model on CUDA against the same model on the CPU: forward with dropout on (same Philox masks, so the
 // outputs agree to rounding — a different mask would change them at the 1e-1 level), every gradient, three AdamW
-// steps; determinism of repeated runs; device memory returned on dispose.
+// steps; the same step with TF32 and bf16 GEMMs; determinism of repeated runs; device memory returned on dispose.
 //
 // Tolerances, each with its reason:
 //   loss, logits 1e-5 (relative / normalizedMaxError): fp32 everywhere, only summation orders differ (cuBLAS and
@@ -30,9 +30,10 @@ function relativeError(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
 }
 
-function pair(options: { head: 'cls' | 'pooler'; trainableLayers: number; trainEmbeddings: boolean }) {
+function pair(options: { head: 'cls' | 'pooler'; trainableLayers: number; trainEmbeddings: boolean },
+  precision: 'fp32' | 'tf32' | 'bf16' = 'fp32') {
   const cpu = NativeBert.create(config, { ...options, device: 'cpu' });
-  const gpu = NativeBert.create(config, { ...options, device: 'cuda' });
+  const gpu = NativeBert.create(config, { ...options, device: 'cuda', precision });
   initialise(cpu);
   initialise(gpu);
   return { cpu, gpu };
@@ -107,6 +108,34 @@ describeCuda('a BERT training step on CUDA matches the CPU', (addon: CudaAddon) 
       gpu.dispose();
     }
   });
+
+  // TF32 and bf16 GEMMs (fp32 master weights; every other op fp32) against the CPU's fp32, full fine-tuning with
+  // the pooler head. TF32 rounds each GEMM operand to 11 significant bits, bf16 to 8 (8x coarser), and the errors of
+  // the layers' GEMMs add up. The emulated device (test/cuda-emulation: exact TF32/bf16 operand rounding, sums in
+  // double) measures logits 4.2e-4 / 4.3e-3, loss 3e-7 / 1.3e-4, gradients 9.7e-4 / 9.3e-3 (worst tensor); a GPU's
+  // fp32 sums in cuBLAS add ~1e-6. Bounds ~5x those: logits and loss 2e-3 / 2e-2, gradients 5e-3 / 5e-2. Key biases
+  // hold only rounding noise (exact gradient 0) and are left to the fp32 test; parameters after AdamW steps are not
+  // compared: an update's size does not shrink with the rounding (see "parameters" above).
+  test.each([['tf32', 2e-3, 5e-3], ['bf16', 2e-2, 5e-2]] as const)(
+    '%s GEMMs: logits, loss and every gradient near the CPU fp32', async (precision, forwardTol, gradientTol) => {
+      const { cpu, gpu } = pair({ head: 'pooler', trainableLayers: 2, trainEmbeddings: true }, precision);
+      try {
+        const options = { labels, training: true, seed: SEED, step: 5 };
+        const [a, b] = [await cpu.forward(batch(), options), await gpu.forward(batch(), options)];
+        expect(normalizedMaxError(b.logits, a.logits)).toBeLessThanOrEqual(forwardTol);
+        expect(relativeError(b.loss as number, a.loss as number)).toBeLessThanOrEqual(forwardTol);
+        await cpu.accumulateGradients(batch(), labels, { scale: 1, seed: SEED, step: 1 });
+        await gpu.accumulateGradients(batch(), labels, { scale: 1, seed: SEED, step: 1 });
+        const tooLarge = cpu.parameterNames().filter((name) => !isKeyBias(name))
+          .map((name) => [name, normalizedMaxError(gpu.getGradient(name) as Float32Array,
+            cpu.getGradient(name) as Float32Array)] as const)
+          .filter(([, e]) => !(e <= gradientTol));
+        expect(tooLarge).toEqual([]);
+      } finally {
+        cpu.dispose();
+        gpu.dispose();
+      }
+    });
 
   test('the classic recipe is deterministic on CUDA: two runs give bit-identical losses', async () => {
     // Every CUDA reduction has a fixed order (two-pass sums, no float atomics): runs repeat bit for bit.

@@ -126,14 +126,28 @@ struct Fiber {
   unsigned linear = 0;  // x + y * blockDim.x + z * blockDim.x * blockDim.y: lanes are numbered this way
   Wait wait = Wait::None;
   unsigned shuffleMask = 0;  // the mask of the warp shuffle this fiber waits at
+  unsigned shuffles = 0;     // warp shuffles done in this block: their parity picks the exchange buffer
   bool done = false;
+};
+
+// How many threads of the running block are live and how many wait at each barrier, kept as they suspend and
+// finish, so releasing a barrier costs O(warps) rather than a scan of every thread.
+struct BlockCounts {
+  unsigned live = 0;
+  unsigned atBlock = 0;
+  std::vector<unsigned> warpLive, atWarp;
 };
 
 inline FiberContext scheduler;
 inline Fiber* current = nullptr;
 inline std::function<void()> kernelCall;
-inline std::vector<double> exchange;  // shuffle slots, 32 per warp
+// Shuffle slots: two buffers of 32 per warp, used alternately, so a lane can write its next value while a slower
+// lane still reads the previous one (the shuffle in between is a warp barrier, so a buffer is never overwritten
+// before every lane has read it).
+inline std::vector<double> exchange;
+inline size_t exchangeStride = 0;  // slots per buffer
 inline std::vector<Fiber> fiberPool;
+inline BlockCounts counts;
 
 enum class Schedule { Forward, Reverse };
 
@@ -151,58 +165,52 @@ inline Schedule schedule() {
 inline void trampoline() {
   kernelCall();
   current->done = true;
+  --counts.live;
+  --counts.warpLive[current->linear / 32];
   switchFiber(&current->context, &scheduler);  // never resumed: the next launch prepares the fiber afresh
 }
 
 inline void suspend(Wait kind) {
   current->wait = kind;
+  if (kind == Wait::Block)
+    ++counts.atBlock;
+  else
+    ++counts.atWarp[current->linear / 32];
   switchFiber(&current->context, &scheduler);
 }
 
 // A warp shuffle's mask must name exactly the lanes that execute it: a lane that has exited, or that does not exist
 // (a block whose size is not a multiple of 32), makes the shuffle undefined on a GPU, where the emulation would
 // quietly read a stale slot. Such a kernel is reported and the process aborts, as for a deadlock.
-inline void checkShuffleMasks(const Fiber* fibers, size_t begin, size_t end, size_t count) {
+inline void checkShuffleMasks(const Fiber* fibers, size_t begin, size_t end) {
+  unsigned present = 0;  // lanes that exist and have not exited
+  for (size_t i = begin; i < end; ++i)
+    if (!fibers[i].done) present |= 1u << (i - begin);
   for (size_t i = begin; i < end; ++i) {
-    if (fibers[i].done) continue;
-    for (unsigned lane = 0; lane < 32; ++lane) {
-      if (!(fibers[i].shuffleMask >> lane & 1u)) continue;
-      const size_t named = begin + lane;
-      if (named >= count || fibers[named].done) {
-        std::fprintf(stderr, "emulated kernel: thread %zu's warp shuffle names lane %u, which %s\n", i, lane,
-                     named >= count ? "does not exist (partial warp)" : "has exited");
-        std::abort();
-      }
-    }
+    const unsigned absent = fibers[i].done ? 0 : fibers[i].shuffleMask & ~present;
+    if (absent == 0) continue;
+    const unsigned lane = static_cast<unsigned>(__builtin_ctz(absent));
+    std::fprintf(stderr, "emulated kernel: thread %zu's warp shuffle names lane %u, which %s\n", i, lane,
+                 begin + lane >= end ? "does not exist (partial warp)" : "has exited");
+    std::abort();
   }
 }
 
 // Releases the threads waiting at a barrier that all live threads of its scope have reached; false if none can go.
 inline bool release(Fiber* fibers, size_t count) {
-  bool anyLive = false, allAtBlock = true;
-  for (size_t i = 0; i < count; ++i)
-    if (!fibers[i].done) {
-      anyLive = true;
-      allAtBlock = allAtBlock && fibers[i].wait == Wait::Block;
-    }
-  if (anyLive && allAtBlock) {
+  if (counts.live > 0 && counts.atBlock == counts.live) {
     for (size_t i = 0; i < count; ++i) fibers[i].wait = Wait::None;
+    counts.atBlock = 0;
     return true;
   }
   bool released = false;
   for (size_t w = 0; w * 32 < count; ++w) {
+    if (counts.warpLive[w] == 0 || counts.atWarp[w] != counts.warpLive[w]) continue;
     size_t end = count < w * 32 + 32 ? count : w * 32 + 32;
-    bool live = false, allAtWarp = true;
-    for (size_t i = w * 32; i < end; ++i)
-      if (!fibers[i].done) {
-        live = true;
-        allAtWarp = allAtWarp && fibers[i].wait == Wait::Warp;
-      }
-    if (live && allAtWarp) {
-      checkShuffleMasks(fibers, w * 32, end, count);
-      for (size_t i = w * 32; i < end; ++i) fibers[i].wait = Wait::None;
-      released = true;
-    }
+    checkShuffleMasks(fibers, w * 32, end);
+    for (size_t i = w * 32; i < end; ++i) fibers[i].wait = Wait::None;
+    counts.atWarp[w] = 0;
+    released = true;
   }
   return released;
 }
@@ -263,14 +271,13 @@ inline void __syncthreads() { emu::suspend(emu::Wait::Block); }
 
 template <typename T>
 T __shfl_xor_sync(unsigned mask, T value, int offset) {
-  emu::current->shuffleMask = mask;
-  unsigned lane = emu::current->linear % 32;
-  double* slots = emu::exchange.data() + emu::current->linear / 32 * 32;
+  emu::Fiber* self = emu::current;
+  self->shuffleMask = mask;
+  unsigned lane = self->linear % 32;
+  double* slots = emu::exchange.data() + (self->shuffles++ & 1u) * emu::exchangeStride + self->linear / 32 * 32;
   slots[lane] = static_cast<double>(value);
   emu::suspend(emu::Wait::Warp);
-  T other = static_cast<T>(slots[lane ^ static_cast<unsigned>(offset)]);
-  emu::suspend(emu::Wait::Warp);  // nobody overwrites a slot before every lane has read
-  return other;
+  return static_cast<T>(slots[lane ^ static_cast<unsigned>(offset)]);
 }
 
 // Fibers never run at the same time, so a plain read-modify-write is atomic; the order of the additions follows
@@ -304,7 +311,9 @@ void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynam
   const unsigned threads = block.x * block.y * block.z;
   if (emu::fiberPool.size() < threads) emu::fiberPool.resize(threads);
   emu::Fiber* fibers = emu::fiberPool.data();
-  emu::exchange.assign((threads + 31) / 32 * 32, 0.0);
+  const unsigned warps = (threads + 31) / 32;
+  emu::exchangeStride = size_t{warps} * 32;
+  emu::exchange.assign(2 * emu::exchangeStride, 0.0);
   emu::kernelCall = [&] { kernel(args...); };
   blockDim = block;
   gridDim = grid;
@@ -315,12 +324,18 @@ void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynam
     blockIdx = dim3(static_cast<unsigned>(b % grid.x), static_cast<unsigned>(b / grid.x % grid.y),
                     static_cast<unsigned>(b / grid.x / grid.y));
     emu::poisonShared();
+    emu::counts.live = threads;
+    emu::counts.atBlock = 0;
+    emu::counts.warpLive.assign(warps, 32);
+    if (threads % 32 != 0) emu::counts.warpLive.back() = threads % 32;
+    emu::counts.atWarp.assign(warps, 0);
     for (unsigned t = 0; t < threads; ++t) {
       emu::Fiber& f = fibers[t];
       if (!f.stack) f.stack.reset(new char[emu::kFiberStackBytes]);
       f.thread = dim3(t % block.x, t / block.x % block.y, t / block.x / block.y);
       f.linear = t;
       f.wait = emu::Wait::None;
+      f.shuffles = 0;
       f.done = false;
       emu::prepareFiber(&f.context, f.stack.get(), emu::kFiberStackBytes, emu::trampoline);
     }
@@ -332,9 +347,7 @@ void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynam
         threadIdx = f.thread;
         emu::switchFiber(&emu::scheduler, &f.context);  // runs f to its next barrier or to its end
       }
-      bool live = false;
-      for (unsigned i = 0; i < threads; ++i) live = live || !fibers[i].done;
-      if (!live) break;
+      if (emu::counts.live == 0) break;
       if (!emu::release(fibers, threads)) {
         std::fprintf(stderr, "emulated kernel deadlocked: threads wait at barriers that cannot all be reached\n");
         std::abort();
