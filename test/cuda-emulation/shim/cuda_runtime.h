@@ -12,9 +12,10 @@
 //
 // Checked, as a GPU would fail or misbehave:
 //   - missing barriers: between two barriers the fibers run one after another, each to its next barrier, in the
-//     order BERTNODE_EMULATION_SCHEDULE selects: "forward" (default: thread 0 first, block 0 first) or "reverse"
-//     (last thread and last block first). A thread reading shared memory another has not yet written, or a kernel
-//     depending on the order of blocks, gives a different result in one of the orders; the tests run both;
+//     order BERTNODE_EMULATION_SCHEDULE selects: "forward" (default: thread 0 first, block 0 first), "reverse"
+//     (last thread and last block first) or "alternate" (each kernel's launches take turns). A thread reading
+//     shared memory another has not yet written, or a kernel depending on the order of blocks, gives a different
+//     result in one of the orders: kernels.test.ts runs both, the emulated test/cuda suite alternates;
 //   - undefined shared memory: each block starts with its __shared__ variables filled with NaN bytes;
 //   - warp shuffles whose mask names an exited or missing lane, and barriers that can never all be reached (abort);
 //   - launch limits (cudaErrorInvalidConfiguration), stream handles, and with BERTNODE_EMULATION_DEVICE_POINTERS_ONLY
@@ -149,17 +150,29 @@ inline size_t exchangeStride = 0;  // slots per buffer
 inline std::vector<Fiber> fiberPool;
 inline BlockCounts counts;
 
-enum class Schedule { Forward, Reverse };
+enum class Schedule { Forward, Reverse, Alternate };
 
 inline Schedule schedule() {
   static const Schedule chosen = [] {
     const char* value = std::getenv("BERTNODE_EMULATION_SCHEDULE");
     if (value == nullptr || *value == '\0' || std::strcmp(value, "forward") == 0) return Schedule::Forward;
     if (std::strcmp(value, "reverse") == 0) return Schedule::Reverse;
-    std::fprintf(stderr, "BERTNODE_EMULATION_SCHEDULE must be 'forward' or 'reverse', not '%s'\n", value);
+    if (std::strcmp(value, "alternate") == 0) return Schedule::Alternate;
+    std::fprintf(stderr, "BERTNODE_EMULATION_SCHEDULE must be 'forward', 'reverse' or 'alternate', not '%s'\n", value);
     std::abort();
   }();
   return chosen;
+}
+
+// Whether this launch of `kernel` runs in reverse: under "alternate" each kernel's own launches take turns (first
+// forward, then reverse, ...), so every kernel launched twice runs in both orders within one process.
+inline bool reverseLaunch(const void* kernel) {
+  static std::map<const void*, uint64_t> launches;
+  switch (schedule()) {
+    case Schedule::Reverse: return true;
+    case Schedule::Alternate: return (launches[kernel]++ & 1u) != 0;
+    default: return false;
+  }
 }
 
 inline void trampoline() {
@@ -317,7 +330,7 @@ void emulateLaunch(void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t dynam
   emu::kernelCall = [&] { kernel(args...); };
   blockDim = block;
   gridDim = grid;
-  const bool reverse = emu::schedule() == emu::Schedule::Reverse;
+  const bool reverse = emu::reverseLaunch(reinterpret_cast<const void*>(kernel));
   const uint64_t blocks = uint64_t{grid.x} * grid.y * grid.z;
   for (uint64_t n = 0; n < blocks; ++n) {
     const uint64_t b = reverse ? blocks - 1 - n : n;
