@@ -8,8 +8,10 @@
 // mantissa, to nearest with ties away from zero as the tensor cores' conversion does) and bf16 inputs; C is not read
 // when beta == 0. Under BERTNODE_EMULATION_DEVICE_POINTERS_ONLY, A, B and C must lie wholly inside device buffers
 // (what the call reads and writes, from the strides), otherwise the call fails like an illegal address.
-// Not modelled: the products are summed in double, where cuBLAS sums in fp32 in an order of its own (the tests'
-// tolerances cover both); cuBLAS's speed and its choice of algorithms.
+// Products are accumulated in fp32 with fused multiply-adds in k order, then alpha * sum + beta * C in fp32, as a
+// GPU's GEMM does; so the tests' fp32 tolerances meet fp32 summation, not a double-precision stand-in.
+// Not modelled: cuBLAS's own summation order (tiles, split-K: its last bits differ from this loop's), its speed and
+// its choice of algorithms.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -74,7 +76,7 @@ inline float toTf32(float value) {
   return value;
 }
 
-inline double element(const void* base, cudaDataType_t type, bool tf32, int64_t index) {
+inline float element(const void* base, cudaDataType_t type, bool tf32, int64_t index) {
   if (type == CUDA_R_32F) {
     float value = static_cast<const float*>(base)[index];
     return tf32 ? toTf32(value) : value;
@@ -139,14 +141,14 @@ inline cublasStatus_t gemm(cublasHandle_t handle, cublasOperation_t ta, cublasOp
     float* c = static_cast<float*>(C) + i * strideC;
     for (int j = 0; j < n; ++j)
       for (int r = 0; r < m; ++r) {
-        double sum = 0;
+        float sum = 0;
         for (int l = 0; l < k; ++l) {
-          double x = element(a, at, tf32, ta == CUBLAS_OP_N ? r + static_cast<int64_t>(l) * lda : l + static_cast<int64_t>(r) * lda);
-          double y = element(b, bt, tf32, tb == CUBLAS_OP_N ? l + static_cast<int64_t>(j) * ldb : j + static_cast<int64_t>(l) * ldb);
-          sum += x * y;
+          float x = element(a, at, tf32, ta == CUBLAS_OP_N ? r + static_cast<int64_t>(l) * lda : l + static_cast<int64_t>(r) * lda);
+          float y = element(b, bt, tf32, tb == CUBLAS_OP_N ? l + static_cast<int64_t>(j) * ldb : j + static_cast<int64_t>(l) * ldb);
+          sum = std::fma(x, y, sum);
         }
         float& out = c[r + static_cast<int64_t>(j) * ldc];
-        out = static_cast<float>(*alpha * sum + (*beta == 0.0f ? 0.0 : static_cast<double>(*beta) * out));
+        out = *beta == 0.0f ? *alpha * sum : *alpha * sum + *beta * out;
       }
   }
   return CUBLAS_STATUS_SUCCESS;

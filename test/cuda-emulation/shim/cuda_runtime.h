@@ -24,7 +24,7 @@
 //     reliance on zeroed memory, memory not returned (see there).
 // Not proven: the GPU's memory model and its real scheduling (interleavings inside a barrier interval, warps in
 // lockstep, concurrent blocks, several streams — work runs in order at enqueue time), CUDA's own erff/expf/tanhf
-// (host libm stands in), cuBLAS itself (cublas_v2.h writes out its documented semantics, summing in double), the
+// (host libm stands in), cuBLAS itself (cublas_v2.h writes out its documented semantics in a plain fp32 loop), the
 // nvcc build's code generation (--fmad=false, sm_80/sm_90), performance. Those need test/cuda on a real GPU.
 #pragma once
 #include <ucontext.h>
