@@ -56,9 +56,11 @@ let cachedAvailability: CudaAvailability | undefined;
 let cudaAddon: CudaAddon | undefined;
 let fallbackWarned = false;
 
-// BERTNODE_CUDA_ADDON points at another build of the CUDA addon (e.g. one built with a machine's own toolkit).
+// BERTNODE_CUDA_ADDON points at another build of the CUDA addon (e.g. one built with a machine's own toolkit); a
+// relative path is taken from the working directory (require() would look for it as a package name).
 export function cudaAddonPath(): string {
-  return process.env.BERTNODE_CUDA_ADDON || path.join(packageRoot, 'build-cuda', 'Release', 'bertnode_cuda.node');
+  const override = process.env.BERTNODE_CUDA_ADDON;
+  return override ? path.resolve(override) : path.join(packageRoot, 'build-cuda', 'Release', 'bertnode_cuda.node');
 }
 
 // Loads the addon in a child process and reads its probe. Runs once per process (the answer does not change).
@@ -72,8 +74,12 @@ function probeInChild(addonPath: string): CudaAvailability {
     return { available: false, addonPath,
       reason: `bertnode was built without CUDA (no ${addonPath}; build it with \`npm run build:cuda\`)` };
   }
+  // A load error is caught and printed as JSON (its message names the cause: a missing libcudart, a wrong ELF);
+  // a crash leaves no JSON, and stderr says what it can.
   const script = `
-    const addon = require(${JSON.stringify(addonPath)});
+    let addon;
+    try { addon = require(${JSON.stringify(addonPath)}); }
+    catch (e) { console.log(JSON.stringify({ loadError: String(e && e.message || e).split('\\n')[0] })); process.exit(0); }
     if (typeof addon.cudaProbe !== 'function') { console.log(JSON.stringify({ missingProbe: true })); }
     else { console.log(JSON.stringify({ probe: addon.cudaProbe() })); }`;
   // LD_BIND_NOW: every symbol resolved at load, so a binary missing one is refused here, not at its first call.
@@ -81,15 +87,21 @@ function probeInChild(addonPath: string): CudaAvailability {
     { encoding: 'utf8', timeout: PROBE_TIMEOUT_MS, env: { ...process.env, LD_BIND_NOW: '1' } });
   const lastLine = (child.stdout || '').trim().split('\n').pop() || '';
   if (child.error || child.status !== 0 || !lastLine) {
+    // Node ends a crash report with its version line, which says nothing about the crash.
+    const stderrLines = (child.stderr || '').split('\n').map((line) => line.trim())
+      .filter((line) => line && !/^Node\.js v\d/.test(line));
     const detail = child.error ? child.error.message
-      : (child.stderr || '').trim().split('\n').slice(-3).join(' ') || `exit status ${child.status}`;
+      : stderrLines.slice(-3).join(' ') || `exit status ${child.status ?? child.signal}`;
     return { available: false, addonPath, reason: `the CUDA addon ${addonPath} failed to load: ${detail}` };
   }
-  let answer: { missingProbe?: boolean; probe?: RawCudaProbe };
+  let answer: { loadError?: string; missingProbe?: boolean; probe?: RawCudaProbe };
   try {
     answer = JSON.parse(lastLine);
   } catch {
     return { available: false, addonPath, reason: `the CUDA addon's probe printed no result: ${lastLine}` };
+  }
+  if (answer.loadError) {
+    return { available: false, addonPath, reason: `the CUDA addon ${addonPath} failed to load: ${answer.loadError}` };
   }
   if (answer.missingProbe || !answer.probe) {
     return { available: false, addonPath, reason: `the CUDA addon ${addonPath} has no cudaProbe export` };
