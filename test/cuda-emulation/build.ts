@@ -54,12 +54,24 @@ function run(command: string, args: string[]): Promise<void> {
   });
 }
 
+// Runs `work` on the items, `jobs` at a time. After a failure no new item starts, and the call returns (with the
+// first error) only once the running ones have finished, so no compiler outlives a failed build.
 async function inParallel<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await work(items[next++]);
+    while (!failed && next < items.length) {
+      try {
+        await work(items[next++]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(jobs, items.length) }, worker));
+  const results = await Promise.allSettled(Array.from({ length: Math.min(jobs, items.length) }, worker));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 function headerFiles(dir: string): string[] {
