@@ -169,8 +169,10 @@ inline void onSegv(int signal, siginfo_t* info, void* context) {
       ? "host code dereferenced emulated device memory (on a GPU this reads garbage or faults)"
       : address < a->data ? "a device operation accessed memory before the start of a device buffer"
                           : "a device operation accessed memory past the end of a device buffer";
-  std::fprintf(stderr, "[bertnode CUDA emulation] %s: address %p, buffer %p of %zu bytes (offset %td)\n", what,
-               info->si_addr, static_cast<void*>(a->data), a->bytes, address - a->data);
+  std::fprintf(stderr,
+               "[bertnode CUDA emulation] %s: address %p, buffer %p of %zu bytes (offset %td); frames (name them "
+               "with addr2line -Cfe <library> <+offset>):\n",
+               what, info->si_addr, static_cast<void*>(a->data), a->bytes, address - a->data);
   void* frames[48];
   backtrace_symbols_fd(frames, backtrace(frames, 48), STDERR_FILENO);
   std::abort();
