@@ -6,16 +6,20 @@
 // 256 bytes) touches the trailing guard page. The data pages are PROT_NONE except while an emulated kernel, a
 // cudaMemcpy/cudaMemset or a cuBLAS call runs (DeviceAccess), so:
 //   - host code that dereferences a device pointer (which on a GPU reads garbage or faults) crashes at once;
-//   - a kernel or cuBLAS call that runs past a buffer's end or before its start hits a guard page;
-//   - a use after cudaFree hits unmapped memory;
+//   - a kernel or cuBLAS call that runs past a buffer's end or before its start hits a guard page (of a whole
+//     allocation: the model packs its tensors into one arena allocation, so an overrun into a neighbouring tensor
+//     is not caught here; it shows as wrong numbers against the CPU);
+//   - a use after cudaFree hits unmapped memory (unless a later cudaMalloc was given the same addresses);
 //   - new buffers are filled with 0xFF bytes (NaN as float, -1 as int32): code that relies on memory being zeroed
 //     (cudaMalloc never zeroes) produces NaNs instead of passing by luck.
 // A SIGSEGV handler names which of these happened before aborting. Allocations are counted, so cudaMemGetInfo
 // reports what is really held (the "memory freed on dispose" test checks it) and a request beyond the emulated
 // capacity fails with cudaErrorMemoryAllocation like a full GPU.
 //
-// Streams execute in order at enqueue time (a kernel runs inside its launch call, a copy inside cudaMemcpyAsync):
-// bugs that need two streams or an early host read racing the device cannot show here. The device-pointer check of
+// Device memory is open to every host thread while any one runs a device operation, so a dereference racing it
+// from another thread goes unseen. Streams execute in order at enqueue time (a kernel runs inside its launch
+// call, a copy inside cudaMemcpyAsync): bugs that need two streams or an early host read racing the device cannot
+// show here. The device-pointer check of
 // kernel and cuBLAS arguments (pointer arguments must point into emulated device memory) is on when
 // BERTNODE_EMULATION_DEVICE_POINTERS_ONLY is defined (the emulated addon); test/cuda-emulation/kernels_vs_cpu.cpp
 // passes host buffers to the launchers and builds without it.
