@@ -22,6 +22,8 @@
 //     pointer arguments that are not device memory (cudaErrorIllegalAddress, from the launch's cudaGetLastError);
 //   - with emulated_device.h: host dereferences of device memory, accesses past a buffer, use after free,
 //     reliance on zeroed memory, memory not returned (see there).
+// Atomics are not provided: no kernel uses them (every reduction has a fixed order, so runs repeat bit for bit),
+// and a kernel that starts to would have to meet kernels.test.ts's check that both schedules agree exactly.
 // Not proven: the GPU's memory model and its real scheduling (interleavings inside a barrier interval, warps in
 // lockstep, concurrent blocks, several streams — work runs in order at enqueue time), CUDA's own erff/expf/tanhf
 // (host libm stands in), cuBLAS itself (cublas_v2.h writes out its documented semantics in a plain fp32 loop), the
@@ -291,14 +293,6 @@ T __shfl_xor_sync(unsigned mask, T value, int offset) {
   slots[lane] = static_cast<double>(value);
   emu::suspend(emu::Wait::Warp);
   return static_cast<T>(slots[lane ^ static_cast<unsigned>(offset)]);
-}
-
-// Fibers never run at the same time, so a plain read-modify-write is atomic; the order of the additions follows
-// the schedule.
-inline float atomicAdd(float* address, float value) {
-  float old = *address;
-  *address = old + value;
-  return old;
 }
 
 // Runs every block of the grid in turn, each as blockDim fibers scheduled between barriers in the chosen order.
