@@ -130,6 +130,9 @@ async function fetchAttempt(url: string, part: string, destination: string, expe
   try {
     await pipeline(response, progress, out);
   } catch (e) {
+    // pipeline rejects without waiting for the file stream to close: a write still in flight would land after the
+    // next attempt has measured the .part (and appended from there), duplicating bytes. Resume only once it is shut.
+    await new Promise<void>((resolve) => (out.closed ? resolve() : out.once('close', () => resolve())));
     throw new HttpFailure(`connection dropped after ${received} bytes: ${(e as Error).message}`, url, true);
   }
   if (!response.complete || (total !== undefined && received < total)) {

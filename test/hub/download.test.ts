@@ -132,8 +132,17 @@ describe('fetchModel', () => {
 describe('downloadFile', () => {
   test('resumes with a Range request after the connection drops mid-file', async () => {
     const body = payload(200_000);
-    server.files.set('org/big/main/model.safetensors', { body, lfs: true, dropAfter: { bytes: 70_000, times: 2 } });
     const dest = path.join(cacheDir, 'model.safetensors');
+    // Each drop waits until the client has stored what it was sent: a drop discards what the client has received
+    // but not yet written (on a loaded machine that was all of it, and it started over), and this test is about
+    // resuming from what was stored.
+    // (The deadline only keeps a broken client from leaving this loop running after the test: the assertions then fail.)
+    const stored = async (bytes: number) => {
+      const deadline = Date.now() + 60_000;
+      const size = async () => (await fs.promises.stat(`${dest}.part`).catch(() => undefined))?.size ?? 0;
+      while ((await size()) < bytes && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+    server.files.set('org/big/main/model.safetensors', { body, lfs: true, dropAfter: { bytes: 70_000, times: 2, before: stored } });
     await downloadFile(hubFileUrl('org/big', 'model.safetensors', 'main', server.endpoint), dest, { endpoint: server.endpoint });
     expect(sha(fs.readFileSync(dest))).toBe(sha(body));
     const cdn = server.requests.filter((r) => r.path.startsWith('/cdn/'));
@@ -147,12 +156,20 @@ describe('downloadFile', () => {
     server.files.set('org/x/main/stall.bin', { body, stallAfter: { bytes: 25_000, times: 1 } });
     const dest = path.join(cacheDir, 'stall.bin');
     const seen: number[] = [];
+    // 2 s of silence: long enough that a loaded machine's scheduling delays never pass for a stall (300 ms did),
+    // short enough to keep the test quick.
     await downloadFile(hubFileUrl('org/x', 'stall.bin', 'main', server.endpoint), dest, {
-      timeoutMs: 300,
+      timeoutMs: 2000,
       onProgress: (p) => seen.push(p.received),
     });
     expect(fs.readFileSync(dest).equals(body)).toBe(true);
-    expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=25000-']);
+    // One stall, one resume, from where the .part ended: all 25,000 bytes sent, unless the timeout caught some of
+    // them still on their way to the file.
+    const ranges = server.requests.map((r) => r.range);
+    expect(ranges).toEqual([undefined, expect.stringMatching(/^bytes=\d+-$/)]);
+    const resumedAt = Number(/\d+/.exec(ranges[1]!)![0]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(25_000);
     expect(seen[seen.length - 1]).toBe(60_000);
   });
 
@@ -213,7 +230,9 @@ describe('downloadFile', () => {
     expect(err).toBeInstanceOf(DownloadError);
     expect((err as Error).message).toMatch(/after 2 attempts: no data for 200 ms/);
     expect((err as DownloadError).url).toBe(url);
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Bounds a hang only (two 200 ms attempts and a 200 ms back-off take ~0.6 s; the default timeout would take
+    // 30 s per attempt): generous, so a loaded machine does not fail it.
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   test('fetchUrl caches any URL (the IMDb archive goes this way) and follows absolute redirects', async () => {
@@ -249,24 +268,40 @@ describe('across processes', () => {
       fs.writeFileSync(path.join(out, rel.replace(/\.ts$/, '.js')), js);
     }
     const body = payload(150_000, 5);
-    // 1.5 s of transfer: far longer than a node process takes to start, so the second one meets the lock.
-    server.files.set('org/p/main/model.safetensors', { body, lfs: true, slowMs: 150 });
+    // The transfer stops after its first bytes until both processes have tried to take the lock (each says so on
+    // stdout when it first creates the lock file, which it does only after finding no complete file), whatever
+    // their start-up takes on a loaded machine: so the second one always meets the lock held by the first.
+    let release!: () => void;
+    const open = new Promise<void>((resolve) => (release = resolve));
+    server.files.set('org/p/main/model.safetensors', { body, lfs: true, gate: { bytes: 10_000, open } });
     const url = hubFileUrl('org/p', 'model.safetensors', 'main', server.endpoint);
     const dest = path.join(cacheDir, 'model.safetensors');
-    const script = `require(${JSON.stringify(path.join(out, 'hub', 'download.js'))}).downloadFile(process.argv[1], process.argv[2])
+    const script = `const fsp = require('fs').promises;
+      const writeFile = fsp.writeFile;
+      let said = false;
+      fsp.writeFile = (file, data, options) => {
+        if (!said && String(file).endsWith('.lock')) { said = true; process.stdout.write('locking\\n'); }
+        return writeFile.call(fsp, file, data, options);
+      };
+      require(${JSON.stringify(path.join(out, 'hub', 'download.js'))}).downloadFile(process.argv[1], process.argv[2])
       .then((p) => process.stdout.write(p), (e) => { process.stderr.write(String(e)); process.exit(1); });`;
     const { spawn } = await import('child_process');
+    let locking = 0;
     const run = () => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, ['-e', script, url, dest]);
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
+      child.stdout.on('data', (d) => {
+        const before = stdout.includes('locking\n');
+        stdout += d;
+        if (!before && stdout.includes('locking\n') && ++locking === 2) release();
+      });
       child.stderr.on('data', (d) => (stderr += d));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
     try {
       const results = await Promise.all([run(), run()]);
-      for (const r of results) expect(r).toEqual({ code: 0, stdout: dest, stderr: '' });
+      for (const r of results) expect(r).toEqual({ code: 0, stdout: `locking\n${dest}`, stderr: '' });
       expect(fs.readFileSync(dest).equals(body)).toBe(true);
       expect(server.requests.filter((r) => r.path.startsWith('/cdn/'))).toHaveLength(1);
       expect(fs.readdirSync(cacheDir)).toEqual(['model.safetensors']);

@@ -11,8 +11,9 @@ export interface ServedFile {
   lfs?: boolean;
   // Announce this sha256 instead of the real one.
   wrongSha?: boolean;
-  // Drop the connection after this many bytes, this many times.
-  dropAfter?: { bytes: number; times: number };
+  // Drop the connection after this many bytes, this many times; with `before`, only once it resolves (given the
+  // file offset the client has been sent up to), so a test can wait for the client to have stored them.
+  dropAfter?: { bytes: number; times: number; before?: (sentUpTo: number) => Promise<void> };
   // Send this many bytes, then go silent (connection kept open), this many times.
   stallAfter?: { bytes: number; times: number };
   // Absolute redirect to /raw/<path> first.
@@ -21,6 +22,8 @@ export interface ServedFile {
   slowMs?: number;
   // Never answer.
   stall?: boolean;
+  // Send this many bytes, then the rest once `open` resolves (a test decides when, on an event of its own).
+  gate?: { bytes: number; open: Promise<void> };
 }
 
 export interface HubServer {
@@ -113,12 +116,20 @@ function serveBody(req: http.IncomingMessage, res: http.ServerResponse, file: Se
   const body = file.body.subarray(start);
   if (file.dropAfter && file.dropAfter.times > 0) {
     file.dropAfter.times--;
-    res.write(body.subarray(0, file.dropAfter.bytes), () => setTimeout(() => res.socket?.destroy(), 20));
+    const { bytes, before } = file.dropAfter;
+    const drop = () => setTimeout(() => res.socket?.destroy(), 20);
+    res.write(body.subarray(0, bytes), () => (before ? void before(start + Math.min(bytes, body.length)).then(drop) : drop()));
     return;
   }
   if (file.stallAfter && file.stallAfter.times > 0) {
     file.stallAfter.times--;
     res.write(body.subarray(0, file.stallAfter.bytes));
+    return;
+  }
+  if (file.gate) {
+    const { bytes, open } = file.gate;
+    res.write(body.subarray(0, bytes));
+    void open.then(() => res.end(body.subarray(bytes)));
     return;
   }
   if (!file.slowMs) {
