@@ -249,3 +249,30 @@ test('exact resume with the cache: abort, rebuild the cache from its file, resum
   expect(resumed.r.history.steps.map((s) => s.loss)).toEqual(reference.r.history.steps.map((s) => s.loss));
   expect(Buffer.compare(resumed.bytes, reference.bytes)).toBe(0);
 });
+
+test('fit: a run with cacheFrozenLayers resumes only with the cache (typed error otherwise) and then ends with the same model bytes', async () => {
+  const modelDir = path.join(tmp, 'tiny-resume');
+  await writeTinyModel(modelDir, { layers: 3 });
+  const reviews = syntheticReviews(96).map((r) => ({ text: r.text, label: r.label ? 'pos' : 'neg' }));
+  const fit = async (name: string, extra: { resume?: boolean; signal?: AbortSignal; onProgress?: (e: { step: number }) => void }, cacheFrozenLayers: boolean) => {
+    const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 32, batchSize: 16, seed: 5 });
+    try {
+      const result = await clf.fit(reviews.slice(0, 64), {
+        epochs: 2, lr: 1e-3, validation: reviews.slice(64), checkpointDir: path.join(tmp, name), checkpointEvery: 2, cacheFrozenLayers, ...extra,
+      });
+      await clf.save(path.join(tmp, `${name}-model`));
+      return { result, weights: fs.readFileSync(path.join(tmp, `${name}-model`, 'model.safetensors')) };
+    } finally {
+      clf.dispose();
+    }
+  };
+  const reference = await fit('fit-ref', {}, true);
+  const controller = new AbortController();
+  const stopped = await fit('fit-run', { signal: controller.signal, onProgress: (e) => e.step === 3 && controller.abort() }, true);
+  expect(stopped.result.stopReason).toBe('aborted');
+  await expect(fit('fit-run', { resume: true }, false))
+    .rejects.toMatchObject({ code: 'ERR_BERTNODE_CHECKPOINT_MISMATCH', setting: 'frozenCache', checkpointValue: 'bf16', currentValue: false });
+  const resumed = await fit('fit-run', { resume: true }, true);
+  expect(resumed.result.history).toEqual(reference.result.history);
+  expect(Buffer.compare(resumed.weights, reference.weights)).toBe(0);
+});
