@@ -74,9 +74,16 @@ class CudaBackend final : public Backend {
       cudaStreamDestroy(stream_);
       throwCublasError(status, "cublasCreate", __FILE__, __LINE__);
     }
-    BERTNODE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
-    reductions_ = std::make_unique<DeviceScratch>(stream_, device_);
-    staging_ = std::make_unique<DeviceScratch>(stream_, device_);
+    // A constructor that throws runs no destructor: the handle and the stream made above are released here.
+    try {
+      BERTNODE_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+      reductions_ = std::make_unique<DeviceScratch>(stream_, device_);
+      staging_ = std::make_unique<DeviceScratch>(stream_, device_);
+    } catch (...) {
+      cublasDestroy(cublas_);
+      cudaStreamDestroy(stream_);
+      throw;
+    }
   }
 
   ~CudaBackend() override {
@@ -88,6 +95,8 @@ class CudaBackend final : public Backend {
     staging_.reset();
     cublasDestroy(cublas_);
     cudaStreamDestroy(stream_);
+    // Clear what failed above, so the next launch check on this host thread does not report it as its own.
+    cudaGetLastError();
   }
 
   const char* name() const override { return name_.c_str(); }

@@ -9,8 +9,10 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..', '..');
 
+// A relative BERTNODE_CUDA_ADDON means the working directory's file (require() would take it for a package name).
 function cudaAddonPath() {
-  return process.env.BERTNODE_CUDA_ADDON || path.join(root, 'build-cuda', 'Release', 'bertnode_cuda.node');
+  const chosen = process.env.BERTNODE_CUDA_ADDON;
+  return chosen ? path.resolve(chosen) : path.join(root, 'build-cuda', 'Release', 'bertnode_cuda.node');
 }
 
 // { available, reason?, probe?, addonPath }
@@ -20,7 +22,11 @@ function probeCuda() {
     return { available: false, addonPath,
       reason: `bertnode was built without CUDA (no ${addonPath}; build it with \`node scripts/build-cuda.js\`)` };
   }
-  const script = `const a = require(${JSON.stringify(addonPath)});
+  // A load error is caught in the child and reported with the loader's own first line (a missing libcudart, say);
+  // a crash leaves no JSON, and stderr says what it can.
+  const script = `let a;
+    try { a = require(${JSON.stringify(addonPath)}); }
+    catch (e) { console.log(JSON.stringify({ loadError: String(e && e.message || e).split('\\n')[0] })); process.exit(0); }
     console.log(JSON.stringify(typeof a.cudaProbe === 'function' ? a.cudaProbe() : { missing: true }));`;
   const child = spawnSync(process.execPath, ['-e', script],
     { encoding: 'utf8', timeout: 60000, env: { ...process.env, LD_BIND_NOW: '1' } });
@@ -30,6 +36,7 @@ function probeCuda() {
     return { available: false, addonPath, reason: `the CUDA addon failed to load: ${detail}` };
   }
   const probe = JSON.parse(line);
+  if (probe.loadError) return { available: false, addonPath, reason: `the CUDA addon failed to load: ${probe.loadError}` };
   if (probe.missing) return { available: false, addonPath, reason: 'the CUDA addon has no cudaProbe export' };
   if (probe.error) return { available: false, addonPath, probe, reason: `no usable CUDA device: ${probe.error}` };
   if (!probe.devices.some((d) => Number(d.computeCapability) >= 8)) {
