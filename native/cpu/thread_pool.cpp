@@ -67,6 +67,7 @@ class ThreadPool {
       std::lock_guard<std::mutex> lock(mutex_);
       task_ = &fn;
       total_ = n;
+      grain_ = grain;
       chunks_ = chunks;
       nextChunk_ = 1;  // chunk 0 runs on the calling thread
       pending_ = chunks - 1;
@@ -112,9 +113,17 @@ class ThreadPool {
     workers_.clear();
   }
 
+  // Chunk boundaries fall on multiples of the grain (the last chunk ends at n): every grain the ops use is a
+  // multiple of the widest vector, so an element goes through a vectorised loop's body or its scalar tail whatever
+  // the thread count, and the numbers do not depend on how many threads ran them (test/native/thread-count).
+  size_t boundary(size_t chunk) const {
+    if (chunk >= chunks_) return total_;
+    return std::min(total_, (total_ * chunk / chunks_ + grain_ / 2) / grain_ * grain_);  // nearest multiple
+  }
+
   void runChunk(size_t chunk) const {
-    size_t begin = total_ * chunk / chunks_;
-    size_t end = total_ * (chunk + 1) / chunks_;
+    size_t begin = boundary(chunk);
+    size_t end = boundary(chunk + 1);
     if (begin < end) (*task_)(begin, end);
   }
 
@@ -156,6 +165,7 @@ class ThreadPool {
   std::condition_variable done_;
   const std::function<void(size_t, size_t)>* task_ = nullptr;
   size_t total_ = 0;
+  size_t grain_ = 1;
   size_t chunks_ = 0;
   size_t nextChunk_ = 0;
   size_t pending_ = 0;

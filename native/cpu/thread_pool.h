@@ -12,8 +12,10 @@
 
 namespace bertnode::cpu {
 
-// Runs fn(begin, end) over [0, n) split into contiguous chunks of at least `grain` items, one chunk per thread at
-// most, and returns when all chunks are done. Exceptions thrown by fn are rethrown on the calling thread.
+// Runs fn(begin, end) over [0, n) split into contiguous chunks, one per thread at most, whose boundaries are
+// multiples of `grain` (only the last chunk ends at n), and returns when all chunks are done. Exceptions thrown by fn
+// are rethrown on the calling thread. A flat elementwise op passes a grain that is a multiple of 16 floats, so its
+// results do not depend on the thread count (a vector loop's scalar tail then falls at n only).
 void parallelFor(size_t n, size_t grain, const std::function<void(size_t begin, size_t end)>& fn);
 
 // Number of threads parallelFor uses (including the calling thread).

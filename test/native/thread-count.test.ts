@@ -1,0 +1,59 @@
+// The CPU backend's numbers do not depend on how many threads run it: each output element is computed by one thread
+// in one fixed order (GEMM tiles split over M and N, never over K; reductions in fixed blocks added in block order),
+// and chunk boundaries fall on multiples of the grain, so a vectorised loop handles the same elements in its body
+// and its scalar tail whatever the split (before that, 3 threads changed the first layer's output and every
+// gradient). So a checkpoint need not record the thread count, and a run resumed on a machine with another core
+// count continues bit for bit. Shapes large enough that every op splits (hidden 256, FFN 1024, 8 x 64 tokens): full
+// fine-tuning with dropout, two AdamW steps, in fresh processes with BERTNODE_NUM_THREADS 1, 2, 3 and 5 (more
+// threads than cores is fine: only the partition matters).
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+const root = path.resolve(__dirname, '..', '..');
+
+// Prints the SHA-256 of every parameter after two steps, the losses and gradient norms, and the thread count used.
+const TRAIN_TWO_STEPS = `
+const crypto = require('crypto');
+const addon = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
+const { randomFloats, randomInts } = require(${JSON.stringify(path.join(root, 'scripts', 'gpu-check', 'data.js'))});
+const config = { vocabSize: 500, hiddenSize: 256, numHiddenLayers: 2, numAttentionHeads: 4, intermediateSize: 1024,
+  maxPositionEmbeddings: 128, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0.1,
+  attentionProbsDropoutProb: 0.1, classifierDropout: null, numLabels: 2 };
+const B = 8, T = 64;
+const model = new addon.BertModel(config, { head: 'pooler', trainableLayers: 2, trainEmbeddings: true, device: 'cpu',
+  precision: 'fp32' });
+model.parameterNames().forEach((name, i) => {
+  const size = model.parameterShape(name).reduce((a, b) => a * b, 1);
+  model.setParameter(name, randomFloats(size, 100 + i, 0.05));
+});
+const attentionMask = Int32Array.from({ length: B * T }, (_, i) => (i % T < T - 7 * (Math.floor(i / T) % 4) ? 1 : 0));
+const batch = { inputIds: randomInts(B * T, 500, 1), attentionMask,
+  tokenTypeIds: Int32Array.from({ length: B * T }, (_, i) => (i % T >= T / 2 ? 1 : 0)), batchSize: B, seqLen: T };
+const labels = randomInts(B, 2, 2);
+const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1, seed: 7 };
+(async () => {
+  const steps = [];
+  for (let step = 0; step < 2; step++) steps.push(await model.trainStep(batch, labels, { ...hyper, step }));
+  const hash = crypto.createHash('sha256');
+  for (const name of model.parameterNames()) hash.update(Buffer.from(model.getParameter(name).buffer));
+  console.log(JSON.stringify({ threads: addon.numThreads(), steps, parameters: hash.digest('hex') }));
+  model.dispose();
+})();`;
+
+function trainWithThreads(threads: number): { threads: number; steps: unknown[]; parameters: string } {
+  const run = spawnSync(process.execPath, ['-e', TRAIN_TWO_STEPS], { encoding: 'utf8', timeout: 120000,
+    env: { ...process.env, BERTNODE_NUM_THREADS: String(threads) } });
+  expect(run.stderr).toBe('');
+  return JSON.parse(run.stdout);
+}
+
+test('full fine-tuning with dropout gives bit-identical losses and parameters with 1, 2, 3 and 5 threads', () => {
+  const [one, two, three, five] = [1, 2, 3, 5].map(trainWithThreads);
+  expect([one.threads, two.threads, three.threads, five.threads]).toEqual([1, 2, 3, 5]);
+  expect(two.steps).toEqual(one.steps);
+  expect(three.steps).toEqual(one.steps);
+  expect(five.steps).toEqual(one.steps);
+  expect(two.parameters).toBe(one.parameters);
+  expect(three.parameters).toBe(one.parameters);
+  expect(five.parameters).toBe(one.parameters);
+}, 300000);
