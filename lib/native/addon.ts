@@ -120,6 +120,8 @@ export interface RawModel {
 export interface RawAddon {
   BertModel: new (config: RawConfig, options: RawOptions) => RawModel;
   numThreads(): number;
+  // The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'; native/cpu/gemm.cpp picks the widest).
+  kernels: { gemmActiveIsa(): string };
   // The engine's finite-difference check of every backward op on tiny shapes (native/model/gradcheck.h).
   gradcheckOps(): Promise<RawGradcheckResult[]>;
 }
@@ -147,4 +149,10 @@ export function loadBackend(device: Device): RawAddon {
   if (device === 'cpu') return loadCpuAddon();
   // Probed in a child process first; ERR_BERTNODE_NO_CUDA says why when it cannot be used (lib/native/cuda.ts).
   return loadCudaAddon();
+}
+
+// Which CPU kernels this machine runs ('avx512', 'avx2' or 'scalar'): each vector width sums in its own order, so a
+// run continued on another family agrees with the interrupted one to float32 rounding, not bit for bit.
+export function cpuKernelFamily(): string {
+  return loadCpuAddon().kernels.gemmActiveIsa();
 }

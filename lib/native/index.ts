@@ -4,4 +4,4 @@ export type {
   Batch, BertConfig, Device, Precision, ForwardOptions, ForwardResult, Head, MaskBatch, NativeBertOptions, OptimizerHyper,
   OptimizerState, PrefixOptions, StepHyper,
 } from './native-bert';
-export { loadBackend } from './addon';
+export { cpuKernelFamily, loadBackend } from './addon';

@@ -1,9 +1,10 @@
 // The settings a checkpoint records so that a resume either reproduces the interrupted run exactly or is refused.
 //
 // Every setting the numbers of the continued run depend on is recorded by name: the loop's own options (seed,
-// schedule, AdamW and clipping, evaluation and best-model choice), the engine's (device, precision, head, trainable
-// layers, the model config with its dropout rates), and the data's (batch size, padding, order, a digest of the
-// examples, and whether batches start from the frozen-layer cache, with its dtype and build batch size).
+// schedule, AdamW and clipping, evaluation and best-model choice), the engine's (device, CPU kernel family,
+// precision, head, trainable layers, the model config with its dropout rates), and the data's (batch size, padding,
+// order, a digest of the examples, and whether batches start from the frozen-layer cache, with its dtype and build
+// batch size).
 //
 // On resume a different value is refused with a ResumeSettingsError naming the setting and both values, except the
 // settings in WARN_ON_CHANGE, which continue with a process warning. Settings that only decide where or how often
@@ -11,19 +12,24 @@
 // recorded: they do not change a single number.
 
 import { ResumeSettingsError } from '../errors';
-import { NativeBert } from '../native';
+import { NativeBert, cpuKernelFamily } from '../native';
 import type { RunSettingValue, RunSettings } from './types';
 
 // A device change is allowed: resuming a GPU run on a CPU (or the reverse) is legitimate when a machine goes away,
 // and both compute the same model. The kernels differ (summation order, fused operations), so the continued run
 // agrees with an uninterrupted one to float32 rounding, not bit for bit; the warning says so.
+// Likewise the CPU kernel family (AVX-512, AVX2, scalar: a checkpoint moved to another CPU). The CPU thread count is
+// not recorded at all: it does not change a number (test/native/thread-count.test.ts).
 const WARN_ON_CHANGE: Record<string, string> = {
   device: 'the continued run agrees with an uninterrupted one to float32 rounding, not bit for bit (other kernels)',
+  cpuKernels: 'the continued run agrees with an uninterrupted one to float32 rounding, not bit for bit ' +
+    '(other vector width)',
 };
 
 export function nativeRunSettings(model: NativeBert): RunSettings {
   return {
     device: model.device,
+    ...(model.device === 'cpu' ? { cpuKernels: cpuKernelFamily() } : {}),
     precision: model.precision,
     head: model.head,
     trainableLayers: model.trainableLayers,

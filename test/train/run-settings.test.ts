@@ -1,0 +1,55 @@
+// What the engine contributes to a checkpoint's recorded settings, and which changes a resume accepts: a CPU model
+// records its kernel family (each vector width sums in its own order), and a checkpoint moved to a CPU of another
+// family resumes with a warning, like a device change, while a change of any other recorded setting is refused.
+import { ResumeSettingsError } from '../../lib/errors';
+import { NativeBert, cpuKernelFamily } from '../../lib/native';
+import { checkResumeSettings, nativeRunSettings } from '../../lib/train/run-settings';
+
+const CONFIG = {
+  vocabSize: 12, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32,
+  maxPositionEmbeddings: 32, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0.1,
+  attentionProbsDropoutProb: 0.1, classifierDropout: null, numLabels: 2,
+};
+
+test('a CPU model records its device, kernel family, precision and head', () => {
+  const model = NativeBert.create(CONFIG, { head: 'cls', trainableLayers: 1, device: 'cpu' });
+  try {
+    const settings = nativeRunSettings(model);
+    expect(['avx512', 'avx2', 'scalar']).toContain(cpuKernelFamily());
+    expect(settings).toMatchObject({ device: 'cpu', cpuKernels: cpuKernelFamily(), precision: 'fp32', head: 'cls' });
+  } finally {
+    model.dispose();
+  }
+});
+
+describe('resuming with the engine settings of another machine', () => {
+  const recorded = { device: 'cpu', cpuKernels: 'avx2', precision: 'fp32', head: 'cls' };
+  let warnings: { message: string; code?: string }[];
+  let spy: jest.SpyInstance;
+  beforeEach(() => {
+    warnings = [];
+    spy = jest.spyOn(process, 'emitWarning').mockImplementation(((message: string, o?: { code?: string }) => {
+      warnings.push({ message, code: o?.code });
+    }) as typeof process.emitWarning);
+  });
+  afterEach(() => spy.mockRestore());
+
+  test('another CPU kernel family continues with a warning that says the run is no longer bit for bit', () => {
+    checkResumeSettings('checkpoint-5', recorded, { ...recorded, cpuKernels: 'avx512' }, []);
+    expect(warnings).toEqual([expect.objectContaining({ code: 'BERTNODE_RESUME_SETTING_CHANGED',
+      message: expect.stringMatching(/cpuKernels "avx512" instead of "avx2".*float32 rounding, not bit for bit/) })]);
+  });
+
+  test('another precision is refused, naming the setting and both values', () => {
+    expect(() => checkResumeSettings('checkpoint-5', recorded, { ...recorded, precision: 'bf16' }, []))
+      .toThrow(ResumeSettingsError);
+    expect(() => checkResumeSettings('checkpoint-5', recorded, { ...recorded, precision: 'bf16' }, []))
+      .toThrow(/precision: checkpoint "fp32", now "bf16"/);
+    expect(warnings).toEqual([]);
+  });
+
+  test('the same settings resume silently', () => {
+    checkResumeSettings('checkpoint-5', recorded, { ...recorded }, []);
+    expect(warnings).toEqual([]);
+  });
+});
