@@ -158,8 +158,9 @@ export class NativeBert {
     return this.sync(() => this.raw.getParameter(name));
   }
 
-  // A copy of the gradient left by the last trainStep/accumulateGradients (the unclipped sum of the accumulated
-  // micro-batches); null for a frozen parameter, which has no gradient memory.
+  // A copy of the gradient accumulated by accumulateGradients since the last optimizer update (the unclipped sum of
+  // the micro-batches). An update (applyOptimizer, or the one inside trainStep) consumes it and leaves zeros, as
+  // PyTorch's zero_grad would; null for a frozen parameter, which has no gradient memory.
   getGradient(name: string): Float32Array | null {
     return this.sync(() => this.raw.getGradient(name));
   }
