@@ -43,15 +43,20 @@ export interface JsonlOptions extends TextFormatOptions {
 const HEADER_LABEL_NAMES = new Set(['label', 'labels', 'sentiment', 'class']);
 const DEFAULT_MAX_RECORD_LENGTH = 1 << 24;
 
+// The non-blank lines of a line-based file (TSV, JSONL) without their CRLF's CR, one read chunk at a time.
+async function* contentLines(file: string, options: TextFormatOptions): AsyncGenerator<{ line: number; raw: string }[]> {
+  for await (const lines of readLines(file, { maxLineLength: maxRecordLength(options) })) {
+    yield lines.map((textLine) => ({ line: textLine.line, raw: withoutCr(textLine) }))
+      .filter(({ raw }) => raw.trim() !== '');
+  }
+}
+
 // The label is after the last tab, so a text that itself holds tabs survives.
 async function* tsvBatches(file: string, options: TsvOptions): AsyncGenerator<Example[]> {
   const labels = options.labels ?? SENTIMENT_LABELS;
-  for await (const lines of readLines(file, { maxLineLength: maxRecordLength(options) })) {
+  for await (const lines of contentLines(file, options)) {
     const examples: Example[] = [];
-    for (const textLine of lines) {
-      const { line } = textLine;
-      const raw = withoutCr(textLine);
-      if (raw.trim() === '') continue;
+    for (const { line, raw } of lines) {
       const tab = raw.lastIndexOf('\t');
       if (tab === -1) throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, 'no tab between text and label', { line });
       const text = raw.slice(0, tab);
@@ -103,12 +108,9 @@ function findColumn(columns: string[], wanted: string | undefined, fallbacks: st
 
 async function* jsonlBatches(file: string, options: JsonlOptions): AsyncGenerator<Example[]> {
   const labels = options.labels ?? SENTIMENT_LABELS;
-  for await (const lines of readLines(file, { maxLineLength: maxRecordLength(options) })) {
+  for await (const lines of contentLines(file, options)) {
     const examples: Example[] = [];
-    for (const textLine of lines) {
-      const { line } = textLine;
-      const raw = withoutCr(textLine);
-      if (raw.trim() === '') continue;
+    for (const { line, raw } of lines) {
       let record: unknown;
       try {
         record = JSON.parse(raw);
@@ -169,18 +171,13 @@ async function* flatten(batches: AsyncGenerator<Example[]>, file: string): Async
     count += batch.length;
     yield* batch;
   }
-  if (count === 0) throw noExamples(file);
+  if (count === 0) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file holds no examples');
 }
 
 async function collect(batches: AsyncGenerator<Example[]>, file: string): Promise<Example[]> {
   const examples: Example[] = [];
-  for await (const batch of batches) for (const e of batch) examples.push(e);
-  if (examples.length === 0) throw noExamples(file);
+  for await (const example of flatten(batches, file)) examples.push(example);
   return examples;
-}
-
-function noExamples(file: string): DataFormatError {
-  return new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file holds no examples');
 }
 
 function maxRecordLength(options: TextFormatOptions): number {
