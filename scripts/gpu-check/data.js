@@ -2,7 +2,8 @@
 // scripts in this folder, so both compare the same inputs the same way.
 'use strict';
 
-// mulberry32: a small seeded generator, so every run draws the same data.
+// mulberry32, the same sequence as lib/data/random.ts (written again here: these scripts run where no TypeScript is
+// built), so every run draws the same data.
 function generator(seed) {
   let a = seed >>> 0;
   return () => {

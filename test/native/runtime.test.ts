@@ -1,6 +1,7 @@
 // Behaviour of the native engine beyond single numbers: dropout is reproducible and has the right statistics,
 // gradient accumulation equals the full-batch gradient, the optimizer state round-trips exactly, the event loop
 // keeps running during a long forward, and calls on one model are serialised.
+import { mulberry32 } from '../../lib/data/random';
 import { NativeBert, Batch, BertConfig } from '../../lib/native';
 
 function makeConfig(patch: Partial<BertConfig> = {}): BertConfig {
@@ -11,20 +12,8 @@ function makeConfig(patch: Partial<BertConfig> = {}): BertConfig {
   };
 }
 
-// A small deterministic generator (mulberry32) so every run sees the same parameters and batches.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function initialise(model: NativeBert, seed: number): void {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   for (const name of model.parameterNames()) {
     const n = model.parameterShape(name).reduce((a, b) => a * b, 1);
     const base = name.includes('LayerNorm.weight') ? 1 : 0;
@@ -33,7 +22,7 @@ function initialise(model: NativeBert, seed: number): void {
 }
 
 function makeBatch(config: BertConfig, batchSize: number, seqLen: number, seed: number): Batch {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const n = batchSize * seqLen;
   const inputIds = new Int32Array(n);
   const attentionMask = new Int32Array(n);
