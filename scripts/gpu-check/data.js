@@ -46,4 +46,14 @@ function normalizedMaxError(actual, expected) {
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
 }
 
-module.exports = { generator, randomFloats, randomInts, normalizedMaxError };
+// |actual - expected| / |expected|, for scalars such as a loss or a gradient norm.
+function relativeError(actual, expected) {
+  return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
+}
+
+// The largest magnitude of a tensor: where the exact value is 0, both sides hold only rounding noise of this size.
+function maxAbs(values) {
+  return values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+}
+
+module.exports = { generator, randomFloats, randomInts, normalizedMaxError, relativeError, maxAbs };

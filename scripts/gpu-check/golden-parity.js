@@ -11,7 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const { loadCudaOrExit, probeCuda } = require('./load-cuda');
-const { normalizedMaxError } = require('./data');
+const { maxAbs, normalizedMaxError, relativeError: relative } = require('./data');
 
 function option(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -79,8 +79,6 @@ function report(fixture, check, error, tolerance) {
   console.log(JSON.stringify({ fixture, check, error, tolerance, passed }));
 }
 
-const relative = (a, e) => Math.abs(a - e) / Math.max(Math.abs(e), 1e-30);
-const maxAbs = (values) => values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 
 async function checkFixture(addon, fixture) {
   const model = new addon.BertModel(manifest.config, { head: fixture.head, trainableLayers: fixture.trainableLayers,

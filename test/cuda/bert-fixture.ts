@@ -17,24 +17,31 @@ export const config: BertConfig = {
   numLabels: 3,
 };
 
-const B = 4;
-const T = 16;
-
-// Rows of 16, 11, 5 and 16 real tokens; the second half of each row is sentence B (token type 1).
-export function batch(): Batch {
-  const lengths = [16, 11, 5, 16];
-  const inputIds = randomInts(B * T, config.vocabSize, 7);
+// A batch of rows with `lengths` real tokens each, padded to T: seeded random ids, the second half of each row's
+// real tokens sentence B (token type 1), padding id 0, type 0, mask 0.
+export function paddedBatch(lengths: readonly number[], T: number, seed: number): Batch {
+  const B = lengths.length;
+  const inputIds = randomInts(B * T, config.vocabSize, seed);
   const attentionMask = new Int32Array(B * T);
   const tokenTypeIds = new Int32Array(B * T);
   for (let b = 0; b < B; ++b) {
     for (let t = 0; t < T; ++t) {
-      attentionMask[b * T + t] = t < lengths[b] ? 1 : 0;
-      tokenTypeIds[b * T + t] = t >= lengths[b] / 2 && t < lengths[b] ? 1 : 0;
-      if (t >= lengths[b]) inputIds[b * T + t] = 0;
+      const real = t < lengths[b];
+      attentionMask[b * T + t] = real ? 1 : 0;
+      tokenTypeIds[b * T + t] = real && t >= lengths[b] / 2 ? 1 : 0;
+      if (!real) inputIds[b * T + t] = 0;
     }
   }
   return { inputIds, attentionMask, tokenTypeIds, batchSize: B, seqLen: T };
 }
+
+// Rows of 16, 11, 5 and 16 real tokens.
+export function batch(): Batch {
+  return paddedBatch([16, 11, 5, 16], 16, 7);
+}
+
+// The key bias adds q.b_k to every score of a query row, a shift softmax ignores: its exact gradient is 0.
+export const isKeyBias = (name: string): boolean => name.endsWith('attention.self.key.bias');
 
 export const labels = new Int32Array([0, 2, 1, 2]);
 

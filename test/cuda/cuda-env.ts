@@ -27,6 +27,8 @@ const data = require('../../scripts/gpu-check/data.js') as {
   randomFloats(n: number, seed: number, scale?: number): Float32Array;
   randomInts(n: number, max: number, seed: number): Int32Array;
   normalizedMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number;
+  relativeError(actual: number, expected: number): number;
+  maxAbs(values: Float32Array): number;
 };
 
 // mulberry32 seeded uniform [0, 1) generator.
@@ -37,3 +39,7 @@ export const randomFloats = data.randomFloats;
 export const randomInts = data.randomInts;
 // max |actual - expected| / max |expected| (0: bit-identical; Infinity: NaN on one side only).
 export const normalizedMaxError = data.normalizedMaxError;
+// |actual - expected| / |expected|, for scalars (loss, gradient norm).
+export const relativeError = data.relativeError;
+// The largest magnitude of a tensor (the size of rounding noise where the exact value is 0).
+export const maxAbs = data.maxAbs;

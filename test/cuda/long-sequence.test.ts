@@ -24,41 +24,18 @@
 //                     element within rounding of 0 may move by up to 2 * lr differently on the two devices.
 import { NativeBert } from '../../lib/native/native-bert';
 import type { Batch } from '../../lib/native/native-bert';
-import { config, initialise } from './bert-fixture';
-import { describeCuda, normalizedMaxError, randomInts } from './cuda-env';
+import { config, initialise, isKeyBias, paddedBatch } from './bert-fixture';
+import { describeCuda, maxAbs, normalizedMaxError, relativeError } from './cuda-env';
 
 const longConfig = { ...config, maxPositionEmbeddings: 128 };
-const B = 3;
-const T = 77;
-const LENGTHS = [77, 33, 1];
 const labels = new Int32Array([1, 0, 2]);
 const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1.0 };
 const SEED = 4321;
 const KEY_BIAS_NOISE = 1e-6;
-const isKeyBias = (name: string): boolean => name.endsWith('attention.self.key.bias');
 
-// The second half of each row's real tokens is sentence B (token type 1); padding is id 0, type 0, mask 0.
+// Rows of 77, 33 and 1 real tokens, T = 77.
 function longBatch(): Batch {
-  const inputIds = randomInts(B * T, longConfig.vocabSize, 77);
-  const attentionMask = new Int32Array(B * T);
-  const tokenTypeIds = new Int32Array(B * T);
-  for (let b = 0; b < B; ++b) {
-    for (let t = 0; t < T; ++t) {
-      const real = t < LENGTHS[b];
-      attentionMask[b * T + t] = real ? 1 : 0;
-      tokenTypeIds[b * T + t] = real && t >= LENGTHS[b] / 2 ? 1 : 0;
-      if (!real) inputIds[b * T + t] = 0;
-    }
-  }
-  return { inputIds, attentionMask, tokenTypeIds, batchSize: B, seqLen: T };
-}
-
-function relativeError(actual: number, expected: number): number {
-  return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
-}
-
-function maxAbs(values: Float32Array): number {
-  return values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  return paddedBatch([77, 33, 1], 77, 77);
 }
 
 const recipes = [

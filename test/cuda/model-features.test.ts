@@ -12,7 +12,7 @@
 import { NativeBert } from '../../lib/native/native-bert';
 import type { Batch } from '../../lib/native/native-bert';
 import { batch, config, initialise, labels } from './bert-fixture';
-import { describeCuda, normalizedMaxError } from './cuda-env';
+import { describeCuda, normalizedMaxError, relativeError } from './cuda-env';
 
 const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1.0 };
 const SEED = 99;
@@ -20,10 +20,6 @@ const SEED = 99;
 type Options = { head: 'cls' | 'pooler'; trainableLayers: number; trainEmbeddings: boolean };
 const FULL: Options = { head: 'pooler', trainableLayers: 2, trainEmbeddings: true };
 const CLASSIC: Options = { head: 'cls', trainableLayers: 1, trainEmbeddings: false };
-
-function relativeError(actual: number, expected: number): number {
-  return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
-}
 
 function model(options: Options, device: 'cpu' | 'cuda'): NativeBert {
   const m = NativeBert.create(config, { ...options, device });

@@ -14,21 +14,12 @@
 //                     can move by up to 2 * lr per step: 6e-4 after 3 steps, against weights of scale ~1.
 import { NativeBert } from '../../lib/native/native-bert';
 import type { CudaAddon } from '../../lib/native/cuda';
-import { batch, config, initialise, labels } from './bert-fixture';
-import { describeCuda, normalizedMaxError } from './cuda-env';
+import { batch, config, initialise, isKeyBias, labels } from './bert-fixture';
+import { describeCuda, maxAbs, normalizedMaxError, relativeError } from './cuda-env';
 
 const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-6, weightDecay: 0.01, maxGradNorm: 1.0 };
 const KEY_BIAS_NOISE = 1e-6;
-const isKeyBias = (name: string): boolean => name.endsWith('attention.self.key.bias');
-
-function maxAbs(values: Float32Array): number {
-  return values.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-}
 const SEED = 1234;
-
-function relativeError(actual: number, expected: number): number {
-  return Math.abs(actual - expected) / Math.max(Math.abs(expected), 1e-30);
-}
 
 function pair(options: { head: 'cls' | 'pooler'; trainableLayers: number; trainEmbeddings: boolean },
   precision: 'fp32' | 'tf32' | 'bf16' = 'fp32') {
