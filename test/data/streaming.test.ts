@@ -89,13 +89,7 @@ test('a record longer than maxRecordLength is a typed error with its line, not u
 // noise and is under a third of the file. The reading runs in a fresh node process: RSS of the jest worker also
 // moves with whatever the test files before this one left on its heap (once +247 MB in a full run).
 const MEASURE_STREAMING = `
-const ts = require('typescript');
-const fs = require('fs');
-require.extensions['.ts'] = (module, filename) => {
-  const out = ts.transpileModule(fs.readFileSync(filename, 'utf8'),
-    { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } });
-  module._compile(out.outputText, filename);
-};
+require(${JSON.stringify(path.join(__dirname, '..', 'ts-register.js'))});
 const { streamTsv } = require(process.argv[1]);
 (async () => {
   const before = process.memoryUsage().rss;

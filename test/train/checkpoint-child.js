@@ -1,5 +1,5 @@
 // Child process for the kill -9 test: saves big checkpoints in a loop, announcing each on stdout, until killed.
-require('./ts-register');
+require('../ts-register');
 const { saveCheckpoint } = require('../../lib/train/checkpoint.ts');
 
 const root = process.argv[2];
