@@ -1,5 +1,5 @@
 // Lets a plain `node` child process require the TypeScript sources directly (transpile only, no type check), so
-// tests that need a separate process to kill do not depend on a compiled dist/.
+// tests that need a separate process (to kill it, to measure its memory alone) do not depend on a compiled dist/.
 const fs = require('node:fs');
 const ts = require('typescript');
 
