@@ -5,6 +5,7 @@
 import { TrainingOptionsError } from '../errors';
 import { ClassificationMetrics, METRIC_NAMES, MetricName } from './metrics';
 import { ScheduleKind } from './schedule';
+import { finite, integer, oneOf } from './option-check';
 import { EvaluationBatches } from './types';
 
 export interface ProgressEvent {
@@ -86,15 +87,15 @@ export interface ResolvedTrainOptions {
 }
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < 1) throw new TrainingOptionsError(`${name} must be an integer >= 1, got ${v}`);
-  return x;
+  if (v === undefined) return dflt;
+  integer(1)(v, name);
+  return v;
 }
 
 function finiteIn(name: string, v: number | undefined, dflt: number, lo: number, hi: number): number {
-  const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || x > hi) throw new TrainingOptionsError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
-  return x;
+  if (v === undefined) return dflt;
+  finite(lo, hi)(v, name);
+  return v;
 }
 
 function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number {
@@ -103,9 +104,9 @@ function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number 
 }
 
 function metric(name: string, v: MetricName | undefined, dflt: MetricName): MetricName {
-  const m = v ?? dflt;
-  if (!METRIC_NAMES.includes(m)) throw new TrainingOptionsError(`${name} must be one of ${METRIC_NAMES.join(', ')}, got '${m}'`);
-  return m;
+  if (v === undefined) return dflt;
+  oneOf(...METRIC_NAMES)(v, name);
+  return v;
 }
 
 export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
@@ -117,7 +118,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     maxSteps: o.maxSteps === undefined ? undefined : positiveInt('maxSteps', o.maxSteps, 1),
     gradientAccumulation: positiveInt('gradientAccumulation', o.gradientAccumulation, 1),
     lr: finiteIn('lr', o.lr, 5e-5, Number.MIN_VALUE, 10),
-    schedule: o.schedule ?? 'linear',
+    schedule: o.schedule === undefined ? 'linear' : (oneOf('linear', 'constant')(o.schedule, 'schedule'), o.schedule),
     warmupSteps: o.warmupSteps === undefined ? undefined : finiteIn('warmupSteps', o.warmupSteps, 0, 0, Number.MAX_SAFE_INTEGER),
     warmupRatio: finiteIn('warmupRatio', o.warmupRatio, 0, 0, 1),
     weightDecay: finiteIn('weightDecay', o.weightDecay, 0.01, 0, 10),
