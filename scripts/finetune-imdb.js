@@ -144,13 +144,16 @@ async function main() {
   return 0;
 }
 
+// Exit on the next turn of the event loop: process warnings (the 'cls' head at save time) are printed from the
+// next-tick queue, which a process.exit() inside the promise chain would cut off.
+const exit = (code) => setImmediate(() => process.exit(code));
 main().then(
-  (code) => process.exit(code),
+  exit,
   (e) => {
     const usage = e instanceof UsageError || (e && e.code && String(e.code).startsWith('ERR_PARSE_ARGS'));
     // A refused resume names the flags that differ, not the library's setting names.
     const message = e && e.code === 'ERR_BERTNODE_CHECKPOINT_MISMATCH' && Array.isArray(e.settings) ? describeResumeRefusal(e.settings) : e && e.message ? e.message : e;
     console.error(`error: ${e && e.code ? `[${e.code}] ` : ''}${message}${usage ? ' (see --help)' : ''}`);
-    process.exit(usage ? 2 : 1);
+    exit(usage ? 2 : 1);
   },
 );
