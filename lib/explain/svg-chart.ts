@@ -4,7 +4,8 @@ import { escapeHtml, formatNumber } from './html';
 
 export interface Series {
   name: string;
-  points: [number, number][]; // [x, y]; non-finite y values are skipped
+  /** [x, y]; non-finite y values are skipped */
+  points: [number, number][];
   color: string;
   markers?: boolean;
 }

@@ -7,8 +7,11 @@ import { readExamples, type ReadExamplesOptions } from '../data/read-examples';
 import { InputError, LabelMismatchError, TrainingOptionsError } from '../errors';
 
 export interface TextExample {
+  /** The text (first sequence of a pair). */
   text: string;
+  /** Second sequence of a sentence pair. */
   textPair?: string;
+  /** Class name (matched to the classifier's labels by name) or index into them. */
   label: string | number;
 }
 

@@ -43,7 +43,9 @@ export interface ImdbSource {
 
 /** IMDb as examples whose `label` indexes `labels`. */
 export interface ImdbData {
+  /** Training examples (the classic 20,000, or the `limit` sample). */
   train: Example[];
+  /** Validation examples held out of the training reviews with the seed. */
   validation: Example[];
   /** Absent when the source has no test split and no `testSource` was given (`testMissing` says so). */
   test?: Example[];
