@@ -1,7 +1,10 @@
 // What BertClassifier's constructor, fit() and evaluate() accept, option by option (./option-check.ts): checked
-// when the options are given, so `new BertClassifier({ maxLen: 64 })` fails at once, naming `maxLength`.
+// when the options are given, so `new BertClassifier({ maxLen: 64 })` fails at once, naming `maxLength`. Each table
+// is typed by its options interface, so an option added there without a check here does not compile.
 
 import { OptionTypeError } from '../errors';
+import type { ClassifierOptions, FitOptions } from './classifier-types';
+import type { EvaluateOptions } from './evaluate';
 import { METRIC_NAMES } from './metrics';
 import { either, finite, integer, isNumber, isString, ofType, oneOf, type OptionCheck } from './option-check';
 
@@ -13,7 +16,7 @@ const labelList: OptionCheck = (value, name) => {
 
 const everyOption = either("'epoch' or an integer", { accepts: isString, check: oneOf('epoch') }, { accepts: isNumber, check: integer(1) });
 
-export const CLASSIFIER_OPTIONS: Readonly<Record<string, OptionCheck>> = {
+export const CLASSIFIER_OPTIONS: Readonly<Record<keyof ClassifierOptions, OptionCheck>> = {
   model: ofType('string'),
   labels: labelList,
   maxLength: integer(2),
@@ -34,7 +37,7 @@ export const CLASSIFIER_OPTIONS: Readonly<Record<string, OptionCheck>> = {
 
 // Ranges of the training loop's own options are checked by resolveTrainOptions (./options.ts) with the same
 // error classes; here the names and types.
-export const FIT_OPTIONS: Readonly<Record<string, OptionCheck>> = {
+export const FIT_OPTIONS: Readonly<Record<keyof FitOptions, OptionCheck>> = {
   validation: either('an array of examples, a path, or a share/count', { accepts: isNumber, check: finite(0, Number.MAX_SAFE_INTEGER, true) },
     { accepts: (v) => typeof v === 'string' || Array.isArray(v), check: () => undefined }),
   batchSize: integer(1),
@@ -68,7 +71,7 @@ export const FIT_OPTIONS: Readonly<Record<string, OptionCheck>> = {
   onEvaluationProgress: ofType('function'),
 };
 
-export const EVALUATE_OPTIONS: Readonly<Record<string, OptionCheck>> = {
+export const EVALUATE_OPTIONS: Readonly<Record<keyof EvaluateOptions, OptionCheck>> = {
   signal: ofType('object', 'an AbortSignal'),
   onProgress: ofType('function'),
 };
