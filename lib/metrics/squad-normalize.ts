@@ -2,21 +2,17 @@
 // punctuation, replace the articles a/an/the (whole words) by a space, collapse whitespace. Python's rules are
 // kept where JavaScript's differ: str.lower() ≈ toLowerCase(), but `\b` in a Python 3 pattern is a Unicode word
 // boundary (letters, numbers, underscore) and str.split() splits at Python's whitespace set, which has
-// U+001C..U+001F and U+0085 and lacks U+FEFF, unlike JavaScript's \s.
+// U+001C..U+001F and U+0085 and lacks U+FEFF, unlike JavaScript's \s (lib/util/python-text.ts).
+
+import { pythonSplit } from '../util/python-text';
 
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
-const PYTHON_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
 
 export function normalizeAnswer(text: string): string {
   let kept = '';
   for (const ch of text.toLowerCase()) if (!PUNCTUATION.has(ch)) kept += ch;
   return pythonSplit(kept.replace(ARTICLES, ' ')).join(' ');
-}
-
-// Python's str.split() without arguments: runs of whitespace separate, no empty strings at either end.
-export function pythonSplit(text: string): string[] {
-  return text.split(PYTHON_WHITESPACE).filter((word) => word !== '');
 }
 
 // The tokens of a normalised answer.
