@@ -37,6 +37,11 @@ export interface TaggedJsonlOptions extends TaggingOptions {
   labels?: readonly string[];
 }
 
+// A CoNLL line is a few short strings, so a chunk holds many objects that live until the chunk is consumed and
+// get promoted to the old generation: with the line reader's 256 KiB chunks a 120 MB file grew RSS by 108 MB
+// (garbage, not retention: 14 MB with forced collections); 64 KiB chunks keep it near 20 MB.
+const CONLL_CHUNK_BYTES = 1 << 16;
+
 export async function* streamConll(file: string, options: ConllOptions = {}): AsyncGenerator<TaggedSentence> {
   const tagColumn = options.tagColumn ?? -1;
   if (!Number.isInteger(tagColumn) || tagColumn === 0) {
@@ -54,7 +59,7 @@ export async function* streamConll(file: string, options: ConllOptions = {}): As
     lines = [];
     return sentence;
   };
-  for await (const batch of readLines(file, { maxLineLength: options.maxLineLength ?? 1 << 24 })) {
+  for await (const batch of readLines(file, { maxLineLength: options.maxLineLength ?? 1 << 24, chunkBytes: CONLL_CHUNK_BYTES })) {
     for (const { text, line } of batch) {
       // Python's str.split(): CoNLL columns are separated by spaces or tabs, and characters such as U+FEFF or
       // U+200B (not whitespace to Python) stay inside a token, as Hugging Face's loaders keep them.
