@@ -27,7 +27,12 @@ export function f1Score(predictions: ArrayLike<number>, references: ArrayLike<nu
     if (labels.length > 2) {
       throw new MetricInputError(`f1: average 'binary' needs at most two labels, got [${labels.join(', ')}]; use 'macro'`);
     }
-    return classF1(predictions, references, options.positiveLabel ?? 1);
+    const positive = options.positiveLabel ?? 1;
+    // sklearn refuses a positive class that is not among two labels present (a 0/2 task has no class 1).
+    if (labels.length === 2 && !labels.includes(positive)) {
+      throw new MetricInputError(`f1: positive label ${positive} is not one of the labels present [${labels.join(', ')}]`);
+    }
+    return classF1(predictions, references, positive);
   }
   if (average !== 'macro') throw new MetricInputError(`f1: average must be 'binary' or 'macro', got ${String(average)}`);
   let sum = 0;

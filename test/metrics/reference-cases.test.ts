@@ -28,6 +28,8 @@ describe('classification metrics vs sklearn', () => {
 
   it('refuses binary F1 over three labels, mismatched lengths and empty inputs', () => {
     expect(() => f1Score([0, 1, 2], [0, 1, 2])).toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_METRIC_INPUT' }));
+    expect(() => f1Score([0, 2], [2, 0])).toThrow(/positive label 1 is not one of the labels present \[0, 2\]/);
+    expect(f1Score([0, 2], [2, 2], { positiveLabel: 2 })).toBeCloseTo(2 / 3, 15);
     expect(() => accuracy([0, 1], [0])).toThrow(/2 predictions but 1 references/);
     expect(() => matthewsCorrelation([], [])).toThrow(/no predictions/);
   });
