@@ -4,7 +4,9 @@
 
 export { accuracy, f1Score, matthewsCorrelation, type F1Options } from './classification';
 export { averageRanks, pearson, spearman } from './correlation';
+export { glueMetrics, type GlueMetricTask } from './glue';
 export { perplexity } from './perplexity';
+export { tagSequences } from './tag-predictions';
 export {
   detectScheme, getEntities, getStrictEntities, seqevalScores, type Entity, type EntityScores, type SeqevalOptions,
   type SeqevalResult, type TagScheme,
