@@ -170,6 +170,10 @@ def ner_sentences(rng):
     out.append((long_words, ['O'] * 40))
     out.append((['\u200b', 'a', '\ufeff', 'b'], ['B-PER', 'O', 'B-LOC', 'O']))
     out.append((['x' * 120, 'ok'], ['B-MISC', 'O']))
+    # Empty and blank words (no pieces), words that pre-tokenize into several, added tokens inside words, NUL,
+    # combining marks.
+    out.append((['a', '', 'b', ' ', 'c'], ['B-PER', 'I-PER', 'O', 'B-LOC', 'O']))
+    out.append(([' a ', 'b\tc', '[MASK]', '[CLS]x', '\x00', 'e\u0301\u0301'], ['B-ORG', 'I-ORG', 'O', 'B-MISC', 'B-PER', 'I-PER']))
     return out
 
 
@@ -206,7 +210,8 @@ def ner_cases(rng, tokenizer):
     # CoNLL-2003 layout: token POS chunk NER, -DOCSTART- and blank lines.
     conll = '-DOCSTART- -X- -X- O\n\n'
     for words, tags in sentences:
-        if any(not w.strip() for w in words):
+        # A CoNLL line cannot hold a word that is empty or has whitespace in it.
+        if any(not w or any(c.isspace() for c in w) for w in words):
             continue
         conll += ''.join(f'{w} NN I-NP {t}\n' for w, t in zip(words, tags)) + '\n'
     write_text('ner/train.conll', conll)
@@ -271,6 +276,14 @@ def squad_document(rng):
                             'is_impossible': False})
             paragraphs.append({'context': context, 'qas': qas})
         data.append({'title': f'Article {a}', 'paragraphs': paragraphs})
+    # Hand-picked: an answer starting and ending inside words, one with surrounding spaces, a blank question, an
+    # answer that is the whole context, accents and CJK around the span.
+    context = 'The Musée d\u2019Orsay (北京) reopened in 1986, after the museum\'s   long renovation.'
+    picked = [('mid', 'What?', 'usée d', None), ('spaces', 'When?', ' in 1986, ', None), ('blank', '   ', '北京', None),
+              ('whole', 'All?', context, 0), ('end', 'How?', 'renovation.', None)]
+    qas = [{'id': qid, 'question': q, 'answers': [{'text': text, 'answer_start': context.index(text) if start is None else start}],
+            'is_impossible': False} for qid, q, text, start in picked]
+    data.append({'title': 'Edge cases', 'paragraphs': [{'context': context, 'qas': qas}]})
     return {'version': 'v2.0', 'data': data}
 
 
