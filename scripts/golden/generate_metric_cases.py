@@ -117,7 +117,7 @@ def random_tags(rng, n, scheme):
         if r < 0.45:
             tags.append('O')
         else:
-            prefixes = {'IOB2': 'BI', 'IOB1': 'BI', 'IOE2': 'IE', 'IOBES': 'BIES'}[scheme]
+            prefixes = {'IOB2': 'BI', 'IOB1': 'BI', 'IOE2': 'IE', 'IOBES': 'BIES', 'BILOU': 'BILU'}[scheme]
             tags.append(prefixes[rng.integers(0, len(prefixes))] + '-' + t)
     return tags
 
@@ -167,11 +167,14 @@ def seqeval_cases(rng):
         ([['I-MISC', 'I-MISC', 'B-MISC', 'I-MISC']], [['I-MISC', 'I-MISC', 'B-MISC', 'I-MISC']]),
         # IOE2.
         ([['I-PER', 'E-PER', 'E-LOC', 'O']], [['I-PER', 'E-PER', 'E-LOC', 'O']]),
+        # BILOU, and a tag with an unknown prefix (default mode reads it, strict mode refuses it).
+        ([['U-PER', 'B-LOC', 'L-LOC', 'B-ORG', 'I-ORG', 'L-ORG']], [['U-PER', 'B-LOC', 'L-LOC', 'B-ORG', 'I-ORG', 'O']]),
+        ([['X-PER', 'O'], ['B-PER']], [['B-PER', 'O'], ['B-PER']]),
     ]
     cases = []
     for preds, refs in hand:
         cases.append({'predictions': preds, 'references': refs})
-    for scheme in ('IOB2', 'IOB1', 'IOE2', 'IOBES'):
+    for scheme in ('IOB2', 'IOB1', 'IOE2', 'IOBES', 'BILOU'):
         for n_sent in (1, 4, 12):
             refs = [random_tags(rng, int(rng.integers(1, 14)), scheme) for _ in range(n_sent)]
             preds = [perturb(rng, r, scheme) for r in refs]
