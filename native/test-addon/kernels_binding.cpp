@@ -3,9 +3,10 @@
 // [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar', or
 // 'avx512bf16' for bf16 products where kernels.gemmBf16Available())
 // forces one micro-kernel (default: the one sgemm picks). Every size, stride and array length is checked so that
-// no call can read or write outside the arrays; a bad one throws a TypeError/RangeError with
-// code ERR_BERTNODE_INVALID_ARGUMENT.
-#include "addon/kernels_binding.h"
+// no call can read or write outside the arrays — with overflow-checked arithmetic (addon/sizes.h): a stride of
+// 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass — and a bad one throws a
+// TypeError/RangeError with code ERR_BERTNODE_INVALID_ARGUMENT (addon/errors.h).
+#include "test-addon/kernels_binding.h"
 
 #include <algorithm>
 #include <array>
@@ -13,21 +14,24 @@
 #include <cstdint>
 #include <string>
 
+#include "addon/errors.h"
+#include "addon/sizes.h"
 #include "cpu/gemm.h"
 #include "cpu/gemm_kernels.h"
 
-namespace bertnode::addon {
+namespace bertnode::testaddon {
 namespace {
 
+using addon::Size;
 using cpu::gemm_detail::KernelSpec;
 
-constexpr const char* kInvalidArgumentCode = "ERR_BERTNODE_INVALID_ARGUMENT";
+// Number.MAX_SAFE_INTEGER: the largest stride a JS number holds exactly, and exactly representable as a double, so
+// count()'s range check cannot round (INT64_MAX would round up to 2^63 and let 2^63 through).
+constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;
 
 [[noreturn]] void fail(Napi::Env env, bool typeError, const std::string& message) {
-  Napi::Error error = typeError ? Napi::Error(Napi::TypeError::New(env, message))
-                                : Napi::Error(Napi::RangeError::New(env, message));
-  error.Set("code", Napi::String::New(env, kInvalidArgumentCode));
-  throw error;
+  if (typeError) addon::throwTypeError(env, message);
+  addon::throwRangeError(env, message);
 }
 
 class Args {
@@ -93,10 +97,10 @@ class Args {
                             std::to_string(cols) + ")");
     }
     if (rows == 0 || cols == 0 || batch == 0) return;
-    int64_t needed = (batch - 1) * stride + (rows - 1) * ld + cols;
-    if (needed > static_cast<int64_t>(arr.ElementLength())) {
+    const Size needed = Size(batch - 1) * stride + Size(rows - 1) * ld + cols;
+    if (!needed.atMost(static_cast<int64_t>(arr.ElementLength()))) {
       fail(env_, false, std::string(fn_) + ": " + name + " has " + std::to_string(arr.ElementLength()) +
-                            " elements but the shape and strides need " + std::to_string(needed));
+                            " elements but the shape and strides need " + needed.toString());
     }
   }
 
@@ -142,9 +146,9 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* fn, bool batched) {
   call.ldb = static_cast<int>(args.count("ldb"));
   call.ldc = static_cast<int>(args.count("ldc"));
   if (batched) {
-    call.strideA = args.count("strideA", INT64_MAX / 4);
-    call.strideB = args.count("strideB", INT64_MAX / 4);
-    call.strideC = args.count("strideC", INT64_MAX / 4);
+    call.strideA = args.count("strideA", kMaxSafeInteger);
+    call.strideB = args.count("strideB", kMaxSafeInteger);
+    call.strideC = args.count("strideC", kMaxSafeInteger);
     call.batch = static_cast<int>(args.count("batch"));
   }
   // Stored shapes: A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k]; C is [m, n].
@@ -201,4 +205,4 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("kernels", kernels);
 }
 
-}  // namespace bertnode::addon
+}  // namespace bertnode::testaddon
