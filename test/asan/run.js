@@ -17,6 +17,8 @@ async function main() {
   const { production, test } = await buildAddons({ variant: 'asan' });
   process.stderr.write(`[test:asan] sanitizer addons ready in ${Math.round((Date.now() - started) / 1000)} s\n`);
   const libasan = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
+  // g++ echoes the bare name when it has no such library.
+  if (!path.isAbsolute(libasan)) throw new Error('g++ has no libasan.so (install the compiler\'s sanitizer runtime)');
   const env = {
     ...process.env,
     LD_PRELOAD: libasan,
