@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "addon/errors.h"
 #include "addon/sizes.h"
@@ -34,15 +36,19 @@ constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;
   addon::throwRangeError(env, message);
 }
 
+// The call's options. Every field is fetched once, up front, before any of them is looked at: a getter can run JS,
+// and JS run after an array was inspected could detach or shrink it (structuredClone with transfer) and leave its
+// checked length and data pointer stale. After the fetch no JS runs until the kernel has returned.
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
     if (info.Length() != 1 || !info[0].IsObject()) fail(env_, true, std::string(fn) + ": expected one options object");
-    obj_ = info[0].As<Napi::Object>();
+    Napi::Object obj = info[0].As<Napi::Object>();
+    for (const char* key : kKeys) values_.emplace_back(key, obj.Get(key));
   }
 
   bool flag(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (v.IsUndefined()) return false;
     if (!v.IsBoolean()) fail(env_, true, where(key) + " must be a boolean");
     return v.As<Napi::Boolean>().Value();
@@ -50,7 +56,7 @@ class Args {
 
   // A non-negative integer that fits the GEMM's int (or int64 for strides) arguments.
   int64_t count(const char* key, int64_t max = INT32_MAX) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!(d >= 0) || d != std::floor(d) || d > double(max)) {
@@ -60,7 +66,7 @@ class Args {
   }
 
   float real(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d)) fail(env_, false, where(key) + " must be finite");
@@ -68,7 +74,7 @@ class Args {
   }
 
   Napi::Float32Array floats(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
       fail(env_, true, where(key) + " must be a Float32Array");
     }
@@ -76,7 +82,7 @@ class Args {
   }
 
   const KernelSpec& isa() {
-    Napi::Value v = obj_.Get("isa");
+    Napi::Value v = get("isa");
     if (v.IsUndefined()) return cpu::gemm_detail::activeKernelSpec();
     if (!v.IsString()) fail(env_, true, where("isa") + " must be a string");
     std::string name = v.As<Napi::String>().Utf8Value();
@@ -110,11 +116,21 @@ class Args {
   }
 
  private:
+  static constexpr const char* kKeys[] = {"isa", "transA", "transB", "m", "n", "k", "alpha", "beta", "a", "b", "c",
+                                          "lda", "ldb", "ldc", "strideA", "strideB", "strideC", "batch"};
+
+  Napi::Value get(const char* key) const {
+    for (const auto& [name, value] : values_) {
+      if (std::string(name) == key) return value;
+    }
+    return Napi::Value();  // unreachable: parse() asks for kKeys only
+  }
+
   std::string where(const char* key) const { return std::string(fn_) + ": " + key; }
 
   Napi::Env env_;
   const char* fn_;
-  Napi::Object obj_;
+  std::vector<std::pair<const char*, Napi::Value>> values_;
 };
 
 struct GemmCall {

@@ -44,3 +44,21 @@ test('huge leading dimensions are refused, not wrapped', () => {
   expect(rangeErrorOf(() => kernels.sgemm({ ...batched({}), m: 2 ** 31 - 1, lda: 2 ** 31 - 1 })).message).toMatch(
     /A has 8 elements but the shape and strides need \d+/);
 });
+
+test('a getter that detaches an output array while the arguments are read cannot leave a stale length', () => {
+  const args = batched({}) as unknown as Record<string, unknown>;
+  const c = args.c as Float32Array;
+  let moved: ArrayBuffer | undefined;
+  // The last field the binding reads: before, c's length and pointer were already taken and the kernel wrote into
+  // the detached buffer's memory (now `moved`'s) through them.
+  Object.defineProperty(args, 'batch', {
+    get: () => {
+      const buffer = c.buffer as ArrayBuffer;
+      moved = structuredClone(buffer, { transfer: [buffer] });
+      return 2;
+    },
+  });
+  expect(rangeErrorOf(() => kernels.sgemmStridedBatched(args as unknown as BatchedGemmArgs)).message).toMatch(
+    /C has 0 elements but the shape and strides need 8/);
+  expect(moved?.byteLength).toBe(32);
+});
