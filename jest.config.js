@@ -3,6 +3,8 @@
 // suite against an emulated device (test/cuda-emulation: the CUDA addon built with g++ against a host emulation of
 // CUDA and cuBLAS), so the GPU tests' logic runs everywhere too. The emulated device's name says so; what emulation
 // cannot prove is listed in test/cuda-emulation/shim/cuda_runtime.h. fallback.test.ts is about having no GPU.
+// The default suite's globalSetup builds the test-only addon (gradchecks, raw kernels; test/test-addon), which the
+// production addon does not export.
 const common = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -10,7 +12,8 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/cuda/'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/cuda/'],
+      globalSetup: '<rootDir>/test/test-addon/global-setup.ts' },
     { ...common, displayName: 'cuda', testMatch: ['<rootDir>/test/cuda/**/*.test.ts'] },
     { ...common, displayName: 'cuda-emulated', testMatch: ['<rootDir>/test/cuda/**/*.test.ts'],
       testPathIgnorePatterns: ['/test/cuda/fallback\\.test\\.ts$'],

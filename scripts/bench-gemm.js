@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// GEMM benchmark: bertnode's sgemm (through the addon's kernels binding) against OpenBLAS cblas_sgemm, measured in
+// GEMM benchmark: bertnode's sgemm (through the test addon's kernels binding) against OpenBLAS cblas_sgemm, measured in
 // the same run with the same thread count, on the GEMMs of BERT-base training (B*T = 8192 tokens):
 //   linear layers  Y = X W^T   NT  [8192 x out x in]     forward
 //                  dX = dY W   NN  [8192 x in x out]     backward, input gradient
@@ -44,7 +44,11 @@ const reps = quick ? 1 : option('reps', 5);
 process.env.BERTNODE_NUM_THREADS = String(threads);
 const peerEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
 
-const { kernels } = require('node-gyp-build')(root);
+// The raw kernels live in the test-only addon (native/test-addon), built with the production flags on first use.
+const testAddonBuild = spawnSync(process.execPath, [path.join(root, 'native', 'test-addon', 'build.js'), 'release'],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+if (testAddonBuild.status !== 0) throw new Error('native/test-addon/build.js failed');
+const { kernels } = require(JSON.parse(testAddonBuild.stdout).test);
 
 const linear = [
   ['attention.dense', 768, 768],

@@ -87,14 +87,6 @@ export interface RawOptimizerState {
   v: Record<string, Float32Array>;
 }
 
-export interface RawGradcheckResult {
-  name: string;
-  maxAbsErr: number;
-  maxRelErr: number;
-  tolerance: number;
-  passed: boolean;
-}
-
 export interface RawModel {
   parameterNames(): string[];
   parameterShape(name: string): number[];
@@ -122,8 +114,6 @@ export interface RawAddon {
   numThreads(): number;
   // The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'; native/cpu/gemm.cpp picks the widest).
   kernels: { gemmActiveIsa(): string };
-  // The engine's finite-difference check of every backward op on tiny shapes (native/model/gradcheck.h).
-  gradcheckOps(): Promise<RawGradcheckResult[]>;
 }
 
 const packageRoot = path.resolve(__dirname, '..', '..');

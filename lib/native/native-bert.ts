@@ -257,8 +257,13 @@ export class NativeBert {
       }
     };
     // An idle model starts the call at once (so dispose() right after it waits for it); otherwise it waits its turn.
-    const result = this.inFlight === 1 ? run() : this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
+    // The queue's tail moves before the call starts: reading its arguments can run JS (a getter) that enqueues
+    // another call, which must wait for this one rather than reach the busy native model.
+    const previous = this.tail;
+    let settled!: () => void;
+    this.tail = new Promise<void>((resolve) => { settled = resolve; });
+    const result = this.inFlight === 1 ? run() : previous.then(run, run);
+    result.then(settled, settled);
     return result;
   }
 }

@@ -1,17 +1,12 @@
-// N-API entry point of the bertnode addon: the BertModel class (model_wrap.h), the thread count, the GEMM kernels
-// for tests and benchmarks (kernels_binding.h), the engine's finite-difference checks of every backward op, and in
-// the CUDA build the CUDA probe and per-op entry (cuda/cuda_exports.h).
+// N-API entry point of the production bertnode addon: the BertModel class (model_wrap.h), the thread count, the
+// CPU GEMM family in use, and in the CUDA build the CUDA probe and per-op entry (cuda/cuda_exports.h).
+// Entry points that only tests and benchmarks need (gradcheck, raw kernels) live in the test-only addon,
+// native/test-addon; test/native/hostile-exports.test.ts holds this file to that.
 #include <napi.h>
 
-#include <memory>
-#include <vector>
-
-#include "addon/kernels_binding.h"
 #include "addon/model_wrap.h"
-#include "addon/promise_worker.h"
-#include "cpu/cpu_backend.h"
+#include "cpu/gemm_kernels.h"
 #include "cpu/thread_pool.h"
-#include "model/gradcheck.h"
 #ifdef BERTNODE_WITH_CUDA
 #include "cuda/cuda_exports.h"
 #endif
@@ -22,48 +17,18 @@ Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), bertnode::cpu::numThreads());
 }
 
-// gradcheckOps() → Promise<{name, maxAbsErr, maxRelErr, tolerance, passed}[]> from native/model/gradcheck.h,
-// run on the CPU backend in a worker (it runs whole layers; the event loop must not wait for it).
-class GradcheckWorker : public bertnode::addon::PromiseWorker {
- public:
-  explicit GradcheckWorker(Napi::Env env) : PromiseWorker(env, "bertnode:gradcheckOps") {}
-
- protected:
-  void Run() override {
-    std::shared_ptr<bertnode::Backend> backend = bertnode::cpu::createCpuBackend();
-    results_ = bertnode::runGradchecks(*backend);
-  }
-
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Array out = Napi::Array::New(env, results_.size());
-    for (size_t i = 0; i < results_.size(); ++i) {
-      Napi::Object r = Napi::Object::New(env);
-      r.Set("name", results_[i].name);
-      r.Set("maxAbsErr", results_[i].maxAbsErr);
-      r.Set("maxRelErr", results_[i].maxRelErr);
-      r.Set("tolerance", bertnode::kGradcheckTolerance);
-      r.Set("passed", results_[i].passed);
-      out.Set(uint32_t(i), r);
-    }
-    return out;
-  }
-
- private:
-  std::vector<bertnode::GradcheckResult> results_;
-};
-
-Napi::Value GradcheckOps(const Napi::CallbackInfo& info) {
-  auto* worker = new GradcheckWorker(info.Env());
-  Napi::Promise promise = worker->promise();
-  worker->Queue();
-  return promise;
+// The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'): runs continued on another family agree to
+// float32 rounding only (lib/native/addon.ts cpuKernelFamily).
+Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), bertnode::cpu::gemm_detail::activeKernelSpec().name);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("BertModel", bertnode::addon::BertModelWrap::define(env));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
-  exports.Set("gradcheckOps", Napi::Function::New(env, GradcheckOps));
-  bertnode::addon::registerKernels(env, exports);
+  Napi::Object kernels = Napi::Object::New(env);
+  kernels.Set("gemmActiveIsa", Napi::Function::New(env, GemmActiveIsa, "gemmActiveIsa"));
+  exports.Set("kernels", kernels);
 #ifdef BERTNODE_WITH_CUDA
   bertnode::cuda::addCudaExports(env, exports);  // only in bertnode_cuda.node (CMake target with CUDA)
 #endif

@@ -36,7 +36,7 @@ int64_t persistentBytes(const BertModel& model) {
 
 // One long call of a model: `run` on a worker thread, `result` on the JS thread. The reference on the owner keeps
 // the JS object alive while the worker runs; the worker's own share of the model keeps the model alive even if the
-// owner is disposed or torn down meanwhile.
+// owner is disposed or torn down meanwhile. It holds the owner's busy mark until it finishes.
 class ModelTask : public PromiseWorker {
  public:
   ModelTask(BertModelWrap& owner, std::shared_ptr<BertModel> model, const char* name,
@@ -64,6 +64,57 @@ class ModelTask : public PromiseWorker {
   std::function<void(BertModel&)> run_;
   std::function<Napi::Value(Napi::Env)> result_;
 };
+
+// One call's hold on the model (model_wrap.h): the busy mark and a share of the model, from before the first
+// argument is read until the call returns — or, for a long call, until its worker finishes (queue()).
+class Call {
+ public:
+  Call(BertModelWrap& owner, Napi::Env env) : owner_(&owner), model_(owner.beginCall(env)) {}
+  ~Call() {
+    if (owner_) owner_->endCall();
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  BertModel& model() const { return *model_; }
+
+  // After user JavaScript may have run (argument getters): it may have disposed the model, whose memory this call
+  // still holds; the call must not go on as if nothing happened.
+  void requireOpen(Napi::Env env) const {
+    if (owner_->disposed()) throwError(env, kDisposed, "the model was disposed while the call read its arguments");
+  }
+
+  // Starts `run` on a worker; the busy mark and the share of the model pass to it.
+  Napi::Value queue(Napi::Env env, const char* name, std::function<void(BertModel&)> run,
+                    std::function<Napi::Value(Napi::Env)> result) {
+    requireOpen(env);
+    auto* task = new ModelTask(*owner_, model_, name, std::move(run), std::move(result));
+    Napi::Promise promise = task->promise();
+    task->Queue();
+    owner_ = nullptr;
+    return promise;
+  }
+
+ private:
+  BertModelWrap* owner_;
+  std::shared_ptr<BertModel> model_;
+};
+
+// The parameter named by a JS string (reading a string runs no JS). The reference stays valid while the call
+// holds the model: a model's parameter list never changes.
+const ParameterInfo& findParameter(Napi::Env env, const BertModel& model, const Napi::Value& name) {
+  std::string key = requireString(env, name, "name");
+  for (const ParameterInfo& p : model.parameters()) {
+    if (p.name == key) return p;
+  }
+  throwRangeError(env, "unknown parameter '" + key + "'");
+}
+
+size_t elementCount(const ParameterInfo& p) {
+  size_t count = 1;
+  for (int64_t d : p.shape) count *= size_t(d);  // bounded by the config's parameter limit (validate.h)
+  return count;
+}
 
 struct ForwardState {
   OwnedBatch batch;
@@ -130,102 +181,97 @@ void BertModelWrap::releaseModel() {
   }
 }
 
-std::shared_ptr<BertModel> BertModelWrap::usable(Napi::Env env) {
+std::shared_ptr<BertModel> BertModelWrap::beginCall(Napi::Env env) {
   if (disposed_) throwError(env, kDisposed, "the model has been disposed");
   if (busy_) {
-    throwError(env, kBusy, "the model is running an asynchronous call; wait for it to settle before the next call");
+    throwError(env, kBusy, "the model is running another call; wait for it to settle before the next call");
   }
-  return model_;
-}
-
-const ParameterInfo& BertModelWrap::parameter(Napi::Env env, const Napi::Value& name) {
-  std::shared_ptr<BertModel> model = usable(env);
-  std::string key = requireString(env, name, "name");
-  for (const ParameterInfo& p : model->parameters()) {
-    if (p.name == key) return p;
-  }
-  throwRangeError(env, "unknown parameter '" + key + "'");
-}
-
-Napi::Value BertModelWrap::queue(const char* name, const std::shared_ptr<BertModel>& model,
-                                 std::function<void(BertModel&)> run, std::function<Napi::Value(Napi::Env)> result) {
-  auto* task = new ModelTask(*this, model, name, std::move(run), std::move(result));
-  Napi::Promise promise = task->promise();
   busy_ = true;
-  task->Queue();
-  return promise;
+  return model_;
 }
 
 Napi::Value BertModelWrap::parameterNames(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const std::vector<ParameterInfo>& params = usable(env)->parameters();
-  Napi::Array names = Napi::Array::New(env, params.size());
-  for (size_t i = 0; i < params.size(); ++i) names.Set(uint32_t(i), params[i].name);
-  return names;
+  std::vector<std::string> names;
+  {
+    Call call(*this, env);
+    for (const ParameterInfo& p : call.model().parameters()) names.push_back(p.name);
+  }
+  Napi::Array array = Napi::Array::New(env, names.size());
+  for (size_t i = 0; i < names.size(); ++i) array.Set(uint32_t(i), names[i]);
+  return array;
 }
 
 Napi::Value BertModelWrap::parameterShape(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const ParameterInfo& p = parameter(env, info[0]);
-  Napi::Array shape = Napi::Array::New(env, p.shape.size());
-  for (size_t i = 0; i < p.shape.size(); ++i) shape.Set(uint32_t(i), double(p.shape[i]));
-  return shape;
+  std::vector<int64_t> shape;
+  {
+    Call call(*this, env);
+    shape = findParameter(env, call.model(), info[0]).shape;
+  }
+  Napi::Array array = Napi::Array::New(env, shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) array.Set(uint32_t(i), double(shape[i]));
+  return array;
 }
 
 Napi::Value BertModelWrap::isTrainable(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), parameter(info.Env(), info[0]).trainable);
+  Call call(*this, info.Env());
+  return Napi::Boolean::New(info.Env(), findParameter(info.Env(), call.model(), info[0]).trainable);
 }
 
 Napi::Value BertModelWrap::setParameter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const ParameterInfo& p = parameter(env, info[0]);
-  size_t count = 1;
-  for (int64_t d : p.shape) count *= size_t(d);
-  std::vector<float> values = readFloat32Array(env, info[1], count, "parameter '" + p.name + "'");
+  Call call(*this, env);
+  const ParameterInfo& p = findParameter(env, call.model(), info[0]);
+  std::vector<float> values = readFloat32Array(env, info[1], elementCount(p), "parameter '" + p.name + "'");
   return guard(env, [&]() -> Napi::Value {
-    model_->setParameter(p.name, values.data(), values.size());
+    call.model().setParameter(p.name, values.data(), values.size());
     return env.Undefined();
   });
 }
 
 Napi::Value BertModelWrap::getParameter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const ParameterInfo& p = parameter(env, info[0]);
-  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, model_->getParameter(p.name)); });
+  Call call(*this, env);
+  const ParameterInfo& p = findParameter(env, call.model(), info[0]);
+  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, call.model().getParameter(p.name)); });
 }
 
 Napi::Value BertModelWrap::getGradient(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const ParameterInfo& p = parameter(env, info[0]);
+  Call call(*this, env);
+  const ParameterInfo& p = findParameter(env, call.model(), info[0]);
   if (!p.trainable) return env.Null();
-  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, model_->getGradient(p.name)); });
+  return guard(env, [&]() -> Napi::Value { return toFloat32Array(env, call.model().getGradient(p.name)); });
 }
 
 Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<BertModel> model = usable(env);
-  const BertConfig& config = model->config();
+  Call call(*this, env);
+  const BertModel& model = call.model();
+  const BertConfig& config = model.config();
   auto state = std::make_shared<ForwardState>();
   Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[1], "options");
-  state->batch = readBatchWithPrefix(env, info[0], options, config, model->options());
+  state->batch = readBatchWithPrefix(env, info[0], options, config, model.options());
   Napi::Value labels = options.Get("labels");
   if (!labels.IsUndefined()) {
     state->labels = readLabels(env, labels, state->batch.batchSize, config.numLabels);
     state->options.labels = state->labels.data();
   }
   state->options.attentionLayers = readAttentionLayers(env, options.Get("attentionLayers"), config.numHiddenLayers);
-  for (const char* key : {"outputHiddenStates", "training"}) {
+  auto readFlag = [&](const char* key) {
     Napi::Value flag = options.Get(key);
     if (!flag.IsUndefined() && !flag.IsBoolean()) {
       throwTypeError(env, std::string("options.") + key + " must be a boolean");
     }
-  }
-  state->options.outputHiddenStates = options.Get("outputHiddenStates").ToBoolean().Value();
-  state->options.training = options.Get("training").ToBoolean().Value();
+    return flag.ToBoolean().Value();
+  };
+  state->options.outputHiddenStates = readFlag("outputHiddenStates");
+  state->options.training = readFlag("training");
   state->options.seed = readCounter(env, options, "options", "seed");
   state->options.step = readCounter(env, options, "options", "step");
 
-  return queue("bertnode:forward", model,
+  return call.queue(env, "bertnode:forward",
       [state](BertModel& m) { state->result = m.forward(state->batch.view(), state->options); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
@@ -247,17 +293,18 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
 
 Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<BertModel> model = usable(env);
+  Call call(*this, env);
+  const BertModel& model = call.model();
   auto state = std::make_shared<StepState>();
   Napi::Object options = info[3].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[3], "options");
-  state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
+  state->batch = readBatchWithPrefix(env, info[0], options, model.config(), model.options());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
   state->hyper = readHyper(env, info[2]);
   Napi::Object hyper = info[2].As<Napi::Object>();
   state->seed = readCounter(env, hyper, "hyper", "seed");
   state->step = readCounter(env, hyper, "hyper", "step");
 
-  return queue("bertnode:trainStep", model,
+  return call.queue(env, "bertnode:trainStep",
       [state](BertModel& m) {
         TrainStepResult r = m.trainStep(state->batch.view(), state->labels.data(), state->hyper, state->seed,
                                         state->step);
@@ -274,18 +321,17 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
 
 Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<BertModel> model = usable(env);
+  Call call(*this, env);
+  const BertModel& model = call.model();
   auto state = std::make_shared<StepState>();
   Napi::Object options = requireObject(env, info[2], "options");
-  state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
-  double scale = readFiniteNumber(env, options, "options", "scale");
-  if (!(scale > 0)) throwRangeError(env, "options.scale must be > 0");
-  state->scale = static_cast<float>(scale);
+  state->batch = readBatchWithPrefix(env, info[0], options, model.config(), model.options());
+  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->scale = readFloat32(env, options, "options", "scale", [](float scale) { return scale > 0; }, "must be > 0");
   state->seed = readCounter(env, options, "options", "seed");
   state->step = readCounter(env, options, "options", "step");
 
-  return queue("bertnode:accumulateGradients", model,
+  return call.queue(env, "bertnode:accumulateGradients",
       [state](BertModel& m) {
         state->loss = m.accumulateGradients(state->batch.view(), state->labels.data(), state->scale, state->seed,
                                             state->step);
@@ -299,11 +345,11 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
 
 Napi::Value BertModelWrap::applyOptimizer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<BertModel> model = usable(env);
+  Call call(*this, env);
   auto state = std::make_shared<StepState>();
   state->hyper = readHyper(env, info[0]);
 
-  return queue("bertnode:applyOptimizer", model,
+  return call.queue(env, "bertnode:applyOptimizer",
       [state](BertModel& m) { state->gradNorm = m.applyOptimizer(state->hyper); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
@@ -314,45 +360,59 @@ Napi::Value BertModelWrap::applyOptimizer(const Napi::CallbackInfo& info) {
 
 Napi::Value BertModelWrap::frozenPrefix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::shared_ptr<BertModel> model = usable(env);
-  const BertOptions& options = model->options();
-  if (options.trainEmbeddings || options.trainableLayers >= model->config().numHiddenLayers) {
-    throwRangeError(env, "frozenPrefix needs a frozen prefix: trainEmbeddings false and trainableLayers < "
-                         "numHiddenLayers = " + std::to_string(model->config().numHiddenLayers));
-  }
+  Call call(*this, env);
+  const BertModel& model = call.model();
+  requireFrozenPrefix(env, model.config(), model.options(), "frozenPrefix");
   auto state = std::make_shared<ForwardState>();
-  state->batch = readBatch(env, info[0], model->config());
+  state->batch = readBatch(env, info[0], model.config());
   auto hidden = std::make_shared<std::vector<float>>();
-  return queue("bertnode:frozenPrefix", model,
+  return call.queue(env, "bertnode:frozenPrefix",
       [state, hidden](BertModel& m) { *hidden = m.frozenPrefix(state->batch.view()); },
       [hidden](Napi::Env e) -> Napi::Value { return toFloat32Array(e, *hidden); });
 }
 
+// The moments are copied out of the model first; the JS objects are built after the call let go of it, so a setter
+// reached while filling them in (Object.prototype) runs no engine code under this call.
 Napi::Value BertModelWrap::getOptimizerState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = *usable(env);
-  return guard(env, [&]() -> Napi::Value {
-    Napi::Object m = Napi::Object::New(env);
-    Napi::Object v = Napi::Object::New(env);
-    for (const ParameterInfo& p : model.parameters()) {
-      if (!p.trainable) continue;
-      m.Set(p.name, toFloat32Array(env, model.getMoment(p.name, Moment::First)));
-      v.Set(p.name, toFloat32Array(env, model.getMoment(p.name, Moment::Second)));
-    }
-    Napi::Object state = Napi::Object::New(env);
-    state.Set("step", double(model.optimizerStep()));
-    state.Set("m", m);
-    state.Set("v", v);
-    return state;
-  });
+  struct Moments {
+    std::string name;
+    std::vector<float> first, second;
+  };
+  std::vector<Moments> moments;
+  int64_t step = 0;
+  {
+    Call call(*this, env);
+    guard(env, [&]() -> Napi::Value {
+      BertModel& model = call.model();
+      for (const ParameterInfo& p : model.parameters()) {
+        if (!p.trainable) continue;
+        moments.push_back({p.name, model.getMoment(p.name, Moment::First), model.getMoment(p.name, Moment::Second)});
+      }
+      step = model.optimizerStep();
+      return env.Undefined();
+    });
+  }
+  Napi::Object m = Napi::Object::New(env);
+  Napi::Object v = Napi::Object::New(env);
+  for (const Moments& entry : moments) {
+    m.Set(entry.name, toFloat32Array(env, entry.first));
+    v.Set(entry.name, toFloat32Array(env, entry.second));
+  }
+  Napi::Object state = Napi::Object::New(env);
+  state.Set("step", double(step));
+  state.Set("m", m);
+  state.Set("v", v);
+  return state;
 }
 
 // Every trainable parameter's moments must be present with the right length (second moments >= 0, as AdamW's
-// square root needs) and no other names; all of it is checked before anything is written, so a rejected state
-// leaves the optimizer as it was.
+// square root needs) and no other names; all of it is read and checked before anything is written, so a rejected
+// state leaves the optimizer as it was.
 Napi::Value BertModelWrap::setOptimizerState(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  BertModel& model = *usable(env);
+  Call call(*this, env);
+  BertModel& model = call.model();
   Napi::Object state = requireObject(env, info[0], "state");
   uint64_t step = readCounter(env, state, "state", "step");
   if (!state.Has("step")) throwTypeError(env, "state.step is missing");
@@ -375,8 +435,7 @@ Napi::Value BertModelWrap::setOptimizerState(const Napi::CallbackInfo& info) {
   std::vector<std::pair<std::string, std::pair<std::vector<float>, std::vector<float>>>> moments;
   for (const ParameterInfo& p : model.parameters()) {
     if (!p.trainable) continue;
-    size_t count = 1;
-    for (int64_t d : p.shape) count *= size_t(d);
+    size_t count = elementCount(p);
     std::vector<float> first = readFloat32Array(env, m.Get(p.name), count, "state.m['" + p.name + "']");
     std::vector<float> second = readFloat32Array(env, v.Get(p.name), count, "state.v['" + p.name + "']");
     for (size_t i = 0; i < count; ++i) {
@@ -384,6 +443,7 @@ Napi::Value BertModelWrap::setOptimizerState(const Napi::CallbackInfo& info) {
     }
     moments.emplace_back(p.name, std::make_pair(std::move(first), std::move(second)));
   }
+  call.requireOpen(env);
   return guard(env, [&]() -> Napi::Value {
     for (const auto& [name, pair] : moments) {
       model.setMoment(name, Moment::First, pair.first.data(), pair.first.size());

@@ -1,10 +1,12 @@
 #include "addon/validate.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <set>
 
 #include "addon/errors.h"
+#include "addon/sizes.h"
 
 namespace bertnode::addon {
 
@@ -60,11 +62,7 @@ int readInt(Napi::Env env, const Napi::Object& obj, const char* where, const cha
 }
 
 float readProbability(Napi::Env env, const Napi::Object& obj, const char* where, const char* key) {
-  double d = readFiniteNumber(env, obj, where, key);
-  if (d < 0 || d >= 1) {
-    throwRangeError(env, field(where, key) + " = " + describe(obj.Get(key)) + " must be a probability in [0, 1)");
-  }
-  return static_cast<float>(d);
+  return readFloat32(env, obj, where, key, [](float p) { return p >= 0 && p < 1; }, "must be a probability in [0, 1)");
 }
 
 Napi::TypedArray requireTypedArray(Napi::Env env, const Napi::Value& value, napi_typedarray_type type,
@@ -116,6 +114,25 @@ double readFiniteNumber(Napi::Env env, const Napi::Object& obj, const char* wher
   return d;
 }
 
+float readFloat32(Napi::Env env, const Napi::Object& obj, const char* where, const char* key, bool (*ok)(float),
+                  const char* rule) {
+  const double d = readFiniteNumber(env, obj, where, key);
+  const float f = static_cast<float>(d);
+  if (!std::isfinite(f)) {
+    throwRangeError(env, field(where, key) + " = " + describe(obj.Get(key)) + " overflows float32");
+  }
+  if (!ok(f)) {
+    std::string message = field(where, key) + " = " + describe(obj.Get(key)) + " " + rule;
+    if (double(f) != d) {
+      char asFloat[64];
+      std::snprintf(asFloat, sizeof asFloat, "%.9g", double(f));
+      message += std::string(" (it is ") + asFloat + " as the float32 the engine computes with)";
+    }
+    throwRangeError(env, message);
+  }
+  return f;
+}
+
 uint64_t readCounter(Napi::Env env, const Napi::Object& obj, const char* where, const char* key) {
   Napi::Value v = obj.Get(key);
   if (v.IsUndefined()) return 0;
@@ -143,9 +160,8 @@ BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
   c.maxPositionEmbeddings = readInt(env, obj, w, "maxPositionEmbeddings", 1, kMaxPositions);
   c.typeVocabSize = readInt(env, obj, w, "typeVocabSize", 1, kMaxTypeVocab);
   c.numLabels = readInt(env, obj, w, "numLabels", 1, kMaxLabels);
-  double eps = readFiniteNumber(env, obj, w, "layerNormEps");
-  if (!(eps > 0 && eps < 1)) throwRangeError(env, "config.layerNormEps must be in (0, 1), got " + describe(obj.Get("layerNormEps")));
-  c.layerNormEps = static_cast<float>(eps);
+  c.layerNormEps = readFloat32(env, obj, w, "layerNormEps", [](float eps) { return eps > 0 && eps < 1; },
+                              "must be in (0, 1)");
   c.hiddenDropoutProb = readProbability(env, obj, w, "hiddenDropoutProb");
   c.attentionProbsDropoutProb = readProbability(env, obj, w, "attentionProbsDropoutProb");
   Napi::Value classifierDropout = obj.Get("classifierDropout");
@@ -153,12 +169,12 @@ BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
     c.classifierDropout = readProbability(env, obj, w, "classifierDropout");
   }
 
-  const double H = c.hiddenSize, I = c.intermediateSize;
-  const double parameters = (double(c.vocabSize) + c.maxPositionEmbeddings + c.typeVocabSize + 2) * H +
-                            c.numHiddenLayers * (4 * (H * H + H) + 2 * H * I + I + H + 4 * H) + H * H + H +
-                            c.numLabels * (H + 1);
-  if (parameters > kMaxParameters) {
-    throwRangeError(env, "config describes " + std::to_string(static_cast<int64_t>(parameters)) +
+  const Size H = c.hiddenSize, I = c.intermediateSize;
+  const Size parameters = (Size(c.vocabSize) + c.maxPositionEmbeddings + c.typeVocabSize + 2) * H +
+                          Size(c.numHiddenLayers) * (Size(4) * (H * H + H) + Size(2) * H * I + I + H + Size(4) * H) +
+                          H * H + H + Size(c.numLabels) * (H + 1);
+  if (!parameters.atMost(kMaxParameters)) {
+    throwRangeError(env, "config describes " + parameters.toString() +
                              " parameters, more than the engine's limit of 2^31");
   }
   return c;
@@ -195,17 +211,28 @@ Batch OwnedBatch::view() const {
   return b;
 }
 
+namespace {
+
+// batchSize and seqLen, with the largest buffers they imply (one layer's attention probabilities, one hidden
+// activation) held to kMaxAttentionElements.
+void readBatchShape(Napi::Env env, const Napi::Object& obj, const BertConfig& config, OwnedBatch& b) {
+  b.batchSize = readInt(env, obj, "batch", "batchSize", 1, kMaxBatch);
+  b.seqLen = readInt(env, obj, "batch", "seqLen", 1, config.maxPositionEmbeddings);
+  const Size attention = Size(b.batchSize) * config.numAttentionHeads * b.seqLen * b.seqLen;
+  const Size hidden = Size(b.batchSize) * b.seqLen * config.hiddenSize;
+  if (!attention.atMost(kMaxAttentionElements) || !hidden.atMost(kMaxAttentionElements)) {
+    throwRangeError(env, "batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) +
+                             " needs more than 2^31 attention probabilities or hidden values per layer; split it");
+  }
+}
+
+}  // namespace
+
 OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& config) {
   Napi::Object obj = requireObject(env, value, "batch");
   OwnedBatch b;
-  b.batchSize = readInt(env, obj, "batch", "batchSize", 1, kMaxBatch);
-  b.seqLen = readInt(env, obj, "batch", "seqLen", 1, config.maxPositionEmbeddings);
-  const double attention = double(b.batchSize) * config.numAttentionHeads * b.seqLen * b.seqLen;
-  if (attention > kMaxAttentionElements) {
-    throwRangeError(env, "batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) +
-                             " needs more than 2^31 attention probabilities per layer; split it");
-  }
-  const size_t n = size_t(b.batchSize) * size_t(b.seqLen);
+  readBatchShape(env, obj, config, b);
+  const size_t n = size_t(b.batchSize) * size_t(b.seqLen);  // <= kMaxAttentionElements (readBatchShape)
   b.inputIds = copyInt32(env, obj.Get("inputIds"), n, 0, config.vocabSize, "batch.inputIds",
                          "[0, vocabSize = " + std::to_string(config.vocabSize) + ")");
   b.attentionMask = copyInt32(env, obj.Get("attentionMask"), n, 0, 2, "batch.attentionMask", "{0, 1}");
@@ -214,26 +241,23 @@ OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& 
   return b;
 }
 
+void requireFrozenPrefix(Napi::Env env, const BertConfig& config, const BertOptions& options, const char* what) {
+  if (options.trainEmbeddings || options.trainableLayers >= config.numHiddenLayers) {
+    throwRangeError(env, std::string(what) + " needs a frozen prefix: trainEmbeddings false and trainableLayers < "
+                         "numHiddenLayers = " + std::to_string(config.numHiddenLayers) + ", got trainEmbeddings " +
+                         (options.trainEmbeddings ? "true" : "false") + " and trainableLayers " +
+                         std::to_string(options.trainableLayers));
+  }
+}
+
 OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Napi::Object& options,
                                const BertConfig& config, const BertOptions& modelOptions) {
   Napi::Value prefix = options.Get("prefixHidden");
   if (prefix.IsUndefined()) return readBatch(env, batch, config);
-  if (modelOptions.trainEmbeddings || modelOptions.trainableLayers >= config.numHiddenLayers) {
-    throwRangeError(env, "options.prefixHidden needs a frozen prefix: trainEmbeddings false and trainableLayers < "
-                         "numHiddenLayers = " + std::to_string(config.numHiddenLayers) + ", got trainEmbeddings " +
-                         (modelOptions.trainEmbeddings ? "true" : "false") + " and trainableLayers " +
-                         std::to_string(modelOptions.trainableLayers));
-  }
+  requireFrozenPrefix(env, config, modelOptions, "options.prefixHidden");
   Napi::Object obj = requireObject(env, batch, "batch");
   OwnedBatch b;
-  b.batchSize = readInt(env, obj, "batch", "batchSize", 1, kMaxBatch);
-  b.seqLen = readInt(env, obj, "batch", "seqLen", 1, config.maxPositionEmbeddings);
-  const double attention = double(b.batchSize) * config.numAttentionHeads * b.seqLen * b.seqLen;
-  const double hidden = double(b.batchSize) * b.seqLen * config.hiddenSize;
-  if (attention > kMaxAttentionElements || hidden > kMaxAttentionElements) {
-    throwRangeError(env, "batch of " + std::to_string(b.batchSize) + " x " + std::to_string(b.seqLen) +
-                             " is too large for one call; split it");
-  }
+  readBatchShape(env, obj, config, b);
   const size_t n = size_t(b.batchSize) * size_t(b.seqLen);
   b.attentionMask = copyInt32(env, obj.Get("attentionMask"), n, 0, 2, "batch.attentionMask", "{0, 1}");
   b.prefixHidden = readFloat32Array(env, prefix, n * size_t(config.hiddenSize),
@@ -264,29 +288,19 @@ std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, siz
 AdamWHyper readHyper(Napi::Env env, const Napi::Value& value) {
   Napi::Object obj = requireObject(env, value, "hyper");
   AdamWHyper h;
-  auto inRange = [&](const char* key, bool ok, const char* rule) {
-    if (!ok) throwRangeError(env, std::string("hyper.") + key + " = " + describe(obj.Get(key)) + " " + rule);
-  };
-  double lr = readFiniteNumber(env, obj, "hyper", "lr");
-  inRange("lr", lr >= 0, "must be >= 0");
-  double beta1 = readFiniteNumber(env, obj, "hyper", "beta1");
-  inRange("beta1", beta1 >= 0 && beta1 < 1, "must be in [0, 1)");
-  double beta2 = readFiniteNumber(env, obj, "hyper", "beta2");
-  inRange("beta2", beta2 >= 0 && beta2 < 1, "must be in [0, 1)");
-  double eps = readFiniteNumber(env, obj, "hyper", "eps");
-  inRange("eps", eps > 0, "must be > 0");
-  double weightDecay = readFiniteNumber(env, obj, "hyper", "weightDecay");
-  inRange("weightDecay", weightDecay >= 0, "must be >= 0");
+  h.lr = readFloat32(env, obj, "hyper", "lr", [](float lr) { return lr >= 0; }, "must be >= 0");
+  h.beta1 = readFloat32(env, obj, "hyper", "beta1", [](float b) { return b >= 0 && b < 1; }, "must be in [0, 1)");
+  h.beta2 = readFloat32(env, obj, "hyper", "beta2", [](float b) { return b >= 0 && b < 1; }, "must be in [0, 1)");
+  h.eps = readFloat32(env, obj, "hyper", "eps", [](float eps) { return eps > 0; }, "must be > 0");
+  h.weightDecay = readFloat32(env, obj, "hyper", "weightDecay", [](float wd) { return wd >= 0; }, "must be >= 0");
   Napi::Value clip = obj.Get("maxGradNorm");
   if (!clip.IsNumber()) throwTypeError(env, "hyper.maxGradNorm must be a number, got " + describe(clip));
   double maxGradNorm = clip.As<Napi::Number>().DoubleValue();
-  inRange("maxGradNorm", maxGradNorm >= 0, "must be >= 0 (0 or Infinity: no clipping)");
-  h.lr = static_cast<float>(lr);
-  h.beta1 = static_cast<float>(beta1);
-  h.beta2 = static_cast<float>(beta2);
-  h.eps = static_cast<float>(eps);
-  h.weightDecay = static_cast<float>(weightDecay);
-  h.maxGradNorm = std::isinf(maxGradNorm) ? 0.0f : static_cast<float>(maxGradNorm);
+  // Infinity means no clipping, as 0 does; any finite threshold is a float32 like the rest.
+  h.maxGradNorm = std::isinf(maxGradNorm) && maxGradNorm > 0
+                      ? 0.0f
+                      : readFloat32(env, obj, "hyper", "maxGradNorm", [](float n) { return n >= 0; },
+                                    "must be >= 0 (0 or Infinity: no clipping)");
   return h;
 }
 

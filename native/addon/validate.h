@@ -22,9 +22,10 @@ inline constexpr int kMaxIntermediate = 65536;
 inline constexpr int kMaxPositions = 65536;
 inline constexpr int kMaxTypeVocab = 1024;
 inline constexpr int kMaxLabels = 65536;
-inline constexpr double kMaxParameters = 2147483648.0;  // 2^31 floats = 8 GiB of parameters
+inline constexpr int64_t kMaxParameters = int64_t(1) << 31;  // 2^31 floats = 8 GiB of parameters
 inline constexpr int kMaxBatch = 1 << 20;
-inline constexpr double kMaxAttentionElements = 2147483648.0;  // one layer's B*heads*T*T probabilities
+// One layer's B*heads*T*T attention probabilities, and one activation of B*T*hidden floats.
+inline constexpr int64_t kMaxAttentionElements = int64_t(1) << 31;
 
 BertConfig readConfig(Napi::Env env, const Napi::Value& value);
 BertOptions readOptions(Napi::Env env, const Napi::Value& value, const BertConfig& config);
@@ -46,6 +47,10 @@ OwnedBatch readBatch(Napi::Env env, const Napi::Value& value, const BertConfig& 
 OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Napi::Object& options,
                                const BertConfig& config, const BertOptions& modelOptions);
 
+// The frozen-prefix precondition of frozenPrefix() and of prefixHidden (bert_model.h): trainEmbeddings false and
+// trainableLayers < numHiddenLayers; `what` names the call or option that needs it.
+void requireFrozenPrefix(Napi::Env env, const BertConfig& config, const BertOptions& options, const char* what);
+
 // Int32Array [batchSize] of class indices in [0, numLabels).
 std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels);
 
@@ -55,13 +60,18 @@ std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, siz
 
 // Object field readers. `where` names the object in messages ("hyper", "options").
 double readFiniteNumber(Napi::Env env, const Napi::Object& obj, const char* where, const char* key);
+// A finite number read as the float32 the engine computes with, then held to `ok` (`rule` says what ok means in
+// the message): a double that only a double can represent (eps = 1e-50 becomes 0, beta = 0.99999999 becomes 1,
+// 1e39 becomes Infinity) is refused instead of breaking the arithmetic silently.
+float readFloat32(Napi::Env env, const Napi::Object& obj, const char* where, const char* key, bool (*ok)(float),
+                  const char* rule);
 // Optional non-negative safe integer (0 when absent or undefined), for seeds and step counters.
 uint64_t readCounter(Napi::Env env, const Napi::Object& obj, const char* where, const char* key);
 Napi::Object requireObject(Napi::Env env, const Napi::Value& value, const char* what);
 std::string requireString(Napi::Env env, const Napi::Value& value, const char* what);
 
-// AdamW hyper-parameters: lr >= 0, beta1/beta2 in [0, 1), eps > 0, weightDecay >= 0 (all finite);
-// maxGradNorm >= 0 or Infinity (0 and Infinity mean no clipping).
+// AdamW hyper-parameters, each checked as float32 (readFloat32): lr >= 0, beta1/beta2 in [0, 1), eps > 0,
+// weightDecay >= 0; maxGradNorm >= 0 or Infinity (0 and Infinity mean no clipping).
 AdamWHyper readHyper(Napi::Env env, const Napi::Value& value);
 
 // Optional array of distinct layer indexes in [0, numLayers).

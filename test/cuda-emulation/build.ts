@@ -9,11 +9,10 @@
 // under the OS temp dir — never build/ or build-cuda/, where the real loader looks — so test/cuda can run against
 // an emulated device. Objects are cached by content (the source, every header, the flags), so a second run
 // compiles only what changed; two compilers run at a time.
-import { spawn } from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { hashOf, headerFiles, inParallel, run } from '../../native/test-addon/build';
 
 export const root = path.resolve(__dirname, '..', '..');
 export const shimDir = path.join(__dirname, 'shim');
@@ -45,51 +44,6 @@ export function writeEmulatedKernelSources(base: string, skip: ReadonlySet<strin
     if (isKernelFile) sources.push(target);
   }
   return sources;
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve()
-      : reject(new Error(`${command} ${args.join(' ')} failed:\n${stderr.slice(0, 6000)}`))));
-  });
-}
-
-// Runs `work` on the items, `jobs` at a time. After a failure no new item starts, and the call returns (with the
-// first error) only once the running ones have finished, so no compiler outlives a failed build.
-async function inParallel<T>(items: T[], jobs: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      try {
-        await work(items[next++]);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  };
-  const results = await Promise.allSettled(Array.from({ length: Math.min(jobs, items.length) }, worker));
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
-}
-
-function headerFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return headerFiles(full);
-    return /\.(h|cuh|hpp)$/.test(entry.name) ? [full] : [];
-  });
-}
-
-function hashOf(...parts: string[]): string {
-  const hash = crypto.createHash('sha256');
-  for (const part of parts) hash.update(part).update('\0');
-  return hash.digest('hex').slice(0, 20);
 }
 
 const CPU_SOURCES = fs.readFileSync(path.join(nativeDir, 'sources.txt'), 'utf8').split('\n')

@@ -1,42 +1,10 @@
-// Test-side view of the addon's `kernels` binding (native/addon/kernels_binding.cpp) and a float64 reference GEMM.
-import * as path from 'path';
+// Test-side view of the test addon's `kernels` binding (native/test-addon/kernels_binding.cpp) and a float64 reference GEMM.
+import { GemmArgs, KernelsBinding, loadTestAddon } from '../test-addon/load';
 
-export interface GemmArgs {
-  transA: boolean;
-  transB: boolean;
-  m: number;
-  n: number;
-  k: number;
-  alpha: number;
-  a: Float32Array;
-  lda: number;
-  b: Float32Array;
-  ldb: number;
-  beta: number;
-  c: Float32Array;
-  ldc: number;
-  isa?: string;
-}
-
-export interface BatchedGemmArgs extends GemmArgs {
-  strideA: number;
-  strideB: number;
-  strideC: number;
-  batch: number;
-}
-
-export interface KernelsBinding {
-  sgemm(args: GemmArgs): void;
-  sgemmStridedBatched(args: BatchedGemmArgs): void;
-  gemmIsas(): string[];
-  gemmBf16Available(): boolean;
-  gemmActiveIsa(): string;
-}
+export type { BatchedGemmArgs, GemmArgs, KernelsBinding } from '../test-addon/load';
 
 export function loadKernels(): KernelsBinding {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const addon = require('node-gyp-build')(path.resolve(__dirname, '..', '..')) as { kernels: KernelsBinding };
-  return addon.kernels;
+  return loadTestAddon().kernels;
 }
 
 // Deterministic uniform values in [-1, 1) (xorshift32), so a failure reproduces.

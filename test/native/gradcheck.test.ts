@@ -1,11 +1,12 @@
 // Finite-difference checks of the backward passes: every backward op on tiny shapes (the engine's own checks,
-// native/model/gradcheck.h, run through the addon) and the whole model, through nothing but forward(loss), for the
+// native/model/gradcheck.h, run through the test addon) and the whole model, through nothing but forward(loss), for the
 // largest-gradient entry of one parameter of every kind.
-import { NativeBert, loadBackend } from '../../lib/native';
+import { NativeBert } from '../../lib/native';
+import { loadTestAddon } from '../test-addon/load';
 import { Golden } from './helpers/golden';
 
 test('every backward op agrees with central differences of its forward', async () => {
-  const results = await loadBackend('cpu').gradcheckOps();
+  const results = await loadTestAddon().gradcheckOps();
   const names = results.map((r) => r.name);
   for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'linear', 'embeddings',
     'dropout', 'encoderLayer', 'head']) {

@@ -170,7 +170,7 @@ describe('calls on a model', () => {
         await expectRejectedValidation(model.applyOptimizer({ ...hyper, ...patch } as typeof hyper), pattern);
       }
     }
-    await expectRejectedValidation(model.accumulateGradients(b, goodLabels, { scale: 0 }), /scale must be > 0/);
+    await expectRejectedValidation(model.accumulateGradients(b, goodLabels, { scale: 0 }), /options.scale = 0 must be > 0/);
     await expectRejectedValidation(model.accumulateGradients(b, goodLabels, { scale: NaN }), /scale must be finite/);
   });
 

@@ -3,42 +3,52 @@
 // [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar', or
 // 'avx512bf16' for bf16 products where kernels.gemmBf16Available())
 // forces one micro-kernel (default: the one sgemm picks). Every size, stride and array length is checked so that
-// no call can read or write outside the arrays; a bad one throws a TypeError/RangeError with
-// code ERR_BERTNODE_INVALID_ARGUMENT.
-#include "addon/kernels_binding.h"
+// no call can read or write outside the arrays — with overflow-checked arithmetic (addon/sizes.h): a stride of
+// 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass — and a bad one throws a
+// TypeError/RangeError with code ERR_BERTNODE_INVALID_ARGUMENT (addon/errors.h).
+#include "test-addon/kernels_binding.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "addon/errors.h"
+#include "addon/sizes.h"
 #include "cpu/gemm.h"
 #include "cpu/gemm_kernels.h"
 
-namespace bertnode::addon {
+namespace bertnode::testaddon {
 namespace {
 
+using addon::Size;
 using cpu::gemm_detail::KernelSpec;
 
-constexpr const char* kInvalidArgumentCode = "ERR_BERTNODE_INVALID_ARGUMENT";
+// Number.MAX_SAFE_INTEGER: the largest stride a JS number holds exactly, and exactly representable as a double, so
+// count()'s range check cannot round (INT64_MAX would round up to 2^63 and let 2^63 through).
+constexpr int64_t kMaxSafeInteger = (int64_t(1) << 53) - 1;
 
 [[noreturn]] void fail(Napi::Env env, bool typeError, const std::string& message) {
-  Napi::Error error = typeError ? Napi::Error(Napi::TypeError::New(env, message))
-                                : Napi::Error(Napi::RangeError::New(env, message));
-  error.Set("code", Napi::String::New(env, kInvalidArgumentCode));
-  throw error;
+  if (typeError) addon::throwTypeError(env, message);
+  addon::throwRangeError(env, message);
 }
 
+// The call's options. Every field is fetched once, up front, before any of them is looked at: a getter can run JS,
+// and JS run after an array was inspected could detach or shrink it (structuredClone with transfer) and leave its
+// checked length and data pointer stale. After the fetch no JS runs until the kernel has returned.
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : env_(info.Env()), fn_(fn) {
     if (info.Length() != 1 || !info[0].IsObject()) fail(env_, true, std::string(fn) + ": expected one options object");
-    obj_ = info[0].As<Napi::Object>();
+    Napi::Object obj = info[0].As<Napi::Object>();
+    for (const char* key : kKeys) values_.emplace_back(key, obj.Get(key));
   }
 
   bool flag(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (v.IsUndefined()) return false;
     if (!v.IsBoolean()) fail(env_, true, where(key) + " must be a boolean");
     return v.As<Napi::Boolean>().Value();
@@ -46,7 +56,7 @@ class Args {
 
   // A non-negative integer that fits the GEMM's int (or int64 for strides) arguments.
   int64_t count(const char* key, int64_t max = INT32_MAX) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!(d >= 0) || d != std::floor(d) || d > double(max)) {
@@ -56,7 +66,7 @@ class Args {
   }
 
   float real(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsNumber()) fail(env_, true, where(key) + " must be a number");
     double d = v.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d)) fail(env_, false, where(key) + " must be finite");
@@ -64,7 +74,7 @@ class Args {
   }
 
   Napi::Float32Array floats(const char* key) {
-    Napi::Value v = obj_.Get(key);
+    Napi::Value v = get(key);
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
       fail(env_, true, where(key) + " must be a Float32Array");
     }
@@ -72,7 +82,7 @@ class Args {
   }
 
   const KernelSpec& isa() {
-    Napi::Value v = obj_.Get("isa");
+    Napi::Value v = get("isa");
     if (v.IsUndefined()) return cpu::gemm_detail::activeKernelSpec();
     if (!v.IsString()) fail(env_, true, where("isa") + " must be a string");
     std::string name = v.As<Napi::String>().Utf8Value();
@@ -93,10 +103,10 @@ class Args {
                             std::to_string(cols) + ")");
     }
     if (rows == 0 || cols == 0 || batch == 0) return;
-    int64_t needed = (batch - 1) * stride + (rows - 1) * ld + cols;
-    if (needed > static_cast<int64_t>(arr.ElementLength())) {
+    const Size needed = Size(batch - 1) * stride + Size(rows - 1) * ld + cols;
+    if (!needed.atMost(static_cast<int64_t>(arr.ElementLength()))) {
       fail(env_, false, std::string(fn_) + ": " + name + " has " + std::to_string(arr.ElementLength()) +
-                            " elements but the shape and strides need " + std::to_string(needed));
+                            " elements but the shape and strides need " + needed.toString());
     }
   }
 
@@ -106,11 +116,21 @@ class Args {
   }
 
  private:
+  static constexpr const char* kKeys[] = {"isa", "transA", "transB", "m", "n", "k", "alpha", "beta", "a", "b", "c",
+                                          "lda", "ldb", "ldc", "strideA", "strideB", "strideC", "batch"};
+
+  Napi::Value get(const char* key) const {
+    for (const auto& [name, value] : values_) {
+      if (std::string(name) == key) return value;
+    }
+    return Napi::Value();  // unreachable: parse() asks for kKeys only
+  }
+
   std::string where(const char* key) const { return std::string(fn_) + ": " + key; }
 
   Napi::Env env_;
   const char* fn_;
-  Napi::Object obj_;
+  std::vector<std::pair<const char*, Napi::Value>> values_;
 };
 
 struct GemmCall {
@@ -142,9 +162,9 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* fn, bool batched) {
   call.ldb = static_cast<int>(args.count("ldb"));
   call.ldc = static_cast<int>(args.count("ldc"));
   if (batched) {
-    call.strideA = args.count("strideA", INT64_MAX / 4);
-    call.strideB = args.count("strideB", INT64_MAX / 4);
-    call.strideC = args.count("strideC", INT64_MAX / 4);
+    call.strideA = args.count("strideA", kMaxSafeInteger);
+    call.strideB = args.count("strideB", kMaxSafeInteger);
+    call.strideC = args.count("strideC", kMaxSafeInteger);
     call.batch = static_cast<int>(args.count("batch"));
   }
   // Stored shapes: A is [m, k] or, transposed, [k, m]; B is [k, n] or [n, k]; C is [m, n].
@@ -201,4 +221,4 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("kernels", kernels);
 }
 
-}  // namespace bertnode::addon
+}  // namespace bertnode::testaddon

@@ -1,0 +1,56 @@
+// The test-only addon (native/test-addon: the engine's gradchecks and the raw GEMM kernels), built by
+// global-setup.ts, typed exactly as test_addon.cpp exports it. The production addon has none of this.
+export interface GemmArgs {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  a: Float32Array;
+  lda: number;
+  b: Float32Array;
+  ldb: number;
+  beta: number;
+  c: Float32Array;
+  ldc: number;
+  isa?: string;
+}
+
+export interface BatchedGemmArgs extends GemmArgs {
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  batch: number;
+}
+
+export interface KernelsBinding {
+  sgemm(args: GemmArgs): void;
+  sgemmStridedBatched(args: BatchedGemmArgs): void;
+  gemmIsas(): string[];
+  gemmBf16Available(): boolean;
+  gemmActiveIsa(): string;
+}
+
+export interface GradcheckResult {
+  name: string;
+  maxAbsErr: number;
+  maxRelErr: number;
+  tolerance: number;
+  passed: boolean;
+}
+
+export interface TestAddon {
+  gradcheckOps(): Promise<GradcheckResult[]>;
+  kernels: KernelsBinding;
+}
+
+export function loadTestAddon(): TestAddon {
+  const file = process.env.BERTNODE_TEST_ADDON;
+  if (!file) {
+    throw new Error(`the test addon was not built: ${process.env.BERTNODE_TEST_ADDON_BUILD_ERROR ??
+      'test/test-addon/global-setup.ts did not run (run the tests through jest.config.js)'}`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(file) as TestAddon;
+}
