@@ -67,14 +67,14 @@ class ModelTask : public PromiseWorker {
 
 struct ForwardState {
   OwnedBatch batch;
-  std::vector<int32_t> labels;
+  OwnedLabels labels;
   ForwardOptions options;
   ForwardResult result;
 };
 
 struct StepState {
   OwnedBatch batch;
-  std::vector<int32_t> labels;
+  OwnedLabels labels;
   AdamWHyper hyper;
   float scale = 1.0f;
   uint64_t seed = 0, step = 0;
@@ -210,8 +210,8 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   state->batch = readBatchWithPrefix(env, info[0], options, config, model->options());
   Napi::Value labels = options.Get("labels");
   if (!labels.IsUndefined()) {
-    state->labels = readLabels(env, labels, state->batch.batchSize, config.numLabels);
-    state->options.labels = state->labels.data();
+    state->labels = readLabels(env, labels, model->labelLayout(state->batch.batchSize, state->batch.seqLen));
+    state->options.labels = state->labels.view();
   }
   state->options.attentionLayers = readAttentionLayers(env, options.Get("attentionLayers"), config.numHiddenLayers);
   for (const char* key : {"outputHiddenStates", "training"}) {
@@ -229,7 +229,12 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
       [state](BertModel& m) { state->result = m.forward(state->batch.view(), state->options); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
-        out.Set("logits", toFloat32Array(e, state->result.logits));
+        // Every head output under its name; the primary one (the first) is also `logits`.
+        for (const auto& [name, values] : state->result.outputs) {
+          Napi::Float32Array array = toFloat32Array(e, values);
+          out.Set(name, array);
+          if (!out.Has("logits")) out.Set("logits", array);
+        }
         if (state->result.loss) out.Set("loss", double(*state->result.loss));
         Napi::Array attentions = Napi::Array::New(e, state->result.attentions.size());
         for (size_t i = 0; i < state->result.attentions.size(); ++i) {
@@ -251,7 +256,7 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
   auto state = std::make_shared<StepState>();
   Napi::Object options = info[3].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[3], "options");
   state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
+  state->labels = readLabels(env, info[1], model->labelLayout(state->batch.batchSize, state->batch.seqLen));
   state->hyper = readHyper(env, info[2]);
   Napi::Object hyper = info[2].As<Napi::Object>();
   state->seed = readCounter(env, hyper, "hyper", "seed");
@@ -259,7 +264,7 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
 
   return queue("bertnode:trainStep", model,
       [state](BertModel& m) {
-        TrainStepResult r = m.trainStep(state->batch.view(), state->labels.data(), state->hyper, state->seed,
+        TrainStepResult r = m.trainStep(state->batch.view(), state->labels.view(), state->hyper, state->seed,
                                         state->step);
         state->loss = r.loss;
         state->gradNorm = r.gradNorm;
@@ -278,7 +283,7 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   auto state = std::make_shared<StepState>();
   Napi::Object options = requireObject(env, info[2], "options");
   state->batch = readBatchWithPrefix(env, info[0], options, model->config(), model->options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model->config().numLabels);
+  state->labels = readLabels(env, info[1], model->labelLayout(state->batch.batchSize, state->batch.seqLen));
   double scale = readFiniteNumber(env, options, "options", "scale");
   if (!(scale > 0)) throwRangeError(env, "options.scale must be > 0");
   state->scale = static_cast<float>(scale);
@@ -287,7 +292,7 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
 
   return queue("bertnode:accumulateGradients", model,
       [state](BertModel& m) {
-        state->loss = m.accumulateGradients(state->batch.view(), state->labels.data(), state->scale, state->seed,
+        state->loss = m.accumulateGradients(state->batch.view(), state->labels.view(), state->scale, state->seed,
                                             state->step);
       },
       [state](Napi::Env e) -> Napi::Value {
