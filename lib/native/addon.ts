@@ -47,6 +47,8 @@ export interface RawConfig {
   attentionProbsDropoutProb: number;
   classifierDropout: number | null;
   numLabels: number;
+  // The word row that gets no gradient from its lookups (nn.Embedding padding_idx); default 0, -1 for none.
+  padTokenId?: number;
 }
 
 export interface RawOptions extends RawHeadOptions {

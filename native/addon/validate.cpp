@@ -144,6 +144,8 @@ BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
   c.maxPositionEmbeddings = readInt(env, obj, w, "maxPositionEmbeddings", 1, kMaxPositions);
   c.typeVocabSize = readInt(env, obj, w, "typeVocabSize", 1, kMaxTypeVocab);
   c.numLabels = readInt(env, obj, w, "numLabels", 1, kMaxLabels);
+  // Optional (Hugging Face's pad_token_id, default 0); -1: no padding row.
+  if (!obj.Get("padTokenId").IsUndefined()) c.padTokenId = readInt(env, obj, w, "padTokenId", -1, c.vocabSize - 1);
   double eps = readFiniteNumber(env, obj, w, "layerNormEps");
   if (!(eps > 0 && eps < 1)) throwRangeError(env, "config.layerNormEps must be in (0, 1), got " + describe(obj.Get("layerNormEps")));
   c.layerNormEps = static_cast<float>(eps);

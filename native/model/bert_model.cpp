@@ -33,7 +33,10 @@ void validateConfig(const BertConfig& c, const BertOptions& o) {
     fail("config.hiddenSize (" + std::to_string(c.hiddenSize) + ") must be a multiple of numAttentionHeads (" +
          std::to_string(c.numAttentionHeads) + ")");
   }
-  positive(c.numLabels, "numLabels");  // each head asks for more where it needs more (validateHeadOptions)
+  positive(c.numLabels, "numLabels");
+  if (c.padTokenId < -1 || c.padTokenId >= c.vocabSize) {
+    fail("config.padTokenId must be -1 (none) or in [0, vocabSize), got " + std::to_string(c.padTokenId));
+  }  // each head asks for more where it needs more (validateHeadOptions)
   if (!(c.layerNormEps > 0.0f) || !std::isfinite(c.layerNormEps)) fail("config.layerNormEps must be > 0");
   auto probability = [](float p, const char* field) {
     if (!(p >= 0.0f && p < 1.0f)) fail(std::string("config.") + field + " must be in [0, 1)");
@@ -50,7 +53,7 @@ void validateConfig(const BertConfig& c, const BertOptions& o) {
 EncoderShape encoderShape(const BertConfig& c) {
   return {c.vocabSize,     c.hiddenSize,      c.numHiddenLayers,       c.numAttentionHeads,
           c.intermediateSize, c.maxPositionEmbeddings, c.typeVocabSize, c.layerNormEps,
-          c.hiddenDropoutProb, c.attentionProbsDropoutProb};
+          c.hiddenDropoutProb, c.attentionProbsDropoutProb, c.padTokenId};
 }
 
 }  // namespace
@@ -139,10 +142,7 @@ struct BertModel::Impl {
       }
     }
     head->checkBatch(b.batchSize, b.seqLen);
-    if (labels.present()) {
-      if (!head->trainable()) fail("the embedding head is inference-only: it takes no labels");
-      checkLabels(head->labelLayout(b.batchSize, b.seqLen), labels);
-    }
+    if (labels.present()) checkLabels(head->labelLayout(b.batchSize, b.seqLen), labels);
   }
 
   // Lays out and uploads one call's workspace: the encoder runs layers [start, L) (those >= saveFrom keep their

@@ -75,6 +75,9 @@ struct BertConfig {
   float attentionProbsDropoutProb = 0.1f;
   std::optional<float> classifierDropout;  // unset: falls back to hiddenDropoutProb (as Hugging Face does)
   int numLabels = 2;
+  // The word row nn.Embedding(padding_idx=pad_token_id) gives no gradient from its lookups (Hugging Face's
+  // BertEmbeddings); -1: none.
+  int padTokenId = 0;
 };
 
 // Which head sits on the encoder (Hugging Face's BertFor* class in brackets).

@@ -121,6 +121,7 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
   bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
   grad_[0] = slab.take<float>(anyGradient ? rows : 0);
   grad_[1] = slab.take<float>(anyGradient ? rows : 0);
+  padRow_ = slab.take<float>(plan.embeddingGradients && shape_.padTokenId >= 0 ? d.H : 0);
 }
 
 void Encoder::stage(StagedUpload& staged, const int32_t* ids, const int32_t* typeIds, const int32_t* mask,
@@ -194,9 +195,14 @@ void Encoder::backward(Backend& be, const Dims& d, float* dHidden, const Dropout
                          layerDropout(l), key);
     dHidden = dIn;
   }
-  if (trainEmbeddings_) {
-    embeddingsBackward(be, embeddings_, embeddingsActs_, dHidden, wordPlan_, typePlan_, d, shape_.hiddenDropout, key);
-  }
+  if (!trainEmbeddings_) return;
+  // nn.Embedding(padding_idx): the pad row keeps what it held before the lookups' scatter (zero, or the tied
+  // masked-LM decoder's gradient, which is not a lookup).
+  size_t rowBytes = sizeof(float) * static_cast<size_t>(d.H);
+  float* padRow = padRow_ ? embeddings_.dWord + static_cast<size_t>(shape_.padTokenId) * d.H : nullptr;
+  if (padRow) be.copy(padRow_, padRow, rowBytes);
+  embeddingsBackward(be, embeddings_, embeddingsActs_, dHidden, wordPlan_, typePlan_, d, shape_.hiddenDropout, key);
+  if (padRow) be.copy(padRow, padRow_, rowBytes);
 }
 
 }  // namespace bertnode

@@ -23,6 +23,7 @@ namespace bertnode {
 struct EncoderShape {
   int vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, typeVocabSize;
   float layerNormEps, hiddenDropout, attentionDropout;
+  int padTokenId;  // -1: none
 };
 
 // What one call needs besides the batch shape: which layers keep activations and which scratch is live.
@@ -91,6 +92,7 @@ class Encoder {
   EncoderLayerActivations transient_[2]{};
   EncoderScratch scratch_{};
   float* grad_[2]{};
+  float* padRow_ = nullptr;  // [H] the word gradient's pad row, kept across the lookup scatter
 };
 
 }  // namespace bertnode

@@ -14,6 +14,7 @@ size_t LabelLayout::count() const {
 
 void checkLabels(const LabelLayout& layout, const Labels& labels) {
   auto fail = [](const std::string& message) { throw std::invalid_argument(message); };
+  if (!layout.refusal.empty()) fail(layout.refusal);
   if (layout.dtype == LabelLayout::Dtype::Float32) {
     if (!labels.floats) fail("labels must be float32 " + layout.shape);
     for (size_t i = 0; i < layout.count(); ++i) {

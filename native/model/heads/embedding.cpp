@@ -16,7 +16,9 @@ class EmbeddingHead final : public Head {
   void declare(ParameterCatalogue&) const override {}
   void bind(const ParameterStore&) override {}
   bool trainable() const override { return false; }
-  LabelLayout labelLayout(int, int) const override { return {LabelLayout::Dtype::Int32, {}, "(none)"}; }
+  LabelLayout labelLayout(int, int) const override {
+    return {LabelLayout::Dtype::Int32, {}, "(none)", kInferenceOnly};
+  }
 
   void layoutLabels(Slab&, const Dims&) override {}
   void layout(Slab& slab, const Dims& d, bool) override {
@@ -40,9 +42,9 @@ class EmbeddingHead final : public Head {
   }
 
  private:
-  [[noreturn]] static void inferenceOnly() {
-    throw std::invalid_argument("the embedding head is inference-only: it takes no labels and does not train");
-  }
+  static constexpr const char* kInferenceOnly =
+      "the embedding head is inference-only: it takes no labels and does not train";
+  [[noreturn]] static void inferenceOnly() { throw std::invalid_argument(kInferenceOnly); }
 
   int H_;
   bool mean_, normalize_;
