@@ -17,11 +17,13 @@ const STEP_SCALAR_TOL = 1e-4;
 // Gradients that are exactly 0 by symmetry hold only rounding noise on both sides, so they are checked to be that
 // small instead of compared: the key bias (softmax ignores a per-row shift), and in question answering the
 // qa_outputs bias and the last layer's output LayerNorm bias (each shifts every start/end logit of a row alike,
-// which the softmax over the row's tokens ignores). The fixture's expected values must be that small too.
+// which the softmax over the row's tokens ignores), and in multiple choice the classifier bias (it shifts every
+// choice's logit alike). The fixture's expected values must be that small too.
 const ZERO_GRADIENT_NOISE = 1e-7;
 const isZeroBySymmetry = (fixture: HeadFixture, name: string): boolean => name.endsWith('attention.self.key.bias')
   || (fixture.options.head === 'question-answering'
-    && ['qa_outputs.bias', 'bert.encoder.layer.1.output.LayerNorm.bias'].includes(name));
+    && ['qa_outputs.bias', 'bert.encoder.layer.1.output.LayerNorm.bias'].includes(name))
+  || (fixture.options.head === 'multiple-choice' && name === 'classifier.bias');
 
 const golden = new HeadsGolden();
 const { hyper } = golden.manifest;
@@ -110,6 +112,69 @@ describe.each(inference.map((f) => [f.name, f] as const))('embedding fixture %s'
       expect(out.logits).toBe(out.embeddings);
       await expect(model.forward(batch, { labels: new Int32Array(0) })).rejects.toThrow(/inference-only/);
       await expect(model.accumulateGradients(batch, new Int32Array(0), { scale: 1 })).rejects.toThrow(/inference-only/);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+// Freezing and the frozen-layer cache work the same under every head: with the embeddings and layer 0 frozen, the
+// trainable gradients equal the fully trainable model's (the fixture's), and a call that starts from the cached
+// frozen prefix gives the same loss and the same gradient bits as the call from the ids.
+describe.each(trained.map((f) => [f.name, f] as const))('frozen prefix under head %s', (_name, fixture) => {
+  test('gradients of what trains equal the full model\'s; the cache changes no bit', async () => {
+    const model = NativeBert.create(fixture.config, { ...fixture.options, trainableLayers: 1, trainEmbeddings: false });
+    try {
+      for (const [name, key] of Object.entries(fixture.parameters)) model.setParameter(name, golden.f32(key));
+      const { batch, labels } = golden.batch(fixture, 0);
+      const fromIds = await model.accumulateGradients(batch, labels as NonNullable<typeof labels>, { scale: 1 });
+      const trainable = model.parameterNames().filter((n) => model.isTrainable(n));
+      expect(trainable.some((n) => n.startsWith('bert.embeddings.') || n.startsWith('bert.encoder.layer.0.'))).toBe(false);
+      const grads = new Map(trainable.map((n) => [n, model.getGradient(n) as Float32Array]));
+      for (const [name, grad] of grads) {
+        if (!isZeroBySymmetry(fixture, name)) {
+          expectClose(`grad ${name}`, grad, golden.f32((fixture.gradients as Record<string, string>)[name]), GRADIENT_TOL);
+        }
+      }
+      await model.applyOptimizer({ ...hyper, lr: 0 }); // consumes (zeroes) the gradients, changes no parameter
+      const prefixHidden = await model.frozenPrefix(batch);
+      const fromPrefix = await model.accumulateGradients(batch, labels as NonNullable<typeof labels>,
+        { scale: 1, prefixHidden });
+      expect(fromPrefix.loss).toBe(fromIds.loss);
+      for (const [name, grad] of grads) expect([name, model.getGradient(name)]).toEqual([name, grad]);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+// Each head's backward through nothing but forward(loss): central differences at the largest-gradient entry of the
+// word table (for the masked-LM heads it is also the tied decoder) and of every head parameter.
+describe.each(trained.map((f) => [f.name, f] as const))('finite differences under head %s', (_name, fixture) => {
+  const headParameters = Object.keys(fixture.parameters)
+    .filter((n) => !n.startsWith('bert.encoder.') && !n.startsWith('bert.embeddings.') && !isZeroBySymmetry(fixture, n));
+  test.each(['bert.embeddings.word_embeddings.weight', ...headParameters])('%s', async (name) => {
+    const model = createModel(fixture);
+    try {
+      const { batch, labels } = golden.batch(fixture, 0);
+      await model.accumulateGradients(batch, labels as NonNullable<typeof labels>, { scale: 1 });
+      const grad = model.getGradient(name) as Float32Array;
+      let index = 0;
+      for (let i = 1; i < grad.length; i++) if (Math.abs(grad[i]) > Math.abs(grad[index])) index = i;
+      const original = model.getParameter(name);
+      const lossAt = async (value: number): Promise<{ loss: number; taken: number }> => {
+        const data = original.slice();
+        data[index] = value;
+        model.setParameter(name, data);
+        return { loss: (await model.forward(batch, { labels })).loss as number, taken: data[index] };
+      };
+      // Step and bound as in gradcheck.test.ts (fp32 loss rounding ~1e-5 at h = 1e-2, O(h²) truncation ~1e-5).
+      const h = 1e-2;
+      const plus = await lossAt(original[index] + h);
+      const minus = await lossAt(original[index] - h);
+      const numeric = (plus.loss - minus.loss) / (plus.taken - minus.taken);
+      expect(Math.abs(numeric - grad[index])).toBeLessThanOrEqual(2e-3 * Math.abs(grad[index]) + 2e-5);
+      expect(Math.abs(grad[index])).toBeGreaterThan(1e-3);
     } finally {
       model.dispose();
     }
