@@ -9,7 +9,29 @@ import { loadCudaAddon } from './cuda';
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 // How GEMMs compute: 'fp32' everywhere; 'tf32' only on CUDA; 'bf16' (fp32 master weights) on CUDA and AVX-512 BF16 CPUs.
 export type Precision = 'fp32' | 'tf32' | 'bf16';
-export type Head = 'cls' | 'pooler';
+// The task head on the encoder (native/model/heads). 'cls' and 'pooler' are sequence classification on the last
+// layer's [CLS] vector or on the tanh pooler (BertForSequenceClassification).
+export type Head = 'cls' | 'pooler' | 'token-classification' | 'question-answering' | 'multiple-choice' | 'masked-lm'
+  | 'pretraining' | 'embedding';
+// Hugging Face's config.problem_type, for the sequence-classification heads.
+export type ProblemType = 'single_label_classification' | 'multi_label_classification' | 'regression';
+
+// Labels in the head's layout (native/model/heads/*.cpp say each):
+//   cls/pooler single-label: Int32Array [B] class indices; multi-label and regression: Float32Array [B, numLabels];
+//   token-classification: Int32Array [B, T] (-100 ignored); question-answering: Int32Array [B, 2] (start, end);
+//   multiple-choice: Int32Array [B / numChoices]; masked-lm: Int32Array [B, T] (-100 ignored);
+//   pretraining: Int32Array [B*T + B] (masked-LM labels, then next-sentence labels); embedding: none.
+export type Labels = Int32Array | Float32Array;
+
+// Head-specific options. numChoices: rows per example of a multiple-choice batch. pooling/normalize: the
+// embedding head's pooling ('mean' over the mask, default, or 'cls') and L2 normalisation.
+export interface RawHeadOptions {
+  head: Head;
+  problemType?: ProblemType;
+  numChoices?: number;
+  pooling?: 'mean' | 'cls';
+  normalize?: boolean;
+}
 
 // The config object the addon reads (camelCase, as TEAM.md's BertConfig). classifierDropout null → hiddenDropoutProb.
 export interface RawConfig {
@@ -25,10 +47,11 @@ export interface RawConfig {
   attentionProbsDropoutProb: number;
   classifierDropout: number | null;
   numLabels: number;
+  // The word row that gets no gradient from its lookups (nn.Embedding padding_idx); default 0, -1 for none.
+  padTokenId?: number;
 }
 
-export interface RawOptions {
-  head: Head;
+export interface RawOptions extends RawHeadOptions {
   trainableLayers: number;
   trainEmbeddings: boolean;
   device: Device;
@@ -55,7 +78,7 @@ export interface RawMaskBatch {
 export interface RawForwardOptions {
   // [batchSize, seqLen, hiddenSize] from frozenPrefix: the call runs the trainable layers only.
   prefixHidden?: Float32Array;
-  labels?: Int32Array;
+  labels?: Labels;
   attentionLayers?: number[];
   outputHiddenStates?: boolean;
   training?: boolean;
@@ -63,8 +86,16 @@ export interface RawForwardOptions {
   step?: number;
 }
 
+// `logits` is the head's primary output: [B, numLabels] (sequence classification), [B, T, numLabels] (tokens),
+// [B, T, 2] (question answering, also split as startLogits/endLogits [B, T]), [B / numChoices, numChoices],
+// [B, T, vocabSize] (masked LM, pre-training; plus seqRelationshipLogits [B, 2]), [B, H] (embedding, also as
+// `embeddings`).
 export interface RawForwardResult {
   logits: Float32Array;
+  startLogits?: Float32Array;
+  endLogits?: Float32Array;
+  seqRelationshipLogits?: Float32Array;
+  embeddings?: Float32Array;
   loss?: number;
   attentions: Float32Array[];
   hiddenStates: Float32Array[];
@@ -95,9 +126,9 @@ export interface RawModel {
   getParameter(name: string): Float32Array;
   getGradient(name: string): Float32Array | null;
   forward(batch: RawBatch | RawMaskBatch, options: RawForwardOptions): Promise<RawForwardResult>;
-  trainStep(batch: RawBatch | RawMaskBatch, labels: Int32Array, hyper: RawHyper,
+  trainStep(batch: RawBatch | RawMaskBatch, labels: Labels, hyper: RawHyper,
     options?: { prefixHidden?: Float32Array }): Promise<{ loss: number; gradNorm: number }>;
-  accumulateGradients(batch: RawBatch | RawMaskBatch, labels: Int32Array,
+  accumulateGradients(batch: RawBatch | RawMaskBatch, labels: Labels,
     options: { scale: number; seed?: number; step?: number; prefixHidden?: Float32Array }): Promise<{ loss: number }>;
   applyOptimizer(hyper: RawHyper): Promise<{ gradNorm: number }>;
   // [batchSize, seqLen, hiddenSize]: the eval-mode input of the first trainable layer.
@@ -109,8 +140,17 @@ export interface RawModel {
   dispose(): void;
 }
 
+export interface RawParameterInfo {
+  name: string;
+  shape: number[];
+  trainable: boolean;
+}
+
 export interface RawAddon {
   BertModel: new (config: RawConfig, options: RawOptions) => RawModel;
+  // The parameters (Hugging Face names, state-dict order) a model with these options declares, without one.
+  parameterCatalogue(config: RawConfig,
+    options: RawHeadOptions & { trainableLayers: number; trainEmbeddings: boolean }): RawParameterInfo[];
   numThreads(): number;
   // The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'; native/cpu/gemm.cpp picks the widest).
   kernels: { gemmActiveIsa(): string };
@@ -143,6 +183,11 @@ export function loadBackend(device: Device): RawAddon {
 
 // Which CPU kernels this machine runs ('avx512', 'avx2' or 'scalar'): each vector width sums in its own order, so a
 // run continued on another family agrees with the interrupted one to float32 rounding, not bit for bit.
+// The one parameter catalogue (declared by the native modules that own the parameters), read from the CPU addon.
+export function parameterCatalogue(config: RawConfig, head: RawHeadOptions): RawParameterInfo[] {
+  return loadCpuAddon().parameterCatalogue(config, { ...head, trainableLayers: 0, trainEmbeddings: false });
+}
+
 export function cpuKernelFamily(): string {
   return loadCpuAddon().kernels.gemmActiveIsa();
 }

@@ -5,22 +5,31 @@
 // refused while an asynchronous one is queued or running (they would race with it), and native errors become the
 // typed errors of lib/errors.ts.
 import { DisposedError, NativeError } from '../errors';
-import { Device, Head, Precision, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend } from './addon';
+import {
+  Device, Head, Labels, Precision, ProblemType, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend,
+} from './addon';
 import { resolveDevice } from './cuda';
 import { BUSY, fromNative } from './errors';
 
-export type { Device, Head, Precision } from './addon';
+export type { Device, Head, Labels, Precision, ProblemType } from './addon';
 
 // TEAM.md's BertConfig (camelCase Hugging Face config.json); lib/weights' BertConfig has the same shape.
 export type BertConfig = RawConfig;
 
 export interface NativeBertOptions {
   // 'cls': linear layer on the last layer's [CLS] vector (the classic recipe); 'pooler': tanh pooler then linear
-  // (Hugging Face BertForSequenceClassification). Default 'pooler'.
+  // (Hugging Face BertForSequenceClassification); the other heads as lib/native/addon.ts lists. Default 'pooler'.
   head?: Head;
-  // Number of last encoder layers that train, 0..numHiddenLayers. Default: all of them.
+  // Sequence classification's loss (Hugging Face's problem_type). Default 'single_label_classification'.
+  problemType?: ProblemType;
+  // 'multiple-choice': the rows per example (>= 2).
+  numChoices?: number;
+  // 'embedding': 'mean' over the attention mask (default) or 'cls'; normalize: L2-normalise (default false).
+  pooling?: 'mean' | 'cls';
+  normalize?: boolean;
+  // Number of last encoder layers that train, 0..numHiddenLayers. Default: all of them (0 for 'embedding').
   trainableLayers?: number;
-  // Whether the embeddings train. Default true.
+  // Whether the embeddings train. Default true (false for 'embedding', which is inference-only).
   trainEmbeddings?: boolean;
   // Default 'cpu'. 'auto' takes CUDA when the probe finds a usable GPU and otherwise the CPU, with a warning.
   device?: Device | 'auto';
@@ -57,8 +66,8 @@ export interface PrefixOptions {
 }
 
 export interface ForwardOptions extends PrefixOptions {
-  // Class indices [batchSize]; when given, the mean cross-entropy is returned as `loss`.
-  labels?: Int32Array;
+  // Labels in the head's layout (lib/native/addon.ts); when given, the head's mean loss is returned as `loss`.
+  labels?: Labels;
   // Encoder layers (0-based) whose attention probabilities are returned, each [B, heads, T, T].
   attentionLayers?: number[];
   // Return the embeddings output and every layer's output, each [B, T, hidden] (numHiddenLayers + 1 arrays).
@@ -69,12 +78,7 @@ export interface ForwardOptions extends PrefixOptions {
   step?: number;
 }
 
-export interface ForwardResult {
-  logits: Float32Array;
-  loss?: number;
-  attentions: Float32Array[];
-  hiddenStates: Float32Array[];
-}
+export type ForwardResult = RawForwardResult;
 
 export interface OptimizerHyper {
   lr: number;
@@ -94,6 +98,9 @@ export interface StepHyper extends OptimizerHyper {
 // AdamW state for checkpoints: the number of updates applied and the moments of every trainable parameter.
 export type OptimizerState = RawOptimizerState;
 
+type ResolvedOptions = NativeBertOptions & Required<Pick<NativeBertOptions,
+  'head' | 'trainableLayers' | 'trainEmbeddings' | 'precision'>> & { device: Device };
+
 export class NativeBert {
   readonly config: Readonly<BertConfig>;
   readonly head: Head;
@@ -106,7 +113,7 @@ export class NativeBert {
   private inFlight = 0;
   private disposed = false;
 
-  private constructor(raw: RawModel, config: BertConfig, options: Required<NativeBertOptions> & { device: Device }) {
+  private constructor(raw: RawModel, config: BertConfig, options: ResolvedOptions) {
     this.raw = raw;
     this.config = Object.freeze({ ...config });
     this.head = options.head;
@@ -119,10 +126,12 @@ export class NativeBert {
   // Allocates a model with parameters left at zero; set them with setParameter (lib/weights reads checkpoints).
   static create(config: BertConfig, options: NativeBertOptions = {}): NativeBert {
     const requested = options.device ?? 'cpu';
-    const resolved = {
+    const inferenceOnly = options.head === 'embedding';
+    const resolved: ResolvedOptions = {
+      ...options,
       head: options.head ?? 'pooler',
-      trainableLayers: options.trainableLayers ?? config?.numHiddenLayers,
-      trainEmbeddings: options.trainEmbeddings ?? true,
+      trainableLayers: options.trainableLayers ?? (inferenceOnly ? 0 : config?.numHiddenLayers),
+      trainEmbeddings: options.trainEmbeddings ?? !inferenceOnly,
       device: requested === 'auto' ? resolveDevice('auto') : requested,
       precision: options.precision ?? 'fp32',
     };
@@ -170,14 +179,14 @@ export class NativeBert {
   }
 
   // forward + loss + backward + global-norm clipping + AdamW, with dropout keyed by (seed, step).
-  trainStep(batch: Batch | MaskBatch, labels: Int32Array, hyper: StepHyper,
+  trainStep(batch: Batch | MaskBatch, labels: Labels, hyper: StepHyper,
     options: PrefixOptions = {}): Promise<{ loss: number; gradNorm: number }> {
     return this.enqueue(() => this.raw.trainStep(batch, labels, hyper, options));
   }
 
   // forward + loss + backward, adding scale × gradient into the gradient buffers (the first call after an
   // optimizer step starts from zero). For accumulation over k micro-batches, scale = 1/k.
-  accumulateGradients(batch: Batch | MaskBatch, labels: Int32Array,
+  accumulateGradients(batch: Batch | MaskBatch, labels: Labels,
     options: { scale: number; seed?: number; step?: number } & PrefixOptions): Promise<{ loss: number }> {
     return this.enqueue(() => this.raw.accumulateGradients(batch, labels, options));
   }

@@ -1,36 +1,14 @@
-// Every naming of BERT's tensors seen in the wild, mapped to the one canonical naming (the Hugging Face
-// BertForSequenceClassification state dict, see TEAM.md), and the shapes the config requires for each name.
+// Every naming of BERT's tensors seen in the wild, mapped to the one canonical naming (the Hugging Face state dict
+// of the model's head, see TEAM.md), and the shapes the config requires for each name.
 import { BertConfig } from './config';
+import { parameterCatalogue, RawHeadOptions } from '../native/addon';
 
-export function canonicalShapes(config: BertConfig): Map<string, number[]> {
-  const { hiddenSize: H, intermediateSize: I } = config;
-  const shapes = new Map<string, number[]>();
-  const linear = (prefix: string, out: number, inp: number) => {
-    shapes.set(`${prefix}.weight`, [out, inp]);
-    shapes.set(`${prefix}.bias`, [out]);
-  };
-  const layerNorm = (prefix: string) => {
-    shapes.set(`${prefix}.weight`, [H]);
-    shapes.set(`${prefix}.bias`, [H]);
-  };
-  shapes.set('bert.embeddings.word_embeddings.weight', [config.vocabSize, H]);
-  shapes.set('bert.embeddings.position_embeddings.weight', [config.maxPositionEmbeddings, H]);
-  shapes.set('bert.embeddings.token_type_embeddings.weight', [config.typeVocabSize, H]);
-  layerNorm('bert.embeddings.LayerNorm');
-  for (let i = 0; i < config.numHiddenLayers; i++) {
-    const p = `bert.encoder.layer.${i}`;
-    linear(`${p}.attention.self.query`, H, H);
-    linear(`${p}.attention.self.key`, H, H);
-    linear(`${p}.attention.self.value`, H, H);
-    linear(`${p}.attention.output.dense`, H, H);
-    layerNorm(`${p}.attention.output.LayerNorm`);
-    linear(`${p}.intermediate.dense`, I, H);
-    linear(`${p}.output.dense`, H, I);
-    layerNorm(`${p}.output.LayerNorm`);
-  }
-  linear('bert.pooler.dense', H, H);
-  linear('classifier', config.numLabels, H);
-  return shapes;
+// The parameters a model of this config and head declares, name → shape, in state-dict order. The list is the
+// native engine's own catalogue (each native module declares its parameters), so it cannot drift from the model.
+// Without a head: sequence classification on the pooler, with Hugging Face's rule that numLabels 1 is regression.
+export function canonicalShapes(config: BertConfig, head?: RawHeadOptions): Map<string, number[]> {
+  const options = head ?? { head: 'pooler', problemType: config.numLabels === 1 ? 'regression' : undefined };
+  return new Map(parameterCatalogue(config, options).map((p) => [p.name, p.shape]));
 }
 
 // A pretrained encoder usually comes without a classification head and sometimes without a pooler; the model

@@ -5,6 +5,8 @@
 #include <napi.h>
 
 #include "addon/model_wrap.h"
+#include "addon/errors.h"
+#include "addon/validate.h"
 #include "cpu/gemm_kernels.h"
 #include "cpu/thread_pool.h"
 #ifdef BERTNODE_WITH_CUDA
@@ -23,9 +25,32 @@ Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), bertnode::cpu::gemm_detail::activeKernelSpec().name);
 }
 
+// parameterCatalogue(config, options) → [{name, shape, trainable}]: the parameters a model with these options
+// declares (native/model/bert_model.h), without allocating one — what lib/weights reads checkpoints against.
+Napi::Value ParameterCatalogue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bertnode::BertConfig config = bertnode::addon::readConfig(env, info[0]);
+  bertnode::BertOptions options = bertnode::addon::readOptions(env, info[1], config);
+  return bertnode::addon::guard(env, [&]() -> Napi::Value {
+    std::vector<bertnode::ParameterInfo> infos = bertnode::parameterCatalogue(config, options);
+    Napi::Array out = Napi::Array::New(env, infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) {
+      Napi::Object entry = Napi::Object::New(env);
+      Napi::Array shape = Napi::Array::New(env, infos[i].shape.size());
+      for (size_t k = 0; k < infos[i].shape.size(); ++k) shape.Set(uint32_t(k), double(infos[i].shape[k]));
+      entry.Set("name", infos[i].name);
+      entry.Set("shape", shape);
+      entry.Set("trainable", infos[i].trainable);
+      out.Set(uint32_t(i), entry);
+    }
+    return out;
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("BertModel", bertnode::addon::BertModelWrap::define(env));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
+  exports.Set("parameterCatalogue", Napi::Function::New(env, ParameterCatalogue));
   Napi::Object kernels = Napi::Object::New(env);
   kernels.Set("gemmActiveIsa", Napi::Function::New(env, GemmActiveIsa, "gemmActiveIsa"));
   exports.Set("kernels", kernels);

@@ -118,14 +118,14 @@ size_t elementCount(const ParameterInfo& p) {
 
 struct ForwardState {
   OwnedBatch batch;
-  std::vector<int32_t> labels;
+  OwnedLabels labels;
   ForwardOptions options;
   ForwardResult result;
 };
 
 struct StepState {
   OwnedBatch batch;
-  std::vector<int32_t> labels;
+  OwnedLabels labels;
   AdamWHyper hyper;
   float scale = 1.0f;
   uint64_t seed = 0, step = 0;
@@ -255,8 +255,8 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
   state->batch = readBatchWithPrefix(env, info[0], options, config, model.options());
   Napi::Value labels = options.Get("labels");
   if (!labels.IsUndefined()) {
-    state->labels = readLabels(env, labels, state->batch.batchSize, config.numLabels);
-    state->options.labels = state->labels.data();
+    state->labels = readLabels(env, labels, model.labelLayout(state->batch.batchSize, state->batch.seqLen));
+    state->options.labels = state->labels.view();
   }
   state->options.attentionLayers = readAttentionLayers(env, options.Get("attentionLayers"), config.numHiddenLayers);
   auto readFlag = [&](const char* key) {
@@ -275,7 +275,12 @@ Napi::Value BertModelWrap::forward(const Napi::CallbackInfo& info) {
       [state](BertModel& m) { state->result = m.forward(state->batch.view(), state->options); },
       [state](Napi::Env e) -> Napi::Value {
         Napi::Object out = Napi::Object::New(e);
-        out.Set("logits", toFloat32Array(e, state->result.logits));
+        // Every head output under its name; the primary one (the first) is also `logits`.
+        for (const auto& [name, values] : state->result.outputs) {
+          Napi::Float32Array array = toFloat32Array(e, values);
+          out.Set(name, array);
+          if (!out.Has("logits")) out.Set("logits", array);
+        }
         if (state->result.loss) out.Set("loss", double(*state->result.loss));
         Napi::Array attentions = Napi::Array::New(e, state->result.attentions.size());
         for (size_t i = 0; i < state->result.attentions.size(); ++i) {
@@ -298,7 +303,7 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
   auto state = std::make_shared<StepState>();
   Napi::Object options = info[3].IsUndefined() ? Napi::Object::New(env) : requireObject(env, info[3], "options");
   state->batch = readBatchWithPrefix(env, info[0], options, model.config(), model.options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->labels = readLabels(env, info[1], model.labelLayout(state->batch.batchSize, state->batch.seqLen));
   state->hyper = readHyper(env, info[2]);
   Napi::Object hyper = info[2].As<Napi::Object>();
   state->seed = readCounter(env, hyper, "hyper", "seed");
@@ -306,7 +311,7 @@ Napi::Value BertModelWrap::trainStep(const Napi::CallbackInfo& info) {
 
   return call.queue(env, "bertnode:trainStep",
       [state](BertModel& m) {
-        TrainStepResult r = m.trainStep(state->batch.view(), state->labels.data(), state->hyper, state->seed,
+        TrainStepResult r = m.trainStep(state->batch.view(), state->labels.view(), state->hyper, state->seed,
                                         state->step);
         state->loss = r.loss;
         state->gradNorm = r.gradNorm;
@@ -326,14 +331,14 @@ Napi::Value BertModelWrap::accumulateGradients(const Napi::CallbackInfo& info) {
   auto state = std::make_shared<StepState>();
   Napi::Object options = requireObject(env, info[2], "options");
   state->batch = readBatchWithPrefix(env, info[0], options, model.config(), model.options());
-  state->labels = readLabels(env, info[1], state->batch.batchSize, model.config().numLabels);
+  state->labels = readLabels(env, info[1], model.labelLayout(state->batch.batchSize, state->batch.seqLen));
   state->scale = readFloat32(env, options, "options", "scale", [](float scale) { return scale > 0; }, "must be > 0");
   state->seed = readCounter(env, options, "options", "seed");
   state->step = readCounter(env, options, "options", "step");
 
   return call.queue(env, "bertnode:accumulateGradients",
       [state](BertModel& m) {
-        state->loss = m.accumulateGradients(state->batch.view(), state->labels.data(), state->scale, state->seed,
+        state->loss = m.accumulateGradients(state->batch.view(), state->labels.view(), state->scale, state->seed,
                                             state->step);
       },
       [state](Napi::Env e) -> Napi::Value {

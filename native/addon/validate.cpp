@@ -1,5 +1,6 @@
 #include "addon/validate.h"
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -160,6 +161,8 @@ BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
   c.maxPositionEmbeddings = readInt(env, obj, w, "maxPositionEmbeddings", 1, kMaxPositions);
   c.typeVocabSize = readInt(env, obj, w, "typeVocabSize", 1, kMaxTypeVocab);
   c.numLabels = readInt(env, obj, w, "numLabels", 1, kMaxLabels);
+  // Optional (Hugging Face's pad_token_id, default 0); -1: no padding row.
+  if (!obj.Get("padTokenId").IsUndefined()) c.padTokenId = readInt(env, obj, w, "padTokenId", -1, c.vocabSize - 1);
   c.layerNormEps = readFloat32(env, obj, w, "layerNormEps", [](float eps) { return eps > 0 && eps < 1; },
                               "must be in (0, 1)");
   c.hiddenDropoutProb = readProbability(env, obj, w, "hiddenDropoutProb");
@@ -180,17 +183,69 @@ BertConfig readConfig(Napi::Env env, const Napi::Value& value) {
   return c;
 }
 
+namespace {
+
+// options.head and the options of that head; which combinations are valid is decided once, by the model
+// (validateHeadOptions), when it is constructed.
+void readHead(Napi::Env env, const Napi::Object& obj, BertOptions& o) {
+  std::string head = requireString(env, obj.Get("head"), "options.head");
+  auto optionalString = [&](const char* key) -> std::string {
+    Napi::Value v = obj.Get(key);
+    return v.IsUndefined() ? std::string() : requireString(env, v, (std::string("options.") + key).c_str());
+  };
+  if (head == "cls" || head == "pooler") {
+    o.head = HeadKind::SequenceClassification;
+    o.pooling = head == "cls" ? Pooling::Cls : Pooling::Pooler;
+  } else if (head == "token-classification") {
+    o.head = HeadKind::TokenClassification;
+  } else if (head == "question-answering") {
+    o.head = HeadKind::QuestionAnswering;
+  } else if (head == "multiple-choice") {
+    o.head = HeadKind::MultipleChoice;
+    o.numChoices = readInt(env, obj, "options", "numChoices", 2, kMaxLabels);
+  } else if (head == "masked-lm") {
+    o.head = HeadKind::MaskedLM;
+  } else if (head == "pretraining") {
+    o.head = HeadKind::PreTraining;
+  } else if (head == "embedding") {
+    o.head = HeadKind::Embedding;
+    std::string pooling = optionalString("pooling");
+    if (pooling == "mean" || pooling.empty()) {
+      o.pooling = Pooling::Mean;
+    } else if (pooling == "cls") {
+      o.pooling = Pooling::Cls;
+    } else {
+      throwRangeError(env, "options.pooling must be 'mean' or 'cls', got '" + pooling + "'");
+    }
+    Napi::Value normalize = obj.Get("normalize");
+    if (!normalize.IsUndefined() && !normalize.IsBoolean()) {
+      throwTypeError(env, "options.normalize must be a boolean, got " + describe(normalize));
+    }
+    o.normalize = normalize.ToBoolean().Value();
+  } else {
+    throwRangeError(env, "options.head must be one of 'cls', 'pooler', 'token-classification', "
+                         "'question-answering', 'multiple-choice', 'masked-lm', 'pretraining', 'embedding'; got '" +
+                             head + "'");
+  }
+  std::string problem = optionalString("problemType");
+  if (problem.empty() || problem == "single_label_classification") {
+    o.problemType = ProblemType::SingleLabel;
+  } else if (problem == "multi_label_classification") {
+    o.problemType = ProblemType::MultiLabel;
+  } else if (problem == "regression") {
+    o.problemType = ProblemType::Regression;
+  } else {
+    throwRangeError(env, "options.problemType must be 'single_label_classification', 'multi_label_classification' "
+                         "or 'regression', got '" + problem + "'");
+  }
+}
+
+}  // namespace
+
 BertOptions readOptions(Napi::Env env, const Napi::Value& value, const BertConfig& config) {
   Napi::Object obj = requireObject(env, value, "options");
   BertOptions o;
-  std::string head = requireString(env, obj.Get("head"), "options.head");
-  if (head == "cls") {
-    o.head = HeadType::Cls;
-  } else if (head == "pooler") {
-    o.head = HeadType::Pooler;
-  } else {
-    throwRangeError(env, "options.head must be 'cls' or 'pooler', got '" + head + "'");
-  }
+  readHead(env, obj, o);
   o.trainableLayers = readInt(env, obj, "options", "trainableLayers", 0, config.numHiddenLayers);
   Napi::Value trainEmbeddings = obj.Get("trainEmbeddings");
   if (!trainEmbeddings.IsBoolean()) {
@@ -265,9 +320,32 @@ OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Na
   return b;
 }
 
-std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels) {
-  return copyInt32(env, value, size_t(batchSize), 0, numLabels, "labels",
-                   "[0, numLabels = " + std::to_string(numLabels) + ")");
+Labels OwnedLabels::view() const {
+  Labels l;
+  if (!ints.empty()) l.ints = ints.data();
+  if (!floats.empty()) l.floats = floats.data();
+  return l;
+}
+
+OwnedLabels readLabels(Napi::Env env, const Napi::Value& value, const LabelLayout& layout) {
+  OwnedLabels out;
+  const size_t n = layout.count();
+  if (layout.dtype == LabelLayout::Dtype::Float32) {
+    Napi::TypedArray array = requireTypedArray(env, value, napi_float32_array, "a Float32Array", "labels");
+    if (array.ElementLength() != n) {
+      throwRangeError(env, "labels has " + std::to_string(array.ElementLength()) + " elements, expected " +
+                               std::to_string(n) + " " + layout.shape);
+    }
+    out.floats.assign(array.As<Napi::Float32Array>().Data(), array.As<Napi::Float32Array>().Data() + n);
+  } else {
+    out.ints = copyInt32(env, value, n, INT32_MIN, INT32_MAX, "labels", "int32");
+  }
+  try {
+    checkLabels(layout, out.view());
+  } catch (const std::invalid_argument& e) {
+    throwRangeError(env, e.what());
+  }
+  return out;
 }
 
 std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, size_t expected,

@@ -51,8 +51,14 @@ OwnedBatch readBatchWithPrefix(Napi::Env env, const Napi::Value& batch, const Na
 // trainableLayers < numHiddenLayers; `what` names the call or option that needs it.
 void requireFrozenPrefix(Napi::Env env, const BertConfig& config, const BertOptions& options, const char* what);
 
-// Int32Array [batchSize] of class indices in [0, numLabels).
-std::vector<int32_t> readLabels(Napi::Env env, const Napi::Value& value, int batchSize, int numLabels);
+// Labels in the model head's layout (model/labels.h): an Int32Array or Float32Array (TypeError otherwise) of the
+// layout's length (RangeError), whose values checkLabels accepts (RangeError naming the first bad one).
+struct OwnedLabels {
+  std::vector<int32_t> ints;
+  std::vector<float> floats;
+  Labels view() const;
+};
+OwnedLabels readLabels(Napi::Env env, const Napi::Value& value, const LabelLayout& layout);
 
 // A Float32Array of exactly `expected` elements, copied; every element finite.
 std::vector<float> readFloat32Array(Napi::Env env, const Napi::Value& value, size_t expected,

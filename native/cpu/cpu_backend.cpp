@@ -119,6 +119,23 @@ class CpuBackend final : public Backend {
                             int C) override {
     cpu::crossEntropyBackward(dLogits, probs, labels, scale, B, C);
   }
+  void bceWithLogitsForward(float* losses, const float* logits, const float* targets, int64_t n) override {
+    cpu::bceWithLogitsForward(losses, logits, targets, n);
+  }
+  void bceWithLogitsBackward(float* dLogits, const float* logits, const float* targets, float scale,
+                             int64_t n) override {
+    cpu::bceWithLogitsBackward(dLogits, logits, targets, scale, n);
+  }
+  void squaredErrorForward(float* losses, const float* x, const float* y, int64_t n) override {
+    cpu::squaredErrorForward(losses, x, y, n);
+  }
+  void squaredErrorBackward(float* dX, const float* x, const float* y, float scale, int64_t n) override {
+    cpu::squaredErrorBackward(dX, x, y, scale, n);
+  }
+  void maskedMeanPool(float* out, const float* in, const int32_t* mask, int B, int T, int H) override {
+    cpu::maskedMeanPool(out, in, mask, B, T, H);
+  }
+  void l2NormalizeRows(float* x, int N, int C) override { cpu::l2NormalizeRows(x, N, C); }
   void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
                    float beta2, float eps, float weightDecay, float gradScale, float biasCorrection1,
                    float biasCorrection2) override {

@@ -52,6 +52,16 @@ void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uin
 void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* labels, int B, int C);
 void crossEntropyBackward(float* dLogits, const float* probs, const int32_t* labels, float scale, int B, int C);
 
+// head_losses.cpp
+void bceWithLogitsForward(float* losses, const float* logits, const float* targets, int64_t n);
+void bceWithLogitsBackward(float* dLogits, const float* logits, const float* targets, float scale, int64_t n);
+void squaredErrorForward(float* losses, const float* x, const float* y, int64_t n);
+void squaredErrorBackward(float* dX, const float* x, const float* y, float scale, int64_t n);
+
+// pooling.cpp
+void maskedMeanPool(float* out, const float* in, const int32_t* mask, int B, int T, int H);
+void l2NormalizeRows(float* x, int N, int C);
+
 // adamw.cpp
 void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
                  float eps, float weightDecay, float gradScale, float biasCorrection1, float biasCorrection2);

@@ -1,6 +1,6 @@
 // Softmax cross-entropy over the classifier logits, per example, and its gradient.
 //
-// Shapes: logits/probs/dLogits [B,C]; labels [B] int32 in [0, C); losses [B].
+// Shapes: logits/probs/dLogits [B,C]; labels [B] int32, outside [0, C) = ignored row; losses [B].
 // B*C is tiny (a batch of a few classes), so one thread per example runs the CPU reference's arithmetic
 // (cpu/cross_entropy.cpp: log-sum-exp in double) unchanged.
 #include "cuda/common.cuh"
@@ -24,7 +24,8 @@ __global__ void crossEntropyForwardKernel(float* losses, float* probs, const flo
   for (int c = 0; c < C; ++c) sum += exp(static_cast<double>(z[c]) - maxValue);
   double logSum = log(sum) + maxValue;
   for (int c = 0; c < C; ++c) p[c] = static_cast<float>(exp(static_cast<double>(z[c]) - logSum));
-  losses[b] = static_cast<float>(logSum - z[labels[b]]);
+  bool ignored = labels[b] < 0 || labels[b] >= C;
+  losses[b] = ignored ? 0.0f : static_cast<float>(logSum - z[labels[b]]);
 }
 
 __global__ void crossEntropyBackwardKernel(float* dLogits, const float* probs, const int32_t* labels, float scale,
@@ -34,7 +35,8 @@ __global__ void crossEntropyBackwardKernel(float* dLogits, const float* probs, c
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     int c = static_cast<int>(i % C);
     int b = static_cast<int>(i / C);
-    dLogits[i] = scale * (probs[i] - (c == labels[b] ? 1.0f : 0.0f));
+    bool ignored = labels[b] < 0 || labels[b] >= C;
+    dLogits[i] = ignored ? 0.0f : scale * (probs[i] - (c == labels[b] ? 1.0f : 0.0f));
   }
 }
 

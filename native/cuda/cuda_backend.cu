@@ -298,6 +298,39 @@ class CudaBackend final : public Backend {
     cuda::crossEntropyBackward(stream_, dLogits, probs, labels, scale, B, C);
   }
 
+  // ---- task-head losses and pooling ---------------------------------------------------------------------------
+
+  void bceWithLogitsForward(float* losses, const float* logits, const float* targets, int64_t n) override {
+    activate();
+    cuda::bceWithLogitsForward(stream_, losses, logits, targets, n);
+  }
+
+  void bceWithLogitsBackward(float* dLogits, const float* logits, const float* targets, float scale,
+                             int64_t n) override {
+    activate();
+    cuda::bceWithLogitsBackward(stream_, dLogits, logits, targets, scale, n);
+  }
+
+  void squaredErrorForward(float* losses, const float* x, const float* y, int64_t n) override {
+    activate();
+    cuda::squaredErrorForward(stream_, losses, x, y, n);
+  }
+
+  void squaredErrorBackward(float* dX, const float* x, const float* y, float scale, int64_t n) override {
+    activate();
+    cuda::squaredErrorBackward(stream_, dX, x, y, scale, n);
+  }
+
+  void maskedMeanPool(float* out, const float* in, const int32_t* mask, int B, int T, int H) override {
+    activate();
+    cuda::maskedMeanPool(stream_, out, in, mask, B, T, H);
+  }
+
+  void l2NormalizeRows(float* x, int N, int C) override {
+    activate();
+    cuda::l2NormalizeRows(stream_, x, N, C);
+  }
+
   // ---- optimizer ----------------------------------------------------------------------------------------------
 
   void adamwUpdate(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,

@@ -75,6 +75,17 @@ void crossEntropyForward(cudaStream_t stream, float* losses, float* probs, const
 void crossEntropyBackward(cudaStream_t stream, float* dLogits, const float* probs, const int32_t* labels,
                           float scale, int B, int C);
 
+// head_losses.cu
+void bceWithLogitsForward(cudaStream_t stream, float* losses, const float* logits, const float* targets, int64_t n);
+void bceWithLogitsBackward(cudaStream_t stream, float* dLogits, const float* logits, const float* targets,
+                           float scale, int64_t n);
+void squaredErrorForward(cudaStream_t stream, float* losses, const float* x, const float* y, int64_t n);
+void squaredErrorBackward(cudaStream_t stream, float* dX, const float* x, const float* y, float scale, int64_t n);
+
+// pooling.cu
+void maskedMeanPool(cudaStream_t stream, float* out, const float* in, const int32_t* mask, int B, int T, int H);
+void l2NormalizeRows(cudaStream_t stream, float* x, int N, int C);
+
 // adamw.cu
 void adamwUpdate(cudaStream_t stream, float* param, const float* grad, float* m, float* v, int64_t n, float lr,
                  float beta1, float beta2, float eps, float weightDecay, float gradScale, float biasCorrection1,

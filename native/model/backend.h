@@ -147,19 +147,38 @@ class Backend {
   virtual void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
                        uint32_t site) = 0;
 
-  // ---- classification head ------------------------------------------------------------------------------------
+  // ---- classification heads -------------------------------------------------------------------------------------
   // out[b,:] = in[b,0,:] — the [CLS] rows of in [B,T,H] into out [B,H]  (write).
   virtual void gatherClsRows(float* out, const float* in, int B, int T, int H) = 0;
   // dIn[b,0,:] += dOut[b,:] for dIn [B,T,H], dOut [B,H]  (accumulate; other rows untouched).
   virtual void scatterClsRows(float* dIn, const float* dOut, int B, int T, int H) = 0;
-  // Per example b of logits [B,C]: probs[b,:] = softmax(logits[b,:]) (write, max-subtracted) and
+  // Per row b of logits [B,C]: probs[b,:] = softmax(logits[b,:]) (write, max-subtracted) and
   // losses[b] = -log softmax(logits[b,:])[labels[b]] (write), computed as logsumexp - logit for accuracy.
-  // labels [B] int32 in [0, C).
+  // labels [B] int32; a label outside [0, C) marks an ignored row (token-classification / masked-LM -100, QA's
+  // out-of-sequence position): its loss is 0.
   virtual void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* labels, int B,
                                    int C) = 0;
-  // dLogits[b,c] = scale * (probs[b,c] - (c == labels[b]))  (write). For a mean loss, scale = lossScale / B.
+  // dLogits[b,c] = scale * (probs[b,c] - (c == labels[b]))  (write); 0 on ignored rows. For a mean loss,
+  // scale = lossScale / (number of rows not ignored).
   virtual void crossEntropyBackward(float* dLogits, const float* probs, const int32_t* labels, float scale, int B,
                                     int C) = 0;
+
+  // ---- task-head losses and pooling (model/heads) ---------------------------------------------------------------
+  // losses[i] = max(x,0) - x*y + log(1 + exp(-|x|)) for x = logits[i], y = targets[i]: torch's
+  // binary_cross_entropy_with_logits per element (write).
+  virtual void bceWithLogitsForward(float* losses, const float* logits, const float* targets, int64_t n) = 0;
+  // dLogits[i] = scale * (sigmoid(x) - y)  (write).
+  virtual void bceWithLogitsBackward(float* dLogits, const float* logits, const float* targets, float scale,
+                                     int64_t n) = 0;
+  // losses[i] = (x[i] - y[i])^2  (write).
+  virtual void squaredErrorForward(float* losses, const float* x, const float* y, int64_t n) = 0;
+  // dX[i] = scale * 2 * (x[i] - y[i])  (write).
+  virtual void squaredErrorBackward(float* dX, const float* x, const float* y, float scale, int64_t n) = 0;
+  // sentence-transformers' mean pooling: out[b,:] = sum_t mask[b,t] * in[b,t,:] / max(sum_t mask[b,t], 1e-9)
+  // for in [B,T,H], mask [B,T] int32 in {0,1}, out [B,H] (write; the sums run t = 0..T-1 in fp32).
+  virtual void maskedMeanPool(float* out, const float* in, const int32_t* mask, int B, int T, int H) = 0;
+  // torch.nn.functional.normalize(p=2): x[r,:] /= max(||x[r,:]||_2, 1e-12) for x [N,C] (in place).
+  virtual void l2NormalizeRows(float* x, int N, int C) = 0;
 
   // ---- optimizer ----------------------------------------------------------------------------------------------
   // One AdamW step over n elements, exactly torch.optim.AdamW's (non-foreach) arithmetic:

@@ -1,5 +1,5 @@
-// BertModel: parameter store, batch validation, activation workspace, and the forward / backward / AdamW drivers
-// over the modules in layers.h. The public contract is documented in bert_model.h.
+// BertModel: the encoder and one head over one parameter store; batch validation, the per-call workspace, and the
+// forward / backward / AdamW drivers. The public contract is documented in bert_model.h.
 #include "model/bert_model.h"
 
 #include <algorithm>
@@ -9,10 +9,8 @@
 #include <unordered_map>
 
 #include "model/arena.h"
-#include "model/dropout_sites.h"
-#include "model/layers.h"
-#include "model/parameter_names.h"
-#include "model/scatter_plan.h"
+#include "model/encoder.h"
+#include "model/heads/head.h"
 #include "model/staged_upload.h"
 
 namespace bertnode {
@@ -35,8 +33,10 @@ void validateConfig(const BertConfig& c, const BertOptions& o) {
     fail("config.hiddenSize (" + std::to_string(c.hiddenSize) + ") must be a multiple of numAttentionHeads (" +
          std::to_string(c.numAttentionHeads) + ")");
   }
-  // numLabels == 1 is regression (MSE) in Hugging Face; this engine only does classification.
-  if (c.numLabels < 2) fail("config.numLabels must be >= 2 (classification), got " + std::to_string(c.numLabels));
+  positive(c.numLabels, "numLabels");
+  if (c.padTokenId < -1 || c.padTokenId >= c.vocabSize) {
+    fail("config.padTokenId must be -1 (none) or in [0, vocabSize), got " + std::to_string(c.padTokenId));
+  }  // each head asks for more where it needs more (validateHeadOptions)
   if (!(c.layerNormEps > 0.0f) || !std::isfinite(c.layerNormEps)) fail("config.layerNormEps must be > 0");
   auto probability = [](float p, const char* field) {
     if (!(p >= 0.0f && p < 1.0f)) fail(std::string("config.") + field + " must be in [0, 1)");
@@ -50,124 +50,10 @@ void validateConfig(const BertConfig& c, const BertOptions& o) {
   }
 }
 
-std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
-  switch (shape) {
-    case names::LayerShape::HiddenSquare: return {H, H};
-    case names::LayerShape::Hidden: return {H};
-    case names::LayerShape::IntermediateByHidden: return {I, H};
-    case names::LayerShape::Intermediate: return {I};
-    case names::LayerShape::HiddenByIntermediate: return {H, I};
-  }
-  return {};
-}
-
-struct ParamSlot {
-  float* value = nullptr;
-  float* grad = nullptr;  // these three are null for frozen parameters
-  float* m = nullptr;
-  float* v = nullptr;
-  size_t count = 0;
-  bool decay = false;
-};
-
-// Every buffer one call needs for a batch shape; laid out by layoutWorkspace.
-struct Workspace {
-  int32_t* ids;
-  int32_t* typeIds;
-  int32_t* mask;
-  int32_t* labels;
-  int32_t* wordPlanImage;  // ScatterPlan images of ids and typeIds, when the embeddings' backward runs
-  int32_t* typePlanImage;
-  ScatterPlan wordPlan;  // views of the two images
-  ScatterPlan typePlan;
-  EmbeddingsActivations embeddings;
-  std::vector<EncoderLayerActivations> saved;  // layers saveFrom .. L-1 when training
-  EncoderLayerActivations transient[2];        // layers that will not run backward (differ only in `out`)
-  EncoderScratch scratch;
-  HeadActivations head;
-  float* probs;    // [B,numLabels]
-  float* losses;   // [B]
-  float* dLogits;  // [B,numLabels]
-  float* headScratch;
-  float* headScratch2;
-  float* grad[2];  // [N,H] ping-pong gradients flowing down the encoder
-};
-
-EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
-  size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
-  size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
-  EncoderLayerActivations a;
-  a.qh = slab.take<float>(heads);
-  a.kh = slab.take<float>(heads);
-  a.vh = slab.take<float>(heads);
-  a.probs = slab.take<float>(attention);
-  a.context = slab.take<float>(rows);
-  a.residual1 = slab.take<float>(rows);
-  a.mean1 = slab.take<float>(d.N);
-  a.rstd1 = slab.take<float>(d.N);
-  a.hidden1 = slab.take<float>(rows);
-  a.preGelu = slab.take<float>(wide);
-  a.gelu = slab.take<float>(wide);
-  a.residual2 = slab.take<float>(rows);
-  a.mean2 = slab.take<float>(d.N);
-  a.rstd2 = slab.take<float>(d.N);
-  a.out = slab.take<float>(rows);
-  return a;
-}
-
-// What one call needs besides the batch shape: which layers keep activations and which scratch is live.
-struct WorkspacePlan {
-  int savedLayers;          // layers L - savedLayers .. L-1 keep their activations
-  bool transientLayers;     // some layers run without keeping activations
-  bool embeddings;          // the call starts from ids (not from a prefixHidden, which lands in embeddings.out)
-  bool backward;            // gradient buffers and backward scratch
-  bool embeddingGradients;  // the backward reaches the embedding tables: scatter plans of the ids and types
-  bool attentionDropout;    // a buffer for the dropped attention probabilities
-};
-
-// Buffers a plan does not need are left null (Slab::take of 0 elements), so inference and frozen layers cost no
-// memory for the backward.
-void layoutWorkspace(Slab& slab, const Dims& d, int numLabels, const WorkspacePlan& plan, Workspace& w) {
-  size_t rows = static_cast<size_t>(d.N) * d.H;
-  size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
-  size_t wide = static_cast<size_t>(d.N) * d.I;
-  auto backwardOnly = [&](size_t n) { return plan.backward ? n : 0; };
-  auto embeddingsOnly = [&](size_t n) { return plan.embeddings ? n : 0; };
-  w.ids = slab.take<int32_t>(embeddingsOnly(d.N));
-  w.typeIds = slab.take<int32_t>(embeddingsOnly(d.N));
-  w.mask = slab.take<int32_t>(d.N);
-  w.labels = slab.take<int32_t>(d.B);
-  // Right after the other int inputs, so prepareWorkspace uploads them all in one copy (StagedUpload).
-  size_t planInts = plan.embeddingGradients ? scatterPlanCapacity(static_cast<size_t>(d.N)) : 0;
-  w.wordPlanImage = slab.take<int32_t>(planInts);
-  w.typePlanImage = slab.take<int32_t>(planInts);
-  w.embeddings = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
-                  slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
-  w.saved.clear();
-  for (int i = 0; i < plan.savedLayers; ++i) w.saved.push_back(takeLayer(slab, d));
-  if (plan.transientLayers) {
-    w.transient[0] = takeLayer(slab, d);
-    w.transient[1] = w.transient[0];
-    w.transient[1].out = slab.take<float>(rows);
-  }
-  w.scratch = {slab.take<float>(rows),
-               slab.take<float>(backwardOnly(rows)),
-               slab.take<float>(rows),
-               slab.take<float>(backwardOnly(rows)),
-               slab.take<float>(backwardOnly(rows)),
-               slab.take<float>(backwardOnly(wide)),
-               slab.take<float>(plan.attentionDropout ? attention : 0),
-               slab.take<float>(backwardOnly(attention))};
-  size_t headRows = static_cast<size_t>(d.B) * d.H, logits = static_cast<size_t>(d.B) * numLabels;
-  w.head = {slab.take<float>(headRows), slab.take<float>(headRows), slab.take<float>(headRows),
-            slab.take<float>(logits)};
-  w.probs = slab.take<float>(logits);
-  w.losses = slab.take<float>(d.B);
-  w.dLogits = slab.take<float>(logits);
-  w.headScratch = slab.take<float>(headRows);
-  w.headScratch2 = slab.take<float>(headRows);
-  w.grad[0] = slab.take<float>(backwardOnly(rows));
-  w.grad[1] = slab.take<float>(backwardOnly(rows));
+EncoderShape encoderShape(const BertConfig& c) {
+  return {c.vocabSize,     c.hiddenSize,      c.numHiddenLayers,       c.numAttentionHeads,
+          c.intermediateSize, c.maxPositionEmbeddings, c.typeVocabSize, c.layerNormEps,
+          c.hiddenDropoutProb, c.attentionProbsDropoutProb, c.padTokenId};
 }
 
 }  // namespace
@@ -176,127 +62,25 @@ struct BertModel::Impl {
   BertConfig config;
   BertOptions options;
   std::shared_ptr<Backend> backend;
-  std::vector<ParameterInfo> infos;
-  std::unordered_map<std::string, size_t> byName;
-  std::vector<ParamSlot> slots;
-  DeviceBlock parameterBlock;
+  Encoder encoder;
+  std::unique_ptr<Head> head;
+  std::unique_ptr<ParameterStore> store;
   DeviceBlock workspaceBlock;
-  float* gradientsBegin = nullptr;  // all gradients are one contiguous range, zeroed in one call
-  size_t gradientBytes = 0;
-  float* normAccumulator = nullptr;  // one device float for the global gradient norm
   int64_t optimizerStep = 0;
-  ScatterPlanBuilder wordPlanner;  // host state reused from batch to batch
-  ScatterPlanBuilder typePlanner;
   StagedUpload staged;
-  EmbeddingsParams embeddings{};
-  std::vector<EncoderLayerParams> layers;
-  HeadParams head{};
 
   Impl(const BertConfig& c, const BertOptions& o, std::shared_ptr<Backend> be)
-      : config(c), options(o), backend(std::move(be)), parameterBlock(*backend), workspaceBlock(*backend) {}
+      : config(c), options(o), backend(std::move(be)), encoder(encoderShape(c), o.trainableLayers, o.trainEmbeddings),
+        head(createHead(c, o)), workspaceBlock(*backend) {
+    ParameterCatalogue catalogue;
+    encoder.declare(catalogue);
+    head->declare(catalogue);
+    store = std::make_unique<ParameterStore>(catalogue.infos(), *backend);
+    encoder.bind(*store);
+    head->bind(*store);
+  }
 
   Backend& be() { return *backend; }
-  float classifierDropout() const { return config.classifierDropout.value_or(config.hiddenDropoutProb); }
-
-  size_t indexOf(const std::string& name) const {
-    auto it = byName.find(name);
-    if (it == byName.end()) fail("unknown parameter '" + name + "'");
-    return it->second;
-  }
-  const ParamSlot& trainableSlot(const std::string& name) const {
-    const ParamSlot& slot = slots[indexOf(name)];
-    if (!slot.grad) fail("parameter '" + name + "' is frozen: it has no gradient or optimizer state");
-    return slot;
-  }
-
-  void declareParameters() {
-    const BertConfig& c = config;
-    const int64_t H = c.hiddenSize, I = c.intermediateSize;
-    auto add = [&](std::string name, std::vector<int64_t> shape, bool trainable) {
-      byName.emplace(name, infos.size());
-      infos.push_back({std::move(name), std::move(shape), trainable});
-    };
-    bool trainEmb = options.trainEmbeddings;
-    add(names::kWordEmbeddings, {c.vocabSize, H}, trainEmb);
-    add(names::kPositionEmbeddings, {c.maxPositionEmbeddings, H}, trainEmb);
-    add(names::kTokenTypeEmbeddings, {c.typeVocabSize, H}, trainEmb);
-    add(names::kEmbeddingsNormWeight, {H}, trainEmb);
-    add(names::kEmbeddingsNormBias, {H}, trainEmb);
-    for (int l = 0; l < c.numHiddenLayers; ++l) {
-      bool trainable = l >= c.numHiddenLayers - options.trainableLayers;
-      for (const names::LayerTensor& t : names::kLayerTensors) {
-        add(names::layerParameter(l, t.suffix), layerShape(t.shape, H, I), trainable);
-      }
-    }
-    bool pooler = options.head == HeadType::Pooler;
-    add(names::kPoolerWeight, {H, H}, pooler);
-    add(names::kPoolerBias, {H}, pooler);
-    add(names::kClassifierWeight, {c.numLabels, H}, true);
-    add(names::kClassifierBias, {c.numLabels}, true);
-  }
-
-  // Values of all parameters, then the gradients, first and second moments of the trainable ones.
-  void layoutParameters(Slab& slab) {
-    slots.assign(infos.size(), ParamSlot{});
-    for (size_t i = 0; i < infos.size(); ++i) {
-      size_t count = 1;
-      for (int64_t extent : infos[i].shape) count *= static_cast<size_t>(extent);
-      slots[i].count = count;
-      slots[i].decay = names::usesWeightDecay(infos[i].name);
-      slots[i].value = slab.take<float>(count);
-    }
-    size_t gradStart = slab.used();
-    for (size_t i = 0; i < infos.size(); ++i) {
-      if (infos[i].trainable) slots[i].grad = slab.take<float>(slots[i].count);
-    }
-    gradientBytes = slab.used() - gradStart;
-    for (size_t i = 0; i < infos.size(); ++i) {
-      if (infos[i].trainable) slots[i].m = slab.take<float>(slots[i].count);
-    }
-    for (size_t i = 0; i < infos.size(); ++i) {
-      if (infos[i].trainable) slots[i].v = slab.take<float>(slots[i].count);
-    }
-    normAccumulator = slab.take<float>(1);
-    gradientsBegin = nullptr;
-    for (const ParamSlot& s : slots) {
-      if (s.grad) {
-        gradientsBegin = s.grad;
-        break;
-      }
-    }
-  }
-
-  Linear linearAt(size_t weightIndex) const {
-    const ParamSlot& w = slots[weightIndex];
-    const ParamSlot& b = slots[weightIndex + 1];
-    return {w.value, b.value, w.grad, b.grad};
-  }
-  Norm normAt(size_t weightIndex) const {
-    const ParamSlot& w = slots[weightIndex];
-    const ParamSlot& b = slots[weightIndex + 1];
-    return {w.value, b.value, w.grad, b.grad};
-  }
-
-  void bindModules() {
-    embeddings = {slots[0].value, slots[1].value, slots[2].value, slots[0].grad, slots[1].grad, slots[2].grad,
-                  normAt(3)};
-    layers.clear();
-    for (int l = 0; l < config.numHiddenLayers; ++l) {
-      size_t base = names::kEmbeddingsCount + static_cast<size_t>(l) * names::kLayerTensorCount;
-      EncoderLayerParams p;
-      p.query = linearAt(base + 0);
-      p.key = linearAt(base + 2);
-      p.value = linearAt(base + 4);
-      p.attentionOutput = linearAt(base + 6);
-      p.attentionNorm = normAt(base + 8);
-      p.intermediate = linearAt(base + 10);
-      p.output = linearAt(base + 12);
-      p.outputNorm = normAt(base + 14);
-      layers.push_back(p);
-    }
-    size_t headBase = names::kEmbeddingsCount + static_cast<size_t>(config.numHiddenLayers) * names::kLayerTensorCount;
-    head = {options.head == HeadType::Pooler, linearAt(headBase), linearAt(headBase + 2)};
-  }
 
   Dims dimsFor(const Batch& batch) const {
     const int H = config.hiddenSize, NH = config.numAttentionHeads;
@@ -318,7 +102,7 @@ struct BertModel::Impl {
     }
   }
 
-  void validateBatch(const Batch& b, const int32_t* labels) const {
+  void validateBatch(const Batch& b, const Labels& labels) const {
     const bool fromIds = !b.prefixHidden;
     if (!b.attentionMask || (fromIds && (!b.inputIds || !b.tokenTypeIds))) fail("batch arrays must not be null");
     if (b.batchSize < 1 || b.seqLen < 1) {
@@ -357,54 +141,35 @@ struct BertModel::Impl {
              std::to_string(config.typeVocabSize) + ")");
       }
     }
-    if (labels) {
-      for (int i = 0; i < b.batchSize; ++i) {
-        if (labels[i] < 0 || labels[i] >= config.numLabels) {
-          fail("labels[" + std::to_string(i) + "] = " + std::to_string(labels[i]) + " is outside [0, " +
-               std::to_string(config.numLabels) + ")");
-        }
-      }
-    }
+    head->checkBatch(b.batchSize, b.seqLen);
+    if (labels.present()) checkLabels(head->labelLayout(b.batchSize, b.seqLen), labels);
   }
 
-  // Layers [start, L) run; those >= saveFrom keep their activations. start > 0: batch.prefixHidden is layer
-  // start's input and is uploaded into embeddings.out.
-  Workspace prepareWorkspace(const Batch& batch, const int32_t* labels, int saveFrom, bool training, bool backward) {
+  // Lays out and uploads one call's workspace: the encoder runs layers [start, L) (those >= saveFrom keep their
+  // activations), the head its forward (and backward when `backward`). start > 0: batch.prefixHidden is layer
+  // start's input and is uploaded into the encoder's prefix input.
+  void prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward) {
     Dims d = dimsFor(batch);
     const int start = startOf(batch);
-    WorkspacePlan plan{config.numHiddenLayers - saveFrom, saveFrom > start, start == 0, backward,
-                       backward && options.trainEmbeddings && start == 0,
-                       training && config.attentionProbsDropoutProb > 0.0f};
-    Workspace w{};  // buffers the plan leaves out stay null
+    EncoderPlan plan{saveFrom, start, backward, backward && options.trainEmbeddings && start == 0,
+                     training && config.attentionProbsDropoutProb > 0.0f};
+    auto layout = [&](Slab& slab) {
+      encoder.layoutInts(slab, d, plan);
+      head->layoutLabels(slab, d);
+      encoder.layoutFloats(slab, d);
+      head->layout(slab, d, backward);
+    };
     Slab measure;
-    layoutWorkspace(measure, d, config.numLabels, plan, w);
+    layout(measure);
     workspaceBlock.reserve(measure.used());
     Slab slab(workspaceBlock.base());
-    layoutWorkspace(slab, d, config.numLabels, plan, w);
-    size_t idBytes = sizeof(int32_t) * static_cast<size_t>(d.N);
-    if (start == 0) {
-      staged.add(w.ids, batch.inputIds, idBytes);
-      staged.add(w.typeIds, batch.tokenTypeIds, idBytes);
-    } else {
-      be().upload(w.embeddings.out, batch.prefixHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
+    layout(slab);
+    if (start > 0) {
+      be().upload(encoder.prefixInput(), batch.prefixHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
     }
-    staged.add(w.mask, batch.attentionMask, idBytes);
-    if (labels) staged.add(w.labels, labels, sizeof(int32_t) * static_cast<size_t>(d.B));
-    if (plan.embeddingGradients) {
-      wordPlanner.build(batch.inputIds, d.N);
-      typePlanner.build(batch.tokenTypeIds, d.N);
-      w.wordPlan = wordPlanner.on(w.wordPlanImage);
-      w.typePlan = typePlanner.on(w.typePlanImage);
-      staged.add(w.wordPlanImage, wordPlanner.image().data(), sizeof(int32_t) * wordPlanner.image().size());
-      staged.add(w.typePlanImage, typePlanner.image().data(), sizeof(int32_t) * typePlanner.image().size());
-    }
+    encoder.stage(staged, batch.inputIds, batch.tokenTypeIds, batch.attentionMask, d);
+    if (labels.present()) head->stageLabels(staged, labels, d);
     staged.flush(be());
-    return w;
-  }
-
-  LayerDropout layerDropout(int layer) const {
-    return {config.hiddenDropoutProb, config.attentionProbsDropoutProb, dropout_sites::attentionProbs(layer),
-            dropout_sites::attentionOutput(layer), dropout_sites::feedForwardOutput(layer)};
   }
 
   std::vector<float> downloadFloats(const float* src, size_t count) {
@@ -412,88 +177,36 @@ struct BertModel::Impl {
     be().download(host.data(), src, sizeof(float) * count);
     return host;
   }
-
-  // Layers >= saveFrom keep their own activations for the backward; the others share two transient sets.
-  static const EncoderLayerActivations& layerActivations(const Workspace& w, int layer, int saveFrom) {
-    return layer >= saveFrom ? w.saved[layer - saveFrom] : w.transient[layer % 2];
-  }
-  // The first layer that runs (start) reads embeddings.out: the embeddings output or the uploaded prefixHidden.
-  static const float* layerInput(const Workspace& w, int layer, int saveFrom, int start) {
-    return layer == start ? w.embeddings.out : layerActivations(w, layer - 1, saveFrom).out;
-  }
-
-  // Encoder layers [start, L) (those >= saveFrom keep their activations) and the head, after the embeddings when
-  // start == 0; fills the result's requested extras. Returns the device pointer of the last hidden state.
-  const float* runForward(Workspace& w, const Dims& d, int saveFrom, int start, const DropoutKey& key,
-                          const ForwardOptions* extras, ForwardResult* result) {
-    const float* in = runLayers(w, d, saveFrom, start, config.numHiddenLayers, key, extras, result);
-    headForward(be(), head, w.head, in, d, config.numLabels, classifierDropout(),
-                dropout_sites::classifier(config.numHiddenLayers), key);
-    return in;
-  }
-
-  // Embeddings (when start == 0) and encoder layers [start, end); returns the device pointer of the last output.
-  const float* runLayers(Workspace& w, const Dims& d, int saveFrom, int start, int end, const DropoutKey& key,
-                         const ForwardOptions* extras, ForwardResult* result) {
-    size_t rows = static_cast<size_t>(d.N) * d.H;
-    bool hidden = extras && extras->outputHiddenStates;
-    if (start == 0) {
-      embeddingsForward(be(), embeddings, w.embeddings, w.ids, w.typeIds, d, config.layerNormEps,
-                        config.hiddenDropoutProb, key);
-      if (hidden) result->hiddenStates.push_back(downloadFloats(w.embeddings.out, rows));
-    }
-    const float* in = w.embeddings.out;
-    for (int l = start; l < end; ++l) {
-      const EncoderLayerActivations& a = layerActivations(w, l, saveFrom);
-      const float* probs = encoderLayerForward(be(), layers[l], a, w.scratch, in, w.mask, d, config.layerNormEps,
-                                               layerDropout(l), key);
-      if (extras) {
-        size_t attentionSize = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
-        for (size_t k = 0; k < extras->attentionLayers.size(); ++k) {
-          if (extras->attentionLayers[k] == l) result->attentions[k] = downloadFloats(probs, attentionSize);
-        }
-      }
-      if (hidden) result->hiddenStates.push_back(downloadFloats(a.out, rows));
-      in = a.out;
-    }
-    return in;
-  }
-
-  float meanLoss(Workspace& w, const Dims& d) {
-    be().crossEntropyForward(w.losses, w.probs, w.head.logits, w.labels, d.B, config.numLabels);
-    std::vector<float> losses = downloadFloats(w.losses, static_cast<size_t>(d.B));
-    double sum = 0.0;
-    for (float l : losses) sum += l;
-    return static_cast<float>(sum / d.B);
-  }
 };
+
+std::vector<ParameterInfo> parameterCatalogue(const BertConfig& config, const BertOptions& options) {
+  validateConfig(config, options);
+  ParameterCatalogue catalogue;
+  Encoder(encoderShape(config), options.trainableLayers, options.trainEmbeddings).declare(catalogue);
+  createHead(config, options)->declare(catalogue);
+  return catalogue.infos();
+}
 
 BertModel::BertModel(const BertConfig& config, const BertOptions& options, std::shared_ptr<Backend> backend) {
   if (!backend) fail("backend must not be null");
   validateConfig(config, options);
   impl_ = std::make_unique<Impl>(config, options, std::move(backend));
-  impl_->declareParameters();
-  Slab measure;
-  impl_->layoutParameters(measure);
-  impl_->parameterBlock.reserve(measure.used());
-  Slab slab(impl_->parameterBlock.base());
-  impl_->layoutParameters(slab);
-  impl_->be().zero(impl_->parameterBlock.base(), measure.used());
-  impl_->bindModules();
 }
 
 BertModel::~BertModel() = default;
 
 const BertConfig& BertModel::config() const { return impl_->config; }
 const BertOptions& BertModel::options() const { return impl_->options; }
-const std::vector<ParameterInfo>& BertModel::parameters() const { return impl_->infos; }
+const std::vector<ParameterInfo>& BertModel::parameters() const { return impl_->store->infos(); }
 
 const ParameterInfo& BertModel::parameterInfo(const std::string& name) const {
-  return impl_->infos[impl_->indexOf(name)];
+  return impl_->store->infos()[impl_->store->indexOf(name)];
 }
 
+LabelLayout BertModel::labelLayout(int rows, int seqLen) const { return impl_->head->labelLayout(rows, seqLen); }
+
 void BertModel::setParameter(const std::string& name, const float* data, size_t count) {
-  const ParamSlot& slot = impl_->slots[impl_->indexOf(name)];
+  const ParamSlot& slot = impl_->store->slot(name);
   if (!data || count != slot.count) {
     fail("parameter '" + name + "' needs " + std::to_string(slot.count) + " floats, got " + std::to_string(count));
   }
@@ -501,12 +214,12 @@ void BertModel::setParameter(const std::string& name, const float* data, size_t 
 }
 
 std::vector<float> BertModel::getParameter(const std::string& name) const {
-  const ParamSlot& slot = impl_->slots[impl_->indexOf(name)];
+  const ParamSlot& slot = impl_->store->slot(name);
   return impl_->downloadFloats(slot.value, slot.count);
 }
 
 std::vector<float> BertModel::getGradient(const std::string& name) const {
-  const ParamSlot& slot = impl_->trainableSlot(name);
+  const ParamSlot& slot = impl_->store->trainableSlot(name);
   return impl_->downloadFloats(slot.grad, slot.count);
 }
 
@@ -522,51 +235,40 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
   }
   if (start > 0 && options.outputHiddenStates) fail("outputHiddenStates needs a batch of ids, not prefixHidden");
   Dims d = m.dimsFor(batch);
-  Workspace w = m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false);
+  m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false);
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
-  m.runForward(w, d, m.config.numHiddenLayers, start, key, &options, &result);
-  result.logits = m.downloadFloats(w.head.logits, static_cast<size_t>(d.B) * m.config.numLabels);
-  if (options.labels) result.loss = m.meanLoss(w, d);
+  EncoderExtras extras{&options.attentionLayers, options.outputHiddenStates, &result.attentions,
+                       &result.hiddenStates};
+  const float* hidden = m.encoder.forward(m.be(), d, m.config.numHiddenLayers, key, extras);
+  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), d, key);
+  for (HeadOutput& out : m.head->outputs(m.be(), d)) result.outputs.emplace_back(out.name, std::move(out.data));
+  if (options.labels.present()) result.loss = m.head->loss(m.be(), d);
   return result;
 }
 
-float BertModel::accumulateGradients(const Batch& batch, const int32_t* labels, float scale, uint64_t seed,
+float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, float scale, uint64_t seed,
                                      uint64_t step) {
   Impl& m = *impl_;
-  if (!labels) fail("labels must not be null");
+  if (!m.head->trainable()) fail("the embedding head is inference-only: it does not train");
+  if (!labels.present()) fail("labels must not be null");
   if (!std::isfinite(scale)) fail("gradient scale must be finite");
   m.validateBatch(batch, labels);
   const int L = m.config.numHiddenLayers;
   // Gradients reach the embeddings only through every layer, so training them keeps all activations.
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
-  const int start = m.startOf(batch);
   Dims d = m.dimsFor(batch);
-  Workspace w = m.prepareWorkspace(batch, labels, saveFrom, true, true);
+  m.prepareWorkspace(batch, labels, saveFrom, true, true);
   DropoutKey key{true, seed, step};
-  m.runForward(w, d, saveFrom, start, key, nullptr, nullptr);
-  float loss = m.meanLoss(w, d);
+  const float* hidden = m.encoder.forward(m.be(), d, L, key, EncoderExtras{});
+  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), d, key);
+  float loss = m.head->loss(m.be(), d);
 
-  m.be().crossEntropyBackward(w.dLogits, w.probs, w.labels, scale / static_cast<float>(d.B), d.B,
-                              m.config.numLabels);
-  size_t rowsBytes = sizeof(float) * static_cast<size_t>(d.N) * d.H;
-  float* dHidden = saveFrom < L ? w.grad[0] : nullptr;
-  if (dHidden) m.be().zero(dHidden, rowsBytes);
-  headBackward(m.be(), m.head, w.head, w.dLogits, w.headScratch, w.headScratch2, dHidden, d, m.config.numLabels,
-               m.classifierDropout(), dropout_sites::classifier(L), key);
-  for (int l = L - 1; l >= saveFrom; --l) {
-    const float* in = m.layerInput(w, l, saveFrom, start);
-    bool needInputGrad = l > saveFrom || m.options.trainEmbeddings;
-    float* dIn = needInputGrad ? (dHidden == w.grad[0] ? w.grad[1] : w.grad[0]) : nullptr;
-    encoderLayerBackward(m.be(), m.layers[l], w.saved[l - saveFrom], w.scratch, in, dHidden, dIn, d,
-                         m.layerDropout(l), key);
-    dHidden = dIn;
-  }
-  if (m.options.trainEmbeddings) {
-    embeddingsBackward(m.be(), m.embeddings, w.embeddings, dHidden, w.wordPlan, w.typePlan, d,
-                       m.config.hiddenDropoutProb, key);
-  }
+  float* dHidden = m.encoder.dHiddenBuffer();
+  if (dHidden) m.be().zero(dHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
+  m.head->backward(m.be(), scale, dHidden, d, key);
+  if (dHidden) m.encoder.backward(m.be(), d, dHidden, key);
   return loss;
 }
 
@@ -575,16 +277,18 @@ float BertModel::applyOptimizer(const AdamWHyper& h) {
   if (!(h.lr >= 0.0f) || !std::isfinite(h.lr)) fail("lr must be a finite number >= 0");
   if (!(h.beta1 >= 0.0f && h.beta1 < 1.0f)) fail("beta1 must be in [0, 1)");
   if (!(h.beta2 >= 0.0f && h.beta2 < 1.0f)) fail("beta2 must be in [0, 1)");
-  if (!(h.eps >= 0.0f) || !std::isfinite(h.eps)) fail("eps must be a finite number >= 0");
+  // eps > 0, as the addon requires: Adam divides by sqrt(v) + eps, and v of an untouched element is 0.
+  if (!(h.eps > 0.0f) || !std::isfinite(h.eps)) fail("eps must be a finite number > 0");
   if (!(h.weightDecay >= 0.0f) || !std::isfinite(h.weightDecay)) fail("weightDecay must be a finite number >= 0");
   if (std::isnan(h.maxGradNorm)) fail("maxGradNorm must be a number");
 
-  m.be().zero(m.normAccumulator, sizeof(float));
-  for (const ParamSlot& s : m.slots) {
-    if (s.grad) m.be().sumOfSquares(m.normAccumulator, s.grad, static_cast<int64_t>(s.count));
+  float* accumulator = m.store->normAccumulator();
+  m.be().zero(accumulator, sizeof(float));
+  for (const ParamSlot& s : m.store->slots()) {
+    if (s.grad) m.be().sumOfSquares(accumulator, s.grad, static_cast<int64_t>(s.count));
   }
   float sumSquares = 0.0f;
-  m.be().download(&sumSquares, m.normAccumulator, sizeof(float));
+  m.be().download(&sumSquares, accumulator, sizeof(float));
   float norm = std::sqrt(sumSquares);
   // torch.nn.utils.clip_grad_norm_: coefficient max / (norm + 1e-6), clamped to 1.
   float gradScale = 1.0f;
@@ -594,7 +298,7 @@ float BertModel::applyOptimizer(const AdamWHyper& h) {
   double t = static_cast<double>(m.optimizerStep);
   float bias1 = static_cast<float>(1.0 - std::pow(static_cast<double>(h.beta1), t));
   float bias2 = static_cast<float>(1.0 - std::pow(static_cast<double>(h.beta2), t));
-  for (const ParamSlot& s : m.slots) {
+  for (const ParamSlot& s : m.store->slots()) {
     if (!s.grad) continue;
     m.be().adamwUpdate(s.value, s.grad, s.m, s.v, static_cast<int64_t>(s.count), h.lr, h.beta1, h.beta2, h.eps,
                        s.decay ? h.weightDecay : 0.0f, gradScale, bias1, bias2);
@@ -603,7 +307,7 @@ float BertModel::applyOptimizer(const AdamWHyper& h) {
   return norm;
 }
 
-TrainStepResult BertModel::trainStep(const Batch& batch, const int32_t* labels, const AdamWHyper& hyper,
+TrainStepResult BertModel::trainStep(const Batch& batch, const Labels& labels, const AdamWHyper& hyper,
                                      uint64_t seed, uint64_t step) {
   TrainStepResult result;
   result.loss = accumulateGradients(batch, labels, 1.0f, seed, step);
@@ -615,17 +319,14 @@ std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
   Impl& m = *impl_;
   if (batch.prefixHidden) fail("frozenPrefix takes a batch of ids, not prefixHidden");
   m.requireFrozenPrefix();
-  m.validateBatch(batch, nullptr);
+  m.validateBatch(batch, Labels{});
   Dims d = m.dimsFor(batch);
-  const int L = m.config.numHiddenLayers;
-  Workspace w = m.prepareWorkspace(batch, nullptr, L, false, false);
-  const float* out = m.runLayers(w, d, L, 0, m.prefixStart(), DropoutKey{false, 0, 0}, nullptr, nullptr);
+  m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false);
+  const float* out = m.encoder.forward(m.be(), d, m.prefixStart(), DropoutKey{false, 0, 0}, EncoderExtras{});
   return m.downloadFloats(out, static_cast<size_t>(d.N) * d.H);
 }
 
-void BertModel::zeroGradients() {
-  if (impl_->gradientsBegin) impl_->be().zero(impl_->gradientsBegin, impl_->gradientBytes);
-}
+void BertModel::zeroGradients() { impl_->store->zeroGradients(impl_->be()); }
 
 int64_t BertModel::optimizerStep() const { return impl_->optimizerStep; }
 
@@ -635,12 +336,12 @@ void BertModel::setOptimizerStep(int64_t step) {
 }
 
 std::vector<float> BertModel::getMoment(const std::string& name, Moment which) const {
-  const ParamSlot& slot = impl_->trainableSlot(name);
+  const ParamSlot& slot = impl_->store->trainableSlot(name);
   return impl_->downloadFloats(which == Moment::First ? slot.m : slot.v, slot.count);
 }
 
 void BertModel::setMoment(const std::string& name, Moment which, const float* data, size_t count) {
-  const ParamSlot& slot = impl_->trainableSlot(name);
+  const ParamSlot& slot = impl_->store->trainableSlot(name);
   if (!data || count != slot.count) {
     fail("moment of '" + name + "' needs " + std::to_string(slot.count) + " floats, got " + std::to_string(count));
   }

@@ -1,23 +1,25 @@
-// BertModel: a BERT sequence classifier (Hugging Face BertForSequenceClassification) trained and run natively on
-// one Backend. This is the C++ API the N-API addon binds; everything it takes and returns lives on the host.
+// BertModel: one BERT encoder (model/encoder.h) under one task head (model/heads/head.h), trained and run natively
+// on one Backend. This is the C++ API the N-API addon binds; everything it takes and returns lives on the host.
 //
 // Construction
-//   BertModel(config, options, backend)   config: every BertConfig field of TEAM.md; options: head, trainable
-//   layers (the last K encoder layers), trainEmbeddings. The head (classifier, and the pooler when head == Pooler)
-//   is always trained. Parameters start at zero — the caller sets them (from a checkpoint or its own init).
-//   Frozen parameters get no gradient and no AdamW moments; frozen layers keep no activations.
-//   In head == Cls mode the pooler parameters still exist (so Hugging Face checkpoints load and save unchanged) but
-//   are unused and frozen.
+//   BertModel(config, options, backend)   config: every BertConfig field of TEAM.md; options: the head (kind,
+//   pooling, problem type, number of choices, normalisation), trainable layers (the last K encoder layers),
+//   trainEmbeddings. The head's own parameters always train (the embedding head has none and is inference-only).
+//   Parameters start at zero — the caller sets them (from a checkpoint or its own init). Frozen parameters get no
+//   gradient and no AdamW moments; frozen layers keep no activations. In the sequence-classification head with
+//   [CLS] pooling the pooler parameters still exist (so Hugging Face checkpoints load and save unchanged) but are
+//   unused and frozen. The masked-LM decoder is tied to the word embeddings: it trains exactly when they do.
 // Parameters
-//   parameters() lists every parameter by its canonical Hugging Face name (TEAM.md), in a fixed order: embeddings,
-//   encoder layers 0..L-1, pooler, classifier. setParameter/getParameter copy whole tensors (row-major fp32,
-//   Linear weights [out, in]); getGradient only for trainable parameters (the accumulated gradient since the last
-//   applyOptimizer / zeroGradients).
+//   parameters() lists every parameter by its Hugging Face name, in state-dict order: the encoder's (embeddings,
+//   layers 0..L-1), then the head's. parameterCatalogue(config, options) gives the same list without a model.
+//   setParameter/getParameter copy whole tensors (row-major fp32, Linear weights [out, in]); getGradient only for
+//   trainable parameters (the accumulated gradient since the last applyOptimizer / zeroGradients).
 // Running
-//   forward(batch, options) -> logits [B, numLabels], the mean cross-entropy loss when labels are given, the
-//   attention probabilities [B, NH, T, T] of the requested layers (after attention dropout, as Hugging Face returns
-//   them) and optionally the hidden states (L + 1 tensors [B, T, H]: the embeddings output, then each layer's
-//   output). Dropout is applied only when options.training is set; it is keyed by (seed, step).
+//   forward(batch, options) -> the head's outputs (outputs[0] is the primary, "logits"), the head's mean loss when
+//   labels are given, the attention probabilities [B, NH, T, T] of the requested layers (after attention dropout,
+//   as Hugging Face returns them) and optionally the hidden states (L + 1 tensors [B, T, H]: the embeddings
+//   output, then each layer's output). Dropout is applied only when options.training is set; it is keyed by
+//   (seed, step). Labels are in the head's layout (labelLayout; model/labels.h).
 //   accumulateGradients(batch, labels, scale, seed, step): forward with dropout + backward; adds
 //   scale * d(mean loss)/d(param) to every trainable gradient; returns the (unscaled) mean loss.
 //   applyOptimizer(hyper): global gradient norm over all trainable gradients (returned, measured before clipping,
@@ -40,9 +42,9 @@
 // Errors
 //   std::invalid_argument for bad arguments (unknown parameter name, wrong element count, gradient of a frozen
 //   parameter, B or T < 1, T > maxPositionEmbeddings, id outside [0, vocabSize), token type outside
-//   [0, typeVocabSize), mask values other than 0/1, label outside [0, numLabels), attention layer outside [0, L),
-//   invalid config/options). Every id is checked before anything reaches the backend, so a bad batch never reads
-//   out of bounds and leaves the model unchanged. Backend failures surface as std::runtime_error.
+//   [0, typeVocabSize), mask values other than 0/1, labels outside the head's layout, attention layer outside
+//   [0, L), invalid config/options). Every id is checked before anything reaches the backend, so a bad batch never
+//   reads out of bounds and leaves the model unchanged. Backend failures surface as std::runtime_error.
 // Threading: one call at a time per model (the addon serialises them); the ops themselves run multi-threaded.
 #pragma once
 
@@ -50,9 +52,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/backend.h"
+#include "model/labels.h"
+#include "model/parameters.h"
 
 namespace bertnode {
 
@@ -70,15 +75,41 @@ struct BertConfig {
   float attentionProbsDropoutProb = 0.1f;
   std::optional<float> classifierDropout;  // unset: falls back to hiddenDropoutProb (as Hugging Face does)
   int numLabels = 2;
+  // The word row nn.Embedding(padding_idx=pad_token_id) gives no gradient from its lookups (Hugging Face's
+  // BertEmbeddings); -1: none.
+  int padTokenId = 0;
 };
 
-enum class HeadType {
-  Cls,     // classifier on the last layer's [CLS] vector (dropout, linear)
-  Pooler,  // Hugging Face BertForSequenceClassification: tanh(pooler dense) on [CLS], dropout, linear
+// Which head sits on the encoder (Hugging Face's BertFor* class in brackets).
+enum class HeadKind {
+  SequenceClassification,  // [BertForSequenceClassification] pooled vector -> dropout -> classifier [numLabels, H]
+  TokenClassification,     // [BertForTokenClassification] dropout -> classifier per token; labels -100 ignored
+  QuestionAnswering,       // [BertForQuestionAnswering] qa_outputs H -> 2: start/end logits per token
+  MultipleChoice,          // [BertForMultipleChoice] rows of numChoices -> pooler -> dropout -> classifier H -> 1
+  MaskedLM,                // [BertForMaskedLM] transform + decoder tied to the word embeddings
+  PreTraining,             // [BertForPreTraining] masked LM + next-sentence prediction on the pooler
+  Embedding,               // sentence-transformers: mean or [CLS] pooling, optional L2 normalisation (inference)
+};
+
+// What the sequence-classification head's loss is (Hugging Face's config.problem_type).
+enum class ProblemType {
+  SingleLabel,  // cross-entropy over numLabels >= 2 classes, int32 labels [B]
+  MultiLabel,   // binary cross-entropy with logits, float labels [B, numLabels] in any real (usually 0/1)
+  Regression,   // mean squared error, float labels [B, numLabels], numLabels >= 1
+};
+
+enum class Pooling {
+  Pooler,  // tanh(pooler dense) on [CLS] (sequence classification, Hugging Face's default)
+  Cls,     // the last layer's [CLS] vector (the classic recipe; embedding head)
+  Mean,    // mean over the attention mask (embedding head)
 };
 
 struct BertOptions {
-  HeadType head = HeadType::Pooler;
+  HeadKind head = HeadKind::SequenceClassification;
+  Pooling pooling = Pooling::Pooler;  // sequence classification: Pooler | Cls; embedding: Mean | Cls
+  ProblemType problemType = ProblemType::SingleLabel;  // sequence classification only
+  int numChoices = 0;                 // multiple choice: >= 2; each example is numChoices consecutive rows
+  bool normalize = false;             // embedding head: L2-normalise the pooled vectors
   int trainableLayers = 0;       // the last K encoder layers are trained, 0 <= K <= numHiddenLayers
   bool trainEmbeddings = false;  // word/position/token-type tables and the embeddings LayerNorm
 };
@@ -95,7 +126,7 @@ struct Batch {
 };
 
 struct ForwardOptions {
-  const int32_t* labels = nullptr;   // [batchSize]; when set, the result has the mean cross-entropy loss
+  Labels labels;                     // in the head's layout; when set, the result has the head's mean loss
   bool training = false;             // applies dropout (keyed by seed/step) when set
   uint64_t seed = 0;
   uint64_t step = 0;
@@ -104,8 +135,8 @@ struct ForwardOptions {
 };
 
 struct ForwardResult {
-  std::vector<float> logits;                   // [B, numLabels]
-  std::optional<float> loss;                   // mean over the batch, when labels were given
+  std::vector<std::pair<std::string, std::vector<float>>> outputs;  // the head's, primary ("logits") first
+  std::optional<float> loss;                   // the head's mean loss, when labels were given
   std::vector<std::vector<float>> attentions;  // one [B, NH, T, T] per requested layer, in request order
   std::vector<std::vector<float>> hiddenStates;  // L + 1 tensors [B, T, H] when requested, else empty
 };
@@ -124,13 +155,10 @@ struct TrainStepResult {
   float gradNorm = 0.0f;
 };
 
-struct ParameterInfo {
-  std::string name;
-  std::vector<int64_t> shape;
-  bool trainable = false;
-};
-
 enum class Moment { First, Second };  // AdamW's m and v
+
+// The parameters a model with this config and options declares, in order (validates like the constructor).
+std::vector<ParameterInfo> parameterCatalogue(const BertConfig& config, const BertOptions& options);
 
 class BertModel {
  public:
@@ -150,9 +178,11 @@ class BertModel {
   std::vector<float> getGradient(const std::string& name) const;  // trainable parameters only
 
   ForwardResult forward(const Batch& batch, const ForwardOptions& options);
-  float accumulateGradients(const Batch& batch, const int32_t* labels, float scale, uint64_t seed, uint64_t step);
+  // Labels in the head's layout for a batch of `rows` sequences of `seqLen` tokens.
+  LabelLayout labelLayout(int rows, int seqLen) const;
+  float accumulateGradients(const Batch& batch, const Labels& labels, float scale, uint64_t seed, uint64_t step);
   float applyOptimizer(const AdamWHyper& hyper);  // returns the gradient norm before clipping
-  TrainStepResult trainStep(const Batch& batch, const int32_t* labels, const AdamWHyper& hyper, uint64_t seed,
+  TrainStepResult trainStep(const Batch& batch, const Labels& labels, const AdamWHyper& hyper, uint64_t seed,
                             uint64_t step);
   void zeroGradients();
   // [B, T, H]: the eval-mode input of the first trainable layer (batch.prefixHidden must be null).

@@ -247,6 +247,55 @@ OpCheck crossEntropyCheck(Random& rng) {
           }};
 }
 
+// Rows whose label is outside [0, C) (-100, C) are ignored: no loss, no gradient.
+OpCheck crossEntropyIgnoredCheck(Random& rng) {
+  const int B = 4, C = 3;
+  const std::vector<int32_t> labels = {2, -100, 0, C};
+  return {"crossEntropyIgnored",
+          {rng.tensor(B * C, -3.0f, 3.0f)},
+          [=](DeviceScope& s, const Inputs& in) {
+            float* losses = s.zeros(B);
+            s.be().crossEntropyForward(losses, s.zeros(B * C), in[0], s.upload(labels), B, C);
+            return Output{losses, B};
+          },
+          [=](DeviceScope& s, const Inputs& in, float*, const std::vector<float>& w, const Inputs& g) {
+            float* probs = s.zeros(B * C);
+            int32_t* deviceLabels = s.upload(labels);
+            s.be().crossEntropyForward(s.zeros(B), probs, in[0], deviceLabels, B, C);
+            for (int b = 0; b < B; ++b) {
+              s.be().crossEntropyBackward(g[0] + b * C, probs + b * C, deviceLabels + b, w[b], 1, C);
+            }
+          }};
+}
+
+// The elementwise head losses against their logits; targets fixed (they are labels). The backward scales by one
+// scalar, so each element is its own call with its weight.
+OpCheck elementLossCheck(Random& rng, bool binary) {
+  const int n = 6;
+  std::vector<float> targets = binary ? std::vector<float>{0, 1, 1, 0, 1, 0} : rng.tensor(n, -2.0f, 2.0f);
+  return {binary ? "bceWithLogits" : "squaredError",
+          {rng.tensor(n, -3.0f, 3.0f)},
+          [=](DeviceScope& s, const Inputs& in) {
+            float* losses = s.zeros(n);
+            if (binary) {
+              s.be().bceWithLogitsForward(losses, in[0], s.upload(targets), n);
+            } else {
+              s.be().squaredErrorForward(losses, in[0], s.upload(targets), n);
+            }
+            return Output{losses, n};
+          },
+          [=](DeviceScope& s, const Inputs& in, float*, const std::vector<float>& w, const Inputs& g) {
+            float* y = s.upload(targets);
+            for (int i = 0; i < n; ++i) {
+              if (binary) {
+                s.be().bceWithLogitsBackward(g[0] + i, in[0] + i, y + i, w[i], 1);
+              } else {
+                s.be().squaredErrorBackward(g[0] + i, in[0] + i, y + i, w[i], 1);
+              }
+            }
+          }};
+}
+
 OpCheck linearCheck(Random& rng) {
   const int rows = 3, in = 5, out = 4;
   return {"linear",
@@ -427,6 +476,9 @@ std::vector<GradcheckResult> runGradchecks(Backend& backend) {
   checks.push_back(tanhCheck(rng));
   checks.push_back(attentionSoftmaxCheck(rng));
   checks.push_back(crossEntropyCheck(rng));
+  checks.push_back(crossEntropyIgnoredCheck(rng));
+  checks.push_back(elementLossCheck(rng, true));
+  checks.push_back(elementLossCheck(rng, false));
   checks.push_back(linearCheck(rng));
   checks.push_back(embeddingsCheck(rng));
   checks.push_back(dropoutCheck(rng));

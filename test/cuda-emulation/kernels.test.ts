@@ -25,7 +25,7 @@ import { root, shimDir, writeEmulatedKernelSources } from './build';
 const NOT_EMULATED = new Set(['cuda_backend.cu']);
 // The CPU ops the kernels are compared with (native/cpu/ops.h) and what they need.
 const CPU_SOURCES = ['adamw', 'attention', 'cross_entropy', 'dropout', 'elementwise', 'embeddings', 'gelu',
-  'layernorm', 'thread_pool'].map((name) => path.join(root, 'native', 'cpu', `${name}.cpp`));
+  'head_losses', 'layernorm', 'pooling', 'thread_pool'].map((name) => path.join(root, 'native', 'cpu', `${name}.cpp`));
 const SCHEDULES = ['forward', 'reverse'] as const;
 
 interface Comparison {

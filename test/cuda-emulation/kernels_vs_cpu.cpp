@@ -229,6 +229,50 @@ void embeddingsAndHead() {
   cpu::crossEntropyBackward(dLogitsCpu.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
   cuda::crossEntropyBackward(stream, dLogitsCuda.data(), probsCpu.data(), labels.data(), 0.2f, 5, 3);
   report("crossEntropyBackward", dLogitsCuda, dLogitsCpu, 0);
+
+  // Ignored rows (-100, and C: a label outside [0, C)): zero loss and zero gradient on both backends.
+  std::vector<int32_t> ignoring{0, -100, 1, 3, 2};
+  cpu::crossEntropyForward(lossCpu.data(), probsCpu.data(), logits.data(), ignoring.data(), 5, 3);
+  cuda::crossEntropyForward(stream, lossCuda.data(), probsCuda.data(), logits.data(), ignoring.data(), 5, 3);
+  report("crossEntropyForward.ignored", lossCuda, lossCpu, 1e-6);
+  cpu::crossEntropyBackward(dLogitsCpu.data(), probsCpu.data(), ignoring.data(), 0.2f, 5, 3);
+  cuda::crossEntropyBackward(stream, dLogitsCuda.data(), probsCpu.data(), ignoring.data(), 0.2f, 5, 3);
+  report("crossEntropyBackward.ignored", dLogitsCuda, dLogitsCpu, 0);
+}
+
+// The task heads' ops (model/heads): elementwise losses and sentence pooling, on shapes that are not multiples of
+// the 256-thread blocks. Tolerances: 1e-6 where CUDA's expf/log1pf stand against libm's (the emulation runs libm,
+// so this is the formula's check); 0 where both sum in the same order in fp32 (mean pooling) or double (norms).
+void taskHeads() {
+  const int64_t n = 300;
+  Floats logits = randomFloats(n, 6), targets = randomFloats(n), lossCpu(n), lossCuda(n), dCpu(n), dCuda(n);
+  Floats binary(n);
+  for (int64_t i = 0; i < n; ++i) binary[i] = targets[i] > 0 ? 1.0f : 0.0f;
+  cpu::bceWithLogitsForward(lossCpu.data(), logits.data(), binary.data(), n);
+  cuda::bceWithLogitsForward(stream, lossCuda.data(), logits.data(), binary.data(), n);
+  report("bceWithLogitsForward", lossCuda, lossCpu, 1e-6);
+  cpu::bceWithLogitsBackward(dCpu.data(), logits.data(), binary.data(), 0.3f, n);
+  cuda::bceWithLogitsBackward(stream, dCuda.data(), logits.data(), binary.data(), 0.3f, n);
+  report("bceWithLogitsBackward", dCuda, dCpu, 1e-6);
+  cpu::squaredErrorForward(lossCpu.data(), logits.data(), targets.data(), n);
+  cuda::squaredErrorForward(stream, lossCuda.data(), logits.data(), targets.data(), n);
+  report("squaredErrorForward", lossCuda, lossCpu, 0);
+  cpu::squaredErrorBackward(dCpu.data(), logits.data(), targets.data(), 0.3f, n);
+  cuda::squaredErrorBackward(stream, dCuda.data(), logits.data(), targets.data(), 0.3f, n);
+  report("squaredErrorBackward", dCuda, dCpu, 0);
+
+  const int B = 3, T = 7, H = 37;
+  Floats hidden = randomFloats(B * T * H), pooledCpu(B * H), pooledCuda(B * H);
+  std::vector<int32_t> mask(B * T, 0);
+  for (int t = 0; t < T; ++t) mask[t] = 1;                 // full row
+  for (int t = 0; t < 3; ++t) mask[T + t] = 1;             // padded row; the third row is all padding
+  cpu::maskedMeanPool(pooledCpu.data(), hidden.data(), mask.data(), B, T, H);
+  cuda::maskedMeanPool(stream, pooledCuda.data(), hidden.data(), mask.data(), B, T, H);
+  report("maskedMeanPool", pooledCuda, pooledCpu, 0);
+  Floats rowsCpu = randomFloats(B * H), rowsCuda = rowsCpu;
+  cpu::l2NormalizeRows(rowsCpu.data(), B, H);
+  cuda::l2NormalizeRows(stream, rowsCuda.data(), B, H);
+  report("l2NormalizeRows", rowsCuda, rowsCpu, 0);
 }
 
 // One embedding backward (B x T rows of width Hb, vocabulary Vb) through both backends' ScatterPlan-ordered
@@ -421,6 +465,7 @@ int main() {
   attention();
   dropoutMasks();
   embeddingsAndHead();
+  taskHeads();
   embeddingsBackwardPlans();
   adamw();
   gemms();

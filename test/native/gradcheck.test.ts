@@ -8,8 +8,8 @@ import { Golden } from './helpers/golden';
 test('every backward op agrees with central differences of its forward', async () => {
   const results = await loadTestAddon().gradcheckOps();
   const names = results.map((r) => r.name);
-  for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'linear', 'embeddings',
-    'dropout', 'encoderLayer', 'head']) {
+  for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'crossEntropyIgnored',
+    'bceWithLogits', 'squaredError', 'linear', 'embeddings', 'dropout', 'encoderLayer', 'head']) {
     expect(names).toContain(op);
   }
   for (const r of results) {

@@ -10,7 +10,7 @@ function exportedNames(object: object, prefix = ''): string[] {
 }
 
 test('the production addon exports the model API only', () => {
-  expect(exportedNames(loadBackend('cpu'))).toEqual(['BertModel', 'kernels.gemmActiveIsa', 'numThreads']);
+  expect(exportedNames(loadBackend('cpu'))).toEqual(['BertModel', 'kernels.gemmActiveIsa', 'numThreads', 'parameterCatalogue']);
 });
 
 test('the test addon has the test entry points, on the same kernel family', () => {

