@@ -213,3 +213,13 @@ export class FrozenCacheError extends BertnodeError {
     super(code, message, options);
   }
 }
+
+// ---- metrics (lib/metrics) ----------------------------------------------------------------------------------
+
+// A metric cannot be computed from what it was given (ERR_BERTNODE_METRIC_INPUT): predictions and references of
+// different lengths, no items at all, a tag without a scheme prefix in strict mode, an unknown averaging.
+export class MetricInputError extends BertnodeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_BERTNODE_METRIC_INPUT', message, options);
+  }
+}

@@ -13,3 +13,13 @@ export { mulberry32, shuffleInPlace, streamSeed, type Random } from './random';
 export { CLASSIC_SPLIT, splitTrainValidation, type SplitOptions } from './split';
 export { encodeExamples, exampleLength, type EncodedDataset, type EncodeOptions } from './encode';
 export { BatchLoader, evaluationBatches, type BatchingOptions, type EvaluationBatchView, type LoadedBatch } from './batching';
+// Task formats: GLUE TSV, token tagging (CoNLL, JSONL, IOB schemes, word alignment), SQuAD, SWAG, masked-LM text.
+export { GLUE_TASKS, isGlueTask, readGlue, streamGlue, type GlueExample, type GlueLayout, type GlueOptions, type GlueSplit, type GlueTask } from './glue';
+export { readConll, readTaggedJsonl, streamConll, streamTaggedJsonl, tagLabelList, type ConllOptions, type TaggedJsonlOptions, type TaggedSentence, type TaggingOptions } from './tagging';
+export { beginToInsideIds, firstIob2Violation, iob1ToIob2 } from './iob';
+export { IGNORE_INDEX, TokenAligner, type AlignedSentence, type AlignInput, type AlignOptions } from './token-alignment';
+export { readSquad, type SquadExample, type SquadReadOptions } from './squad';
+export { squadTrainFeatures, squadValidationFeatures, type SquadFeatureOptions, type SquadTrainFeature, type SquadValidationFeature } from './squad-features';
+export { readSwag, streamSwag, swagFeatures, SWAG_ENDINGS, type SwagExample, type SwagFeatures } from './swag';
+export { encodeLine, groupedFeatures, lineByLineFeatures, streamTextLines, type MlmFeature, type TextLineRecord } from './mlm-text';
+export { MlmMasker, type MaskableRow, type MaskedRow, type MaskingOptions } from './mlm-masking';
