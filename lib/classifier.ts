@@ -6,78 +6,31 @@
 // seed 1234; `await clf.fit()` with no data trains on IMDb (fetched through the cache) split 20,000 / 5,000.
 
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { debuglog } from 'node:util';
 import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type BatchingOptions, type EncodedDataset, type Example } from './data';
 import { mulberry32 } from './data/random';
-import { DisposedError, TrainingOptionsError } from './errors';
-import { type ClsAttention, type ExplainToken, type ExplainedText, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
-import { NativeBert, type Device, type Head, type Precision } from './native';
+import { BusyError, DisposedError, InputError, OptionValueError } from './errors';
+import { type ExplainToken, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
+import { NativeBert, loadBackend, type Device, type Head } from './native';
+import { cudaAvailability } from './native/cuda';
 import { BertTokenizer } from './tokenizer';
-import { type ClassificationMetrics, type EvaluateOptions, type TrainOptions, type TrainResult, evaluateModel, softmaxRow, train } from './train';
+import { type ClassificationMetrics, type EvaluateOptions, evaluateModel, softmaxRow, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
-import { type CacheFrozenLayersOption, prepareFrozenTraining } from './train/frozen-training';
+import { prepareFrozenTraining } from './train/frozen-training';
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
+import { CLASSIFIER_OPTIONS, EVALUATE_OPTIONS, FIT_OPTIONS } from './train/classifier-options';
+import type {
+  ClassifierOptions, DeviceOption, Explanation, ExplainOptions, FitOptions, FitResult, Prediction, PredictInput,
+} from './train/classifier-types';
+import { matchHeadLabels } from './train/head-labels';
+import { renderModelCard } from './train/model-card';
+import { checkOptions } from './train/option-check';
+import { configureThreads } from './train/threads';
+import { warnOnce } from './train/warnings';
 import { type BertConfig, loadModel, saveModel } from './weights';
-
-export type DeviceOption = Device | 'auto';
-
-export interface ClassifierOptions {
-  model?: string; // hub id or local folder (default 'bert-base-uncased')
-  labels?: readonly string[]; // class names (default: the model's own, else ['neg', 'pos'])
-  maxLength?: number; // tokens per text, [CLS]/[SEP] included (default 256)
-  batchSize?: number; // training and inference batch size (default 32)
-  lr?: number; // default 5e-5
-  epochs?: number; // default 2
-  trainableLayers?: number | 'all'; // last K encoder layers trained, 'all' = full fine-tune (default 1)
-  trainEmbeddings?: boolean; // default: true only with trainableLayers 'all'
-  head?: Head; // 'cls' (classic) or 'pooler' (BertForSequenceClassification); default: the saved model's, else 'cls'
-  device?: DeviceOption; // default 'auto': CUDA when built and present, else CPU
-  precision?: Precision; // 'fp32' (default); 'bf16' mixed precision on CUDA and AVX-512 BF16 CPUs; 'tf32' on CUDA
-  seed?: number; // head initialisation, dropout, data order (default 1234)
-  padding?: 'longest' | 'max_length'; // default 'longest' (same results, less work than padding to maxLength)
-  // Training and evaluation batches drawn from chunks of this many batches sorted by length, so short reviews pad
-  // little (lib/data's bucketing; the batch order stays seeded). Default 0: plain shuffled batches.
-  bucketBatches?: number;
-  hub?: HubOptions;
-}
-
-export interface FitOptions extends Omit<TrainOptions, 'evaluation'> {
-  // Validation data, or a share (0..1) / count of the training data held out with the seed. Default: none, or the
-  // classic 5,000 when fit() loads IMDb itself.
-  validation?: ExampleInput | number;
-  batchSize?: number;
-  imdb?: ImdbSource; // where fit() with no data finds IMDb
-  // Compute the frozen layers' output once per example and train the last trainableLayers from it every epoch
-  // (lib/train/frozen-cache.ts): true = { storage: 'auto', dtype: 'bf16' }. Needs frozen embeddings and
-  // trainableLayers < the model's layers. The one difference from training from ids: no dropout in frozen layers.
-  cacheFrozenLayers?: CacheFrozenLayersOption;
-}
-
-export interface FitResult extends TrainResult {
-  validation?: ClassificationMetrics; // metrics of the parameters the model ends with
-  trainExamples: number;
-}
-
-export interface Prediction {
-  label: string;
-  labelIndex: number;
-  probabilities: Record<string, number>;
-  logits: number[]; // in label order
-}
-
-export type PredictInput = string | readonly [string, string];
-
-export interface ExplainOptions {
-  textPair?: string;
-  layer?: number; // layer whose attention the report shows (0-based; default the last)
-  layers?: readonly number[] | 'all'; // layers returned in `layers` (default: just `layer`)
-  trueLabel?: string;
-}
-
-export interface Explanation extends ExplainedText {
-  layers: { layer: number; attention: ClsAttention }[];
-}
 
 const CLASSIC = {
   model: 'bert-base-uncased',
@@ -101,75 +54,227 @@ interface Loaded {
   rawConfig: Record<string, unknown>;
   tokenizerFiles: string[];
   directory: string;
+  // The maxLength the model was saved with (config.json's bertnode_max_length).
+  savedMaxLength?: number;
+  // The head was initialised here and no fit() has run: predictions are noise, and say so once.
+  untrainedHead: boolean;
 }
 
+const debug = debuglog('bertnode');
+
+/**
+ * A BERT text classifier: fromPretrained / fit / evaluate / predict / explain / save.
+ *
+ * One call at a time per classifier for fit(): while fit() runs, every other call on the same classifier (fit,
+ * predict, evaluate, explain, save) is refused with a BusyError (code ERR_BERTNODE_BUSY) rather than queued, so
+ * nothing reads half-trained weights; fit() is refused likewise while other calls are in flight. predict,
+ * evaluate and explain may overlap each other (the engine runs them one after another).
+ */
 export class BertClassifier {
   private readonly options: ClassifierOptions;
   private loading?: Promise<Loaded>;
   private loaded?: Loaded;
   private disposed = false;
+  private fitting = false;
+  private inFlight = 0;
 
   constructor(options: ClassifierOptions = {}) {
+    checkOptions('BertClassifier', options, CLASSIFIER_OPTIONS);
     this.options = { ...options };
-    const { maxLength, batchSize, trainableLayers } = this.options;
-    if (maxLength !== undefined && (!Number.isInteger(maxLength) || maxLength < 2)) throw new TrainingOptionsError(`maxLength must be an integer >= 2, got ${maxLength}`);
-    if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1)) throw new TrainingOptionsError(`batchSize must be an integer >= 1, got ${batchSize}`);
-    if (trainableLayers !== undefined && trainableLayers !== 'all' && (!Number.isInteger(trainableLayers) || trainableLayers < 0)) {
-      throw new TrainingOptionsError(`trainableLayers must be an integer >= 0 or 'all', got ${trainableLayers}`);
-    }
-    if (options.labels && new Set(options.labels).size !== options.labels.length) throw new TrainingOptionsError('label names must be distinct');
-    if (options.labels && options.labels.length < 2) throw new TrainingOptionsError('a classifier needs at least 2 labels');
+    if (options.labels && new Set(options.labels).size !== options.labels.length) throw new OptionValueError('labels', 'must be distinct names');
+    if (options.labels && options.labels.length < 2) throw new OptionValueError('labels', 'must name at least 2 classes');
   }
 
-  // Loads (downloading through the cache when needed) and returns a ready classifier.
+  /** Loads (downloading through the cache when needed) and returns a ready classifier. */
   static async fromPretrained(idOrDir: string, options: Omit<ClassifierOptions, 'model'> = {}): Promise<BertClassifier> {
     const clf = new BertClassifier({ ...options, model: idOrDir });
     await clf.ready();
     return clf;
   }
 
-  // Loads the model now (fit/evaluate/predict/explain/save load it on first use otherwise).
+  /** Loads the model now (fit/evaluate/predict/explain/save load it on first use otherwise). */
   async ready(): Promise<this> {
     await this.load();
     return this;
   }
 
+  /** Class names, in the order of the head's outputs. */
   get labels(): readonly string[] {
     return this.loaded?.labels ?? this.options.labels ?? CLASSIC.labels;
   }
 
+  /** The model's configuration, once loaded. */
   get config(): Readonly<BertConfig> | undefined {
     return this.loaded?.config;
   }
 
+  /** The head in use, once loaded. */
   get head(): Head | undefined {
     return this.loaded?.head;
   }
 
+  /** Where the model runs, once loaded. */
   get device(): Device | undefined {
     return this.loaded?.model.device;
   }
 
-  // The classic 256, or the model's position count when it has fewer (a value given explicitly is checked instead).
+  /** Tokens per text: the option, else the saved model's, else 256 or the model's position count when smaller. */
   get maxLength(): number {
-    return this.options.maxLength ?? Math.min(CLASSIC.maxLength, this.loaded?.config.maxPositionEmbeddings ?? Infinity);
+    return this.options.maxLength ?? this.loaded?.savedMaxLength ?? Math.min(CLASSIC.maxLength, this.loaded?.config.maxPositionEmbeddings ?? Infinity);
   }
 
+  /** Examples per batch. */
   get batchSize(): number {
     return this.options.batchSize ?? CLASSIC.batchSize;
   }
 
+  /** The tokenizer, once loaded. */
   get tokenizer(): BertTokenizer | undefined {
     return this.loaded?.tokenizer;
   }
 
+  /**
+   * Trains on `trainData` (examples, or a file or folder lib/data reads; default: IMDb, fetched through the cache
+   * and split 20,000 / 5,000). Labels are matched by name. Refused with a BusyError while another call runs on this
+   * classifier.
+   */
   async fit(trainData?: ExampleInput, options: FitOptions = {}): Promise<FitResult> {
-    const { model, tokenizer, labels } = await this.load();
+    checkOptions('fit', options, FIT_OPTIONS);
+    if (this.fitting || this.inFlight > 0) {
+      throw new BusyError(`fit: this classifier is busy (${this.fitting ? 'fit() is running' : `${this.inFlight} call(s) in flight`}); await it first`);
+    }
+    this.fitting = true;
+    try {
+      return await this.fitNow(trainData, options);
+    } finally {
+      this.fitting = false;
+    }
+  }
+
+  /** Accuracy, macro precision/recall/F1, loss and the confusion matrix on labelled data. */
+  async evaluate(data: ExampleInput, options: EvaluateOptions = {}): Promise<ClassificationMetrics> {
+    checkOptions('evaluate', options, EVALUATE_OPTIONS);
+    return this.use('evaluate', async (loaded) => {
+      const { model, tokenizer, labels } = loaded;
+      const examples = await toExamples(data, labels, 'evaluation', 'test');
+      if (examples.length === 0) throw new InputError('no examples to evaluate');
+      this.warnIfUntrained(loaded);
+      const batches = evaluationBatches(this.encode(examples, tokenizer), this.batching(this.batchSize));
+      return evaluateModel(model, batches, labels, options);
+    });
+  }
+
+  /** Predictions for texts or `[text, textPair]` pairs, in input order. */
+  async predict(texts: readonly PredictInput[]): Promise<Prediction[]> {
+    if (!Array.isArray(texts)) throw new InputError('predict takes an array of texts (or [text, textPair] pairs)');
+    const examples: Example[] = texts.map((t: unknown, i) => {
+      const [text, textPair] = typeof t === 'string' ? [t, undefined] : Array.isArray(t) && t.length === 2 ? t : [undefined, undefined];
+      if (typeof text !== 'string' || (textPair !== undefined && typeof textPair !== 'string')) {
+        throw new InputError(`predict: input ${i} is ${t === null ? 'null' : Array.isArray(t) ? `an array of ${t.length}` : `a ${typeof t}`}, not a string or a [string, string] pair`, i);
+      }
+      return { id: String(i), text, textPair, label: 0, source: 'predict' };
+    });
+    return this.use('predict', async (loaded) => {
+      if (examples.length === 0) return [];
+      const { model, tokenizer, labels } = loaded;
+      this.warnIfUntrained(loaded);
+      const batches = evaluationBatches(this.encode(examples, tokenizer), { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength });
+      const out: Prediction[] = [];
+      for (let b = 0; b < batches.numBatches(); b++) {
+        const { batch } = batches.batch(b);
+        const { logits } = await model.forward(batch, { training: false });
+        for (let r = 0; r < batch.batchSize; r++) out.push(toPrediction(logits, r, labels));
+      }
+      return out;
+    });
+  }
+
+  /** Tokens of one text with the [CLS] row of attention, per layer and head, and the prediction. */
+  async explain(text: string, options: ExplainOptions = {}): Promise<Explanation> {
+    if (typeof text !== 'string') throw new InputError('explain: the text must be a string');
+    return this.use('explain', (loaded) => this.explainNow(loaded, text, options));
+  }
+
+  /** The attention report (one self-contained HTML page) for several texts. */
+  async attentionReport(
+    items: readonly { text: string; textPair?: string; label?: string | number }[],
+    options: AttentionReportOptions & { layer?: number } = {},
+  ): Promise<string> {
+    const explained: Explanation[] = [];
+    for (const item of items) {
+      const trueLabel = item.label === undefined ? undefined : this.labels[labelIndex(item.label, this.labels, 'attentionReport')];
+      explained.push(await this.explain(item.text, { textPair: item.textPair, layer: options.layer, trueLabel }));
+    }
+    return renderAttentionReport(explained, options);
+  }
+
+  /**
+   * Writes the model in Hugging Face layout: model.safetensors, config.json (with the labels, the head and the
+   * maxLength used), the tokenizer files (tokenizer_config.json's `model_max_length` = maxLength) and a README.md
+   * model card with the code that loads it in transformers. A `'cls'` head is saved with a warning: transformers'
+   * BertForSequenceClassification applies the pooler, so its `model(**enc).logits` differ (the card gives the call
+   * that matches).
+   */
+  async save(dir: string): Promise<void> {
+    return this.use('save', async ({ model, config, labels, head, rawConfig, tokenizerFiles, directory }) => {
+      const tensors = new Map<string, Float32Array>();
+      for (const name of model.parameterNames()) tensors.set(name, model.getParameter(name));
+      const maxLength = this.maxLength;
+      // transformers ignores unknown config keys; bertnode reads these back to rebuild the same head and inputs.
+      await saveModel(dir, config, tensors, {
+        labels,
+        rawConfig: { ...rawConfig, bertnode_head: head, bertnode_max_length: maxLength },
+        tokenizerFiles: tokenizerFiles.filter((f) => path.basename(f) !== 'tokenizer_config.json'),
+      });
+      const tokenizerConfig = tokenizerFiles.find((f) => path.basename(f) === 'tokenizer_config.json');
+      const tokenizerSettings = tokenizerConfig ? JSON.parse(await readFile(tokenizerConfig, 'utf8')) as Record<string, unknown> : {};
+      await writeFile(path.join(dir, 'tokenizer_config.json'), `${JSON.stringify({ ...tokenizerSettings, model_max_length: maxLength }, null, 2)}\n`);
+      await writeFile(path.join(dir, 'README.md'), renderModelCard({ baseModel: this.options.model ?? path.basename(directory), head, labels, maxLength }));
+      if (head === 'cls') {
+        warnOnce(this, 'BERTNODE_CLS_HEAD', `${dir} has the classic 'cls' head (no pooler): transformers' BertForSequenceClassification ` +
+          "applies the pooler, so model(**enc).logits there differ from bertnode's. The model card (README.md) there gives the code that matches; " +
+          "train with head: 'pooler' for a model transformers loads as it is.");
+      }
+    });
+  }
+
+  /** Frees the native model. Safe twice; calls after it are refused with a DisposedError. */
+  dispose(): void {
+    this.disposed = true;
+    this.loaded?.model.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.loading) await this.loading.catch(() => undefined);
+    this.dispose();
+  }
+
+  // Runs a call that reads the model; refused while fit() runs.
+  private async use<T>(what: string, fn: (loaded: Loaded) => Promise<T>): Promise<T> {
+    if (this.fitting) throw new BusyError(`${what}: fit() is running on this classifier; await it first`);
+    this.inFlight++;
+    try {
+      return await fn(await this.load());
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private warnIfUntrained(loaded: Loaded): void {
+    if (loaded.untrainedHead) {
+      warnOnce(this, 'BERTNODE_UNTRAINED_HEAD', `the classifier head of ${this.options.model ?? CLASSIC.model} was newly initialised ` +
+        '(the checkpoint has none): its predictions are random until you fit() it');
+    }
+  }
+
+  private async fitNow(trainData: ExampleInput | undefined, options: FitOptions): Promise<FitResult> {
+    const loaded = await this.load();
+    const { model, tokenizer, labels } = loaded;
     const seed = options.seed ?? this.options.seed ?? CLASSIC.seed;
     let trainExamples: Example[];
     let validationExamples: Example[] | undefined;
     if (trainData === undefined) {
-      const imdb = await loadImdb({ ...options.imdb, hub: this.options.hub });
+      const imdb = await loadImdb({ ...options.imdb, labels, hub: this.options.hub });
       trainExamples = imdb.train;
       validationExamples = options.validation === undefined ? imdb.validation : undefined;
       if (options.validation !== undefined) trainExamples = [...imdb.train, ...imdb.validation];
@@ -181,7 +286,12 @@ export class BertClassifier {
     } else if (options.validation !== undefined) {
       validationExamples = await toExamples(options.validation, labels, 'validation');
     }
-    if (trainExamples.length === 0) throw new TrainingOptionsError('no training examples');
+    if (trainExamples.length === 0) throw new InputError('no training examples');
+    const classes = new Set(trainExamples.map((e) => e.label));
+    if (classes.size === 1) {
+      warnOnce(this, 'BERTNODE_ONE_CLASS', `every training example is '${labels[trainExamples[0].label]}': ` +
+        'the model can only learn to predict that class');
+    }
 
     const batchSize = options.batchSize ?? this.batchSize;
     const trainSet = this.encode(trainExamples, tokenizer);
@@ -201,6 +311,7 @@ export class BertClassifier {
       seed,
       evaluation: frozen?.evaluation ?? evaluation,
     }).finally(() => frozen?.close());
+    if (result.steps > 0) loaded.untrainedHead = false;
     let validation: ClassificationMetrics | undefined;
     if (evaluation) {
       const best = result.restoredBest ? result.history.evaluations.find((e) => e.step === result.best?.step) : undefined;
@@ -209,45 +320,16 @@ export class BertClassifier {
     return { ...result, validation, trainExamples: trainExamples.length };
   }
 
-  async evaluate(data: ExampleInput, options: EvaluateOptions = {}): Promise<ClassificationMetrics> {
-    const { model, tokenizer, labels } = await this.load();
-    const examples = await toExamples(data, labels, 'evaluation', 'test');
-    if (examples.length === 0) throw new TrainingOptionsError('no examples to evaluate');
-    const batches = evaluationBatches(this.encode(examples, tokenizer), this.batching(this.batchSize));
-    return evaluateModel(model, batches, labels, options);
-  }
-
-  async predict(texts: readonly PredictInput[]): Promise<Prediction[]> {
-    const { model, tokenizer, labels } = await this.load();
-    if (!Array.isArray(texts)) throw new TrainingOptionsError('predict takes an array of texts (or [text, textPair] pairs)');
-    if (texts.length === 0) return [];
-    const examples: Example[] = texts.map((t, i) => {
-      const [text, textPair] = typeof t === 'string' ? [t, undefined] : t;
-      if (typeof text !== 'string' || (textPair !== undefined && typeof textPair !== 'string')) {
-        throw new TrainingOptionsError(`predict: input ${i} is neither a string nor a [string, string] pair`);
-      }
-      return { id: String(i), text, textPair, label: 0, source: 'predict' };
-    });
-    const batches = evaluationBatches(this.encode(examples, tokenizer), { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength });
-    const out: Prediction[] = [];
-    for (let b = 0; b < batches.numBatches(); b++) {
-      const { batch } = batches.batch(b);
-      const { logits } = await model.forward(batch, { training: false });
-      for (let r = 0; r < batch.batchSize; r++) out.push(toPrediction(logits, r, labels));
-    }
-    return out;
-  }
-
-  // Tokens of one text with the [CLS] row of attention, per layer and head, and the prediction.
-  async explain(text: string, options: ExplainOptions = {}): Promise<Explanation> {
-    const { model, tokenizer, labels, config } = await this.load();
+  private async explainNow(loaded: Loaded, text: string, options: ExplainOptions): Promise<Explanation> {
+    const { model, tokenizer, labels, config } = loaded;
     const numLayers = config.numHiddenLayers;
     const layer = options.layer ?? numLayers - 1;
     const layers = options.layers === 'all' ? [...Array(numLayers).keys()] : [...new Set([...(options.layers ?? []), layer])].sort((a, b) => a - b);
     for (const l of layers) {
-      if (!Number.isInteger(l) || l < 0 || l >= numLayers) throw new TrainingOptionsError(`layer ${l} out of range 0..${numLayers - 1}`);
+      if (!Number.isInteger(l) || l < 0 || l >= numLayers) throw new OptionValueError('layer', `${l} is out of range 0..${numLayers - 1}`);
     }
     if (options.trueLabel !== undefined) labelIndex(options.trueLabel, labels, 'explain');
+    this.warnIfUntrained(loaded);
     const enc = tokenizer.encode(text, options.textPair, { maxLength: this.maxLength, truncation: true });
     const seqLen = enc.inputIds.length;
     const batch = {
@@ -282,38 +364,6 @@ export class BertClassifier {
     };
   }
 
-  // The attention report (one self-contained HTML page) for several texts.
-  async attentionReport(
-    items: readonly { text: string; textPair?: string; label?: string | number }[],
-    options: AttentionReportOptions & { layer?: number } = {},
-  ): Promise<string> {
-    const explained: Explanation[] = [];
-    for (const item of items) {
-      const trueLabel = item.label === undefined ? undefined : this.labels[labelIndex(item.label, this.labels, 'attentionReport')];
-      explained.push(await this.explain(item.text, { textPair: item.textPair, layer: options.layer, trueLabel }));
-    }
-    return renderAttentionReport(explained, options);
-  }
-
-  // Writes the model in Hugging Face layout (model.safetensors + config.json + tokenizer files).
-  async save(dir: string): Promise<void> {
-    const { model, config, labels, head, rawConfig, tokenizerFiles } = await this.load();
-    const tensors = new Map<string, Float32Array>();
-    for (const name of model.parameterNames()) tensors.set(name, model.getParameter(name));
-    // transformers ignores unknown config keys; bertnode reads this one back to rebuild the same head.
-    await saveModel(dir, config, tensors, { labels, rawConfig: { ...rawConfig, bertnode_head: head }, tokenizerFiles });
-  }
-
-  dispose(): void {
-    this.disposed = true;
-    this.loaded?.model.dispose();
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.loading) await this.loading.catch(() => undefined);
-    this.dispose();
-  }
-
   private batching(batchSize: number): BatchingOptions {
     return { batchSize, padding: this.options.padding, maxLength: this.maxLength, bucketBatches: this.options.bucketBatches };
   }
@@ -335,30 +385,38 @@ export class BertClassifier {
   private async loadModel(): Promise<Loaded> {
     const o = this.options;
     const directory = await resolveModelDirectory(o.model ?? CLASSIC.model, o.hub);
-    const loaded = await loadModel(directory, o.labels ? { labels: o.labels } : {});
-    // A checkpoint without its own label names (a base model) gets the classic pair unless told otherwise.
-    const hasOwnLabels = loaded.rawConfig.id2label !== undefined && !loaded.missing.includes('classifier.weight');
-    const labels = o.labels ? [...o.labels] : hasOwnLabels ? loaded.labels : [...CLASSIC.labels];
+    const loaded = await loadModel(directory);
+    // A checkpoint with a trained head knows its classes: labels given for it are matched by name. A base model
+    // gets the labels given, else the classic pair.
+    const untrainedHead = loaded.missing.includes('classifier.weight');
+    const labels = untrainedHead ? [...(o.labels ?? CLASSIC.labels)] : matchHeadLabels(loaded.labels, o.labels, loaded.tensors);
     const config: BertConfig = { ...loaded.config, numLabels: labels.length };
     if (o.maxLength !== undefined && o.maxLength > config.maxPositionEmbeddings) {
-      throw new TrainingOptionsError(`maxLength ${o.maxLength} exceeds the model's ${config.maxPositionEmbeddings} positions`);
+      throw new OptionValueError('maxLength', `${o.maxLength} exceeds the model's ${config.maxPositionEmbeddings} positions`);
     }
+    const saved = loaded.rawConfig.bertnode_max_length;
+    const savedMaxLength = Number.isInteger(saved) && (saved as number) >= 2 && (saved as number) <= config.maxPositionEmbeddings ? saved as number : undefined;
     const savedHead = loaded.rawConfig.bertnode_head;
-    const head: Head = o.head ?? (savedHead === 'cls' || savedHead === 'pooler' ? savedHead : loaded.missing.includes('classifier.weight') ? 'cls' : 'pooler');
+    const head: Head = o.head ?? (savedHead === 'cls' || savedHead === 'pooler' ? savedHead : untrainedHead ? 'cls' : 'pooler');
     const requested = o.trainableLayers ?? CLASSIC.trainableLayers;
     const trainableLayers = requested === 'all' ? config.numHiddenLayers : requested;
     if (trainableLayers > config.numHiddenLayers) {
-      throw new TrainingOptionsError(`trainableLayers ${trainableLayers} exceeds the model's ${config.numHiddenLayers} layers`);
+      throw new OptionValueError('trainableLayers', `${trainableLayers} exceeds the model's ${config.numHiddenLayers} layers`);
     }
-    // 'auto' takes CUDA when lib/native's probe finds a usable GPU, else the CPU (with a one-time warning).
+    const threads = configureThreads(o.threads);
     const model = NativeBert.create(config, {
       head,
       trainableLayers,
       trainEmbeddings: o.trainEmbeddings ?? requested === 'all',
-      device: o.device ?? 'auto',
+      device: resolveDeviceQuietly(o.device ?? 'auto'),
       precision: o.precision,
     });
     try {
+      const running = model.device === 'cpu' ? cpuThreadCount() : threads;
+      if (o.threads !== undefined && running !== o.threads) {
+        warnOnce(this, 'BERTNODE_THREADS', `threads: ${o.threads} asked, but this process's thread pool already runs ${running} threads ` +
+          '(it is sized once, by the first model built; set threads on that one, or BERTNODE_NUM_THREADS)');
+      }
       const initRange = typeof loaded.rawConfig.initializer_range === 'number' ? loaded.rawConfig.initializer_range : 0.02;
       const random = mulberry32(o.seed ?? CLASSIC.seed);
       for (const name of model.parameterNames()) {
@@ -373,8 +431,19 @@ export class BertClassifier {
     const tokenizer = BertTokenizer.fromPretrained(directory);
     const tokenizerFiles = TOKENIZER_FILES.map((f) => path.join(directory, f)).filter((f) => existsSync(f));
     const { id2label: _a, label2id: _b, ...rawConfig } = loaded.rawConfig;
-    return { model, tokenizer, config, labels, head, rawConfig, tokenizerFiles, directory };
+    return { model, tokenizer, config, labels, head, rawConfig, tokenizerFiles, directory, savedMaxLength, untrainedHead };
   }
+}
+
+// 'auto' takes CUDA when lib/native's probe finds a usable GPU, else the CPU. Having no GPU is the common case, not
+// a problem worth a process warning in the middle of a run's output: why CUDA was not used goes to the debug log
+// (NODE_DEBUG=bertnode).
+function resolveDeviceQuietly(device: DeviceOption): Device {
+  if (device !== 'auto') return device;
+  const cuda = cudaAvailability();
+  if (cuda.available) return 'cuda';
+  debug('device auto: running on the CPU (%s)', cuda.reason);
+  return 'cpu';
 }
 
 // Hugging Face's initialisation of a missing Linear: weight ~ N(0, initializer_range²), bias 0 (Box-Muller).
@@ -386,6 +455,10 @@ function initialValues(name: string, count: number, std: number, random: () => n
     out[i] = std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
   }
   return out;
+}
+
+function cpuThreadCount(): number {
+  return loadBackend('cpu').numThreads();
 }
 
 function toPrediction(logits: Float32Array, row: number, labels: readonly string[]): Prediction {
@@ -404,3 +477,4 @@ function holdOut(examples: Example[], validation: number, seed: number): [Exampl
 
 export { loadImdb };
 export type { ImdbData, ImdbSource, HubOptions };
+export type { ClassifierOptions, DeviceOption, Explanation, ExplainOptions, FitOptions, FitResult, Prediction, PredictInput };

@@ -46,6 +46,84 @@ export class TrainingOptionsError extends BertnodeError {
   }
 }
 
+// An option name the method does not take (ERR_BERTNODE_UNKNOWN_OPTION): a misspelling (`maxLen`) or another
+// library's name (`learning_rate`, `num_train_epochs`). `suggestion` is the closest valid name, when one is close.
+export class UnknownOptionError extends TrainingOptionsError {
+  readonly option: string;
+  readonly suggestion: string | undefined;
+
+  constructor(message: string, option: string, suggestion: string | undefined) {
+    super(message, 'ERR_BERTNODE_UNKNOWN_OPTION');
+    this.option = option;
+    this.suggestion = suggestion;
+  }
+}
+
+// An option given with the wrong JavaScript type (ERR_BERTNODE_OPTION_TYPE): `epochs: '2'`, `seed: 'x'`.
+export class OptionTypeError extends TrainingOptionsError {
+  readonly option: string;
+  readonly expected: string;
+
+  constructor(option: string, expected: string, received: unknown) {
+    super(`${option} must be ${expected}, got ${describeValue(received)}`, 'ERR_BERTNODE_OPTION_TYPE');
+    this.option = option;
+    this.expected = expected;
+  }
+}
+
+// An option of the right type whose value is not allowed (ERR_BERTNODE_OPTION_VALUE): a number out of range, a
+// string that is not one of the choices (`device: 'gpu'`; `suggestion` is then the closest choice).
+export class OptionValueError extends TrainingOptionsError {
+  readonly option: string;
+  readonly suggestion: string | undefined;
+
+  constructor(option: string, message: string, suggestion?: string) {
+    super(`${option} ${message}${suggestion === undefined ? '' : ` (did you mean '${suggestion}'?)`}`, 'ERR_BERTNODE_OPTION_VALUE');
+    this.option = option;
+    this.suggestion = suggestion;
+  }
+}
+
+// A text handed to predict/explain is not a string or a [string, string] pair (ERR_BERTNODE_INPUT); `index` is
+// its position in the input array.
+export class InputError extends TrainingOptionsError {
+  readonly index: number | undefined;
+
+  constructor(message: string, index?: number) {
+    super(message, 'ERR_BERTNODE_INPUT');
+    this.index = index;
+  }
+}
+
+// Two lists of class names do not match by name (ERR_BERTNODE_LABEL_MISMATCH): the data's classes and the
+// classifier's labels, or the labels given and the classes of a model's trained head. Labels are never mapped by
+// position; the message and the fields give both lists.
+export class LabelMismatchError extends TrainingOptionsError {
+  readonly labels: readonly string[];
+  readonly expected: readonly string[];
+
+  constructor(message: string, labels: readonly string[], expected: readonly string[]) {
+    super(`${message}: [${labels.join(', ')}] vs [${expected.join(', ')}]`, 'ERR_BERTNODE_LABEL_MISMATCH');
+    this.labels = labels;
+    this.expected = expected;
+  }
+}
+
+// A classifier call was refused because fit() is running on the same classifier (or fit() was called while other
+// calls were in flight): ERR_BERTNODE_BUSY. Calls are refused, not queued, so nothing reads half-trained weights.
+export class BusyError extends BertnodeError {
+  constructor(message: string) {
+    super('ERR_BERTNODE_BUSY', message);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}' (a string)`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' || typeof value === 'function' ? `a ${typeof value}` : `${String(value)} (a ${typeof value})`;
+}
+
 // A checkpoint cannot be used: none there (ERR_BERTNODE_CHECKPOINT_MISSING), its bytes do not match the checksum
 // written with it (ERR_BERTNODE_CHECKPOINT_CORRUPT), or it belongs to another model or run set-up
 // (ERR_BERTNODE_CHECKPOINT_MISMATCH).

@@ -17,7 +17,7 @@ export type { EncodeOptions, Encoding } from './tokenizer';
 export { loadModel, readConfig, saveModel, writeSafetensors } from './weights';
 export type { BertConfig, LoadedModel } from './weights';
 export {
-  BatchLoader, CLASSIC_SPLIT, IMDB_LABELS, encodeExamples, evaluationBatches, readExamples, readImdbArchive, readImdbFolder,
-  splitTrainValidation,
+  BatchLoader, CLASSIC_SPLIT, IMDB_LABELS, encodeExamples, evaluationBatches, missingClasses, readExamples, readImdbArchive,
+  readImdbFolder, splitTrainValidation, stratifiedSample,
 } from './data';
 export type { EncodedDataset, Example } from './data';

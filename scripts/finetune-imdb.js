@@ -7,7 +7,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
-const { parseOptions, UsageError, HELP } = require('./cli/options');
+const { parseOptions, describeResumeRefusal, UsageError, HELP } = require('./cli/options');
+const { prepareOutput } = require('./cli/output-folder');
 const { ProgressPrinter, formatDuration } = require('./cli/progress');
 
 let bertnode;
@@ -17,7 +18,7 @@ try {
   console.error(`bertnode is not built (${e.message}); run \`npm install\` or \`npm run build:ts\` first.`);
   process.exit(1);
 }
-const { BertClassifier, loadImdb, renderRunReport } = bertnode;
+const { BertClassifier, loadImdb, missingClasses, renderRunReport } = bertnode;
 
 async function main() {
   const { values } = parseArgs({ options: HELP.parseArgsOptions, strict: true, allowPositionals: false });
@@ -26,14 +27,13 @@ async function main() {
     return 0;
   }
   const o = parseOptions(values);
-  fs.mkdirSync(o.output, { recursive: true });
-  const checkpointDir = path.join(o.output, 'checkpoints');
+  const checkpointDir = prepareOutput(o.output, { resume: o.resume, overwrite: o.overwrite });
   const hub = { cacheDir: o.cacheDir, offline: o.offline, revision: o.revision };
 
   const clf = new BertClassifier({
     model: o.model, labels: o.labels, maxLength: o.maxLength, batchSize: o.batchSize, lr: o.lr, epochs: o.epochs,
     trainableLayers: o.trainableLayers, head: o.head, device: o.device, precision: o.precision, seed: o.seed, hub,
-    bucketBatches: o.bucketBatches,
+    bucketBatches: o.bucketBatches, threads: o.threads,
   });
   console.log(`model ${o.model}: loading${fs.existsSync(o.model) ? '' : ' (through the cache, downloading on first use)'}...`);
   await clf.ready();
@@ -43,12 +43,22 @@ async function main() {
     `training ${trainable}; device ${clf.device}`);
 
   console.log(`data: ${o.data ?? `IMDb archive ${o.dataUrl ?? process.env.BERTNODE_IMDB_URL ?? '(Stanford)'} through the cache`}`);
-  const imdb = await loadImdb({ source: o.data, url: o.dataUrl, testSource: o.testData, validationSize: o.validationSize, seed: o.seed, hub });
-  const train = o.limit ? imdb.train.slice(0, o.limit) : imdb.train;
-  const validation = o.evalLimit ? imdb.validation.slice(0, o.evalLimit) : imdb.validation;
-  const test = imdb.test && (o.evalLimit ? imdb.test.slice(0, o.evalLimit) : imdb.test);
+  // Labels by name: the reviews' classes are matched to the classifier's labels; limited sets are seeded samples in
+  // which each class keeps its share, and only the sampled reviews are read.
+  const imdb = await loadImdb({
+    source: o.data, url: o.dataUrl, testSource: o.testData, validationSize: o.validationSize, seed: o.seed, hub,
+    labels: clf.labels, limit: o.limit, evalLimit: o.evalLimit,
+  });
+  const { train, validation, test } = imdb;
   console.log(`data: ${train.length} training, ${validation.length} validation, ${test ? `${test.length} test` : 'no test'} reviews` +
-    (o.limit || o.evalLimit ? ' (limited)' : ''));
+    (o.limit || o.evalLimit ? ' (limited: seeded samples keeping the class shares)' : ''));
+  for (const [name, set] of [['training', train], ['validation', validation], ['test', test]]) {
+    if (!set || set.length === 0) continue;
+    const counts = clf.labels.map((label, i) => `${label} ${set.filter((e) => e.label === i).length}`).join(', ');
+    const missing = missingClasses(set, clf.labels);
+    console.log(`  ${name}: ${counts}`);
+    if (missing.length) console.log(`note: the ${name} set has no ${missing.map((l) => `'${l}'`).join(' or ')} review; its metrics cannot measure that class.`);
+  }
   if (imdb.testMissing) console.log(`note: ${imdb.testMissing}; evaluating on validation only.`);
 
   if (clf.device === 'cpu' && cfg.hiddenSize >= 768 && cfg.numHiddenLayers >= 12) {
@@ -134,11 +144,16 @@ async function main() {
   return 0;
 }
 
+// Exit on the next turn of the event loop: process warnings (the 'cls' head at save time) are printed from the
+// next-tick queue, which a process.exit() inside the promise chain would cut off.
+const exit = (code) => setImmediate(() => process.exit(code));
 main().then(
-  (code) => process.exit(code),
+  exit,
   (e) => {
     const usage = e instanceof UsageError || (e && e.code && String(e.code).startsWith('ERR_PARSE_ARGS'));
-    console.error(`error: ${e && e.code ? `[${e.code}] ` : ''}${e && e.message ? e.message : e}${usage ? ' (see --help)' : ''}`);
-    process.exit(usage ? 2 : 1);
+    // A refused resume names the flags that differ, not the library's setting names.
+    const message = e && e.code === 'ERR_BERTNODE_CHECKPOINT_MISMATCH' && Array.isArray(e.settings) ? describeResumeRefusal(e.settings) : e && e.message ? e.message : e;
+    console.error(`error: ${e && e.code ? `[${e.code}] ` : ''}${message}${usage ? ' (see --help)' : ''}`);
+    exit(usage ? 2 : 1);
   },
 );

@@ -8,6 +8,7 @@ import { DataFormatError } from '../errors';
 import { openTarStream, type ArchiveSource } from './archive';
 import { cleanReviewText } from './clean';
 import { classifyImdbPath, IMDB_LABELS, type ImdbLabelDir, type ImdbSplit } from './imdb-layout';
+import { ImdbSampler } from './imdb-sample';
 import { readTarEntries } from './tar';
 import type { Example } from './types';
 import { decodeUtf8 } from './utf8';
@@ -23,6 +24,10 @@ export interface ImdbOptions {
   // A file outside the layout (a stray name in pos/, a rating in the wrong folder, an unknown folder) is an
   // error instead of being skipped. The archive's own extras (README, *.feat, urls_*.txt) are always fine.
   strict?: boolean;
+  // Read only a seeded sample of these splits: `sizes.train` / `sizes.test` reviews each, every class keeping its
+  // share (./imdb-sample.ts). Only the sampled reviews' bodies are read, so `--limit 10` does not read 50,000
+  // files; the sample depends on the seed and the file names only, so a folder and its archive agree.
+  sample?: { sizes: Partial<Record<ImdbSplit, number>>; seed: number };
 }
 
 const SPLIT_ORDER: Record<ImdbSplit, number> = { train: 0, test: 1 };
@@ -47,25 +52,36 @@ type Selection = (relativePath: string, source: string) => Omit<Review, 'bytes'>
 export async function readImdbArchive(archive: ArchiveSource, options: ImdbOptions = {}, archiveName?: string): Promise<Example[]> {
   const name = archiveName ?? (typeof archive === 'string' ? archive : '<archive stream>');
   const select = selection(options);
+  const sampler = options.sample && new ImdbSampler<Review>(options.sample.sizes, options.sample.seed);
   const reviews = new Map<string, Review>();
   for await (const member of readTarEntries(openTarStream(archive, name), name)) {
     if (member.type !== 'file') continue;
     const chosen = select(member.name, `${name}:${member.name}`);
-    // A path stored twice in a tar means the later copy replaces the earlier one, as on extraction. The body is
-    // copied out because read() may return a view into a 64 KiB inflate chunk, which would stay alive with it.
-    if (chosen) reviews.set(chosen.relativePath, { ...chosen, bytes: Buffer.from(await member.read()) });
+    if (!chosen) continue;
+    // The body is copied out because read() may return a view into a 64 KiB inflate chunk, which would stay alive
+    // with it. A body the sample does not want is never read (the tar reader skips it).
+    if (sampler?.samples(chosen.split)) {
+      if (sampler.offer(chosen)) sampler.keep({ ...chosen, bytes: Buffer.from(await member.read()) });
+    } else {
+      // A path stored twice in a tar means the later copy replaces the earlier one, as on extraction.
+      reviews.set(chosen.relativePath, { ...chosen, bytes: Buffer.from(await member.read()) });
+    }
   }
-  return toExamples([...reviews.values()], options, name);
+  return toExamples([...reviews.values(), ...(sampler?.result() ?? [])], options, name);
 }
 
 // `dir` is the aclImdb folder itself (the one holding train/ and test/).
 export async function readImdbFolder(dir: string, options: ImdbOptions = {}): Promise<Example[]> {
   const select = selection(options);
+  const sampler = options.sample && new ImdbSampler<Omit<Review, 'bytes'>>(options.sample.sizes, options.sample.seed);
   const found: Omit<Review, 'bytes'>[] = [];
   for (const relativePath of await listFiles(dir)) {
     const chosen = select(relativePath, path.join(dir, relativePath));
-    if (chosen) found.push(chosen);
+    if (!chosen) continue;
+    if (!sampler?.samples(chosen.split)) found.push(chosen);
+    else if (sampler.offer(chosen)) sampler.keep(chosen);
   }
+  found.push(...(sampler?.result() ?? []));
   const reviews: Review[] = new Array(found.length);
   let next = 0;
   const worker = async (): Promise<void> => {

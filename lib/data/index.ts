@@ -10,7 +10,7 @@ export { readExamples, type ReadExamplesOptions } from './read-examples';
 export { resolveLabel, SENTIMENT_LABELS } from './labels';
 export { cleanReviewText } from './clean';
 export { mulberry32, shuffleInPlace, streamSeed, type Random } from './random';
-export { CLASSIC_SPLIT, splitTrainValidation, type SplitOptions } from './split';
+export { CLASSIC_SPLIT, missingClasses, splitTrainValidation, stratifiedSample, type SplitOptions } from './split';
 export { encodeExamples, exampleLength, type EncodedDataset, type EncodeOptions } from './encode';
 export { BatchLoader, evaluationBatches, type BatchingOptions, type EvaluationBatchView, type LoadedBatch } from './batching';
 // Task formats: GLUE TSV, token tagging (CoNLL, JSONL, IOB schemes, word alignment), SQuAD, SWAG, masked-LM text.

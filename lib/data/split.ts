@@ -48,12 +48,7 @@ function stratifiedOrder(examples: readonly { label: number }[], count: number, 
     else byLabel.set(example.label, [i]);
   });
   const groups = [...byLabel.entries()].sort((a, b) => a[0] - b[0]).map(([, indices]) => indices);
-  const exact = groups.map((g) => (count * g.length) / examples.length);
-  const quota = exact.map(Math.floor);
-  // Largest remainder: the places rounding left over go to the classes with the biggest fractional parts
-  // (ties to the lower label), so the quotas add up to `count` exactly.
-  const byRemainder = exact.map((x, c) => [x - quota[c], c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  for (let k = 0; k < count - quota.reduce((s, q) => s + q, 0); k++) quota[byRemainder[k][1]]++;
+  const quota = stratifiedQuotas(groups.map((g) => g.length), count);
   const validation: number[] = [];
   const train: number[] = [];
   groups.forEach((group, c) => {
@@ -62,4 +57,31 @@ function stratifiedOrder(examples: readonly { label: number }[], count: number, 
     train.push(...group.slice(quota[c]));
   });
   return [...validation, ...train];
+}
+
+// How many of `count` places each class gets when classes of these sizes keep their shares: floor of the exact
+// share, then the places rounding left over to the largest fractional parts (ties to the lower class), so the
+// quotas add up to `count` exactly.
+export function stratifiedQuotas(classSizes: readonly number[], count: number): number[] {
+  const total = classSizes.reduce((s, n) => s + n, 0);
+  const exact = classSizes.map((n) => (total === 0 ? 0 : (count * n) / total));
+  const quota = exact.map(Math.floor);
+  const byRemainder = exact.map((x, c) => [x - quota[c], c]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (let k = 0; k < count - quota.reduce((s, q) => s + q, 0); k++) quota[byRemainder[k][1]]++;
+  return quota;
+}
+
+// A seeded sample of `count` examples in which every class keeps its share (the validation side of a stratified
+// split); all of them when there are no more than `count`. Limited evaluation sets are drawn this way: the first
+// `count` of a list sorted by class would hold one class only.
+export function stratifiedSample<T extends { label: number }>(examples: readonly T[], count: number, seed: number): T[] {
+  if (count >= examples.length) return [...examples];
+  return splitTrainValidation(examples, { validationSize: count, seed, stratified: true }).validation;
+}
+
+// The labels (indices into `labels`) with no example in the set, by name: what a report must say about a set that
+// cannot measure every class.
+export function missingClasses(examples: readonly { label: number }[], labels: readonly string[]): string[] {
+  const present = new Set(examples.map((e) => e.label));
+  return labels.filter((_, i) => !present.has(i));
 }

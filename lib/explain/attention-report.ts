@@ -6,23 +6,37 @@ import { escapeHtml, formatNumber, htmlDocument } from './html';
 import { ExplainToken, WordSpan, joinWordPieces, tokensAsWords, wordWeights } from './words';
 
 export interface ExplainedText {
+  /** The text explained. */
   text: string;
+  /** Second text of a pair. */
   textPair?: string;
-  tokens: ExplainToken[]; // the real tokens (no padding), aligned with attention.positions
-  layer: number; // 0-based encoder layer the attention comes from
+  /** the real tokens (no padding), aligned with attention.positions */
+  tokens: ExplainToken[];
+  /** 0-based encoder layer the attention comes from */
+  layer: number;
+  /** The model's encoder layers. */
   numLayers: number;
+  /** The [CLS] token's attention in `layer`, per head. */
   attention: ClsAttention;
+  /** The predicted class. */
   predicted: string;
+  /** Probability of every class, by name. */
   probabilities: Record<string, number>;
+  /** The true class, when given. */
   trueLabel?: string;
 }
 
 export interface AttentionReportOptions {
+  /** Page title. */
   title?: string;
+  /** Line under the title. */
   subtitle?: string;
-  joinWordPieces?: boolean; // show "##" pieces joined into words (default true)
-  showSpecialTokens?: boolean; // show [CLS]/[SEP] (default false: [SEP] soaks up attention and washes out the rest)
-  showHeads?: boolean; // per-head panels (default true)
+  /** show "##" pieces joined into words (default true) */
+  joinWordPieces?: boolean;
+  /** show [CLS]/[SEP] (default false: [SEP] soaks up attention and washes out the rest) */
+  showSpecialTokens?: boolean;
+  /** per-head panels (default true) */
+  showHeads?: boolean;
 }
 
 // Orange with opacity = weight; text stays dark enough to read on the strongest shade.

@@ -12,10 +12,14 @@ export interface AttentionShape {
 }
 
 export interface ClsAttention {
-  positions: number[]; // sequence positions of the real (unpadded) tokens, in order
-  raw: number[][]; // [head][real token]: attention probability from [CLS] to the token
-  heads: number[][]; // [head][real token]: raw divided by the head's max over real tokens (max = 1)
-  combined: number[]; // [real token]: mean of the heads' raw probabilities, divided by its max (max = 1)
+  /** sequence positions of the real (unpadded) tokens, in order */
+  positions: number[];
+  /** [head][real token]: attention probability from [CLS] to the token */
+  raw: number[][];
+  /** [head][real token]: raw divided by the head's max over real tokens (max = 1) */
+  heads: number[][];
+  /** [real token]: mean of the heads' raw probabilities, divided by its max (max = 1) */
+  combined: number[];
 }
 
 // Divides by the maximum (all zeros stay zeros); never writes to its input.

@@ -8,11 +8,16 @@ import { escapeHtml, formatNumber, htmlDocument } from './html';
 import { lineChart } from './svg-chart';
 
 export interface RunReportInput {
+  /** Page title. */
   title?: string;
+  /** The run's training history (FitResult.history). */
   history: TrainingHistory;
-  stepsPerEpoch: number; // converts steps to epochs on the x axis
+  /** converts steps to epochs on the x axis */
+  stepsPerEpoch: number;
+  /** Settings shown in a table (name: value). */
   settings?: Record<string, string | number | boolean>;
-  results?: Record<string, ClassificationMetrics>; // e.g. { validation: ..., test: ... }
+  /** e.g. { validation: ..., test: ... } */
+  results?: Record<string, ClassificationMetrics>;
 }
 
 function metricsTable(name: string, m: ClassificationMetrics): string {

@@ -4,7 +4,8 @@ import { escapeHtml, formatNumber } from './html';
 
 export interface Series {
   name: string;
-  points: [number, number][]; // [x, y]; non-finite y values are skipped
+  /** [x, y]; non-finite y values are skipped */
+  points: [number, number][];
   color: string;
   markers?: boolean;
 }
@@ -18,14 +19,16 @@ export interface LineChartOptions {
   yMax?: number;
 }
 
-// Round tick values (1, 2, 5 × 10^k) covering [lo, hi].
-function ticks(lo: number, hi: number, count = 5): number[] {
+// An axis that fits its data: round ticks (1, 2, 5 × 10^k) from one at or below `lo` to one at or above `hi`, so
+// the lowest and highest values lie between labelled ticks instead of past the last label.
+export function axisTicks(lo: number, hi: number, count = 5): number[] {
   if (hi <= lo) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  const first = Math.floor(lo / step + 1e-9) * step;
+  for (let k = 0; out.length === 0 || out[out.length - 1] < hi - step * 1e-9; k++) out.push(Number((first + k * step).toPrecision(12)));
   return out;
 }
 
@@ -45,16 +48,18 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
   let y1 = o.yMax ?? Math.max(...pts.map((p) => p[1]));
   if (x1 === x0) [x0, x1] = [x0 - 1, x1 + 1];
   if (y1 === y0) [y0, y1] = [y0 - Math.abs(y0 || 1) * 0.1, y1 + Math.abs(y1 || 1) * 0.1];
+  const yTicks = axisTicks(y0, y1);
+  [y0, y1] = [yTicks[0], yTicks[yTicks.length - 1]];
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
   const sy = (y: number) => height - m.bottom - ((y - y0) / (y1 - y0)) * (height - m.top - m.bottom);
 
   let svg = head + titleEl;
   svg += `<rect x="${m.left}" y="${m.top}" width="${width - m.left - m.right}" height="${height - m.top - m.bottom}" fill="none" stroke="#d0d7de"/>`;
-  for (const t of ticks(y0, y1)) {
+  for (const t of yTicks) {
     svg += `<line x1="${m.left}" x2="${width - m.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#eaeef2"/>`;
     svg += `<text x="${m.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="11" fill="#57606a">${formatNumber(t, 3)}</text>`;
   }
-  for (const t of ticks(x0, x1)) {
+  for (const t of axisTicks(x0, x1).filter((t) => t >= x0 - 1e-9 && t <= x1 + 1e-9)) {
     svg += `<text x="${sx(t)}" y="${height - m.bottom + 16}" text-anchor="middle" font-size="11" fill="#57606a">${formatNumber(t, 2)}</text>`;
   }
   svg += `<text x="${(m.left + width - m.right) / 2}" y="${height - 8}" text-anchor="middle" font-size="12" fill="#57606a">${escapeHtml(o.xLabel)}</text>`;

@@ -4,10 +4,15 @@
 // accents show as the user wrote them.
 
 export interface ExplainToken {
-  text: string; // the token as the vocabulary spells it ("##ing", "[CLS]")
-  start: number; // character offsets into the text of its segment; -1 for special tokens
+  /** the token as the vocabulary spells it ("##ing", "[CLS]") */
+  text: string;
+  /** character offsets into the text of its segment; -1 for special tokens */
+  start: number;
+  /** End offset of the token in its text (-1 for special tokens). */
   end: number;
-  segment: number; // 0 = first text, 1 = second text of a pair
+  /** 0 = first text, 1 = second text of a pair */
+  segment: number;
+  /** A special token ([CLS], [SEP], [PAD]). */
   special: boolean;
 }
 
@@ -16,7 +21,8 @@ export interface WordSpan {
   tokenIndices: number[];
   segment: number;
   special: boolean;
-  start: number; // offsets of the word in its segment's text; -1 when unknown (special tokens)
+  /** offsets of the word in its segment's text; -1 when unknown (special tokens) */
+  start: number;
   end: number;
 }
 

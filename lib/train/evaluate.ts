@@ -4,8 +4,9 @@ import { ClassificationMetrics, MetricsAccumulator } from './metrics';
 import { EvaluationBatches, TrainableModel } from './types';
 
 export interface EvaluateOptions {
+  /** Stops the evaluation (it then rejects with the abort reason). */
   signal?: AbortSignal;
-  // After each batch: batches done and in all (an evaluation of bert-base on the CPU takes minutes).
+  /** After each batch: batches done and in all (an evaluation of bert-base on the CPU takes minutes). */
   onProgress?: (done: number, total: number) => void;
 }
 

@@ -30,15 +30,21 @@ export type FrozenCacheDtype = StoredDtype;
 export type FrozenCacheStorage = 'memory' | 'disk';
 
 export interface FrozenCacheOptions {
-  // 'auto' (default): memory unless the cache would take more than a quarter of the free memory, then disk.
+  /** 'auto' (default): memory unless the cache would take more than a quarter of the free memory, then disk. */
   storage?: FrozenCacheStorage | 'auto';
-  dtype?: FrozenCacheDtype; // default 'bf16'
-  // Disk storage: the folder that keeps the file (frozen-<key>.bin), reused by any later run with the same key.
-  // Without it the file is a temporary one, removed by close().
+  /** default 'bf16' */
+  dtype?: FrozenCacheDtype;
+  /**
+   * Disk storage: the folder that keeps the file (frozen-<key>.bin), reused by any later run with the same key.
+   * Without it the file is a temporary one, removed by close().
+   */
   dir?: string;
-  batchSize?: number; // examples per frozenPrefix call while building (default 32)
+  /** examples per frozenPrefix call while building (default 32) */
+  batchSize?: number;
+  /** Stops building the cache. */
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void; // examples cached so far
+  /** examples cached so far */
+  onProgress?: (done: number, total: number) => void;
 }
 
 // What building a cache needs of the model: the frozen parameters (for the key) and frozenPrefix.

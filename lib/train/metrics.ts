@@ -6,21 +6,34 @@
 import { TrainingOptionsError } from '../errors';
 
 export interface ClassMetrics {
+  /** Class name. */
   label: string;
+  /** Share of the class's predictions that were right. */
   precision: number;
+  /** Share of the class's examples found. */
   recall: number;
+  /** Harmonic mean of precision and recall. */
   f1: number;
-  support: number; // examples whose true class is this one
+  /** examples whose true class is this one */
+  support: number;
 }
 
 export interface ClassificationMetrics {
+  /** Share of examples predicted right. */
   accuracy: number;
-  precision: number; // macro average
-  recall: number; // macro average
-  f1: number; // macro average
-  loss: number; // mean per example; NaN when no loss was recorded
+  /** macro average */
+  precision: number;
+  /** macro average */
+  recall: number;
+  /** macro average */
+  f1: number;
+  /** mean per example; NaN when no loss was recorded */
+  loss: number;
+  /** Precision, recall, F1 and support of each class, in label order. */
   perClass: ClassMetrics[];
-  confusionMatrix: number[][]; // [true class][predicted class]
+  /** [true class][predicted class] */
+  confusionMatrix: number[][];
+  /** Examples evaluated. */
   count: number;
 }
 

@@ -5,62 +5,107 @@
 import { TrainingOptionsError } from '../errors';
 import { ClassificationMetrics, METRIC_NAMES, MetricName } from './metrics';
 import { ScheduleKind } from './schedule';
+import { finite, integer, oneOf } from './option-check';
 import { EvaluationBatches } from './types';
 
 export interface ProgressEvent {
-  step: number; // optimizer updates done, 1-based after the first update
+  /** optimizer updates done, 1-based after the first update */
+  step: number;
+  /** Updates planned. */
   totalSteps: number;
-  epoch: number; // 0-based epoch the step belongs to
-  epochs: number; // planned epochs (fractional when maxSteps ends mid-epoch)
-  batchInEpoch: number; // micro-batches of this epoch done
+  /** 0-based epoch the step belongs to */
+  epoch: number;
+  /** planned epochs (fractional when maxSteps ends mid-epoch) */
+  epochs: number;
+  /** micro-batches of this epoch done */
+  batchInEpoch: number;
+  /** Micro-batches per epoch. */
   batchesPerEpoch: number;
-  loss: number; // this update's training loss (mean over its examples)
+  /** this update's training loss (mean over its examples) */
+  loss: number;
+  /** Learning rate of this update. */
   lr: number;
-  gradNorm: number; // global gradient norm before clipping
-  examplesPerSecond: number; // training throughput of this session (evaluation time excluded)
+  /** global gradient norm before clipping */
+  gradNorm: number;
+  /** training throughput of this session (evaluation time excluded) */
+  examplesPerSecond: number;
+  /** Time since this session started. */
   elapsedSeconds: number;
-  etaSeconds: number; // remaining time at the current throughput, evaluations still due included
+  /** remaining time at the current throughput, evaluations still due included */
+  etaSeconds: number;
 }
 
 export interface EvaluationRecord {
+  /** Optimizer updates done when it ran. */
   step: number;
-  epoch: number; // fractional position: completed epochs + share of the current one
+  /** fractional position: completed epochs + share of the current one */
+  epoch: number;
+  /** The metrics on the validation data. */
   metrics: ClassificationMetrics;
 }
 
 export interface EarlyStoppingOptions {
-  metric?: MetricName; // default: bestMetric
-  patience: number; // evaluations without improvement before stopping
-  minDelta?: number; // smallest change that counts as an improvement (default 0)
+  /** default: bestMetric */
+  metric?: MetricName;
+  /** evaluations without improvement before stopping */
+  patience: number;
+  /** smallest change that counts as an improvement (default 0) */
+  minDelta?: number;
 }
 
 export interface TrainOptions {
-  epochs?: number; // default 2
-  maxSteps?: number; // optimizer updates; when set, overrides epochs
-  gradientAccumulation?: number; // micro-batches per optimizer update (default 1)
-  lr?: number; // peak learning rate (default 5e-5)
-  schedule?: ScheduleKind; // default 'linear'
-  warmupSteps?: number; // default 0; or warmupRatio of the total steps
+  /** default 2 */
+  epochs?: number;
+  /** optimizer updates; when set, overrides epochs */
+  maxSteps?: number;
+  /** micro-batches per optimizer update (default 1) */
+  gradientAccumulation?: number;
+  /** peak learning rate (default 5e-5) */
+  lr?: number;
+  /** default 'linear' */
+  schedule?: ScheduleKind;
+  /** default 0; or warmupRatio of the total steps */
+  warmupSteps?: number;
+  /** Share of the total steps spent warming the learning rate up (instead of `warmupSteps`). Default 0. */
   warmupRatio?: number;
-  weightDecay?: number; // default 0.01
-  beta1?: number; // default 0.9
-  beta2?: number; // default 0.999
-  eps?: number; // default 1e-8
-  maxGradNorm?: number; // default 1.0; 0 disables clipping
-  seed?: number; // dropout masks and data order (default 1234)
+  /** default 0.01 */
+  weightDecay?: number;
+  /** default 0.9 */
+  beta1?: number;
+  /** default 0.999 */
+  beta2?: number;
+  /** default 1e-8 */
+  eps?: number;
+  /** default 1.0; 0 disables clipping */
+  maxGradNorm?: number;
+  /** dropout masks and data order (default 1234) */
+  seed?: number;
+  /** Evaluation batches (fit() builds them from its `validation` option). */
   evaluation?: EvaluationBatches;
-  evaluateEvery?: 'epoch' | number; // 'epoch' (default) or every N optimizer steps
-  bestMetric?: MetricName; // metric that picks the best model (default 'accuracy')
-  restoreBest?: boolean; // end with the best evaluated parameters (default true when there is evaluation data)
+  /** 'epoch' (default) or every N optimizer steps */
+  evaluateEvery?: 'epoch' | number;
+  /** metric that picks the best model (default 'accuracy') */
+  bestMetric?: MetricName;
+  /** end with the best evaluated parameters (default true when there is evaluation data) */
+  restoreBest?: boolean;
+  /** Stop when the evaluations stop improving. */
   earlyStopping?: EarlyStoppingOptions;
+  /** Folder for checkpoints (written every `checkpointEvery`, read by `resume`). Default: none written. */
   checkpointDir?: string;
-  checkpointEvery?: 'epoch' | number; // 'epoch' (default) or every N optimizer steps
-  keepCheckpoints?: number; // default 1
-  resume?: boolean | string; // true: resume from checkpointDir when it holds one; a path: resume from there
+  /** 'epoch' (default) or every N optimizer steps */
+  checkpointEvery?: 'epoch' | number;
+  /** default 1 */
+  keepCheckpoints?: number;
+  /** true: resume from checkpointDir when it holds one; a path: resume from there */
+  resume?: boolean | string;
+  /** Stops training after the current step (a checkpoint is written when `checkpointDir` is set); `stopReason` is then `aborted`. */
   signal?: AbortSignal;
+  /** Called after every optimizer update. */
   onProgress?: (event: ProgressEvent) => void;
+  /** Called after every evaluation. */
   onEvaluation?: (record: EvaluationRecord) => void;
-  onEvaluationProgress?: (done: number, total: number) => void; // batches of the running evaluation
+  /** batches of the running evaluation */
+  onEvaluationProgress?: (done: number, total: number) => void;
 }
 
 export interface ResolvedTrainOptions {
@@ -86,15 +131,15 @@ export interface ResolvedTrainOptions {
 }
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
-  const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < 1) throw new TrainingOptionsError(`${name} must be an integer >= 1, got ${v}`);
-  return x;
+  if (v === undefined) return dflt;
+  integer(1)(v, name);
+  return v;
 }
 
 function finiteIn(name: string, v: number | undefined, dflt: number, lo: number, hi: number): number {
-  const x = v ?? dflt;
-  if (typeof x !== 'number' || !Number.isFinite(x) || x < lo || x > hi) throw new TrainingOptionsError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
-  return x;
+  if (v === undefined) return dflt;
+  finite(lo, hi)(v, name);
+  return v;
 }
 
 function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number {
@@ -103,9 +148,9 @@ function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number 
 }
 
 function metric(name: string, v: MetricName | undefined, dflt: MetricName): MetricName {
-  const m = v ?? dflt;
-  if (!METRIC_NAMES.includes(m)) throw new TrainingOptionsError(`${name} must be one of ${METRIC_NAMES.join(', ')}, got '${m}'`);
-  return m;
+  if (v === undefined) return dflt;
+  oneOf(...METRIC_NAMES)(v, name);
+  return v;
 }
 
 export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
@@ -117,7 +162,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     maxSteps: o.maxSteps === undefined ? undefined : positiveInt('maxSteps', o.maxSteps, 1),
     gradientAccumulation: positiveInt('gradientAccumulation', o.gradientAccumulation, 1),
     lr: finiteIn('lr', o.lr, 5e-5, Number.MIN_VALUE, 10),
-    schedule: o.schedule ?? 'linear',
+    schedule: o.schedule === undefined ? 'linear' : (oneOf('linear', 'constant')(o.schedule, 'schedule'), o.schedule),
     warmupSteps: o.warmupSteps === undefined ? undefined : finiteIn('warmupSteps', o.warmupSteps, 0, 0, Number.MAX_SAFE_INTEGER),
     warmupRatio: finiteIn('warmupRatio', o.warmupRatio, 0, 0, 1),
     weightDecay: finiteIn('weightDecay', o.weightDecay, 0.01, 0, 10),

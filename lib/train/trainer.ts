@@ -18,35 +18,53 @@ import { ScheduleOptions, learningRateAt, validateSchedule } from './schedule';
 import { RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
 
 export interface StepRecord {
+  /** Optimizer update (1-based). */
   step: number;
+  /** Fractional epoch position of the update. */
   epoch: number;
+  /** The update's training loss. */
   loss: number;
+  /** Learning rate the update used. */
   lr: number;
+  /** Global gradient norm before clipping. */
   gradNorm: number;
 }
 
 export interface EpochRecord {
+  /** Epoch (0-based). */
   epoch: number;
-  trainLoss: number; // mean over the epoch's examples
+  /** mean over the epoch's examples */
+  trainLoss: number;
+  /** The evaluation at the end of the epoch, when one ran. */
   evaluation?: EvaluationRecord;
 }
 
 export interface TrainingHistory {
+  /** Every optimizer update. */
   steps: StepRecord[];
+  /** Every completed epoch. */
   epochs: EpochRecord[];
+  /** Every evaluation on the validation data. */
   evaluations: EvaluationRecord[];
 }
 
 export type StopReason = 'completed' | 'early-stopping' | 'aborted';
 
 export interface TrainResult {
+  /** Why training ended: `'completed'`, `'early-stopping'` or `'aborted'` (the signal). */
   stopReason: StopReason;
+  /** Optimizer updates done (a resumed run counts the interrupted part). */
   steps: number;
+  /** Updates planned. */
   totalSteps: number;
+  /** Losses, learning rates and evaluations, step by step. */
   history: TrainingHistory;
+  /** The best evaluation by `bestMetric`, when there was evaluation data. */
   best?: { metric: MetricName; value: number; step: number; epoch: number };
+  /** Whether the model ends with the best evaluation's parameters (`restoreBest`). */
   restoredBest: boolean;
-  checkpoint?: string; // directory of the last checkpoint written
+  /** directory of the last checkpoint written */
+  checkpoint?: string;
 }
 
 // This process's share of the run (a resumed run measures its own throughput).

@@ -13,7 +13,8 @@ export interface EncodedBatch {
 
 export interface LabeledBatch {
   batch: EncodedBatch;
-  labels: Int32Array; // [batchSize], class indices
+  /** [batchSize], class indices */
+  labels: Int32Array;
 }
 
 // AdamW + clipping settings the engine applies in one optimizer update.
@@ -22,12 +23,14 @@ export interface OptimizerSettings {
   beta2: number;
   eps: number;
   weightDecay: number;
-  maxGradNorm: number; // global-norm clipping; 0 or Infinity = no clipping
+  /** global-norm clipping; 0 or Infinity = no clipping */
+  maxGradNorm: number;
 }
 
 export interface StepHyper extends OptimizerSettings {
   lr: number;
-  seed: number; // dropout masks are keyed by (seed, step)
+  /** dropout masks are keyed by (seed, step) */
+  seed: number;
   step: number;
 }
 
@@ -36,7 +39,8 @@ export interface StepHyper extends OptimizerSettings {
 export type OptimizerState = unknown;
 
 export interface ForwardOutput {
-  logits: Float32Array; // [batchSize, numLabels]
+  /** [batchSize, numLabels] */
+  logits: Float32Array;
   loss?: number;
   attentions?: Float32Array[];
 }
@@ -47,7 +51,7 @@ export type RunSettingValue = string | number | boolean | null;
 export type RunSettings = Record<string, RunSettingValue>;
 
 export interface TrainableModel {
-  // What the engine contributes to the numbers (device, precision, ...); the loop reads NativeBert's fields itself.
+  /** What the engine contributes to the numbers (device, precision, ...); the loop reads NativeBert's fields itself. */
   runSettings?(): RunSettings;
   parameterNames(): string[];
   isTrainable(name: string): boolean;
@@ -73,7 +77,7 @@ export interface TrainableModel {
 // would have seen.
 export interface TrainingBatches {
   readonly numExamples: number;
-  // What the data contributes to the numbers: batch size, padding, order, a digest of the examples.
+  /** What the data contributes to the numbers: batch size, padding, order, a digest of the examples. */
   runSettings?(): RunSettings;
   batchesPerEpoch(): number;
   batch(epoch: number, index: number): LabeledBatch;

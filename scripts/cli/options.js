@@ -7,7 +7,7 @@ const FLAGS = [
   ['data', 'string', undefined, 'IMDb data: aclImdb folder, .tar.gz archive, or .tsv/.csv/.jsonl (default: download the archive)'],
   ['data-url', 'string', undefined, 'URL of the aclImdb_v1.tar.gz archive (default: $BERTNODE_IMDB_URL, else the Stanford original)'],
   ['test-data', 'string', undefined, 'separate test reviews (folder, archive or flat file) when --data has no test/ split'],
-  ['labels', 'string', undefined, 'comma-separated class names (default: neg,pos)'],
+  ['labels', 'string', undefined, "comma-separated class names, matched to the data's and the model's by name (default: the model's, else neg,pos)"],
   ['epochs', 'string', '2', 'training epochs'],
   ['max-steps', 'string', undefined, 'stop after this many optimizer steps (overrides --epochs)'],
   ['max-length', 'string', '256', 'tokens per review, [CLS]/[SEP] included'],
@@ -25,11 +25,13 @@ const FLAGS = [
   ['cache-dtype', 'string', 'bf16', 'with --cache-frozen: bf16 | fp16 | fp32 storage of the cached hidden states'],
   ['head', 'string', undefined, "classifier head: cls (linear on [CLS], the classic recipe; default for a base model) | pooler"],
   ['device', 'string', 'auto', 'cpu | cuda | auto'],
+  ['threads', 'string', undefined, 'CPU threads (default: $BERTNODE_NUM_THREADS, else the CPUs this process may use, cgroup quota included)'],
   ['precision', 'string', 'fp32', 'fp32 | tf32 (CUDA) | bf16 (CUDA, or CPUs with AVX-512 BF16); fp32 master weights'],
   ['output', 'string', 'runs/imdb', 'output folder: model/, checkpoints/, attention-report.html, run-report.html, metrics.json'],
   ['resume', 'boolean', false, 'resume from <output>/checkpoints (same flags as the interrupted run)'],
-  ['limit', 'string', undefined, 'use only the first N training reviews (quick runs)'],
-  ['eval-limit', 'string', undefined, 'use only the first N validation and test reviews (default: N/4 with --limit)'],
+  ['overwrite', 'boolean', false, "start over in an --output folder that holds another run's checkpoints (they are deleted)"],
+  ['limit', 'string', undefined, 'train on a seeded sample of N training reviews, each class keeping its share (quick runs; only those are read)'],
+  ['eval-limit', 'string', undefined, 'validate and test on seeded samples of N reviews each, classes keeping their shares (default: N/4 with --limit)'],
   ['validation-size', 'string', undefined, 'reviews held out of train for validation (default 5000, or 20% of small sets)'],
   ['seed', 'string', '1234', 'seed of the split, head initialisation, dropout and data order'],
   ['eval-every', 'string', 'epoch', "evaluate on validation every 'epoch' or every N steps"],
@@ -58,7 +60,7 @@ const text = [
     return `${flag.padEnd(30)} ${help}${dflt !== undefined && type === 'string' ? ` [${dflt}]` : ''}`;
   }),
   '',
-  'Environment: BERTNODE_HF_ENDPOINT (hub mirror), BERTNODE_CACHE, BERTNODE_OFFLINE, BERTNODE_IMDB_URL, HF_TOKEN.',
+  'Environment: BERTNODE_HF_ENDPOINT (hub mirror), BERTNODE_CACHE, BERTNODE_OFFLINE, BERTNODE_IMDB_URL, HF_TOKEN, BERTNODE_NUM_THREADS.',
   '',
 ].join('\n');
 
@@ -71,6 +73,36 @@ function number(name, raw, { integer = false, min = -Infinity } = {}) {
     throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` >= ${min}` : ''}, got '${raw}'`);
   }
   return x;
+}
+
+// The flag behind each setting a checkpoint records (lib/train/run-settings.ts), so a refused --resume names what
+// the user typed. The data's digest covers the reviews and their tokens, which --max-length also changes.
+const SETTING_FLAGS = {
+  lr: '--lr', schedule: '--schedule', warmupSteps: '--warmup-ratio', weightDecay: '--weight-decay', maxGradNorm: '--max-grad-norm',
+  beta1: null, beta2: null, eps: null, seed: '--seed', gradientAccumulation: '--grad-accum', frozenCache: '--cache-frozen',
+  frozenCacheBuildBatchSize: '--batch-size', precision: '--precision', head: '--head', trainableLayers: '--trainable-layers',
+  trainEmbeddings: '--trainable-layers', modelConfig: '--model', paddedLength: '--max-length', batchSize: '--batch-size',
+  bucketBatches: '--bucket', examplesSha256: '--data/--limit/--max-length', numExamples: '--data/--limit/--eval-limit', batchesPerEpoch: '--batch-size/--limit',
+  evaluation: '--validation-size', evaluateEvery: '--eval-every', bestMetric: '--metric', earlyStopping: '--patience',
+  totalSteps: '--epochs/--max-steps', epochs: '--epochs', maxSteps: '--max-steps',
+};
+
+// "--max-length was 64 in the interrupted run, now 32" for each flag behind the refused settings, most telling first.
+function describeResumeRefusal(settings) {
+  const byFlag = new Map();
+  for (const s of settings) {
+    const key = s.name.replace(/^(data|evaluation)\./, '');
+    const flag = SETTING_FLAGS[key] ?? `setting ${s.name}`;
+    const digest = key === 'examplesSha256' || key === 'modelConfig';
+    const text = digest ? `${flag} (other ${key === 'modelConfig' ? 'model' : 'reviews or tokens'})` : `${flag} was ${show(s.checkpoint)} in the interrupted run, now ${show(s.current)}`;
+    if (!byFlag.has(flag)) byFlag.set(flag, { text, digest });
+  }
+  const entries = [...byFlag.values()].sort((a, b) => a.digest - b.digest);
+  return `--resume refused: ${entries.map((e) => e.text).join('; ')}. Resume with the interrupted run's flags, or start over with --overwrite`;
+}
+
+function show(v) {
+  return v === undefined ? 'not set' : JSON.stringify(v);
 }
 
 function every(name, raw) {
@@ -111,9 +143,11 @@ function parseOptions(values) {
       : undefined,
     head: oneOf('head', v.head, ['cls', 'pooler']),
     device: oneOf('device', v.device, ['cpu', 'cuda', 'auto']),
+    threads: number('threads', v.threads, { integer: true, min: 1 }),
     precision: oneOf('precision', v.precision, ['fp32', 'tf32', 'bf16']),
     output: v.output,
     resume: v.resume,
+    overwrite: v.overwrite,
     limit,
     evalLimit: number('eval-limit', v['eval-limit'], { integer: true, min: 1 }) ?? (limit ? Math.ceil(limit / 4) : undefined),
     validationSize: number('validation-size', v['validation-size'], { min: 0 }),
@@ -130,4 +164,4 @@ function parseOptions(values) {
   };
 }
 
-module.exports = { parseOptions, UsageError, HELP: { text, parseArgsOptions } };
+module.exports = { parseOptions, describeResumeRefusal, UsageError, HELP: { text, parseArgsOptions } };

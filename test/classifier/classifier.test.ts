@@ -67,7 +67,7 @@ test('any label names, labels by name or index, sentence pairs', async () => {
   expect(r.validation!.perClass.map((c) => c.label)).toEqual(['contradiction', 'entailment', 'neutral']);
   const [p] = await clf.predict([['A great movie.', 'The plot.']]);
   expect(Object.keys(p.probabilities)).toEqual(['contradiction', 'entailment', 'neutral']);
-  await expect(clf.evaluate([{ text: 'x', label: 'maybe' }])).rejects.toMatchObject({ code: 'ERR_BERTNODE_LABEL' });
+  await expect(clf.evaluate([{ text: 'x', label: 'maybe' }])).rejects.toMatchObject({ code: 'ERR_BERTNODE_LABEL_MISMATCH' });
   const e = await clf.explain('A great movie.', { textPair: 'The plot.', trueLabel: 'neutral' });
   expect(e.tokens.filter((t) => !t.special && t.segment === 1).map((t) => t.text)).toEqual(['the', 'plot', '.']);
   expect('The plot.'.slice(e.tokens[e.tokens.length - 3].start, e.tokens[e.tokens.length - 3].end)).toBe('plot');

@@ -145,8 +145,13 @@ test('a train-only archive: says there is no test split and evaluates on validat
   // A flag that changes the numbers is refused on resume, naming it with both values, before any step is taken.
   const changed = await runCli([...flags, '--weight-decay', '0', '--output', interrupted, '--resume']);
   expect(changed.code).toBe(1);
-  expect(changed.stderr).toMatch(/\[ERR_BERTNODE_CHECKPOINT_MISMATCH\] .*weightDecay: checkpoint 0\.01, now 0/);
+  expect(changed.stderr).toMatch(/\[ERR_BERTNODE_CHECKPOINT_MISMATCH\] --resume refused: --weight-decay was 0\.01 in the interrupted run, now 0/);
   expect(changed.stdout).not.toMatch(/step \d+\/30 loss/);
+  // The refusal names the flag the user typed, not the library's setting name.
+  const shorter = await runCli([...flags, '--max-length', '32', '--output', interrupted, '--resume']); // the last value counts
+  expect(shorter.code).toBe(1);
+  expect(shorter.stderr).toMatch(/--resume refused: --max-length was 64 in the interrupted run, now 32/);
+  expect(shorter.stderr).not.toMatch(/paddedLength|examplesSha256/);
   const resumed = await runCli([...flags, '--output', interrupted, '--resume']);
   if (resumed.code !== 0) throw new Error(`resume failed (${resumed.code}):\n${resumed.stdout}\n${resumed.stderr}`);
   expect(resumed.stdout).not.toMatch(/step 1\/30 loss/); // it did not start over
@@ -171,4 +176,33 @@ test('a train-only archive: says there is no test split and evaluates on validat
   expect(afterStop.code).toBe(0);
   const c = await fsp.readFile(path.join(stoppedDir, 'model', 'model.safetensors'));
   expect(Buffer.compare(a, c)).toBe(0);
+}, 120000);
+
+test('--limit: seeded samples keeping the class shares (said per set); --device auto falls back quietly; --output with checkpoints needs --resume or --overwrite', async () => {
+  const out = path.join(tmp, 'limited');
+  const flags = [...TRAIN_FLAGS.filter((f) => f !== 'cpu' && f !== '--device'), '--device', 'auto', '--limit', '40', '--max-steps', '2',
+    '--checkpoint-every', '1', '--explain', '0', '--output', out];
+  const r = await runCli(flags);
+  if (r.code !== 0) throw new Error(`CLI failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  expect(r.stdout).toMatch(/data: 40 training, 10 validation, 10 test reviews \(limited: seeded samples keeping the class shares\)/);
+  expect(r.stdout).toMatch(/ {2}training: neg 20, pos 20/);
+  expect(r.stdout).toMatch(/ {2}test: neg 5, pos 5/); // the first 10 test reviews would all be negative
+  expect(r.stdout).not.toContain('note: the');
+  expect(r.stderr).not.toMatch(/CUDA|BERTNODE_CUDA_FALLBACK/);
+  expect(r.stderr).toContain('[BERTNODE_CLS_HEAD]'); // saved with the classic head: the card says how transformers matches it
+  expect(await fsp.readFile(path.join(out, 'model', 'README.md'), 'utf8')).toContain('model.classifier(model.bert(**enc).last_hidden_state[:, 0])');
+
+  const again = await runCli(flags);
+  expect(again.code).toBe(2);
+  expect(again.stderr).toMatch(/holds another run's checkpoints .*--resume .*--overwrite/);
+  const over = await runCli([...flags, '--overwrite']);
+  if (over.code !== 0) throw new Error(`CLI failed (${over.code}):\n${over.stdout}\n${over.stderr}`);
+  expect(over.stdout).toMatch(/step 1\/2 loss/); // started over
+
+  const swapped = await runCli([...flags, '--labels', 'pos,neg', '--overwrite', '--max-steps', '1']);
+  if (swapped.code !== 0) throw new Error(`CLI failed (${swapped.code}):\n${swapped.stdout}\n${swapped.stderr}`);
+  expect(swapped.stdout).toMatch(/ {2}training: pos 20, neg 20/);
+  const threeClasses = await runCli([...flags, '--labels', 'a,b,c', '--overwrite']);
+  expect(threeClasses.code).toBe(1);
+  expect(threeClasses.stderr).toMatch(/ERR_BERTNODE_LABEL_MISMATCH.*\[neg, pos\].*\[a, b, c\]/);
 }, 120000);
