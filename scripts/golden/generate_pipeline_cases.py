@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import transformers
 from transformers import (BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification,
-                          BertForQuestionAnswering, BertModel, BertTokenizerFast, pipeline)
+                          BertForPreTraining, BertForQuestionAnswering, BertModel, BertTokenizerFast, pipeline)
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures', 'pipeline')
 
@@ -112,6 +112,7 @@ def main_cases():
          label2id={v: k for k, v in tags.items()})
     save('fill-mask', BertForMaskedLM, 5)
     save('feature-extraction', BertModel, 6)
+    save('pretraining', BertForPreTraining, 9)
     nli = {0: 'contradiction', 1: 'neutral', 2: 'entailment'}
     save('nli', BertForSequenceClassification, 7, num_labels=3, id2label=nli, label2id={v: k for k, v in nli.items()})
 
@@ -127,6 +128,9 @@ def main_cases():
                     {'topK': 1, 'functionToApply': 'none'}]:
         for text in texts[:3]:
             record(cases, 'text-classification', 'text-classification', text, options, tc)
+    pair = {'text': texts[0], 'textPair': texts[1]}
+    record(cases, 'text-classification', 'text-classification', pair, {'topK': 2},
+           lambda inputs, kwargs: tc({'text': inputs['text'], 'text_pair': inputs['textPair']}, kwargs))
     ml = run_pipe('text-classification', 'multi-label')
     for options in [{}, {'topK': None}]:
         record(cases, 'text-classification', 'multi-label', texts[0], options, ml)
@@ -140,11 +144,17 @@ def main_cases():
         for text in ner_texts:
             record(cases, 'token-classification', 'token-classification', text, {'aggregationStrategy': strategy}, tk)
     record(cases, 'token-classification', 'token-classification', ner_texts[0], {'ignoreLabels': []}, tk)
+    # Longer than model_max_length (128): both truncate to the first 128 tokens.
+    long_text = ' '.join(['Mary visited Paris and London yesterday.'] * 25)
+    record(cases, 'token-classification', 'token-classification', long_text, {'aggregationStrategy': 'simple'}, tk)
 
     fm = run_pipe('fill-mask', 'fill-mask')
     for text, options in [('the movie was [MASK].', {}), ('paris is the capital of [MASK]', {'topK': 3}),
                           ('i [MASK] this film, it was [MASK]!', {'topK': 2}), ('[MASK]', {'topK': 4})]:
         record(cases, 'fill-mask', 'fill-mask', text, options, fm)
+
+    # A pre-training checkpoint fills masks with its masked-LM head (its next-sentence head unused).
+    record(cases, 'fill-mask', 'pretraining', 'the [MASK] was great.', {'topK': 3}, run_pipe('fill-mask', 'pretraining'))
 
     fe = pipeline('feature-extraction', model=os.path.join(ROOT, 'feature-extraction'), device='cpu')
     for text in texts[:3]:
