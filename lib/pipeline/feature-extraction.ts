@@ -24,7 +24,8 @@ export interface Features {
 export const FEATURE_OPTIONS = { pooling: oneOf('none', 'mean', 'cls'), normalize: ofType('boolean') };
 
 // The model runs the native embedding head with mean pooling (lib/pipeline/load.ts), whose output is the 'mean'
-// vector; 'cls' and 'none' read the last hidden state. Normalisation is per call, so it is applied here.
+// vector; 'cls' and 'none' read the last hidden state (the engine returns every layer's output when asked for
+// hidden states, the last is read). Normalisation is per call, so it is applied here.
 export async function extractFeatures(loaded: PipelineModel, batchSize: number, input: string | readonly string[],
   options: FeatureExtractionOptions): Promise<Features> {
   checkOptions('feature-extraction', options, FEATURE_OPTIONS);

@@ -1,14 +1,20 @@
 // 'fill-mask': transformers' FillMaskPipeline on the masked-LM head. For each [MASK] of a text, the topK tokens
 // with their softmax probability, id, text and the sequence with the mask filled in.
 
-import { InputError } from '../errors';
-import { checkOptions, integer } from '../train/option-check';
+import { InputError, OptionTypeError } from '../errors';
+import { checkOptions, integer, type OptionCheck } from '../train/option-check';
+import type { BertTokenizer } from '../tokenizer';
 import { forwardRows, softmax, topIndices } from './batches';
 import type { PipelineModel } from './load';
 
 export interface FillMaskOptions {
-  /** Predictions per mask, best first (default 5). */
+  /** Predictions per mask, best first (default 5; at most the number of targets). */
   topK?: number;
+  /**
+   * Score only these tokens (their probabilities under the full softmax). A target that is not a token of the
+   * vocabulary stands for the first piece of its tokenization, with a process warning (as transformers).
+   */
+  targets?: string | string[];
 }
 
 export interface FillMaskPrediction {
@@ -18,7 +24,11 @@ export interface FillMaskPrediction {
   sequence: string;
 }
 
-const OPTIONS = { topK: integer(1) };
+const targetsCheck: OptionCheck = (value, name) => {
+  if (typeof value === 'string') return;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new OptionTypeError(name, 'a string or an array of strings', value);
+};
+const OPTIONS = { topK: integer(1), targets: targetsCheck };
 
 // One text with one mask → its predictions; with several masks → one list per mask (as transformers); several
 // texts → one of those per text.
@@ -39,7 +49,8 @@ export async function fillMask(loaded: PipelineModel, batchSize: number, input: 
     return enc;
   });
   const vocab = loaded.config.vocabSize;
-  const topK = Math.min(options.topK ?? 5, vocab);
+  const targets = options.targets === undefined ? undefined : targetIds(tokenizer, options.targets);
+  const topK = Math.min(options.topK ?? 5, targets?.length ?? vocab);
   const perText = await forwardRows(loaded.model, rows, batchSize, tokenizer.padTokenId(), ({ result, indexInBatch, seqLen }, r) => {
     const ids = rows[r].inputIds;
     const masks = ids.flatMap((id, t) => (id === maskId ? [t] : []));
@@ -47,8 +58,10 @@ export async function fillMask(loaded: PipelineModel, batchSize: number, input: 
     const perMask = masks.map((t) => {
       const start = (indexInBatch * seqLen + t) * vocab;
       const probs = softmax(result.logits.subarray(start, start + vocab));
-      return topIndices(probs, topK).map((token) => {
-        const filled = ids.map((id, k) => (k === t ? token : id));
+      const candidates = targets ?? [...probs.keys()];
+      return topIndices(candidates.map((id) => probs[id]), topK).map((k) => {
+        const token = candidates[k];
+        const filled = ids.map((id, position) => (position === t ? token : id));
         // transformers decodes the filled ids, special tokens left out only when there is one mask.
         return { score: probs[token], token, token_str: tokenizer.decode([token]), sequence: tokenizer.decode(filled, { skipSpecialTokens: single }) };
       });
@@ -56,4 +69,25 @@ export async function fillMask(loaded: PipelineModel, batchSize: number, input: 
     return single ? perMask[0] : perMask;
   });
   return batched ? perText : perText[0];
+}
+
+// transformers' get_target_ids: the token itself, else the first piece of its tokenization; each id once.
+function targetIds(tokenizer: BertTokenizer, targets: string | string[]): number[] {
+  const ids = new Set<number>();
+  for (const target of typeof targets === 'string' ? [targets] : targets) {
+    const id = tokenizer.tokenToId(target);
+    if (id !== undefined) {
+      ids.add(id);
+      continue;
+    }
+    const first = tokenizer.encode(target, undefined, { addSpecialTokens: false }).inputIds[0];
+    if (first === undefined) {
+      process.emitWarning(`fill-mask: the target '${target}' has no token in the vocabulary; it is left out`, { code: 'BERTNODE_FILL_MASK_TARGET' });
+      continue;
+    }
+    process.emitWarning(`fill-mask: the target '${target}' is not a token of the vocabulary; '${tokenizer.idToToken(first)}' stands for it`, { code: 'BERTNODE_FILL_MASK_TARGET' });
+    ids.add(first);
+  }
+  if (ids.size === 0) throw new InputError('fill-mask: none of the targets is in the vocabulary');
+  return [...ids];
 }

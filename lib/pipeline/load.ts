@@ -64,6 +64,7 @@ export async function loadPipelineModel(task: string, idOrDir: string, accepted:
   const config: BertConfig = { ...fileConfig, numLabels: labels.length };
   const headOptions = { head: kind, problemType: kind === 'pooler' ? problemType ?? (labels.length === 1 ? 'regression' : undefined) : undefined, ...head };
   const tensors = await readHeadTensors(directory, config, headOptions);
+  const tokenizer = BertTokenizer.fromPretrained(directory);
   const model = NativeBert.create(config, { ...headOptions, trainableLayers: 0, trainEmbeddings: false, device: options.device ?? 'cpu' });
   try {
     for (const name of model.parameterNames()) {
@@ -75,7 +76,6 @@ export async function loadPipelineModel(task: string, idOrDir: string, accepted:
     model.dispose();
     throw e;
   }
-  const tokenizer = BertTokenizer.fromPretrained(directory);
   const declared = await tokenizerMaxLength(directory);
   const maxLength = Math.min(declared ?? config.maxPositionEmbeddings, config.maxPositionEmbeddings);
   return { model, tokenizer, config, labels, problemType, maxLength, directory };

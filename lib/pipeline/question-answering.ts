@@ -51,6 +51,8 @@ export async function answerQuestions(loaded: PipelineModel, batchSize: number, 
   }
   questions.forEach((q, i) => {
     if (typeof q !== 'string' || typeof contexts[i] !== 'string') throw new InputError(`question-answering: question and context ${i} must be strings`, i);
+    // As transformers: an empty question or context has no answer to look for.
+    if (q === '' || contexts[i] === '') throw new InputError(`question-answering: question and context ${i} must not be empty`, i);
   });
   const maxSeqLength = options.maxSeqLength ?? Math.min(loaded.maxLength, 384);
   if (maxSeqLength > loaded.config.maxPositionEmbeddings) {

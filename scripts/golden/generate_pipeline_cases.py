@@ -89,7 +89,7 @@ PY_NAMES = {'topK': 'top_k', 'functionToApply': 'function_to_apply', 'aggregatio
             'ignoreLabels': 'ignore_labels', 'hypothesisTemplate': 'hypothesis_template', 'multiLabel': 'multi_label',
             'maxAnswerLength': 'max_answer_len', 'docStride': 'doc_stride', 'maxSeqLength': 'max_seq_len',
             'maxQuestionLength': 'max_question_len', 'handleImpossibleAnswer': 'handle_impossible_answer',
-            'candidateLabels': 'candidate_labels'}
+            'candidateLabels': 'candidate_labels', 'targets': 'targets'}
 
 
 def record(cases, task, model, inputs, options, run):
@@ -150,7 +150,9 @@ def main_cases():
 
     fm = run_pipe('fill-mask', 'fill-mask')
     for text, options in [('the movie was [MASK].', {}), ('paris is the capital of [MASK]', {'topK': 3}),
-                          ('i [MASK] this film, it was [MASK]!', {'topK': 2}), ('[MASK]', {'topK': 4})]:
+                          ('i [MASK] this film, it was [MASK]!', {'topK': 2}), ('[MASK]', {'topK': 4}),
+                          ('the film was [MASK].', {'targets': ['great', 'bad', 'zebra', 'boring']}),
+                          ('the [MASK] was [MASK].', {'targets': 'food', 'topK': 2})]:
         record(cases, 'fill-mask', 'fill-mask', text, options, fm)
 
     # A pre-training checkpoint fills masks with its masked-LM head (its next-sentence head unused).

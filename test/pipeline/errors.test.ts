@@ -2,7 +2,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BertnodeError, DisposedError, InputError, OptionValueError, TensorMismatchError, UnknownOptionError } from '../../lib/errors';
+import { BertnodeError, DisposedError, InputError, OptionTypeError, OptionValueError, TensorMismatchError, UnknownOptionError } from '../../lib/errors';
 import { pipeline, PipelineArchitectureError } from '../../lib/pipeline';
 import { startHubServer } from '../hub/hub-server';
 
@@ -52,6 +52,8 @@ describe('pipeline: bad input', () => {
     expect((unknown as UnknownOptionError).suggestion).toBe('topK');
     await expect(fm('no mask here')).rejects.toBeInstanceOf(InputError);
     await expect(fm(42 as never)).rejects.toBeInstanceOf(InputError);
+    await expect(fm('the [MASK]', { targets: ['', ' '] })).rejects.toThrow(/none of the targets/);
+    await expect(fm('the [MASK]', { targets: [3] as never })).rejects.toBeInstanceOf(OptionTypeError);
     fm.dispose();
     const zs = await pipeline('zero-shot-classification', model('nli'));
     await expect(zs('x', ['a'], { hypothesisTemplate: 'no slot' })).rejects.toBeInstanceOf(OptionValueError);
@@ -59,6 +61,7 @@ describe('pipeline: bad input', () => {
     zs.dispose();
     const qa = await pipeline('question-answering', model('question-answering'));
     await expect(qa(['a?', 'b?'], ['one context'])).rejects.toBeInstanceOf(InputError);
+    await expect(qa('a?', '')).rejects.toThrow(/must not be empty/);
     await expect(qa('a?', 'ctx', { maxSeqLength: 4096 })).rejects.toThrow(/exceeds the model's 128 positions/);
     await expect(qa('a?', 'ctx', { topK: 0 })).rejects.toBeInstanceOf(OptionValueError);
     qa.dispose();
