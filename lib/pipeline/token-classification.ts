@@ -5,11 +5,12 @@
 //            probabilities, or that of the most confident piece), then words are grouped as in 'simple'.
 // Labels in ignoreLabels (default ['O']) are left out. start/end are UTF-16 offsets into the text (String.slice).
 
-import { InputError } from '../errors';
+import { InputError, OptionValueError } from '../errors';
 import { WordPieceDecoder } from '../tokenizer/decoder';
-import { checkOptions, oneOf, type OptionCheck } from '../train/option-check';
+import { checkOptions, integer, oneOf, type OptionCheck } from '../train/option-check';
 import { forwardRows, softmax } from './batches';
 import type { PipelineModel } from './load';
+import { tokenChunks } from './token-chunks';
 
 export type AggregationStrategy = 'none' | 'simple' | 'first' | 'average' | 'max';
 
@@ -18,6 +19,11 @@ export interface TokenClassificationOptions {
   aggregationStrategy?: AggregationStrategy;
   /** Labels left out of the result (default ['O']). */
   ignoreLabels?: string[];
+  /**
+   * Read a text longer than the model in overlapping chunks sharing this many tokens (with an aggregation other
+   * than 'none'); entities found twice keep the longer, then the more confident. Default: the text is truncated.
+   */
+  stride?: number;
 }
 
 export interface TokenEntity {
@@ -57,7 +63,7 @@ interface WordEntity {
 const stringList: OptionCheck = (value, name) => {
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new InputError(`${name} must be an array of label names`);
 };
-const OPTIONS = { aggregationStrategy: oneOf('none', 'simple', 'first', 'average', 'max'), ignoreLabels: stringList };
+const OPTIONS = { aggregationStrategy: oneOf('none', 'simple', 'first', 'average', 'max'), ignoreLabels: stringList, stride: integer(0) };
 
 export async function classifyTokens(loaded: PipelineModel, batchSize: number, input: string | readonly string[],
   options: TokenClassificationOptions = {}): Promise<Array<TokenEntity | EntityGroup> | Array<Array<TokenEntity | EntityGroup>>> {
@@ -67,16 +73,19 @@ export async function classifyTokens(loaded: PipelineModel, batchSize: number, i
   const ignore = new Set(options.ignoreLabels ?? ['O']);
   const decoder = new WordPieceDecoder(tokenizer.config.decoder);
   const unkId = tokenizer.tokenToId(tokenizer.config.unkToken);
+  if (options.stride !== undefined && strategy === 'none') {
+    throw new OptionValueError('stride', "needs an aggregationStrategy other than 'none' (as in transformers)");
+  }
   const batched = Array.isArray(input);
   const texts = (batched ? input : [input]) as string[];
-  const rows = texts.map((t, i) => {
+  const chunks = texts.flatMap((t, i) => {
     if (typeof t !== 'string') throw new InputError(`token-classification: input ${i} is not a string`, i);
-    return tokenizer.encode(t, undefined, { maxLength: loaded.maxLength, truncation: true });
+    return tokenChunks(tokenizer, t, loaded.maxLength, options.stride).map((chunk) => ({ chunk, text: i }));
   });
   const numLabels = labels.length;
-  const perText = await forwardRows(loaded.model, rows, batchSize, tokenizer.padTokenId(), ({ result, indexInBatch, seqLen }, r) => {
-    const enc = rows[r];
-    const text = texts[r];
+  const perChunk = await forwardRows(loaded.model, chunks.map((c) => c.chunk), batchSize, tokenizer.padTokenId(), ({ result, indexInBatch, seqLen }, r) => {
+    const { chunk: enc, text: textIndex } = chunks[r];
+    const text = texts[textIndex];
     const pre: PreEntity[] = [];
     enc.inputIds.forEach((id, t) => {
       if (enc.specialTokensMask[t]) return;
@@ -92,7 +101,32 @@ export async function classifyTokens(loaded: PipelineModel, batchSize: number, i
     const entities = aggregate(pre, strategy, labels, decoder);
     return entities.filter((e) => !ignore.has('entity' in e ? e.entity : e.entity_group));
   });
+  const perText = texts.map((_, i) => {
+    const own = chunks.flatMap((c, r) => (c.text === i ? [perChunk[r]] : []));
+    return own.length > 1 ? overlapping(own.flat()) : own[0];
+  });
   return batched ? perText : perText[0];
+}
+
+// Entities of overlapping chunks (transformers' aggregate_overlapping_entities): in start order, of two that
+// overlap the longer stays, or at equal length the more confident.
+function overlapping<E extends { start: number; end: number; score: number }>(entities: E[]): E[] {
+  if (entities.length === 0) return entities;
+  const sorted = [...entities].sort((a, b) => a.start - b.start);
+  const kept: E[] = [];
+  let previous = sorted[0];
+  for (const entity of sorted) {
+    if (previous.start <= entity.start && entity.start < previous.end) {
+      const length = entity.end - entity.start;
+      const previousLength = previous.end - previous.start;
+      if (length > previousLength || (length === previousLength && entity.score > previous.score)) previous = entity;
+    } else {
+      kept.push(previous);
+      previous = entity;
+    }
+  }
+  kept.push(previous);
+  return kept;
 }
 
 function aggregate(pre: PreEntity[], strategy: AggregationStrategy, labels: readonly string[], decoder: WordPieceDecoder): Array<TokenEntity | EntityGroup> {

@@ -89,7 +89,7 @@ PY_NAMES = {'topK': 'top_k', 'functionToApply': 'function_to_apply', 'aggregatio
             'ignoreLabels': 'ignore_labels', 'hypothesisTemplate': 'hypothesis_template', 'multiLabel': 'multi_label',
             'maxAnswerLength': 'max_answer_len', 'docStride': 'doc_stride', 'maxSeqLength': 'max_seq_len',
             'maxQuestionLength': 'max_question_len', 'handleImpossibleAnswer': 'handle_impossible_answer',
-            'candidateLabels': 'candidate_labels', 'targets': 'targets'}
+            'candidateLabels': 'candidate_labels', 'targets': 'targets', 'stride': 'stride'}
 
 
 def record(cases, task, model, inputs, options, run):
@@ -147,6 +147,10 @@ def main_cases():
     # Longer than model_max_length (128): both truncate to the first 128 tokens.
     long_text = ' '.join(['Mary visited Paris and London yesterday.'] * 25)
     record(cases, 'token-classification', 'token-classification', long_text, {'aggregationStrategy': 'simple'}, tk)
+    # ... or with a stride, every overlapping chunk of it, overlapping entities merged.
+    for options in [{'aggregationStrategy': 'simple', 'stride': 16}, {'aggregationStrategy': 'first', 'stride': 40},
+                    {'aggregationStrategy': 'max', 'stride': 0}]:
+        record(cases, 'token-classification', 'token-classification', long_text + ' John Smith.', options, tk)
 
     fm = run_pipe('fill-mask', 'fill-mask')
     for text, options in [('the movie was [MASK].', {}), ('paris is the capital of [MASK]', {'topK': 3}),

@@ -67,6 +67,13 @@ describe('pipeline: bad input', () => {
     qa.dispose();
   });
 
+  test('token classification: a stride needs an aggregation and must leave room', async () => {
+    const ner = await pipeline('ner', model('token-classification'));
+    await expect(ner('john smith', { stride: 8 })).rejects.toThrow(/stride needs an aggregationStrategy other than 'none'/);
+    await expect(ner('john smith', { stride: 126, aggregationStrategy: 'simple' })).rejects.toThrow(/must be below the 126 tokens/);
+    ner.dispose();
+  });
+
   test('pipeline options are checked', async () => {
     await expect(pipeline('ner', model('token-classification'), { batchsize: 2 } as never)).rejects.toBeInstanceOf(UnknownOptionError);
     await expect(pipeline('ner', model('token-classification'), { batchSize: 0 })).rejects.toBeInstanceOf(OptionValueError);
