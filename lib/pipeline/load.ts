@@ -59,10 +59,13 @@ export async function loadPipelineModel(task: string, idOrDir: string, accepted:
   if (!accepted.includes(architecture) && !(accepted.includes('BertModel') && architecture in ARCHITECTURES)) {
     throw new PipelineArchitectureError(task, architecture, accepted, directory);
   }
-  const kind = accepted.includes('BertModel') ? 'embedding' : ARCHITECTURES[architecture];
+  // A classifier bertnode saved with its classic 'cls' head (a linear layer on [CLS], no pooler) says so in
+  // config.json; read as BertForSequenceClassification it would go through an untrained pooler.
+  const kind: Head = accepted.includes('BertModel') ? 'embedding'
+    : ARCHITECTURES[architecture] === 'pooler' && raw.bertnode_head === 'cls' ? 'cls' : ARCHITECTURES[architecture];
   const problemType = (raw.problem_type ?? undefined) as ProblemType | undefined;
   const config: BertConfig = { ...fileConfig, numLabels: labels.length };
-  const headOptions = { head: kind, problemType: kind === 'pooler' ? problemType ?? (labels.length === 1 ? 'regression' : undefined) : undefined, ...head };
+  const headOptions = { head: kind, problemType: kind === 'pooler' || kind === 'cls' ? problemType ?? (labels.length === 1 ? 'regression' : undefined) : undefined, ...head };
   const tensors = await readHeadTensors(directory, config, headOptions);
   const tokenizer = BertTokenizer.fromPretrained(directory);
   const model = NativeBert.create(config, { ...headOptions, trainableLayers: 0, trainEmbeddings: false, device: options.device ?? 'cpu' });
