@@ -6,7 +6,7 @@
 import { DisposedError } from '../errors';
 import type { NativeBert } from '../native';
 import type { BertTokenizer } from '../tokenizer';
-import { checkOptions, integer, ofType, oneOf } from '../train/option-check';
+import { checkOptions, integer, ofType, oneOf, type OptionCheck } from '../train/option-check';
 import { extractFeatures, type FeatureExtractionOptions, type Features } from './feature-extraction';
 import { fillMask, type FillMaskOptions, type FillMaskPrediction } from './fill-mask';
 import { loadPipelineModel, type LoadPipelineOptions, type PipelineModel } from './load';
@@ -88,7 +88,12 @@ const TASKS = Object.keys({
   'fill-mask': 0, 'feature-extraction': 0, embeddings: 0, 'zero-shot-classification': 0,
 } satisfies Record<Task, 0>) as Task[];
 
-const PIPELINE_OPTIONS = { batchSize: integer(1), device: ofType('string'), hub: ofType('object') };
+// 'cpu' (default), 'cuda', 'cuda:N', or 'auto' (CUDA when usable, else the CPU with a warning).
+const deviceCheck: OptionCheck = (value, name) => {
+  if (typeof value === 'string' && /^cuda:\d+$/.test(value)) return;
+  oneOf('cpu', 'cuda', 'auto')(value, name);
+};
+const PIPELINE_OPTIONS = { batchSize: integer(1), device: deviceCheck, hub: ofType('object') };
 
 /**
  * Loads a model for a task and returns the function that runs it, e.g.

@@ -54,6 +54,7 @@ export async function loadPipelineModel(task: string, idOrDir: string, accepted:
   head: { pooling?: 'mean' | 'cls'; normalize?: boolean }, options: LoadPipelineOptions): Promise<PipelineModel> {
   const directory = await resolveModelDirectory(idOrDir, options.hub);
   const { config: fileConfig, labels, raw } = await readConfig(path.join(directory, 'config.json'));
+  // A config.json without `architectures` describes a bare encoder (transformers' AutoModel reads it as BertModel).
   const architecture = Array.isArray(raw.architectures) && typeof raw.architectures[0] === 'string' ? raw.architectures[0] : 'BertModel';
   // Every BERT checkpoint holds the encoder, so feature extraction runs on any of them (as transformers does).
   if (!accepted.includes(architecture) && !(accepted.includes('BertModel') && architecture in ARCHITECTURES)) {

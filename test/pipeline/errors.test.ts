@@ -77,6 +77,9 @@ describe('pipeline: bad input', () => {
   test('pipeline options are checked', async () => {
     await expect(pipeline('ner', model('token-classification'), { batchsize: 2 } as never)).rejects.toBeInstanceOf(UnknownOptionError);
     await expect(pipeline('ner', model('token-classification'), { batchSize: 0 })).rejects.toBeInstanceOf(OptionValueError);
+    const device = await pipeline('ner', model('token-classification'), { device: 'gpu' as 'cuda' }).catch((e: unknown) => e);
+    expect(device).toBeInstanceOf(OptionValueError);
+    expect((device as OptionValueError).suggestion).toBe('cuda');
   });
 
   test('a checkpoint without the head the architecture declares is a TensorMismatchError', async () => {
