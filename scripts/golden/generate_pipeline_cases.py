@@ -200,11 +200,17 @@ def qa_cases():
         (questions[2], {'maxSeqLength': 48, 'docStride': 16, 'handleImpossibleAnswer': True, 'topK': 2}),
     ]
 
+    # Words outside the vocabulary ('##' pieces, [UNK]): spans are widened to whole words, repeated texts summed.
+    pieces = 'Zorblax Quintessa lives in Berlinia, near Googleplex. Quintessa works for Zorblax in Berlinia!'
+    runs += [(questions[0], {'topK': 5, 'contextOverride': pieces}), ('Who works for Zorblax?', {'topK': 4, 'maxAnswerLength': 4, 'contextOverride': pieces})]
+
     def run(inputs, kwargs):
         return qa(question=inputs['question'], context=inputs['context'], **kwargs)
 
     for question, options in runs:
-        record(cases, 'question-answering', 'question-answering', {'question': question, 'context': context}, options, run)
+        options = dict(options)
+        own_context = options.pop('contextOverride', context)
+        record(cases, 'question-answering', 'question-answering', {'question': question, 'context': own_context}, options, run)
     return cases
 
 
