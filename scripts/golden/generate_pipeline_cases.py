@@ -177,6 +177,7 @@ def main_cases():
     for text, options in [(texts[0], {'candidateLabels': ['sports', 'music', 'science']}),
                           (texts[1], {'candidateLabels': ['sports', 'politics'], 'multiLabel': True}),
                           (texts[2], {'candidateLabels': ['health'], 'hypothesisTemplate': 'This text is about {}.'}),
+                          (texts[4], {'candidateLabels': 'sports, politics,science'}),
                           (texts[3], {'candidateLabels': ['city', 'people', 'food', 'technology'],
                                       'hypothesisTemplate': 'The topic is {}'})]:
         record(cases, 'zero-shot-classification', 'nli', text, options, zs)
