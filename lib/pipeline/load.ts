@@ -41,7 +41,7 @@ export interface PipelineModel {
 }
 
 // Which transformers classes each head runs; BertForPreTraining carries the masked-LM head (its NSP head unused).
-export const ARCHITECTURES: Record<string, Head> = {
+const ARCHITECTURES: Record<string, Head> = {
   BertForSequenceClassification: 'pooler',
   BertForTokenClassification: 'token-classification',
   BertForQuestionAnswering: 'question-answering',
@@ -50,14 +50,17 @@ export const ARCHITECTURES: Record<string, Head> = {
   BertModel: 'embedding',
 };
 
+const PROBLEM_TYPES: readonly ProblemType[] = ['single_label_classification', 'multi_label_classification', 'regression'];
+
 export async function loadPipelineModel(task: string, idOrDir: string, accepted: readonly string[],
   head: { pooling?: 'mean' | 'cls'; normalize?: boolean }, options: LoadPipelineOptions): Promise<PipelineModel> {
   const directory = await resolveModelDirectory(idOrDir, options.hub);
   const { config: fileConfig, labels, raw } = await readConfig(path.join(directory, 'config.json'));
   // A config.json without `architectures` describes a bare encoder (transformers' AutoModel reads it as BertModel).
   const architecture = Array.isArray(raw.architectures) && typeof raw.architectures[0] === 'string' ? raw.architectures[0] : 'BertModel';
-  // Every BERT checkpoint holds the encoder, so feature extraction runs on any of them (as transformers does).
-  if (!accepted.includes(architecture) && !(accepted.includes('BertModel') && architecture in ARCHITECTURES)) {
+  // Every BERT checkpoint (readConfig refuses another model_type) holds the encoder, so feature extraction runs on
+  // any of them, as transformers' AutoModel does.
+  if (!accepted.includes(architecture) && !accepted.includes('BertModel')) {
     throw new PipelineArchitectureError(task, architecture, accepted, directory);
   }
   // A classifier bertnode saved with its classic 'cls' head (a linear layer on [CLS], no pooler) says so in
@@ -65,6 +68,9 @@ export async function loadPipelineModel(task: string, idOrDir: string, accepted:
   const kind: Head = accepted.includes('BertModel') ? 'embedding'
     : ARCHITECTURES[architecture] === 'pooler' && raw.bertnode_head === 'cls' ? 'cls' : ARCHITECTURES[architecture];
   const problemType = (raw.problem_type ?? undefined) as ProblemType | undefined;
+  if (problemType !== undefined && !PROBLEM_TYPES.includes(problemType)) {
+    throw new WeightsFormatError(path.join(directory, 'config.json'), `problem_type ${JSON.stringify(problemType)} is not one of ${PROBLEM_TYPES.join(', ')}`, 'ERR_BERTNODE_CONFIG');
+  }
   const config: BertConfig = { ...fileConfig, numLabels: labels.length };
   const headOptions = { head: kind, problemType: kind === 'pooler' || kind === 'cls' ? problemType ?? (labels.length === 1 ? 'regression' : undefined) : undefined, ...head };
   const tensors = await readHeadTensors(directory, config, headOptions);

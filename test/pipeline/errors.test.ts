@@ -82,17 +82,38 @@ describe('pipeline: bad input', () => {
     expect((device as OptionValueError).suggestion).toBe('cuda');
   });
 
-  test('a checkpoint without the head the architecture declares is a TensorMismatchError', async () => {
-    // The fill-mask fixture's weights under a config that claims a QA head: qa_outputs.* are missing.
+  // A copy of a fixture with config.json fields replaced.
+  async function withConfig(fixture: string, fields: Record<string, unknown>, fn: (dir: string) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(path.join(tmpdir(), 'bertnode-pipeline-'));
     try {
-      for (const f of readdirSync(model('fill-mask'))) copyFileSync(path.join(model('fill-mask'), f), path.join(dir, f));
+      for (const f of readdirSync(model(fixture))) copyFileSync(path.join(model(fixture), f), path.join(dir, f));
       const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
-      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, architectures: ['BertForQuestionAnswering'] }));
-      await expect(pipeline('question-answering', dir)).rejects.toBeInstanceOf(TensorMismatchError);
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...config, ...fields }));
+      await fn(dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  test('a checkpoint without the head the architecture declares is a TensorMismatchError', async () => {
+    // The fill-mask fixture's weights under a config that claims a QA head: qa_outputs.* are missing.
+    await withConfig('fill-mask', { architectures: ['BertForQuestionAnswering'] }, async (dir) => {
+      await expect(pipeline('question-answering', dir)).rejects.toBeInstanceOf(TensorMismatchError);
+    });
+  });
+
+  test('an unknown problem_type is a config error', async () => {
+    await withConfig('text-classification', { problem_type: 'ranking' }, async (dir) => {
+      await expect(pipeline('text-classification', dir)).rejects.toMatchObject({ code: 'ERR_BERTNODE_CONFIG' });
+    });
+  });
+
+  test('feature extraction reads the encoder of a BERT class it has no head for', async () => {
+    await withConfig('text-classification', { architectures: ['BertForMultipleChoice'] }, async (dir) => {
+      const extract = await pipeline('feature-extraction', dir);
+      expect((await extract('john')).dims).toEqual([1, 3, 32]);
+      extract.dispose();
+    });
   });
 });
 
