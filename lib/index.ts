@@ -21,3 +21,11 @@ export {
   readImdbFolder, splitTrainValidation, stratifiedSample,
 } from './data';
 export type { EncodedDataset, Example } from './data';
+export { pipeline, PipelineArchitectureError } from './pipeline';
+export type {
+  AggregationStrategy, Answer, EntityGroup, FeatureExtractionOptions, FeatureExtractionPipeline, Features, FillMaskOptions,
+  FillMaskPipeline, FillMaskPrediction, LabelScore, PipelineHandle, PipelineOptions, QuestionAnsweringOptions,
+  QuestionAnsweringPipeline, Task as PipelineTask, TextClassificationInput, TextClassificationOptions, TextClassificationPipeline,
+  TokenClassificationOptions, TokenClassificationPipeline, TokenEntity, ZeroShotClassificationPipeline, ZeroShotOptions,
+  ZeroShotResult,
+} from './pipeline';
