@@ -2,6 +2,7 @@
 // Defaults are those of transformers' BertConfig, so a terse config.json reads the way Python reads it.
 import { promises as fsp } from 'fs';
 import { WeightsFormatError } from '../errors';
+import { parseJson } from '../util/json';
 
 // The engine's config contract is typed once, beside the addon it feeds.
 import type { BertConfig } from '../native/native-bert';
@@ -41,7 +42,7 @@ export async function readConfig(file: string): Promise<ModelConfig> {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw new WeightsFormatError(file, `config is not valid JSON: ${(e as Error).message}`, 'ERR_BERTNODE_CONFIG');
   }
