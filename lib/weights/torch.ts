@@ -220,6 +220,11 @@ function tensorRef(file: string, name: string, view: TensorView, read: StorageRe
     throw new WeightsFormatError(file, `tensor '${name}' has no storage`);
   }
   const count = numel(view.shape);
+  // Reading builds `count` floats. A view with more elements than its storage repeats them (a stride of 0, as
+  // expand() makes): never a parameter, and a 4-byte storage could otherwise ask for gigabytes.
+  if (count > storage.numel) {
+    throw new WeightsFormatError(file, `tensor '${name}' [${view.shape.join(', ')}] has more elements than its storage of ${storage.numel}`);
+  }
   // Largest element index the view touches; it must lie inside the storage.
   const last = count === 0 ? -1 : view.shape.reduce((acc, d, i) => acc + (d - 1) * view.stride[i], view.storageOffset);
   if (last >= storage.numel) {

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { WeightsFormatError } from '../../lib/errors';
 import { readPytorchBin } from '../../lib/weights';
 import { readZipDirectory, readZipEntry } from '../../lib/weights/zip';
+import { stateDictPickle } from './helpers/state-dict-pickle';
 import { deflatedZeros, writeZip, ZipWriterEntry } from './helpers/zip-writer';
 
 const SOURCE = path.join(__dirname, '..', 'fixtures', 'weights', 'pytorch-zip', 'pytorch_model.bin');
@@ -98,4 +99,12 @@ test('a directory claiming more than deflate can produce is refused without infl
   const deflated = deflatedZeros(1000);
   const { error } = await failure(archive('ratio.bin', { 'data.pkl': { deflated, size: deflated.length * 2000, crc: 0 } }));
   expect((error as Error).message).toMatch(/more than deflate can produce/);
+});
+
+test('a view with a stride of 0 over a tiny storage cannot ask for gigabytes', async () => {
+  const pickle = stateDictPickle([{ name: 'w', shape: [1 << 30], stride: [0], storageKey: '0', storageNumel: 800 }]);
+  const { error, rssGrowth } = await failure(archive('stride0.bin', { 'data.pkl': { data: pickle } }));
+  expect(error).toBeInstanceOf(WeightsFormatError);
+  expect((error as Error).message).toMatch(/tensor 'w' \[1073741824\] has more elements than its storage of 800/);
+  expect(rssGrowth).toBeLessThan(100 * 1024 * 1024);
 });
