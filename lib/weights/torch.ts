@@ -120,8 +120,9 @@ function storageBytes(s: StorageRef): number {
 
 async function readLegacyFormat(file: string, fileSize: number): Promise<TensorRef[]> {
   // The pickles are small (a few tens of kB for BERT-base) and come first; read a growing prefix of the file
-  // until they all parse, never the storages behind them.
-  let prefixLen = Math.min(fileSize, 1 << 16);
+  // until they all parse, never the storages behind them. Like a zip's data.pkl, they get at most MAX_PICKLE_BYTES.
+  const limit = Math.min(fileSize, MAX_PICKLE_BYTES);
+  let prefixLen = Math.min(limit, 1 << 16);
   for (;;) {
     const prefix = Buffer.alloc(prefixLen);
     const fh = await openForRead(file);
@@ -135,7 +136,8 @@ async function readLegacyFormat(file: string, fileSize: number): Promise<TensorR
     } catch (e) {
       if (!(e instanceof PickleTruncated)) throw e;
       if (prefixLen === fileSize) throw new WeightsFormatError(file, `pickle is truncated: ${e.message}`);
-      prefixLen = Math.min(fileSize, prefixLen * 4);
+      if (prefixLen === limit) throw new WeightsFormatError(file, `the pickles do not end within their first ${limit} bytes`);
+      prefixLen = Math.min(limit, prefixLen * 4);
     }
   }
 }

@@ -81,7 +81,7 @@ export async function readZipDirectory(file: string): Promise<Map<string, ZipEnt
         if (id === 0x0001) {
           let q = e + 4;
           const next = (): number => {
-            if (q + 8 > e + 4 + len) fail(`zip64 extra field of '${name}' is too short`);
+            if (q + 8 > Math.min(e + 4 + len, extra.length)) fail(`zip64 extra field of '${name}' is too short`);
             q += 8;
             return safeNumber(extra.readBigUInt64LE(q - 8), fail);
           };

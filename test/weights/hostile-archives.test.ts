@@ -108,3 +108,17 @@ test('a view with a stride of 0 over a tiny storage cannot ask for gigabytes', a
   expect((error as Error).message).toMatch(/tensor 'w' \[1073741824\] has more elements than its storage of 800/);
   expect(rssGrowth).toBeLessThan(100 * 1024 * 1024);
 });
+
+test('a legacy file whose pickle never ends is read no further than 64 MiB', async () => {
+  // The legacy magic number's pickle, then a BINUNICODE8 that claims more bytes than the 80 MiB file holds.
+  const claim = Buffer.alloc(8);
+  claim.writeBigUInt64LE(1n << 40n);
+  const head = Buffer.concat([Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex'), Buffer.from([0x8d]), claim]);
+  const file = path.join(tmp, 'endless-legacy.bin');
+  fs.writeFileSync(file, head);
+  fs.truncateSync(file, 80 * 1024 * 1024);
+  const { error, rssGrowth } = await failure(file);
+  expect(error).toBeInstanceOf(WeightsFormatError);
+  expect((error as Error).message).toMatch(/the pickles do not end within their first 67108864 bytes/);
+  expect(rssGrowth).toBeLessThan(120 * 1024 * 1024); // the 64 MiB prefix and the 16 MiB one before it
+});
