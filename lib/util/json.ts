@@ -4,7 +4,7 @@
 // and a deeper document is refused with a SyntaxError, which each caller already turns into its typed error.
 
 // Hugging Face's config.json and tokenizer.json nest 5 levels, safetensors headers 3, checkpoints under 10.
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 export function parseJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
   const depth = nestingDepth(text, maxDepth);
@@ -25,7 +25,9 @@ function nestingDepth(text: string, stop: number): number {
     } else if (c === 0x22) {
       inString = true;
     } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > deepest && (deepest = depth) > stop) return deepest;
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > stop) return deepest;
     } else if (c === 0x5d || c === 0x7d) {
       depth--;
     }
