@@ -111,6 +111,11 @@ const VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'the', 'film',
 function vocabSeeds() {
   put('vocab-txt', 'vocab.txt', `${VOCAB.join('\n')}\n`);
   put('vocab-txt', 'vocab-crlf.txt', `${VOCAB.slice(0, 12).join('\r\n')}\r\n`);
+  put('tokenizer-config', 'tokenizer_config.json', JSON.stringify({
+    do_lower_case: true, strip_accents: null, tokenize_chinese_chars: true, model_max_length: 512,
+    unk_token: '[UNK]', sep_token: '[SEP]', pad_token: '[PAD]', cls_token: '[CLS]',
+    mask_token: { content: '[MASK]', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+  }, null, 2));
 }
 
 const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });

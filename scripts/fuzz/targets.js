@@ -5,13 +5,12 @@
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { readConfig, readPytorchBin, readSafetensors } = require('../../lib/weights/index.ts');
-const { BertTokenizer } = require('../../lib/tokenizer/index.ts');
-const { openTarStream } = require('../../lib/data/archive.ts');
-const { readTarEntries } = require('../../lib/data/tar.ts');
-const { readCsv, readJsonl, readTsv } = require('../../lib/data/text-formats.ts');
-const { loadCheckpoint } = require('../../lib/train/checkpoint.ts');
-const { writeZip } = require('../../test/weights/helpers/zip-writer.ts');
+
+// Each worker loads only its own target's modules (transpiling all of them would double its start-up).
+const weights = () => require('../../lib/weights/index.ts');
+const tokenizer = () => require('../../lib/tokenizer/index.ts').BertTokenizer;
+const textFormats = () => require('../../lib/data/text-formats.ts');
+const loadCheckpoint = (root) => require('../../lib/train/checkpoint.ts').loadCheckpoint(root);
 
 const SHARED = path.join(__dirname, 'seeds', '_shared');
 const TEXT = 'A fine film, unaffable!  東京 café [MASK] x\u0000\u200b ##ing';
@@ -61,6 +60,8 @@ function checkpointRoot(work, checkpointJson, reseal) {
 }
 
 async function walkTar(file) {
+  const { openTarStream } = require('../../lib/data/archive.ts');
+  const { readTarEntries } = require('../../lib/data/tar.ts');
   for await (const member of readTarEntries(openTarStream(file, 'fuzz.tar'), 'fuzz.tar')) {
     if (member.size <= 1 << 20) await member.read();
     else for await (const piece of member.pieces()) void piece;
@@ -68,8 +69,8 @@ async function walkTar(file) {
 }
 
 const TARGETS = [
-  { name: 'safetensors', mutate: 'bytes', run: async (file) => readAllTensors((await readSafetensors(file)).tensors) },
-  { name: 'pytorch-bin', mutate: 'bytes', run: async (file) => readAllTensors(await readPytorchBin(file)) },
+  { name: 'safetensors', mutate: 'bytes', run: async (file) => readAllTensors((await weights().readSafetensors(file)).tensors) },
+  { name: 'pytorch-bin', mutate: 'bytes', run: async (file) => readAllTensors(await weights().readPytorchBin(file)) },
   {
     // data.pkl mutated opcode-aware, packed into a valid archive beside the seed's storages, so every input reaches
     // the unpickler (a byte flip in a zip mostly stops at the CRC).
@@ -78,17 +79,28 @@ const TARGETS = [
     run: async (file, work) => {
       const storages = [12, 3].map((n, i) => ({ name: `archive/data/${i}`, data: Buffer.alloc(4 * n, 0x3f) }));
       const zip = path.join(work, 'pytorch_model.bin');
+      const { writeZip } = require('../../test/weights/helpers/zip-writer.ts');
       fs.writeFileSync(zip, writeZip([{ name: 'archive/data.pkl', data: fs.readFileSync(file) }, ...storages], { deflate: false, zip64: false }));
-      await readAllTensors(await readPytorchBin(zip));
+      await readAllTensors(await weights().readPytorchBin(zip));
     },
   },
-  { name: 'config', mutate: 'json', run: (file) => readConfig(file) },
-  { name: 'tokenizer-json', mutate: 'json', run: (file) => useTokenizer(BertTokenizer.fromTokenizerJson(file)) },
-  { name: 'vocab-txt', mutate: 'bytes', run: (file) => useTokenizer(BertTokenizer.fromVocabFile(file)) },
+  { name: 'config', mutate: 'json', run: (file) => weights().readConfig(file) },
+  { name: 'tokenizer-json', mutate: 'json', run: (file) => useTokenizer(tokenizer().fromTokenizerJson(file)) },
+  { name: 'vocab-txt', mutate: 'bytes', run: (file) => useTokenizer(tokenizer().fromVocabFile(file)) },
+  {
+    // tokenizer_config.json beside the seed vocab.txt, read the way BertTokenizer.fromPretrained reads a folder.
+    name: 'tokenizer-config',
+    mutate: 'json',
+    run: (file, work) => {
+      fs.copyFileSync(path.join(__dirname, 'seeds', 'vocab-txt', 'vocab.txt'), path.join(work, 'vocab.txt'));
+      fs.copyFileSync(file, path.join(work, 'tokenizer_config.json'));
+      useTokenizer(tokenizer().fromPretrained(work));
+    },
+  },
   { name: 'tar', mutate: 'bytes', run: walkTar },
-  { name: 'tsv', mutate: 'bytes', run: (file) => readTsv(file, { maxRecordLength: 1 << 16 }) },
-  { name: 'csv', mutate: 'bytes', run: (file) => readCsv(file, { maxRecordLength: 1 << 16 }) },
-  { name: 'jsonl', mutate: 'json-lines', run: (file) => readJsonl(file, { maxRecordLength: 1 << 16 }) },
+  { name: 'tsv', mutate: 'bytes', run: (file) => textFormats().readTsv(file, { maxRecordLength: 1 << 16 }) },
+  { name: 'csv', mutate: 'bytes', run: (file) => textFormats().readCsv(file, { maxRecordLength: 1 << 16 }) },
+  { name: 'jsonl', mutate: 'json-lines', run: (file) => textFormats().readJsonl(file, { maxRecordLength: 1 << 16 }) },
   { name: 'checkpoint', mutate: 'json', run: (file, work) => loadCheckpoint(checkpointRoot(work, fs.readFileSync(file), true)) },
   { name: 'checkpoint-raw', seeds: 'checkpoint', mutate: 'json', run: (file, work) => loadCheckpoint(checkpointRoot(work, fs.readFileSync(file), false)) },
   {

@@ -68,8 +68,7 @@ async function main() {
     stats.maxRssMiB = Math.max(stats.maxRssMiB, Math.round(rss / 2 ** 20));
     if (rss > rssLimit) {
       stats.crashes.push({ kind: 'rss', signature: `RSS ${Math.round(rss / 2 ** 20)} MiB`, file: saveCrash(input, 'rss', `${rss} bytes`) });
-      process.send({ type: 'stats', stats });
-      process.exit(3);
+      await new Promise(() => process.send({ type: 'stats', stats }, () => process.exit(3)));
     }
     return error;
   };
