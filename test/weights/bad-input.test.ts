@@ -129,6 +129,9 @@ describe('config.json', () => {
     ['{"hidden_act": "relu"}', /hidden_act "relu" is not supported/],
     ['{"id2label": {"0": "a", "2": "b"}}', /'id2label' keys must be the ids 0\.\.1/],
     ['{"vocab_size": 0}', /'vocab_size' must be an integer >= 1/],
+    // Issue 12 item 10: 2^32 labels ended in an untyped "Invalid array length", 10^8 in gigabytes of label names.
+    ['{"num_labels": 4294967296}', /'num_labels' must be an integer from 1 to 100000/],
+    ['{"num_labels": 100000000}', /'num_labels' must be an integer from 1 to 100000/],
   ])('%s', async (text, reason) => {
     const file = write('config.json', text);
     const err = await formatError(readConfig(file));
