@@ -98,6 +98,13 @@ const TARGETS = [
     },
   },
   { name: 'tar', mutate: 'bytes', run: walkTar },
+  {
+    // The same archives read as IMDb: member names classified by the aclImdb layout, reviews decoded.
+    name: 'imdb-archive',
+    seeds: 'tar',
+    mutate: 'bytes',
+    run: (file) => require('../../lib/data/imdb.ts').readImdbArchive(file, { includeUnsup: true }),
+  },
   { name: 'tsv', mutate: 'bytes', run: (file) => textFormats().readTsv(file, { maxRecordLength: 1 << 16 }) },
   { name: 'csv', mutate: 'bytes', run: (file) => textFormats().readCsv(file, { maxRecordLength: 1 << 16 }) },
   { name: 'jsonl', mutate: 'json-lines', run: (file) => textFormats().readJsonl(file, { maxRecordLength: 1 << 16 }) },
