@@ -150,7 +150,7 @@ export async function readWeightMap(indexFile: string): Promise<Map<string, stri
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
     // Shard names are file names beside the index; a path would let an index point anywhere on disk.
-    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
+    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.' || shard === '') {
       throw new WeightsFormatError(indexFile, `weight_map['${name}'] must be a file name beside the index, got ${JSON.stringify(shard)}`);
     }
     out.set(name, shard);

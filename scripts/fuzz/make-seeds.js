@@ -94,6 +94,8 @@ function weightSeeds() {
   put('pytorch-bin', 'zip64.bin', torchZip({ deflate: false, zip64: true }));
   put('pytorch-bin', 'legacy.bin', torchLegacy());
   put('pickle', 'state-dict.pkl', stateDictPickle(false));
+  put('safetensors-index', 'model.safetensors.index.json', JSON.stringify({
+    metadata: { total_size: 60 }, weight_map: { [TENSORS[0].name]: 'f32.safetensors', [TENSORS[1].name]: 'f16-bf16.safetensors' } }, null, 2));
 
   put('config', 'config.json', JSON.stringify({
     architectures: ['BertForSequenceClassification'], model_type: 'bert', vocab_size: 40, hidden_size: 8,

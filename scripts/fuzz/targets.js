@@ -70,6 +70,17 @@ async function walkTar(file) {
 
 const TARGETS = [
   { name: 'safetensors', mutate: 'bytes', run: async (file) => readAllTensors((await weights().readSafetensors(file)).tensors) },
+  {
+    // A shard index beside the two safetensors seeds as its shards.
+    name: 'safetensors-index',
+    mutate: 'json',
+    run: async (file, work) => {
+      for (const shard of ['f32.safetensors', 'f16-bf16.safetensors']) fs.copyFileSync(path.join(__dirname, 'seeds', 'safetensors', shard), path.join(work, shard));
+      const index = path.join(work, 'model.safetensors.index.json');
+      fs.copyFileSync(file, index);
+      await readAllTensors((await weights().readShardedSafetensors(index)).tensors);
+    },
+  },
   { name: 'pytorch-bin', mutate: 'bytes', run: async (file) => readAllTensors(await weights().readPytorchBin(file)) },
   {
     // data.pkl mutated opcode-aware, packed into a valid archive beside the seed's storages, so every input reaches

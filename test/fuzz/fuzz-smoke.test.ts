@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const FUZZ = path.join(__dirname, '..', '..', 'scripts', 'fuzz', 'fuzz.js');
-const ALL_TARGETS = ['safetensors', 'pytorch-bin', 'pickle', 'config', 'tokenizer-json', 'vocab-txt', 'tokenizer-config', 'tar', 'imdb-archive', 'tsv', 'csv',
+const ALL_TARGETS = ['safetensors', 'safetensors-index', 'pytorch-bin', 'pickle', 'config', 'tokenizer-json', 'vocab-txt', 'tokenizer-config', 'tar', 'imdb-archive', 'tsv', 'csv',
   'jsonl', 'checkpoint', 'checkpoint-raw', 'checkpoint-latest'];
 
 interface TargetResult {

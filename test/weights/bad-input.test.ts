@@ -80,6 +80,13 @@ describe('safetensors', () => {
   });
 });
 
+test('a folder where a weights file should be is a typed error (it was an untyped EISDIR)', async () => {
+  const folder = path.join(tmp, 'model.safetensors');
+  fs.mkdirSync(folder);
+  expect((await formatError(readSafetensors(folder))).message).toMatch(/cannot read: EISDIR/);
+  expect((await formatError(readPytorchBin(folder))).message).toMatch(/cannot read: EISDIR/);
+});
+
 describe('pytorch_model.bin', () => {
   const zip = fs.readFileSync(path.join(FIXTURES, 'pytorch-zip', 'pytorch_model.bin'));
   const legacy = fs.readFileSync(path.join(FIXTURES, 'pytorch-legacy', 'pytorch_model.bin'));
