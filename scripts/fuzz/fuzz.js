@@ -14,6 +14,7 @@
 // --seconds is per target; --jobs targets run at once.
 'use strict';
 const { spawn } = require('node:child_process');
+const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -33,6 +34,12 @@ function parseArgs(argv) {
 
 const STARTUP_LIMIT_MS = 300_000;
 
+// Each target's PRNG seed comes from the run's seed and the target's name, so `--seed N --targets T` replays what
+// target T did in a full run with seed N.
+function targetSeed(seed, name) {
+  return createHash('sha256').update(`${seed}:${name}`).digest().readUInt32LE(0);
+}
+
 function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -43,10 +50,10 @@ function rssOf(pid) {
 }
 
 // Runs one target's worker; resolves with its stats, a hang, an RSS overrun or a death folded into them.
-function runTarget(name, o, index) {
+function runTarget(name, o) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `bertnode-fuzz-${name}-`));
   const args = [`--max-old-space-size=${o.heapMiB}`, path.join(__dirname, 'worker.js'),
-    name, String(o.seconds), String(o.seed * 1000 + index), work, o.crashes, String(o.rssMiB * 2 ** 20)];
+    name, String(o.seconds), String(targetSeed(o.seed, name)), work, o.crashes, String(o.rssMiB * 2 ** 20)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
@@ -131,7 +138,7 @@ async function main() {
   const lane = async () => {
     while (next < names.length) {
       const i = next++;
-      results[i] = await runTarget(names[i], o, i);
+      results[i] = await runTarget(names[i], o);
       report(results[i]);
     }
   };
