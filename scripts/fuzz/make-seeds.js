@@ -13,7 +13,8 @@ const { pickleString, stateDictPickle: writeStateDictPickle } = require('../../t
 const { writeTar } = require('../../test/data/helpers/tar-writer.ts');
 const { saveCheckpoint } = require('../../lib/train/checkpoint.ts');
 
-const SEEDS = path.join(__dirname, 'seeds');
+// Another folder may be given, e.g. to check that the committed corpus is what this script writes.
+const SEEDS = path.resolve(process.argv[2] ?? path.join(__dirname, 'seeds'));
 
 function put(target, name, data) {
   fs.mkdirSync(path.join(SEEDS, target), { recursive: true });

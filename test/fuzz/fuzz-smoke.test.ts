@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const FUZZ = path.join(__dirname, '..', '..', 'scripts', 'fuzz', 'fuzz.js');
+const FUZZ_DIR = path.join(__dirname, '..', '..', 'scripts', 'fuzz');
+const FUZZ = path.join(FUZZ_DIR, 'fuzz.js');
 const ALL_TARGETS = ['safetensors', 'safetensors-index', 'pytorch-bin', 'pickle', 'config', 'tokenizer-json', 'vocab-txt', 'tokenizer-config', 'tar', 'imdb-archive', 'tsv', 'csv',
   'jsonl', 'checkpoint', 'checkpoint-raw', 'checkpoint-latest'];
 
@@ -61,3 +62,14 @@ test('the harness reports an untyped error, a hang and a memory overrun, keeping
     expect(fs.readFileSync(`${file}.txt`, 'utf8')).not.toBe('');
   }
 }, 120_000);
+
+test('the committed seed corpus is exactly what make-seeds.js writes', () => {
+  const out = path.join(tmp, 'seeds');
+  const run = spawnSync(process.execPath, [path.join(FUZZ_DIR, 'make-seeds.js'), out], { encoding: 'utf8' });
+  expect(run.status).toBe(0);
+  const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort();
+  const committed = path.join(FUZZ_DIR, 'seeds');
+  expect(files(out)).toEqual(files(committed));
+  for (const f of files(committed)) expect([f, fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(committed, f)))]).toEqual([f, true]);
+});
