@@ -29,13 +29,14 @@ export async function* readLines(file: string, options: LineReaderOptions): Asyn
   try {
     handle = await fsp.open(file, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DataFormatError('ERR_BERTNODE_DATA_NOT_FOUND', file, 'no such file', { cause: error });
-    }
-    throw error;
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot open: ${(error as Error).message}`;
+    throw new DataFormatError('ERR_BERTNODE_DATA_NOT_FOUND', file, reason, { cause: error });
   }
   try {
-    if ((await handle.stat()).size === 0) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file is empty');
+    const stat = await handle.stat();
+    // A folder opens fine on Linux and fails only at the first read, with an untyped EISDIR.
+    if (!stat.isFile()) throw new DataFormatError('ERR_BERTNODE_DATA_NOT_FOUND', file, 'not a file');
+    if (stat.size === 0) throw new DataFormatError('ERR_BERTNODE_DATA_EMPTY', file, 'the file is empty');
     const decoder = new Utf8ChunkDecoder(file);
     const buffer = Buffer.allocUnsafe(options.chunkBytes ?? 1 << 18);
     let carry = ''; // the current line's text so far

@@ -9,6 +9,7 @@ import { ChunkReader } from './chunk-reader';
 const BLOCK = 512;
 // GNU long names and pax records are metadata; anything bigger than this is a damaged or hostile archive.
 const MAX_METADATA_BYTES = 1 << 20;
+const MAX_TRAILER_BYTES = 1 << 20;
 
 export type TarEntryType = 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
 
@@ -51,8 +52,9 @@ export async function* readTarEntries(source: AsyncIterable<Uint8Array>, archive
       if (isZeroBlock(header)) {
         // Read on to the end (the second zero block and the record padding) so that a gzip layer below reaches
         // its trailer and checks the CRC of everything it inflated; a flipped byte inside a stored member is
-        // caught only there.
-        while ((await reader.skip(1 << 16)) > 0);
+        // caught only there. Writers pad to a 10 KiB record; more than MAX_TRAILER_BYTES after the marker is not
+        // an archive's padding (a gzip bomb of zeros would otherwise be inflated to the end) and is left unread.
+        await reader.skip(MAX_TRAILER_BYTES);
         return;
       }
       const raw = parseHeader(header, archiveName, headerOffset);

@@ -4,6 +4,7 @@
 // a time for files too large to hold.
 
 import { DataFormatError, ValidationError } from '../errors';
+import { parseJson } from '../util/json';
 import { cleanReviewText } from './clean';
 import { csvRecords } from './csv-parser';
 import { resolveLabel, SENTIMENT_LABELS } from './labels';
@@ -113,7 +114,7 @@ async function* jsonlBatches(file: string, options: JsonlOptions): AsyncGenerato
     for (const { line, raw } of lines) {
       let record: unknown;
       try {
-        record = JSON.parse(raw);
+        record = parseJson(raw);
       } catch (cause) {
         throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', file, `not valid JSON: ${(cause as Error).message}`, { line, cause });
       }

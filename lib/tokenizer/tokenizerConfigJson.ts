@@ -4,6 +4,7 @@
 import { existsSync } from 'fs';
 import { join } from 'path';
 import { TokenizerFileError } from '../errors';
+import { parseJson } from '../util/json';
 import type { VocabTokenizerOptions } from './config';
 import { readUtf8File } from './vocabFile';
 
@@ -12,7 +13,7 @@ export function readTokenizerConfigJson(dir: string): VocabTokenizerOptions {
   if (!existsSync(file)) return {};
   let raw: unknown;
   try {
-    raw = JSON.parse(readUtf8File(file));
+    raw = parseJson(readUtf8File(file));
   } catch (e) {
     if (e instanceof TokenizerFileError) throw e;
     throw new TokenizerFileError('ERR_BERTNODE_TOKENIZER_FILE', file, `not JSON: ${(e as Error).message}`, { cause: e });

@@ -6,6 +6,7 @@
 // chosen per call (encode / encodeBatch options).
 
 import { TokenizerFileError } from '../errors';
+import { parseJson } from '../util/json';
 import type { AddedToken } from './addedTokens';
 import { checkOptionNames, type JsonTokenizerOptions, type TokenizerConfig } from './config';
 import type { DecoderOptions } from './decoder';
@@ -161,17 +162,31 @@ function parseAddedTokens(f: Fields, value: unknown): AddedToken[] {
   });
 }
 
+// The tokenizer keeps an id -> token table as long as the largest id. Ids are dense in every file Hugging Face
+// writes (vocabulary 0..n-1, added tokens after it or inside it), so an id at or past the number of tokens the file
+// defines is refused: a 21 KB file with the id 30,000,000 would otherwise allocate a 240 MB table.
+function checkIdRange(f: Fields, vocab: Map<string, number>, addedTokens: AddedToken[]): void {
+  const limit = vocab.size + addedTokens.length;
+  for (const [token, id] of vocab) {
+    if (id >= limit) f.fail(`model.vocab["${token.slice(0, 40)}"] = ${id}: ids must be below the number of tokens (${limit})`);
+  }
+  addedTokens.forEach((t, i) => {
+    if (t.id >= limit) f.fail(`added_tokens[${i}].id = ${t.id}: ids must be below the number of tokens (${limit})`);
+  });
+}
+
 export function parseTokenizerJson(text: string, file: string): TokenizerConfig {
   const f = new Fields(file);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (e) {
     throw new TokenizerFileError('ERR_BERTNODE_TOKENIZER_FILE', file, `not JSON: ${(e as Error).message}`, { cause: e });
   }
   const root = f.object(parsed, 'the top level');
   const model = parseModel(f, f.object(root.model, 'model'));
   const addedTokens = parseAddedTokens(f, root.added_tokens);
+  checkIdRange(f, model.vocab, addedTokens);
   // The pad token: the one the file's padding block names, else BERT's [PAD] (used only when a call pads).
   const padding = root.padding === null || root.padding === undefined ? {} : f.object(root.padding, 'padding');
   const padToken = padding.pad_token === undefined ? '[PAD]' : f.string(padding.pad_token, 'padding.pad_token');

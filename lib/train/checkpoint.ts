@@ -2,7 +2,7 @@
 //
 // Layout under the checkpoint root:
 //   latest.json                 {"checkpoint": "<name>"}: the newest COMPLETE checkpoint
-//   <name>/checkpoint.json      the value as JSON (typed arrays replaced by references) + sha256 of data.bin
+//   <name>/checkpoint.json      the value as JSON (typed arrays replaced by references) + its checksum
 //   <name>/data.bin             every typed array's bytes, 8-byte aligned
 //   .tmp-<pid>-<random>/        a save in progress (or a dead save's leftovers, removed by the next save)
 //
@@ -10,14 +10,26 @@
 // fsyncs the root, and only then replaces latest.json (write temp file, fsync, rename, fsync root). Until that last
 // rename, latest.json names the previous checkpoint, whose files are never touched; older checkpoints are removed
 // only after the switch.
+//
+// The checksum (version 2) is the sha256 of data.bin followed by the JSON of the value, so everything a resume reads
+// is covered: the loop state, the optimizer's step, each tensor's offset and length. The JSON is hashed as
+// JSON.stringify writes it, and checked the same way after parsing, so only an edit that changes a value is seen.
+// Version 1 checkpoints (checksum over data.bin only) still load, verified as they were, with a warning
+// (BERTNODE_CHECKPOINT_V1) that their checkpoint.json is not covered; the next save writes version 2.
+//
+// latest.json decides what a resume loads. Only a missing one means "no checkpoint here"; one that cannot be read,
+// is not JSON or names no valid checkpoint is a typed error (ERR_BERTNODE_CHECKPOINT_CORRUPT) listing the complete
+// checkpoints beside it, never a fresh start whose first save would prune them.
 
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointError } from '../errors';
+import { parseJson } from '../util/json';
 
 const FORMAT = 'bertnode-checkpoint';
-const VERSION = 1;
+const VERSION = 2;
+const VERSION_DATA_ONLY = 1;
 const LATEST = 'latest.json';
 const ALIGN = 8;
 
@@ -68,24 +80,35 @@ function splitTensors(value: unknown, blobs: TypedArray[], offset: { bytes: numb
   return value;
 }
 
+function isSafeIndex(v: unknown): v is number {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+// Rebuilds the value from checkpoint.json's JSON and data.bin. Every reference is checked, so a checkpoint.json
+// that passes the checksum but was not written by saveCheckpoint still ends in a CheckpointError.
 function joinTensors(value: unknown, data: Buffer, file: string): unknown {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${file}: ${what}`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT');
+  };
   if (Array.isArray(value)) return value.map((v) => joinTensors(v, data, file));
   if (value !== null && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    if (typeof o.$tensor === 'string') {
+    if (o.$tensor !== undefined) {
       const ref = o as unknown as TensorRef;
-      const ctor = DTYPES[ref.$tensor];
-      const bytes = ref.length * (ctor?.BYTES_PER_ELEMENT ?? 0);
-      if (!ctor || ref.offset < 0 || ref.offset + bytes > data.length) {
-        throw new CheckpointError(`${file}: tensor reference out of range`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT');
-      }
+      const ctor = typeof ref.$tensor === 'string' && Object.hasOwn(DTYPES, ref.$tensor) ? DTYPES[ref.$tensor] : undefined;
+      if (!ctor || !isSafeIndex(ref.offset) || !isSafeIndex(ref.length)) return bad('malformed tensor reference');
+      const bytes = ref.length * ctor.BYTES_PER_ELEMENT;
+      if (ref.offset + bytes > data.length) bad('tensor reference out of range');
       // Copy into a fresh buffer: the result must not alias the file buffer and must be aligned for its dtype.
       const out = new ctor(ref.length);
       new Uint8Array(out.buffer).set(data.subarray(ref.offset, ref.offset + bytes));
       return out;
     }
-    if (Array.isArray(o.$map)) return new Map((o.$map as [string, unknown][]).map(([k, v]) => [k, joinTensors(v, data, file)]));
-    if (typeof o.$number === 'string') return Number(o.$number);
+    if (o.$map !== undefined) {
+      if (!Array.isArray(o.$map) || !o.$map.every((e) => Array.isArray(e) && e.length === 2)) return bad('malformed map');
+      return new Map((o.$map as [unknown, unknown][]).map(([k, v]) => [k, joinTensors(v, data, file)]));
+    }
+    if (o.$number !== undefined) return typeof o.$number === 'string' ? Number(o.$number) : bad('malformed number');
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(o)) out[k] = joinTensors(v, data, file);
     return out;
@@ -144,7 +167,7 @@ export interface SaveCheckpointOptions {
 // Saves `value` (plain JSON values, Maps and typed arrays, nested freely) as a new checkpoint named `name`
 // (unique per save) and makes it the latest. Returns the checkpoint's directory.
 export async function saveCheckpoint(root: string, name: string, value: unknown, options: SaveCheckpointOptions = {}): Promise<string> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.')) {
+  if (!validName(name)) {
     throw new CheckpointError(`invalid checkpoint name '${name}'`, 'ERR_BERTNODE_CHECKPOINT_VALUE');
   }
   await fsp.mkdir(root, { recursive: true });
@@ -162,6 +185,7 @@ export async function saveCheckpoint(root: string, name: string, value: unknown,
     hash.update(pad);
     chunks.push(bytes, pad);
   }
+  hash.update(JSON.stringify(split) ?? '');
   const file: CheckpointFile = { format: FORMAT, version: VERSION, byteLength: offset.bytes, sha256: hash.digest('hex'), value: split };
 
   const tmp = await fsp.mkdtemp(path.join(root, `.tmp-${process.pid}-`));
@@ -195,24 +219,56 @@ async function pruneCheckpoints(root: string, newest: string, keep: number): Pro
   }
 }
 
+function validName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]+$/.test(name) && !name.startsWith('.');
+}
+
 // Resolves a checkpoint root (with latest.json) or a checkpoint directory itself to the checkpoint directory.
+// Only a missing latest.json is ERR_BERTNODE_CHECKPOINT_MISSING; a damaged one is ERR_BERTNODE_CHECKPOINT_CORRUPT.
 export async function resolveCheckpoint(location: string): Promise<string> {
   const direct = await fsp.stat(path.join(location, 'checkpoint.json')).catch(() => undefined);
   if (direct) return location;
-  let latest: { checkpoint?: unknown };
+  const latestFile = path.join(location, LATEST);
+  let text: string;
   try {
-    latest = JSON.parse(await fsp.readFile(path.join(location, LATEST), 'utf8'));
+    text = await fsp.readFile(latestFile, 'utf8');
   } catch (e) {
-    throw new CheckpointError(`no checkpoint in ${location} (no ${LATEST} and no checkpoint.json)`, 'ERR_BERTNODE_CHECKPOINT_MISSING', { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new CheckpointError(`no checkpoint in ${location} (no ${LATEST} and no checkpoint.json)`, 'ERR_BERTNODE_CHECKPOINT_MISSING', { cause: e });
+    }
+    return damagedLatest(location, `cannot be read: ${(e as Error).message}`, e);
   }
-  if (typeof latest.checkpoint !== 'string') throw new CheckpointError(`${path.join(location, LATEST)} names no checkpoint`);
-  return path.join(location, latest.checkpoint);
+  let latest: unknown;
+  try {
+    latest = parseJson(text);
+  } catch (e) {
+    return damagedLatest(location, `is not JSON (${(e as Error).message})`, e);
+  }
+  const name = (latest as { checkpoint?: unknown } | null)?.checkpoint;
+  if (typeof name !== 'string' || !validName(name)) return damagedLatest(location, 'names no checkpoint');
+  return path.join(location, name);
 }
 
+async function damagedLatest(root: string, why: string, cause?: unknown): Promise<never> {
+  const complete: string[] = [];
+  for (const entry of await fsp.readdir(root, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isDirectory() && validName(entry.name) && (await fsp.stat(path.join(root, entry.name, 'checkpoint.json')).catch(() => undefined))) {
+      complete.push(entry.name);
+    }
+  }
+  const found = complete.length === 0 ? 'no complete checkpoint is beside it'
+    : `complete checkpoints beside it: ${complete.sort().join(', ')}; resume from one by passing its directory`;
+  throw new CheckpointError(`${path.join(root, LATEST)} ${why}, so the latest checkpoint is unknown (${found}, ` +
+    `or delete ${LATEST} to start afresh)`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT', { cause });
+}
+
+// True when `location` holds a checkpoint a resume would load, damaged or not: false only when there is neither a
+// checkpoint.json nor a latest.json, so that a damaged latest.json is reported instead of starting afresh.
 export async function hasCheckpoint(location: string): Promise<boolean> {
   return resolveCheckpoint(location).then(
     () => true,
-    () => false,
+    (e: unknown) => !(e instanceof CheckpointError && e.code === 'ERR_BERTNODE_CHECKPOINT_MISSING'),
   );
 }
 
@@ -220,19 +276,30 @@ export async function hasCheckpoint(location: string): Promise<boolean> {
 export async function loadCheckpoint(location: string): Promise<{ dir: string; value: unknown }> {
   const dir = await resolveCheckpoint(location);
   const jsonFile = path.join(dir, 'checkpoint.json');
-  let file: CheckpointFile;
+  const corrupt = (what: string, cause?: unknown): never => {
+    throw new CheckpointError(`${dir}: ${what}`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT', { cause });
+  };
+  let parsed: unknown;
   let data: Buffer;
   try {
-    file = JSON.parse(await fsp.readFile(jsonFile, 'utf8'));
+    parsed = parseJson(await fsp.readFile(jsonFile, 'utf8'));
     data = await fsp.readFile(path.join(dir, 'data.bin'));
   } catch (e) {
-    throw new CheckpointError(`cannot read checkpoint ${dir}: ${(e as Error).message}`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT', { cause: e });
+    return corrupt(`cannot read checkpoint: ${(e as Error).message}`, e);
   }
-  if (file.format !== FORMAT || file.version !== VERSION) {
-    throw new CheckpointError(`${jsonFile}: not a ${FORMAT} v${VERSION} file`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT');
+  const file = parsed as CheckpointFile;
+  if (file === null || typeof file !== 'object' || file.format !== FORMAT || (file.version !== VERSION && file.version !== VERSION_DATA_ONLY)) {
+    corrupt(`${jsonFile} is not a ${FORMAT} v${VERSION_DATA_ONLY} or v${VERSION} file`);
   }
-  if (data.length !== file.byteLength || createHash('sha256').update(data).digest('hex') !== file.sha256) {
-    throw new CheckpointError(`${dir}: data.bin does not match the checksum written with it`, 'ERR_BERTNODE_CHECKPOINT_CORRUPT');
+  const hash = createHash('sha256').update(data);
+  if (file.version === VERSION) hash.update(JSON.stringify(file.value) ?? '');
+  if (data.length !== file.byteLength || hash.digest('hex') !== file.sha256) {
+    corrupt(file.version === VERSION ? 'checkpoint.json or data.bin does not match the checksum written with them'
+      : 'data.bin does not match the checksum written with it');
+  }
+  if (file.version === VERSION_DATA_ONLY) {
+    process.emitWarning(`${dir} is a version 1 checkpoint: its data.bin is verified, its checkpoint.json (step, offsets) ` +
+      'is not covered by a checksum; the next save writes version 2', { code: 'BERTNODE_CHECKPOINT_V1' });
   }
   return { dir, value: joinTensors(file.value, data, jsonFile) };
 }

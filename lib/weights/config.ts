@@ -2,6 +2,7 @@
 // Defaults are those of transformers' BertConfig, so a terse config.json reads the way Python reads it.
 import { promises as fsp } from 'fs';
 import { WeightsFormatError } from '../errors';
+import { parseJson } from '../util/json';
 
 // The engine's config contract is typed once, beside the addon it feeds.
 import type { BertConfig } from '../native/native-bert';
@@ -41,7 +42,7 @@ export async function readConfig(file: string): Promise<ModelConfig> {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJson(text);
   } catch (e) {
     throw new WeightsFormatError(file, `config is not valid JSON: ${(e as Error).message}`, 'ERR_BERTNODE_CONFIG');
   }
@@ -100,6 +101,10 @@ export function parseConfig(raw: Record<string, unknown>, source = 'config.json'
   return { config, labels, raw };
 }
 
+// Each class gets a generated name; a config asking for 2^32 of them would end in "Invalid array length" (and 10^8
+// in gigabytes of names). No classifier comes near this.
+const MAX_LABELS = 100_000;
+
 // transformers derives num_labels from id2label when present, else from num_labels (default 2), and names the
 // classes LABEL_0, LABEL_1, ... when no names are given.
 function readLabels(raw: Record<string, unknown>, fail: (reason: string) => never): string[] {
@@ -123,7 +128,9 @@ function readLabels(raw: Record<string, unknown>, fail: (reason: string) => neve
     return labels;
   }
   const n = raw.num_labels ?? 2;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) fail(`'num_labels' must be a positive integer, got ${JSON.stringify(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LABELS) {
+    fail(`'num_labels' must be an integer from 1 to ${MAX_LABELS}, got ${JSON.stringify(n)}`);
+  }
   return Array.from({ length: n as number }, (_, i) => `LABEL_${i}`);
 }
 

@@ -53,6 +53,11 @@ export class PickleTruncated extends Error {}
 
 const MARK = Symbol('mark');
 
+// The widest integer a checkpoint holds is the legacy format's 10-byte magic number; sizes and offsets take 8.
+// Longer LONG1/LONG4/INT/LONG values are refused instead of being built (a 400 KB LONG4 took minutes).
+const MAX_LONG_BYTES = 16;
+const MAX_INT_DIGITS = 40;
+
 export function unpickle(data: Uint8Array, start: number, opts: UnpickleOptions): { value: unknown; end: number } {
   const { file } = opts;
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -138,7 +143,12 @@ export function unpickle(data: Uint8Array, start: number, opts: UnpickleOptions)
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target)) fail('APPEND(S) on something that is not a list');
-    (target as unknown[]).push(...items);
+    // One push per item: push(...items) passes them as arguments, and 300k arguments overflow the stack.
+    for (const item of items) (target as unknown[]).push(item);
+  };
+  const longLength = (n: number): number => {
+    if (n > MAX_LONG_BYTES) fail(`integer of ${n} bytes (a state dict needs at most ${MAX_LONG_BYTES})`);
+    return n;
   };
   const call = (fn: unknown, args: unknown): unknown => {
     if (!(fn instanceof PyGlobal)) return fail('REDUCE on something that is not an allowed global');
@@ -170,13 +180,13 @@ export function unpickle(data: Uint8Array, start: number, opts: UnpickleOptions)
       case 0x4b: stack.push(u8()); break; // BININT1
       case 0x4d: stack.push(u16()); break; // BININT2
       case 0x4a: need(4); stack.push(buf.readInt32LE(pos)); pos += 4; break; // BININT
-      case 0x8a: stack.push(longFromBytes(bytes(u8()))); break; // LONG1
+      case 0x8a: stack.push(longFromBytes(bytes(longLength(u8())))); break; // LONG1
       case 0x8b: { // LONG4
         need(4);
         const n = buf.readInt32LE(pos);
         pos += 4;
         if (n < 0) fail('negative LONG4 length');
-        stack.push(longFromBytes(bytes(n)));
+        stack.push(longFromBytes(bytes(longLength(n))));
         break;
       }
       case 0x49: { // INT (protocol 0): "01"/"00" are True/False
@@ -325,17 +335,18 @@ function isIntArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every(isNonNegInt);
 }
 
-// Two's-complement little-endian integer; a number when it fits exactly, otherwise a bigint.
+// Two's-complement little-endian integer; a number when it fits exactly, otherwise a bigint. Built from one hex
+// string (linear), not a shift per byte (quadratic in the length).
 function longFromBytes(b: Buffer): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  let v = BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 function parseIntText(s: string, fail: (reason: string) => never): number | bigint {
-  if (!/^[-+]?\d+$/.test(s)) fail(`invalid integer literal ${JSON.stringify(s)}`);
+  if (!/^[-+]?\d+$/.test(s)) fail(`invalid integer literal ${JSON.stringify(s.slice(0, 40))}`);
+  if (s.length > MAX_INT_DIGITS) fail(`integer literal of ${s.length} digits (a state dict needs at most ${MAX_INT_DIGITS})`);
   const v = BigInt(s);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -345,4 +356,20 @@ function parseQuoted(s: string, fail: (reason: string) => never): string {
   const q = s[0];
   if ((q !== "'" && q !== '"') || s.length < 2 || s[s.length - 1] !== q) fail('STRING is not quoted');
   return s.slice(1, -1);
+}
+
+// A short rendering of an unpickled value for error messages. Depth, items and string length are capped: a
+// hostile pickle can nest lists 200k deep (JSON.stringify would overflow the stack) or hold 300k items.
+export function describe(v: unknown, depth = 0): string {
+  if (v instanceof PyGlobal) return v.name;
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
+  if (typeof v === 'bigint') return v.toString();
+  if (v === null || typeof v !== 'object') return String(v);
+  if (depth >= 3) return '...';
+  const items = v instanceof PyDict ? [...v.map.entries()].slice(0, 8).map(([k, x]) => `${describe(k, depth + 1)}: ${describe(x, depth + 1)}`)
+    : Array.isArray(v) ? v.slice(0, 8).map((x) => describe(x, depth + 1)) : undefined;
+  if (items === undefined) return isTensorView(v) ? 'a tensor' : v instanceof Uint8Array ? `bytes[${v.length}]` : 'an object';
+  const size = v instanceof PyDict ? v.map.size : (v as unknown[]).length;
+  if (size > 8) items.push(`... ${size - 8} more`);
+  return v instanceof PyDict ? `{${items.join(', ')}}` : `[${items.join(', ')}]`;
 }

@@ -5,6 +5,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { WeightsFormatError } from '../errors';
+import { parseJson } from '../util/json';
 import { DType, DTYPE_BYTES, isDType, isLittleEndianHost } from './dtype';
 import { numel, openForRead, readContiguous, readExactly, TensorRef } from './tensor';
 
@@ -44,7 +45,7 @@ function parseHeader(file: string, header: Buffer, fileSize: number): Safetensor
   };
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(header));
+    json = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(header));
   } catch (e) {
     fail(`header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
@@ -138,7 +139,7 @@ export async function readShardedSafetensors(indexFile: string): Promise<Safeten
 export async function readWeightMap(indexFile: string): Promise<Map<string, string>> {
   let json: unknown;
   try {
-    json = JSON.parse(await fsp.readFile(indexFile, 'utf8'));
+    json = parseJson(await fsp.readFile(indexFile, 'utf8'));
   } catch (e) {
     throw new WeightsFormatError(indexFile, `cannot read shard index: ${(e as Error).message}`, 'ERR_BERTNODE_WEIGHTS_FORMAT', { cause: e });
   }
@@ -149,7 +150,7 @@ export async function readWeightMap(indexFile: string): Promise<Map<string, stri
   const out = new Map<string, string>();
   for (const [name, shard] of Object.entries(weightMap as Record<string, unknown>)) {
     // Shard names are file names beside the index; a path would let an index point anywhere on disk.
-    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.') {
+    if (typeof shard !== 'string' || shard !== path.basename(shard) || shard === '..' || shard === '.' || shard === '') {
       throw new WeightsFormatError(indexFile, `weight_map['${name}'] must be a file name beside the index, got ${JSON.stringify(shard)}`);
     }
     out.set(name, shard);

@@ -26,7 +26,13 @@ export async function readExactly(fh: fsp.FileHandle, file: string, dst: Uint8Ar
   let done = 0;
   while (done < dst.length) {
     const len = Math.min(dst.length - done, MAX_READ_BYTES);
-    const { bytesRead } = await fh.read(dst, done, len, position + done);
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await fh.read(dst, done, len, position + done));
+    } catch (e) {
+      // EISDIR (a folder where a file was named), EIO: the read itself failed.
+      throw new WeightsFormatError(file, `cannot read: ${(e as Error).message}`, 'ERR_BERTNODE_WEIGHTS_FORMAT', { cause: e });
+    }
     if (bytesRead === 0) {
       throw new WeightsFormatError(file, `file is truncated: needed bytes ${position}..${position + dst.length}, it ends at ${position + done}`);
     }

@@ -7,7 +7,7 @@
 // Both go through the restricted unpickler; tensors are read from their storage's offset only when asked for.
 import { WeightsFormatError } from '../errors';
 import { convertToFloat32, DType, DTYPE_BYTES, FLOAT_DTYPES } from './dtype';
-import { isTensorView, PickleTruncated, PyDict, PyGlobal, TensorView, unpickle } from './pickle';
+import { describe, isTensorView, PickleTruncated, PyDict, PyGlobal, TensorView, unpickle } from './pickle';
 import { numel, openForRead, readContiguous, readExactly, TensorRef } from './tensor';
 import { readZipDirectory, readZipEntry, ZipEntry } from './zip';
 
@@ -16,6 +16,11 @@ const STORAGE_DTYPES: Record<string, DType> = {
   'torch.LongStorage': 'I64', 'torch.IntStorage': 'I32', 'torch.ShortStorage': 'I16', 'torch.CharStorage': 'I8',
   'torch.ByteStorage': 'U8', 'torch.BoolStorage': 'BOOL',
 };
+
+// What the small entries of a torch.save archive can legitimately hold: `byteorder` is "little" or "big"; data.pkl
+// is about 100 bytes per tensor (BERT-base: 25 kB), so 64 MiB is room for over half a million tensors.
+const MAX_BYTEORDER_BYTES = 16;
+const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
 // The legacy format starts with this number, pickled.
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -79,10 +84,10 @@ async function readZipFormat(file: string): Promise<TensorRef[]> {
   if (pkl === undefined) throw new WeightsFormatError(file, 'zip archive has no data.pkl: not a torch.save checkpoint');
   const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
   const byteorder = entries.get(`${prefix}byteorder`);
-  if (byteorder && (await readZipEntry(file, byteorder)).toString('latin1') !== 'little') {
+  if (byteorder && (await readZipEntry(file, byteorder, MAX_BYTEORDER_BYTES)).toString('latin1') !== 'little') {
     throw new WeightsFormatError(file, 'big-endian checkpoints are not supported');
   }
-  const pickle = await readZipEntry(file, entries.get(pkl)!);
+  const pickle = await readZipEntry(file, entries.get(pkl)!, MAX_PICKLE_BYTES);
   const storages = new Map<string, StorageRef>();
   const { value } = parsePickle(file, pickle, storageLoader(file, storages));
 
@@ -93,15 +98,15 @@ async function readZipFormat(file: string): Promise<TensorRef[]> {
   };
   for (const s of storages.values()) {
     const entry = storageEntry(s.key);
-    if (entry.size < s.numel * DTYPE_BYTES[s.dtype]) {
-      throw new WeightsFormatError(file, `storage ${s.key} holds ${entry.size} bytes, ${s.numel} ${s.dtype} elements need ${s.numel * DTYPE_BYTES[s.dtype]}`);
+    if (entry.size < storageBytes(s)) {
+      throw new WeightsFormatError(file, `storage ${s.key} holds ${entry.size} bytes, ${s.numel} ${s.dtype} elements need ${storageBytes(s)}`);
     }
   }
   const read: StorageReader = async (key, dtype, start, count) => {
     const entry = storageEntry(key);
     const esize = DTYPE_BYTES[dtype];
     if (entry.method === 0) return readContiguous(file, entry.dataOffset + start * esize, dtype, count);
-    const bytes = await readZipEntry(file, entry);
+    const bytes = await readZipEntry(file, entry, storageBytes(storages.get(key)!));
     const out = new Float32Array(count);
     convertToFloat32(dtype, bytes.subarray(start * esize, (start + count) * esize), count, out, 0);
     return out;
@@ -109,10 +114,15 @@ async function readZipFormat(file: string): Promise<TensorRef[]> {
   return tensorRefs(file, value, read);
 }
 
+function storageBytes(s: StorageRef): number {
+  return s.numel * DTYPE_BYTES[s.dtype];
+}
+
 async function readLegacyFormat(file: string, fileSize: number): Promise<TensorRef[]> {
   // The pickles are small (a few tens of kB for BERT-base) and come first; read a growing prefix of the file
-  // until they all parse, never the storages behind them.
-  let prefixLen = Math.min(fileSize, 1 << 16);
+  // until they all parse, never the storages behind them. Like a zip's data.pkl, they get at most MAX_PICKLE_BYTES.
+  const limit = Math.min(fileSize, MAX_PICKLE_BYTES);
+  let prefixLen = Math.min(limit, 1 << 16);
   for (;;) {
     const prefix = Buffer.alloc(prefixLen);
     const fh = await openForRead(file);
@@ -126,7 +136,8 @@ async function readLegacyFormat(file: string, fileSize: number): Promise<TensorR
     } catch (e) {
       if (!(e instanceof PickleTruncated)) throw e;
       if (prefixLen === fileSize) throw new WeightsFormatError(file, `pickle is truncated: ${e.message}`);
-      prefixLen = Math.min(fileSize, prefixLen * 4);
+      if (prefixLen === limit) throw new WeightsFormatError(file, `the pickles do not end within their first ${limit} bytes`);
+      prefixLen = Math.min(limit, prefixLen * 4);
     }
   }
 }
@@ -211,6 +222,11 @@ function tensorRef(file: string, name: string, view: TensorView, read: StorageRe
     throw new WeightsFormatError(file, `tensor '${name}' has no storage`);
   }
   const count = numel(view.shape);
+  // Reading builds `count` floats. A view with more elements than its storage repeats them (a stride of 0, as
+  // expand() makes): never a parameter, and a 4-byte storage could otherwise ask for gigabytes.
+  if (count > storage.numel) {
+    throw new WeightsFormatError(file, `tensor '${name}' [${view.shape.join(', ')}] has more elements than its storage of ${storage.numel}`);
+  }
   // Largest element index the view touches; it must lie inside the storage.
   const last = count === 0 ? -1 : view.shape.reduce((acc, d, i) => acc + (d - 1) * view.stride[i], view.storageOffset);
   if (last >= storage.numel) {
@@ -256,13 +272,4 @@ function gather(span: Float32Array, shape: number[], stride: number[]): Float32A
     }
   }
   return out;
-}
-
-function describe(v: unknown): string {
-  if (v instanceof PyGlobal) return v.name;
-  try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }

@@ -81,7 +81,7 @@ export async function readZipDirectory(file: string): Promise<Map<string, ZipEnt
         if (id === 0x0001) {
           let q = e + 4;
           const next = (): number => {
-            if (q + 8 > e + 4 + len) fail(`zip64 extra field of '${name}' is too short`);
+            if (q + 8 > Math.min(e + 4 + len, extra.length)) fail(`zip64 extra field of '${name}' is too short`);
             q += 8;
             return safeNumber(extra.readBigUInt64LE(q - 8), fail);
           };
@@ -113,8 +113,22 @@ export async function readZipDirectory(file: string): Promise<Map<string, ZipEnt
   }
 }
 
-// Reads a whole entry into memory (used for the pickle and for deflated storages), checking its CRC-32.
-export async function readZipEntry(file: string, entry: ZipEntry): Promise<Buffer> {
+// Deflate cannot expand a byte into more than 1032 (RFC 1951: a 258-byte match per 2-bit code at best, rounded
+// up): an entry that claims more than that is refused before any inflating.
+const MAX_DEFLATE_RATIO = 1032;
+
+// Reads a whole entry into memory (used for the pickle and for deflated storages), checking its CRC-32. `maxBytes`
+// is the most the entry can legitimately hold (the caller knows: a few bytes for `byteorder`, the declared size
+// for a storage); a directory claiming more is refused before a byte is read, and inflating stops at the claimed
+// size, so a zip bomb costs at most `maxBytes` of memory.
+export async function readZipEntry(file: string, entry: ZipEntry, maxBytes: number): Promise<Buffer> {
+  const fail = (reason: string): never => {
+    throw new WeightsFormatError(file, `corrupt zip: '${entry.name}' ${reason}`);
+  };
+  if (entry.size > maxBytes) fail(`claims ${entry.size} bytes, more than such an entry can hold (${maxBytes})`);
+  if (entry.method === 8 && entry.size > entry.compressedSize * MAX_DEFLATE_RATIO + 16) {
+    fail(`claims ${entry.size} bytes from ${entry.compressedSize} deflated bytes, more than deflate can produce`);
+  }
   const fh = await openForRead(file);
   let raw: Buffer;
   try {
@@ -128,10 +142,10 @@ export async function readZipEntry(file: string, entry: ZipEntry): Promise<Buffe
     try {
       data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
     } catch (e) {
-      throw new WeightsFormatError(file, `corrupt zip: cannot inflate '${entry.name}': ${(e as Error).message}`);
+      fail(`cannot be inflated: ${(e as Error).message}`);
     }
   }
-  if (data.length !== entry.size) throw new WeightsFormatError(file, `corrupt zip: '${entry.name}' has ${data.length} bytes, the directory says ${entry.size}`);
+  if (data.length !== entry.size) fail(`has ${data.length} bytes, the directory says ${entry.size}`);
   if (crc32(data) !== entry.crc32) throw new WeightsFormatError(file, `corrupt zip: CRC-32 mismatch in '${entry.name}'`);
   return data;
 }

@@ -80,6 +80,13 @@ describe('safetensors', () => {
   });
 });
 
+test('a folder where a weights file should be is a typed error (it was an untyped EISDIR)', async () => {
+  const folder = path.join(tmp, 'model.safetensors');
+  fs.mkdirSync(folder);
+  expect((await formatError(readSafetensors(folder))).message).toMatch(/cannot read: EISDIR/);
+  expect((await formatError(readPytorchBin(folder))).message).toMatch(/cannot read: EISDIR/);
+});
+
 describe('pytorch_model.bin', () => {
   const zip = fs.readFileSync(path.join(FIXTURES, 'pytorch-zip', 'pytorch_model.bin'));
   const legacy = fs.readFileSync(path.join(FIXTURES, 'pytorch-legacy', 'pytorch_model.bin'));
@@ -129,6 +136,9 @@ describe('config.json', () => {
     ['{"hidden_act": "relu"}', /hidden_act "relu" is not supported/],
     ['{"id2label": {"0": "a", "2": "b"}}', /'id2label' keys must be the ids 0\.\.1/],
     ['{"vocab_size": 0}', /'vocab_size' must be an integer >= 1/],
+    // Issue 12 item 10: 2^32 labels ended in an untyped "Invalid array length", 10^8 in gigabytes of label names.
+    ['{"num_labels": 4294967296}', /'num_labels' must be an integer from 1 to 100000/],
+    ['{"num_labels": 100000000}', /'num_labels' must be an integer from 1 to 100000/],
   ])('%s', async (text, reason) => {
     const file = write('config.json', text);
     const err = await formatError(readConfig(file));
