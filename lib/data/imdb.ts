@@ -35,6 +35,16 @@ const LABEL_ORDER: Record<ImdbLabelDir, number> = { neg: 0, pos: 1, unsup: 2 };
 const LABEL_INDEX: Record<ImdbLabelDir, number> = { neg: IMDB_LABELS.indexOf('neg'), pos: IMDB_LABELS.indexOf('pos'), unsup: -1 };
 // Files read at once from a folder: enough to hide disk latency, few enough to stay far from fd limits.
 const READ_CONCURRENCY = 32;
+// The longest review of the real dataset is ~14 KB; 1 MiB is ~70 times that. Checked from the tar header or the
+// file's size before a body is read, so a small .tar.gz holding one gigabyte-long "review" costs no memory.
+export const MAX_REVIEW_BYTES = 1 << 20;
+
+function checkReviewSize(size: number, source: string): void {
+  if (size > MAX_REVIEW_BYTES) {
+    throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', source,
+      `a review of ${size} bytes, more than the ${MAX_REVIEW_BYTES} allowed (not an IMDb review)`);
+  }
+}
 
 interface Review {
   split: ImdbSplit;
@@ -58,6 +68,7 @@ export async function readImdbArchive(archive: ArchiveSource, options: ImdbOptio
     if (member.type !== 'file') continue;
     const chosen = select(member.name, `${name}:${member.name}`);
     if (!chosen) continue;
+    checkReviewSize(member.size, chosen.source);
     // The body is copied out because read() may return a view into a 64 KiB inflate chunk, which would stay alive
     // with it. A body the sample does not want is never read (the tar reader skips it).
     if (sampler?.samples(chosen.split)) {
@@ -87,7 +98,9 @@ export async function readImdbFolder(dir: string, options: ImdbOptions = {}): Pr
   const worker = async (): Promise<void> => {
     while (next < found.length) {
       const index = next++;
-      reviews[index] = { ...found[index], bytes: await fsp.readFile(found[index].source) };
+      const source = found[index].source;
+      checkReviewSize((await fsp.stat(source)).size, source);
+      reviews[index] = { ...found[index], bytes: await fsp.readFile(source) };
     }
   };
   await Promise.all(Array.from({ length: READ_CONCURRENCY }, worker));
