@@ -19,6 +19,7 @@ import { type CacheFrozenLayersOption, prepareFrozenTraining } from './train/fro
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
 import { type HubOptions, resolveModelDirectory } from './train/model-source';
 import { type BertConfig, loadModel, saveModel } from './weights';
+import { exportOnnx as writeOnnxFiles, type OnnxExport } from './onnx';
 
 export type DeviceOption = Device | 'auto';
 
@@ -302,6 +303,13 @@ export class BertClassifier {
     for (const name of model.parameterNames()) tensors.set(name, model.getParameter(name));
     // transformers ignores unknown config keys; bertnode reads this one back to rebuild the same head.
     await saveModel(dir, config, tensors, { labels, rawConfig: { ...rawConfig, bertnode_head: head }, tokenizerFiles });
+  }
+
+  /** {@link save}s the model into `dir`, then adds `onnx/model.onnx` (fp32) and `onnx/model_quantized.onnx` (int8)
+   *  beside `config.json`, `tokenizer.json` and `tokenizer_config.json`: the layout transformers.js loads. */
+  async exportOnnx(dir: string): Promise<OnnxExport> {
+    await this.save(dir);
+    return writeOnnxFiles(dir);
   }
 
   dispose(): void {

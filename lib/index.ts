@@ -22,5 +22,7 @@ export { BertTokenizer, TokenizerPool } from './tokenizer';
 export type { EncodeOptions, Encoding, PoolOptions } from './tokenizer';
 export type { BertConfig } from './weights';
 export { readImdbArchive } from './data';
+export { exportOnnx } from './onnx';
+export type { OnnxExport } from './onnx';
 export { renderAttentionReport, renderRunReport } from './explain';
 export type { AttentionReportOptions, ExplainedText, RunReportInput } from './explain';
