@@ -11,18 +11,31 @@ export type {
 } from './classifier';
 export type { ExampleInput, TextExample } from './train/examples';
 export type {
-  ClassMetrics, ClassificationMetrics, EarlyStoppingOptions, EpochRecord, EvaluationRecord, MetricName, ProgressEvent,
-  StepRecord, StopReason, TrainingHistory, TrainOptions, TrainResult,
+  CacheFrozenLayersOption, ClassMetrics, ClassificationMetrics, EarlyStoppingOptions, EpochRecord, EvaluateOptions,
+  EvaluationRecord, MetricName, ProgressEvent, ScheduleKind, StepRecord, StopReason, TrainingHistory, TrainOptions,
+  TrainResult,
 } from './train';
+export type { FrozenCacheOptions, FrozenCacheStorage } from './train/frozen-cache';
+export type { StoredDtype } from './train/half-float';
+export type { DownloadProgress, FetchModelOptions } from './hub';
 
 export * from './errors';
 export { NativeBert } from './native';
-export type { Batch, Device, ForwardOptions, ForwardResult, Head, NativeBertOptions, OptimizerHyper, OptimizerState } from './native';
+export type {
+  Batch, Device, ForwardOptions, ForwardResult, Head, MaskBatch, NativeBertOptions, OptimizerHyper, OptimizerState,
+  Precision, PrefixOptions, StepHyper,
+} from './native';
+export type { RawConfig, RawOptimizerState } from './native/addon';
 export { BertTokenizer, TokenizerPool } from './tokenizer';
-export type { EncodeOptions, Encoding, PoolOptions } from './tokenizer';
+export type {
+  DecodeOptions, EncodeOptions, Encoding, JsonTokenizerOptions, PoolOptions, TextInput, TruncationStrategy,
+  VocabTokenizerOptions,
+} from './tokenizer';
 export type { BertConfig } from './weights';
 export { readImdbArchive } from './data';
+export type { ArchiveSource, Example, ImdbOptions } from './data';
+export type { ImdbSplit } from './data/imdb-layout';
 export { exportOnnx } from './onnx';
 export type { OnnxExport } from './onnx';
 export { renderAttentionReport, renderRunReport } from './explain';
-export type { AttentionReportOptions, ExplainedText, RunReportInput } from './explain';
+export type { AttentionReportOptions, ClsAttention, ExplainedText, ExplainToken, RunReportInput } from './explain';
