@@ -73,7 +73,7 @@ beforeAll(async () => {
   tarball = path.join(tmp, packed[0].filename);
   modelDir = path.join(tmp, 'tiny-model');
   await writeTinyModel(modelDir);
-}, 120_000);
+}, 300_000);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('a release packs its prebuild: prepack runs scripts/prebuild.js', () => {
@@ -90,7 +90,7 @@ describe('installed from the tarball without a compiler', () => {
   beforeAll(() => {
     project = freshProject('consumer');
     ok(bare('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], project));
-  }, 120_000);
+  }, 240_000);
 
   test('the PATH really has no compiler, make or python', () => {
     const found = bare('sh', ['-c', 'command -v g++ gcc cc c++ make cmake python3 python'], project);
