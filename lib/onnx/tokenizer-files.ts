@@ -5,6 +5,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { readTokenizerConfigJson } from '../tokenizer/tokenizerConfigJson';
+import { parseVocabLines } from '../tokenizer/vocabFile';
 import { pathExists } from '../util/fs';
 
 export async function writeTransformersJsTokenizerFiles(dir: string): Promise<void> {
@@ -12,10 +13,7 @@ export async function writeTransformersJsTokenizerFiles(dir: string): Promise<vo
   const settings = readTokenizerConfigJson(dir);
   const special = specialTokens(settings);
   if (!(await pathExists(path.join(dir, 'tokenizer.json')))) {
-    const lines = (await fsp.readFile(path.join(dir, 'vocab.txt'), 'utf8')).split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
-    const vocab: Record<string, number> = {};
-    lines.forEach((token, id) => { vocab[token] ??= id; });
+    const vocab = Object.fromEntries(parseVocabLines(await fsp.readFile(path.join(dir, 'vocab.txt'), 'utf8')));
     await fsp.writeFile(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(vocab, special, settings)));
   }
   // transformers.js takes its tokenizer class and the special tokens (padding needs pad_token) from this file; the
