@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// node scripts/onnx-int8-agreement.js <base model folder> <aclImdb archive> [--train N] [--eval N] [--epochs N] [--lr X]
+// node scripts/onnx-int8-agreement.js <base model folder> <aclImdb archive> [--train N] [--eval N] [--epochs N] [--lr X] [--out dir]
 // How close the int8 ONNX export is to the model on real text: fine-tunes the last encoder layer + head on N
 // training reviews (seeded, both classes), exports with clf.exportOnnx, and runs the fp32 and int8 files in
 // onnxruntime-node on held-out reviews against bertnode's own logits: the largest logit difference, how many
-// predicted labels agree, the largest probability difference, and each side's accuracy. Needs `npm run build:ts`.
+// predicted labels agree, the largest probability difference, and each side's accuracy. --out keeps the exported
+// folder (for scripts/onnx-reference-check.py). Needs `npm run build:ts`.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -14,10 +15,10 @@ const { BertClassifier, BertTokenizer, readImdbArchive } = require('../dist');
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '600' },
   eval: { type: 'string', default: '300' }, 'max-length': { type: 'string', default: '128' },
-  epochs: { type: 'string', default: '3' }, lr: { type: 'string', default: '1e-3' } } });
+  epochs: { type: 'string', default: '3' }, lr: { type: 'string', default: '1e-3' }, out: { type: 'string' } } });
 const [modelDir, archive] = positionals;
 if (!modelDir || !archive) {
-  console.error('usage: node scripts/onnx-int8-agreement.js <base model folder> <aclImdb archive> [--train N] [--eval N] [--epochs N] [--lr X]');
+  console.error('usage: node scripts/onnx-int8-agreement.js <base model folder> <aclImdb archive> [--train N] [--eval N] [--epochs N] [--lr X] [--out dir]');
   process.exit(2);
 }
 
@@ -55,7 +56,7 @@ async function main() {
   const train = picked.filter((e) => !evalSet.includes(e));
   const clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength, seed: 1 });
   await clf.fit(train, { epochs: Number(values.epochs), lr: Number(values.lr), cacheFrozenLayers: true });
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-onnx-agreement-'));
+  const out = values.out ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-onnx-agreement-'));
   try {
     const files = await clf.exportOnnx(out);
     const texts = evalSet.map((e) => e.text);
@@ -73,7 +74,7 @@ async function main() {
     }
   } finally {
     clf.dispose();
-    fs.rmSync(out, { recursive: true, force: true });
+    if (values.out === undefined) fs.rmSync(out, { recursive: true, force: true });
   }
 }
 
