@@ -1,8 +1,7 @@
 // Dynamic int8 quantisation of the weight MatMuls, in the form onnxruntime's quantize_dynamic writes with
-// per_channel=True and reduce_range=True (the settings transformers.js' own conversion script uses for its q8 files):
-// weights int8, symmetric, one scale per output column, 7-bit range [-64, 64] so that CPUs without VNNI cannot
-// saturate the int16 pair sums of their u8×s8 kernels; activations uint8, asymmetric, scale and zero point computed
-// per call by DynamicQuantizeLinear:
+// per_channel=True and reduce_range=True: weights int8, symmetric, one scale per output column, in the 7-bit range
+// [-64, 64] so that CPUs without VNNI cannot saturate the int16 pair sums of their u8×s8 kernels; activations uint8,
+// asymmetric, scale and zero point computed per call by DynamicQuantizeLinear:
 //   x ─DynamicQuantizeLinear─► (xq, xScale, xZero) ─MatMulInteger(xq, Wq, xZero, 0)─► int32 ─Cast─► ·(xScale·wScale[n])
 // Embeddings, LayerNorm and the attention products stay fp32, as quantize_dynamic leaves them. On a fine-tuned
 // MiniLM, per-column scales halve the logit error of one scale per tensor (scripts/onnx-int8-agreement.js).
