@@ -31,6 +31,7 @@ import { checkOptions } from './train/option-check';
 import { configureThreads } from './train/threads';
 import { warnOnce } from './train/warnings';
 import { type BertConfig, loadModel, saveModel } from './weights';
+import { exportOnnx as writeOnnxFiles, type OnnxExport } from './onnx';
 
 const CLASSIC = {
   model: 'bert-base-uncased',
@@ -240,6 +241,13 @@ export class BertClassifier {
   }
 
   /** Frees the native model. Safe twice; calls after it are refused with a DisposedError. */
+  /** {@link save}s the model into `dir`, then adds `onnx/model.onnx` (fp32) and `onnx/model_quantized.onnx` (int8)
+   *  beside `config.json`, `tokenizer.json` and `tokenizer_config.json`: the layout transformers.js loads. */
+  async exportOnnx(dir: string): Promise<OnnxExport> {
+    await this.save(dir);
+    return writeOnnxFiles(dir);
+  }
+
   dispose(): void {
     this.disposed = true;
     this.loaded?.model.dispose();

@@ -1,4 +1,8 @@
-// Public entry point of bertnode.
+// The declarations use Node's types (Buffer, AbortSignal, fs streams): package.json declares @types/node as a
+// dependency and this directive makes the published .d.ts ask for it, so a consumer need not declare it.
+/// <reference types="node" preserve="true" />
+// Public entry point of bertnode: the names the README's "API" section lists, and nothing else (test/package checks
+// the two agree). The loaders, batching, training loop and caches behind them stay internal so they can change.
 
 export { BertClassifier, loadImdb } from './classifier';
 export type {
@@ -6,21 +10,35 @@ export type {
   Prediction, PredictInput,
 } from './classifier';
 export type { ExampleInput, TextExample } from './train/examples';
+export type {
+  CacheFrozenLayersOption, ClassMetrics, ClassificationMetrics, EarlyStoppingOptions, EpochRecord, EvaluateOptions,
+  EvaluationRecord, MetricName, ProgressEvent, ScheduleKind, StepRecord, StopReason, TrainingHistory, TrainOptions,
+  TrainResult,
+} from './train';
+export type { FrozenCacheOptions, FrozenCacheStorage } from './train/frozen-cache';
+export type { StoredDtype } from './train/half-float';
+export type { DownloadProgress, FetchModelOptions } from './hub';
 
 export * from './errors';
-export * from './train';
-export * from './explain';
 export { NativeBert } from './native';
-export type { Batch, Device, ForwardOptions, ForwardResult, Head, NativeBertOptions, OptimizerHyper, OptimizerState } from './native';
-export { BertTokenizer } from './tokenizer';
-export type { EncodeOptions, Encoding } from './tokenizer';
-export { loadModel, readConfig, saveModel, writeSafetensors } from './weights';
-export type { BertConfig, LoadedModel } from './weights';
-export {
-  BatchLoader, CLASSIC_SPLIT, IMDB_LABELS, encodeExamples, evaluationBatches, missingClasses, readExamples, readImdbArchive,
-  readImdbFolder, splitTrainValidation, stratifiedSample,
-} from './data';
-export type { EncodedDataset, Example } from './data';
+export type {
+  Batch, Device, ForwardOptions, ForwardResult, Head, MaskBatch, NativeBertOptions, OptimizerHyper, OptimizerState,
+  Precision, PrefixOptions, StepHyper,
+} from './native';
+export type { RawConfig, RawOptimizerState } from './native/addon';
+export { BertTokenizer, TokenizerPool } from './tokenizer';
+export type {
+  DecodeOptions, EncodeOptions, Encoding, JsonTokenizerOptions, PoolOptions, TextInput, TruncationStrategy,
+  VocabTokenizerOptions,
+} from './tokenizer';
+export type { BertConfig } from './weights';
+export { missingClasses, readImdbArchive } from './data';
+export type { ArchiveSource, Example, ImdbOptions } from './data';
+export type { ImdbSplit } from './data/imdb-layout';
+export { exportOnnx } from './onnx';
+export type { OnnxExport } from './onnx';
+export { renderAttentionReport, renderRunReport } from './explain';
+export type { AttentionReportOptions, ClsAttention, ExplainedText, ExplainToken, RunReportInput } from './explain';
 export { pipeline, PipelineArchitectureError } from './pipeline';
 export type {
   AggregationStrategy, Answer, EntityGroup, FeatureExtractionOptions, FeatureExtractionPipeline, Features, FillMaskOptions,

@@ -1,12 +1,14 @@
 // A model id's files at a revision, fetched from the hub (`${endpoint}/${repo}/resolve/${revision}/${file}`)
 // into `${cache}/models/<org>--<name>/<revision>/`, which is then an ordinary model folder. A revision's files
-// are taken from the cache once there (pin a commit hash for reproducibility; `main` is not re-checked).
+// are taken from the cache once there (pin a commit hash for reproducibility; `main` is not re-checked). A complete
+// snapshot in the Hugging Face hub cache (./hf-cache.ts) is used first, without any request.
 import { createHash } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { BertnodeError, DownloadError } from '../errors';
 import { readWeightMap } from '../weights/safetensors';
 import { downloadFile, DownloadOptions } from './download';
+import { hfSnapshotDir, resolveHfHubCache } from './hf-cache';
 import { HubOptions, isOffline, resolveCacheDir, resolveEndpoint } from './settings';
 import { pathExists } from '../util/fs';
 
@@ -49,6 +51,8 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
     throw new BertnodeError('ERR_BERTNODE_MODEL_ID', `'${repoId}' is neither a model folder nor a hub model id like 'org/name'`);
   }
   const revision = opts.revision ?? 'main';
+  const snapshot = await completeHfSnapshot(repoId, revision, resolveHfHubCache(opts));
+  if (snapshot) return snapshot;
   const endpoint = resolveEndpoint(opts);
   const dir = modelCacheDir(repoId, revision, resolveCacheDir(opts));
   const hint = `model ${repoId}@${revision} needs config.json, vocab.txt or tokenizer.json, and model.safetensors or ` +
@@ -76,6 +80,17 @@ export async function fetchModel(repoId: string, opts: FetchModelOptions = {}): 
   await fetchWeights(dir, get, getOptional, isOffline(opts));
   if (!(await hasWeights(dir))) throw unavailable('model.safetensors', `none of ${WEIGHT_CHOICES.join(', ')} is available`);
   return { dir, files: (await fsp.readdir(dir)).filter((f) => !/\.(part|lock)$/.test(f)) };
+}
+
+// A model that transformers (or any huggingface_hub client) already downloaded is used where it lies, when the
+// snapshot holds everything a model folder needs; a partial snapshot is left alone and the model downloaded.
+async function completeHfSnapshot(repoId: string, revision: string, hubCache: string): Promise<FetchedModel | undefined> {
+  const dir = await hfSnapshotDir(repoId, revision, hubCache);
+  if (dir === undefined) return undefined;
+  const files = await fsp.readdir(dir);
+  const complete = files.includes('config.json') && (files.includes('vocab.txt') || files.includes('tokenizer.json')) &&
+    await hasWeights(dir);
+  return complete ? { dir, files } : undefined;
 }
 
 async function fetchWeights(dir: string, get: (f: string) => Promise<string>, getOptional: (f: string) => Promise<boolean>,

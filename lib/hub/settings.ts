@@ -7,6 +7,9 @@ export interface HubOptions {
   endpoint?: string;
   // Cache folder; default BERTNODE_CACHE, then ~/.cache/bertnode.
   cacheDir?: string;
+  // The Hugging Face hub cache read before downloading (models--org--name/snapshots/...); default HF_HUB_CACHE,
+  // then $HF_HOME/hub, then ~/.cache/huggingface/hub. Downloads still go to cacheDir.
+  hfHubCache?: string;
   // Use the cache only, never the network; default on when BERTNODE_OFFLINE or HF_HUB_OFFLINE is set (1/true/yes/on).
   offline?: boolean;
   // Bearer token sent to the endpoint's host only (gated or private models); default HF_TOKEN.

@@ -166,7 +166,8 @@ function loadCpuAddon(): RawAddon {
       cpuAddon = require('node-gyp-build')(packageRoot) as RawAddon;
     } catch (e) {
       throw new NativeError(`the bertnode native addon could not be loaded from ${packageRoot} ` +
-        `(run \`npm run build\`): ${(e as Error).message}`, 'ERR_BERTNODE_ADDON_MISSING', { cause: e });
+        `(run \`npm rebuild bertnode\`; in a clone of the repository, \`npm run build\`): ${(e as Error).message}`,
+        'ERR_BERTNODE_ADDON_MISSING', { cause: e });
     }
   }
   return cpuAddon;
