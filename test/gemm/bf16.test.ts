@@ -1,8 +1,9 @@
 // The bf16 GEMM families this CPU runs ('amx', native/cpu/gemm_amx.cpp; 'avx512bf16', native/cpu/gemm_bf16_avx512.cpp):
 // every element of op(A) and op(B) rounded to bf16 (round to nearest even), products summed in fp32, alpha/beta/C in
-// fp32. All four layouts, k = 1, odd and across the 32-step tile block and the kc = 768 block, edges of the 14 x 32
-// and 32 x 32 register tiles, whole tiles with alpha 1 and beta 0 or 1 (AMX's direct path between C and its
-// accumulator tiles), padded strides (column slices), alpha/beta, and the batched entry point.
+// fp32. All four layouts, k = 1, odd and across the 32-step tile block and the kc blocks (768 for avx512bf16, 1536 for
+// amx: 1601 crosses both, so the second block accumulates onto C), edges of the 14 x 32 and 32 x 32 register tiles,
+// whole tiles with alpha 1 and beta 0 or 1 (AMX's direct path between C and its accumulator tiles), padded strides
+// (column slices), alpha/beta, and the batched entry point.
 //
 // Two references in float64, per element of C:
 // 1. With the inputs rounded to bf16 exactly as the kernel rounds them: a product of two 8-bit significands is exact
@@ -82,7 +83,7 @@ if (families.length === 0) {
   describe.each(families)('bf16 GEMM (%s) against float64 references', (isa) => {
     const layouts: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
     const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [32, 32, 32], [29, 47, 37], [31, 70, 385],
-      [48, 64, 771], [64, 96, 33]];
+      [48, 64, 771], [64, 96, 33], [64, 64, 1601]];
     const cases: Case[] = [];
     for (const [transA, transB] of layouts) {
       for (const [m, n, k] of shapes) cases.push({ m, n, k, transA, transB, alpha: 1, beta: 0, pad: 0 });
