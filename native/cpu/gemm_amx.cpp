@@ -18,7 +18,9 @@
 // dispatch falls back to AVX-512 BF16.
 #include "cpu/gemm_kernels.h"
 
-#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+// AMX intrinsics need GCC 11 or Clang 12; older compilers build without this family (amxKernelSpec() is nullptr).
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && \
+    (defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11)
 #define BERTNODE_GEMM_AMX 1
 #include <cpuid.h>
 #include <immintrin.h>
