@@ -16,13 +16,15 @@
 // OpenBLAS comes from the system (Debian: `apt-get install libopenblas-dev`); scripts/bench/openblas-sgemm.c is
 // compiled against it at run time in a temporary folder. Without it the peer fields are null and a note says why.
 //
-// bf16 rows (CPUs with AVX-512 BF16 only): the same shapes through the bf16 GEMM (isa 'avx512bf16': inputs rounded
-// to bf16 while packing, vdpbf16ps products, fp32 sums), as {metric: 'bf16gemm.*', ours: bf16 GFLOP/s, peer: our
-// fp32 sgemm's GFLOP/s from the same run, ratio: bf16 / fp32, oursPeakFraction: of the bf16 peak}. The bf16 peak is
-// taken as 2x the measured FP32 FMA peak: one 512-bit vdpbf16ps does 32 multiply-adds (16 lanes x a pair) where a
-// 512-bit FMA does 16, at the same issue rate on Zen 4 (an assumption from AMD's/Agner Fog's tables, not measured).
+// bf16 rows, one set per bf16 kernel family this CPU runs (kernels.gemmBf16Isas(): 'amx', 'avx512bf16'): the same
+// shapes with inputs rounded to bf16 while packing and fp32 sums, as {metric: 'bf16gemm.<family>.*', ours: bf16
+// GFLOP/s, peer: our fp32 sgemm's GFLOP/s from the same run, ratio: bf16 / fp32, oursPeakFraction: of that family's
+// peak}. The AMX peak is measured (scripts/bench/amx-peak.c: tile-only tdpbf16ps, like fma-peak.c). The AVX-512 BF16
+// peak is taken as 2x the measured FP32 FMA peak: one 512-bit vdpbf16ps does 32 multiply-adds (16 lanes x a pair)
+// where a 512-bit FMA does 16, at the same issue rate (an assumption from AMD's/Agner Fog's tables, not measured).
 //
-// Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick]
+// Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick] [--no-fp32]
+//   --no-fp32: bf16 rows only (and no OpenBLAS), when only the bf16 families are of interest.
 //   --quick: one warm-up + one timed run of a subset of shapes (checks that the script works, timings meaningless).
 'use strict';
 const fs = require('fs');
@@ -31,12 +33,14 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
+const common = require('./bench/common');
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? Number(process.argv[i + 1]) : fallback;
 }
 const quick = process.argv.includes('--quick');
+const fp32Rows = !process.argv.includes('--no-fp32');
 const threads = option('threads', 2);
 const reps = quick ? 1 : option('reps', 5);
 
@@ -128,22 +132,24 @@ function main() {
     const peakRuns = quick ? '1' : '3';
     const readPeak = () => (peakError ? null : runJson(path.join(tmp, 'fma-peak'), [String(threads), peakRuns]));
     const peakBefore = readPeak();
-    const peerError = compile(tmp, 'openblas-sgemm.c', 'openblas-sgemm', { pre: [], post: ['-lopenblas'] });
-    if (peerError) {
+    const peerError = fp32Rows ? compile(tmp, 'openblas-sgemm.c', 'openblas-sgemm', { pre: [], post: ['-lopenblas'] })
+      : 'disabled by --no-fp32';
+    if (peerError && fp32Rows) {
       process.stderr.write('OpenBLAS is absent (no cblas.h / libopenblas to link): the peer column is null. ' +
         'Install it with `apt-get install libopenblas-dev` (Debian/Ubuntu).\n');
     }
     process.stderr.write(`bertnode sgemm isa=${kernels.gemmActiveIsa()} threads=${threads} reps=${reps}\n`);
     const results = [];
     const bf16Results = [];
-    const bf16 = kernels.gemmBf16Available();
-    if (!bf16) process.stderr.write('no AVX-512 BF16 on this CPU: no bf16 rows\n');
+    const bf16Families = kernels.gemmBf16Isas();
+    if (!bf16Families.length) process.stderr.write('no AMX-BF16 or AVX-512 BF16 on this CPU: no bf16 rows\n');
+    const amxPeak = bf16Families.includes('amx') ? common.measureAmxPeak(threads, quick ? 1 : 3) : null;
 
     for (const shape of selected) {
       const flop = 2 * shape.m * shape.n * shape.k * shape.batch;
       // Small shapes get more runs (at least ~20 GFLOP in all) so that their best time is not one timer tick.
       const shapeReps = quick ? 1 : Math.max(reps, Math.ceil(2e10 / flop));
-      const ours = flop / timeOurs(shape, shapeReps) / 1e9;
+      const ours = fp32Rows ? flop / timeOurs(shape, shapeReps) / 1e9 : null;
       let peer = null;
       if (!peerError) {
         const args = [shape.m, shape.n, shape.k, Number(shape.tA), Number(shape.tB), shape.batch,
@@ -152,12 +158,13 @@ function main() {
       }
       const layout = `${shape.tA ? 'T' : 'N'}${shape.tB ? 'T' : 'N'}`;
       const dims = `${shape.batch > 1 ? `${shape.batch}x` : ''}${shape.m}x${shape.n}x${shape.k}`;
-      if (bf16) {
-        const bf16Gflops = flop / timeOurs(shape, shapeReps, 'avx512bf16') / 1e9;
-        bf16Results.push({ metric: `bf16gemm.${shape.name}.${layout}.${dims}`, ours: round(bf16Gflops),
-          peer: round(ours), ratio: round(bf16Gflops / ours), unit: 'GFLOP/s', bf16Gflops });
+      for (const family of bf16Families) {
+        const bf16Gflops = flop / timeOurs(shape, shapeReps, family) / 1e9;
+        bf16Results.push({ metric: `bf16gemm.${family}.${shape.name}.${layout}.${dims}`, ours: round(bf16Gflops),
+          peer: ours && round(ours), ratio: ours && round(bf16Gflops / ours), unit: 'GFLOP/s', bf16Gflops, family,
+          load: round(os.loadavg()[0]) });
       }
-      results.push({ metric: `sgemm.${shape.name}.${layout}.${dims}`, ours: round(ours), peer: peer && round(peer),
+      if (fp32Rows) results.push({ metric: `sgemm.${shape.name}.${layout}.${dims}`, ours: round(ours), peer: peer && round(peer),
         ratio: peer && round(ours / peer), unit: 'GFLOP/s',
         oursGflops: ours, peerGflops: peer });
     }
@@ -172,10 +179,14 @@ function main() {
       emit({ ...rest, oursPeakFraction: peak && round(oursGflops / peak),
         peerPeakFraction: peak && peerGflops && round(peerGflops / peak) });
     }
+    if (amxPeak) emit({ metric: 'amx_bf16_peak', ours: round(amxPeak.gflops), peer: null, ratio: null, unit: 'GFLOP/s',
+      note: amxPeak.note });
     for (const line of bf16Results) {
-      const { bf16Gflops, ...rest } = line;
-      emit({ ...rest, peerIs: 'bertnode fp32 sgemm', oursPeakFraction: peak && round(bf16Gflops / (2 * peak)),
-        peakNote: 'bf16 peak = 2 x measured FP32 FMA peak (assumed)' });
+      const { bf16Gflops, family, ...rest } = line;
+      const familyPeak = family === 'amx' ? amxPeak.gflops : peak && 2 * peak;
+      emit({ ...rest, peerIs: 'bertnode fp32 sgemm', oursPeakFraction: familyPeak && round(bf16Gflops / familyPeak),
+        peakNote: family === 'amx' ? 'measured AMX-BF16 peak (amx-peak.c)'
+          : 'bf16 peak = 2 x measured FP32 FMA peak (assumed)' });
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

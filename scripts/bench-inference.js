@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Inference (forward) throughput of bertnode on the CPU against onnxruntime-node on the same model, same inputs,
-// same thread count, measured in the same run: forward.{bert-base,minilm-l6}.B8.T256 → logits.
+// same thread count, measured in the same run: forward.{bert-base,minilm-l6}.B8.T256 → logits. Ours runs in fp32 and
+// in bf16 (where the CPU has a bf16 GEMM family); PyTorch (scripts/bench/torch_train_step.py: default SDPA attention,
+// fp32 and bf16 autocast) is timed too, and the line compares our best with the best of onnxruntime and PyTorch.
 //
 // The model is made at bench time by scripts/bench/export_onnx.py (torch + transformers): a random-initialised
 // BertForSequenceClassification saved as config.json + model.safetensors (which bertnode loads through its own
@@ -14,8 +16,10 @@
 // onnxruntime session: intraOpNumThreads = --threads, interOpNumThreads 1, sequential execution, graph
 // optimisation level 'all' (its default fusions: LayerNorm, GELU, attention, ...).
 //
-// Prints JSON lines {metric, ours, peer, ratio, unit: 'examples/s', oursSeconds, peerSeconds, gflop, oursGflops,
-// peerGflops, oursPeakFraction, peerPeakFraction, maxAbsDiff} after the measured FP32 peak (scripts/bench/common.js).
+// Prints JSON lines {metric, ours, oursPrecision, peer, peerSetting, ratio (both best), unit: 'examples/s',
+// ourSeconds: {fp32, bf16}, peerSeconds: {onnxruntime, torchFp32, torchBf16}, gflop, oursGflops, oursPeakFraction,
+// oursAmxPeakFraction, maxAbsDiff (fp32 logits against onnxruntime)} after the measured FP32 and AMX peaks
+// (scripts/bench/common.js).
 // Usage: node scripts/bench-inference.js [--threads 2] [--reps 5] [--quick] [--cases bert-base,minilm-l6]
 //   --quick: MiniLM-L6 only, 1 warm-up + 1 timed run.
 'use strict';
@@ -103,56 +107,61 @@ async function timeCalls(call) {
   return Number(process.hrtime.bigint() - start) / 1e9 / reps;
 }
 
-async function benchModel(pkg, { ort, version }, exporter, name, peak) {
+async function benchModel(pkg, { ort, version }, exporter, name, peaks, precisions) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bertnode-bench-${name}-`));
   try {
     const exported = exportModel(exporter, common.MODELS[name], dir);
     const loaded = await pkg.loadModel(dir);
-    const ours = pkg.NativeBert.create(loaded.config, { head: 'pooler', trainableLayers: 0, trainEmbeddings: false });
     const session = await ort.InferenceSession.create(exported.onnx, { intraOpNumThreads: threads,
       interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
     try {
-      for (const [param, data] of loaded.tensors) ours.setParameter(param, data);
       const { batch } = common.makeBatch(B, T, loaded.config.vocabSize);
-
-      const check = paddedBatch(batch);
-      const a = (await ours.forward(check)).logits;
-      const b = (await session.run(ortFeeds(ort, check))).logits.data;
-      let maxAbsDiff = 0, worst = 0;
-      for (let i = 0; i < a.length; i++) {
-        const diff = Math.abs(a[i] - b[i]);
-        maxAbsDiff = Math.max(maxAbsDiff, diff);
-        worst = Math.max(worst, diff / (ATOL + RTOL * Math.abs(b[i])));
-      }
-      if (!(worst <= 1)) fail(`${name}: logits disagree with onnxruntime (max |diff| ${maxAbsDiff})`);
-
-      const feeds = ortFeeds(ort, batch);
       const loadBefore = os.loadavg()[0];
-      const oursSeconds = await timeCalls(() => ours.forward(batch));
-      const peerSeconds = await timeCalls(() => session.run(feeds));
+      const ourSeconds = {};
+      let maxAbsDiff = null;
+      for (const precision of precisions) {
+        const ours = pkg.NativeBert.create(loaded.config, { head: 'pooler', trainableLayers: 0, trainEmbeddings: false,
+          precision });
+        try {
+          for (const [param, data] of loaded.tensors) ours.setParameter(param, data);
+          if (precision === 'fp32') maxAbsDiff = await checkAgreement(ort, session, ours, batch, name);
+          ourSeconds[precision] = await timeCalls(() => ours.forward(batch));
+        } finally {
+          ours.dispose();
+        }
+      }
+      const feeds = ortFeeds(ort, batch);
+      const ortSeconds = await timeCalls(() => session.run(feeds));
+      const torch = torchPeer ? common.timeTorch(torchPeer, { name, kind: 'forward', config: loaded.config,
+        trainableLayers: 0, trainEmbeddings: false, batchSize: B, seqLen: T, warmup: 1, repeats: reps }, threads)
+        : { error: 'no Python with torch + transformers' };
+      const peerSeconds = { onnxruntime: ortSeconds, torchFp32: torch.fp32 ?? null, torchBf16: torch.bf16 ?? null };
       const gflop = common.flopCount(loaded.config, { trainableLayers: 0 }, B, T, false) / 1e9;
+      const ours = common.fastest(ourSeconds), peer = common.fastest(peerSeconds);
       common.emit({
         metric: `inference.${name}.B${B}.T${T}`,
-        ours: common.round(B / oursSeconds, 3),
-        peer: common.round(B / peerSeconds, 3),
-        ratio: common.round(peerSeconds / oursSeconds, 3),
+        ours: common.round(B / ours.seconds, 3),
+        oursPrecision: ours.name,
+        peer: common.round(B / peer.seconds, 3),
+        peerSetting: peer.name,
+        ratio: common.round(peer.seconds / ours.seconds, 3),
         unit: 'examples/s',
-        oursSeconds: common.round(oursSeconds),
-        peerSeconds: common.round(peerSeconds),
+        ourSeconds: Object.fromEntries(Object.entries(ourSeconds).map(([k, v]) => [k, common.round(v)])),
+        peerSeconds: Object.fromEntries(Object.entries(peerSeconds).map(([k, v]) => [k, common.round(v)])),
+        oursFamilies: common.ourFamilies(precisions),
         gflop: common.round(gflop, 1),
-        oursGflops: common.round(gflop / oursSeconds, 1),
-        peerGflops: common.round(gflop / peerSeconds, 1),
-        oursPeakFraction: peak && common.round(gflop / oursSeconds / peak, 3),
-        peerPeakFraction: peak && common.round(gflop / peerSeconds / peak, 3),
+        oursGflops: common.round(gflop / ours.seconds, 1),
+        oursPeakFraction: peaks.fp32 && common.round(gflop / ours.seconds / peaks.fp32, 3),
+        oursAmxPeakFraction: ourSeconds.bf16 && peaks.amx ? common.round(gflop / ourSeconds.bf16 / peaks.amx, 3) : null,
         maxAbsDiff,
         threads,
         timedCalls: reps,
         // The 1-minute load average before and after timing: other processes on a shared machine show up here.
         load: [common.round(loadBefore, 2), common.round(os.loadavg()[0], 2)],
         peerVersions: { 'onnxruntime-node': version, ...exported.versions },
+        ...(torch.error ? { torchNote: torch.error } : { torchAttention: torch.attention }),
       });
     } finally {
-      ours.dispose();
       await session.release();
     }
   } finally {
@@ -160,16 +169,38 @@ async function benchModel(pkg, { ort, version }, exporter, name, peak) {
   }
 }
 
+// Our fp32 logits against onnxruntime's on a padded batch (the tolerance above); returns the largest difference.
+async function checkAgreement(ort, session, ours, batch, name) {
+  const check = paddedBatch(batch);
+  const a = (await ours.forward(check)).logits;
+  const b = (await session.run(ortFeeds(ort, check))).logits.data;
+  let maxAbsDiff = 0, worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const diff = Math.abs(a[i] - b[i]);
+    maxAbsDiff = Math.max(maxAbsDiff, diff);
+    worst = Math.max(worst, diff / (ATOL + RTOL * Math.abs(b[i])));
+  }
+  if (!(worst <= 1)) fail(`${name}: logits disagree with onnxruntime (max |diff| ${maxAbsDiff})`);
+  return maxAbsDiff;
+}
+
+let torchPeer = null;
+
 async function main() {
   const pkg = common.loadPackage();
   const runtime = loadOnnxRuntime();
   const exporter = exporterPython();
+  torchPeer = exporter.python;
+  const precisions = common.ourPrecisions();
   const peak = common.measurePeak(threads, quick ? 1 : 3);
+  const amxPeak = common.measureAmxPeak(threads, quick ? 1 : 3);
   common.emit({ metric: 'fp32_peak', ours: common.round(peak.gflops, 1), peer: null, ratio: null, unit: 'GFLOP/s',
     note: peak.note });
+  common.emit({ metric: 'amx_bf16_peak', ours: common.round(amxPeak.gflops, 1), peer: null, ratio: null,
+    unit: 'GFLOP/s', note: amxPeak.note });
   for (const name of models) {
     if (!common.MODELS[name]) fail(`unknown model ${name} (known: ${Object.keys(common.MODELS).join(', ')})`);
-    await benchModel(pkg, runtime, exporter, name, peak.gflops);
+    await benchModel(pkg, runtime, exporter, name, { fp32: peak.gflops, amx: amxPeak.gflops }, precisions);
   }
 }
 

@@ -6,14 +6,18 @@
 //   forward.{bert-base,minilm-l6}.B8.T256                            inference forward (no dropout)
 // classic = the last encoder layer + the head train (embeddings frozen); full = everything trains. The head is the
 // pooler one on both sides (Hugging Face BertForSequenceClassification; see scripts/bench/common.js).
-// Prints one JSON line per case: {metric, ours, peer, ratio, unit: 'examples/s', oursSeconds, peerSeconds, gflop,
-// oursGflops, peerGflops, oursPeakFraction, peerPeakFraction}, after one line with the machine's measured FP32 peak.
-// gflop is the model-FLOP count of one call (scripts/bench/common.js flopCount: GEMM FLOPs only, backward only
-// through what trains); GFLOP/s = gflop / seconds; seconds = mean over the timed calls after the warm-up ones.
+// Both sides run in each of their settings and the line compares best with best: ours in fp32 and in bf16 (where the
+// CPU has a bf16 GEMM family: AMX or AVX-512 BF16), PyTorch (default SDPA attention) in fp32 and under
+// torch.autocast('cpu', dtype=torch.bfloat16).
+// Prints one JSON line per case: {metric, ours, oursPrecision, peer, peerSetting, ratio (ours / peer, both best),
+// unit: 'examples/s', ourSeconds: {fp32, bf16}, peerSeconds: {fp32, bf16}, oursFamilies, gflop, oursGflops,
+// oursPeakFraction (of the FP32 FMA peak), oursAmxPeakFraction (of the AMX peak, bf16 runs), load}, after one line
+// each with the machine's measured FP32 and AMX peaks. gflop is the model-FLOP count of one call
+// (scripts/bench/common.js flopCount: GEMM FLOPs only, backward only through what trains); GFLOP/s = gflop / seconds;
+// seconds = mean over the timed calls after the warm-up ones.
 //
 // Usage: node scripts/bench-train.js [--threads 2] [--quick] [--cases name,name...] [--no-peer] [--precision bf16]
-//   --precision bf16: our GEMMs in bf16 (CPUs with AVX-512 BF16; metrics get a '.bf16' suffix); PyTorch stays fp32,
-//     and oursPeakFraction stays a fraction of the FP32 peak.
+//   --precision fp32|bf16: only that precision on our side (default: both where the CPU has bf16).
 //   --quick: MiniLM-L6 shapes only, T=128 training, one warm-up + one timed call (checks the script; ~1 minute).
 //   --cases: only the metrics whose name contains one of the given strings (e.g. --cases minilm,forward.bert-base).
 // Needs the built package (npm run build). The peer needs a Python with torch + transformers ($BERTNODE_PYTHON,
@@ -21,13 +25,11 @@
 'use strict';
 const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const common = require('./bench/common');
 
 const threads = Number(common.option('threads', '2'));
 const quick = process.argv.includes('--quick');
 const filters = common.option('cases', '').split(',').filter(Boolean);
-const precision = common.option('precision', 'fp32');
 
 // The addon's pool reads this when it starts (first op).
 process.env.BERTNODE_NUM_THREADS = String(threads);
@@ -52,7 +54,7 @@ function cases() {
   return filters.length ? list.filter((c) => filters.some((f) => c.name.includes(f))) : list;
 }
 
-async function timeOurs(NativeBert, c) {
+async function timeOurs(NativeBert, c, precision) {
   const model = NativeBert.create(c.config, { head: c.head, trainableLayers: c.trainableLayers,
     trainEmbeddings: c.trainEmbeddings, precision });
   try {
@@ -71,51 +73,45 @@ async function timeOurs(NativeBert, c) {
   }
 }
 
-// One Python process per case, right after ours, so both see the same machine load. Returns seconds or { error }.
-function timePeer(python, c) {
-  const script = path.join(__dirname, 'bench', 'torch_train_step.py');
-  const { model, ...peerCase } = c;
-  const child = spawnSync(python, [script, JSON.stringify([peerCase]), String(threads)],
-    { encoding: 'utf8', env: common.threadEnv(threads), maxBuffer: 1 << 20 });
-  const lines = (child.stdout || '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const result = lines.find((l) => l.case === c.name);
-  if (child.status !== 0 || !result) {
-    return { error: `PyTorch peer failed: ${(child.stderr || String(child.error)).trim().split('\n').slice(-2).join(' ')}` };
-  }
-  return { seconds: result.seconds, versions: lines[0].versions };
-}
-
 async function main() {
   const { NativeBert } = common.loadPackage();
+  const precisions = common.ourPrecisions();
   const peak = common.measurePeak(threads, quick ? 1 : 3);
+  const amxPeak = common.measureAmxPeak(threads, quick ? 1 : 3);
   common.emit({ metric: 'fp32_peak', ours: common.round(peak.gflops, 1), peer: null, ratio: null, unit: 'GFLOP/s',
     note: peak.note });
+  common.emit({ metric: 'amx_bf16_peak', ours: common.round(amxPeak.gflops, 1), peer: null, ratio: null,
+    unit: 'GFLOP/s', note: amxPeak.note });
   const peer = process.argv.includes('--no-peer') ? { error: 'disabled by --no-peer' }
     : common.findPython(['torch', 'transformers']);
   if (peer.error) process.stderr.write(`PyTorch peer skipped: ${peer.error}\n`);
 
   for (const c of cases()) {
-    process.stderr.write(`${c.name}: ${c.warmup} warm-up + ${c.repeats} timed calls each side\n`);
+    process.stderr.write(`${c.name}: ${c.warmup} warm-up + ${c.repeats} timed calls each side and setting\n`);
     const loadBefore = os.loadavg()[0];
-    const ours = await timeOurs(NativeBert, c);
-    const theirs = peer.error ? { error: peer.error } : timePeer(peer.python, c);
+    const ourSeconds = {};
+    for (const precision of precisions) ourSeconds[precision] = await timeOurs(NativeBert, c, precision);
+    const theirs = peer.error ? { error: peer.error } : common.timeTorch(peer.python, c, threads);
     const gflop = common.flopCount(c.config, c, c.batchSize, c.seqLen, c.kind === 'train') / 1e9;
-    const peerSeconds = theirs.error ? null : theirs.seconds;
+    const ours = common.fastest(ourSeconds);
+    const best = theirs.error ? { name: null, seconds: null } : common.fastest({ fp32: theirs.fp32, bf16: theirs.bf16 });
     common.emit({
-      metric: precision === 'fp32' ? c.name : `${c.name}.${precision}`,
-      ours: common.round(c.batchSize / ours, 3),
-      peer: peerSeconds && common.round(c.batchSize / peerSeconds, 3),
-      ratio: peerSeconds && common.round(peerSeconds / ours, 3),
+      metric: c.name,
+      ours: common.round(c.batchSize / ours.seconds, 3),
+      oursPrecision: ours.name,
+      peer: best.seconds && common.round(c.batchSize / best.seconds, 3),
+      peerSetting: best.name && `torch ${best.name === 'bf16' ? 'bf16 autocast' : 'fp32'} (${theirs.attention})`,
+      ratio: best.seconds && common.round(best.seconds / ours.seconds, 3),
       unit: 'examples/s',
-      oursSeconds: common.round(ours),
-      peerSeconds: common.round(peerSeconds),
+      ourSeconds: Object.fromEntries(Object.entries(ourSeconds).map(([k, v]) => [k, common.round(v)])),
+      peerSeconds: theirs.error ? null : { fp32: common.round(theirs.fp32), bf16: common.round(theirs.bf16) },
+      oursFamilies: common.ourFamilies(precisions),
       gflop: common.round(gflop, 1),
-      oursGflops: common.round(gflop / ours, 1),
-      peerGflops: peerSeconds && common.round(gflop / peerSeconds, 1),
-      oursPeakFraction: peak.gflops && common.round(gflop / ours / peak.gflops, 3),
-      peerPeakFraction: peak.gflops && peerSeconds && common.round(gflop / peerSeconds / peak.gflops, 3),
+      oursGflops: common.round(gflop / ours.seconds, 1),
+      oursPeakFraction: peak.gflops && common.round(gflop / ours.seconds / peak.gflops, 3),
+      oursAmxPeakFraction: ourSeconds.bf16 && amxPeak.gflops ? common.round(gflop / ourSeconds.bf16 / amxPeak.gflops, 3)
+        : null,
       threads,
-      precision,
       timedCalls: c.repeats,
       // The 1-minute load average before and after the case: other processes on a shared machine show up here.
       load: [common.round(loadBefore, 2), common.round(os.loadavg()[0], 2)],

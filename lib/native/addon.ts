@@ -152,8 +152,9 @@ export interface RawAddon {
   parameterCatalogue(config: RawConfig,
     options: RawHeadOptions & { trainableLayers: number; trainEmbeddings: boolean }): RawParameterInfo[];
   numThreads(): number;
-  // The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'; native/cpu/gemm.cpp picks the widest).
-  kernels: { gemmActiveIsa(): string };
+  // The CPU GEMM kernel family of fp32 ('avx512', 'avx2', 'scalar') or bf16 GEMMs ('amx', 'avx512bf16'; null where
+  // there is none): native/cpu/gemm.cpp picks the fastest, BERTNODE_CPU_KERNELS forces one.
+  kernels: { gemmActiveIsa(precision?: string): string | null };
 }
 
 const packageRoot = path.resolve(__dirname, '..', '..');
@@ -182,13 +183,15 @@ export function loadBackend(device: Device): RawAddon {
   return loadCudaAddon();
 }
 
-// Which CPU kernels this machine runs ('avx512', 'avx2' or 'scalar'): each vector width sums in its own order, so a
-// run continued on another family agrees with the interrupted one to float32 rounding, not bit for bit.
 // The one parameter catalogue (declared by the native modules that own the parameters), read from the CPU addon.
 export function parameterCatalogue(config: RawConfig, head: RawHeadOptions): RawParameterInfo[] {
   return loadCpuAddon().parameterCatalogue(config, { ...head, trainableLayers: 0, trainEmbeddings: false });
 }
 
-export function cpuKernelFamily(): string {
-  return loadCpuAddon().kernels.gemmActiveIsa();
+
+// Which CPU kernels this machine runs for a precision ('avx512', 'avx2' or 'scalar' for fp32; 'amx' or 'avx512bf16'
+// for bf16): each family sums in its own order, so a run continued on another family agrees with the interrupted one
+// to float32 rounding, not bit for bit. 'none' for bf16 on a CPU without bf16 products (no model can use it there).
+export function cpuKernelFamily(precision = 'fp32'): string {
+  return loadCpuAddon().kernels.gemmActiveIsa(precision) ?? 'none';
 }

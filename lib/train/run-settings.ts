@@ -18,8 +18,9 @@ import type { RunSettingValue, RunSettings } from './types';
 // A device change is allowed: resuming a GPU run on a CPU (or the reverse) is legitimate when a machine goes away,
 // and both compute the same model. The kernels differ (summation order, fused operations), so the continued run
 // agrees with an uninterrupted one to float32 rounding, not bit for bit; the warning says so.
-// Likewise the CPU kernel family (AVX-512, AVX2, scalar: a checkpoint moved to another CPU). The CPU thread count is
-// not recorded at all: it does not change a number (test/native/thread-count.test.ts).
+// Likewise the CPU kernel family of the run's precision (AMX, AVX-512 BF16, AVX-512, AVX2, scalar: a checkpoint moved
+// to another CPU). The CPU thread count is not recorded at all: it does not change a number
+// (test/native/thread-count.test.ts).
 const WARN_ON_CHANGE: Record<string, string> = {
   device: 'the continued run agrees with an uninterrupted one to float32 rounding, not bit for bit (other kernels)',
   cpuKernels: 'the continued run agrees with an uninterrupted one to float32 rounding, not bit for bit ' +
@@ -29,7 +30,7 @@ const WARN_ON_CHANGE: Record<string, string> = {
 export function nativeRunSettings(model: NativeBert): RunSettings {
   return {
     device: model.device,
-    ...(model.device === 'cpu' ? { cpuKernels: cpuKernelFamily() } : {}),
+    ...(model.device === 'cpu' ? { cpuKernels: cpuKernelFamily(model.precision) } : {}),
     precision: model.precision,
     head: model.head,
     trainableLayers: model.trainableLayers,

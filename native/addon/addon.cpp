@@ -19,10 +19,17 @@ Napi::Value NumThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), bertnode::cpu::numThreads());
 }
 
-// The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'): runs continued on another family agree to
-// float32 rounding only (lib/native/addon.ts cpuKernelFamily).
+// The CPU GEMM kernel family of precision 'fp32' (default) or 'bf16' (the name checkpoints record); null for 'bf16'
+// where there is none. Runs continued on another family agree to float32 rounding only (lib/native/addon.ts
+// cpuKernelFamily). A bad BERTNODE_CPU_KERNELS throws ERR_BERTNODE_INVALID_ARGUMENT.
 Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), bertnode::cpu::gemm_detail::activeKernelSpec().name);
+  Napi::Env env = info.Env();
+  const bool bf16 = info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "bf16";
+  return bertnode::addon::guard(env, [&]() -> Napi::Value {
+    if (!bf16) return Napi::String::New(env, bertnode::cpu::gemm_detail::activeKernelSpec().name);
+    const bertnode::cpu::gemm_detail::KernelSpec* spec = bertnode::cpu::gemm_detail::activeBf16KernelSpec();
+    return spec ? Napi::Value(Napi::String::New(env, spec->name)) : env.Null();
+  });
 }
 
 // parameterCatalogue(config, options) → [{name, shape, trainable}]: the parameters a model with these options

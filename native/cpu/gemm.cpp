@@ -76,6 +76,11 @@ void scaleC(int M, int N, float beta, float* C, int64_t ldc) {
   }
 }
 
+// Floats of the packing buffer that one micro-panel of `width` rows or columns over kc steps occupies.
+int64_t panelFloats(const KernelSpec& s, int width, int kc) {
+  return int64_t(width) * roundUp(kc, s.kStep) / s.elementsPerFloat;
+}
+
 // The whole loop nest on the calling thread.
 void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -87,14 +92,16 @@ void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int
   const int mcMax = std::min<int>(s.mc, static_cast<int>(roundUp(M, s.mr)));
   const int ncMax = std::min<int>(s.nc, static_cast<int>(roundUp(N, s.nr)));
   const int kcMax = std::min(s.kc, K);
-  float* packedA = tlsPackA.get(static_cast<size_t>(roundUp(mcMax, s.mr)) * kcMax);
-  float* packedB = tlsPackB.get(static_cast<size_t>(roundUp(ncMax, s.nr)) * kcMax);
+  float* packedA = tlsPackA.get(static_cast<size_t>(roundUp(mcMax, s.mr) / s.mr * panelFloats(s, s.mr, kcMax)));
+  float* packedB = tlsPackB.get(static_cast<size_t>(roundUp(ncMax, s.nr) / s.nr * panelFloats(s, s.nr, kcMax)));
+  if (s.enter) s.enter();
 
   for (int jc = 0; jc < N; jc += s.nc) {
     const int nc = std::min(s.nc, N - jc);
     for (int pc = 0; pc < K; pc += s.kc) {
       const int kc = std::min(s.kc, K - pc);
       const float betaBlock = pc == 0 ? beta : 1.0f;
+      const int64_t panelA = panelFloats(s, s.mr, kc), panelB = panelFloats(s, s.nr, kc);
       const float* bBlock = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
       s.packB(bBlock, ldb, transB, kc, nc, packedB);
       for (int ic = 0; ic < M; ic += s.mc) {
@@ -103,16 +110,17 @@ void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int
         s.packA(aBlock, lda, transA, mc, kc, packedA);
         for (int jr = 0; jr < nc; jr += s.nr) {
           const int n = std::min(s.nr, nc - jr);
-          const float* pb = packedB + static_cast<int64_t>(jr) * kc;
+          const float* pb = packedB + jr / s.nr * panelB;
           for (int ir = 0; ir < mc; ir += s.mr) {
             const int m = std::min(s.mr, mc - ir);
-            s.kernel(kc, packedA + static_cast<int64_t>(ir) * kc, pb, C + (ic + ir) * ldc + jc + jr, ldc, m, n,
-                     alpha, betaBlock);
+            s.kernel(kc, packedA + ir / s.mr * panelA, pb, C + (ic + ir) * ldc + jc + jr, ldc, m, n, alpha,
+                     betaBlock);
           }
         }
       }
     }
   }
+  if (s.leave) s.leave();
 }
 
 // How one GEMM is cut across threads: a tm x tn grid of C blocks whose sizes are multiples of the register tile.
@@ -121,7 +129,7 @@ struct Split {
   int rowsPerBlock = 0, colsPerBlock = 0;
 };
 
-// Estimated cycles of the largest block: FMAs over 16 lanes, plus about one cycle per packed element (A is
+// Estimated cycles of the largest block: multiply-adds at the family's rate, plus about one cycle per packed element (A is
 // repacked for every nc block of columns, B once per block).
 Split chooseSplit(const KernelSpec& s, int M, int N, int K, int threads) {
   Split best;
@@ -131,7 +139,7 @@ Split chooseSplit(const KernelSpec& s, int M, int N, int K, int threads) {
     const int tn = threads / tm;
     const int rows = static_cast<int>(roundUp((M + tm - 1) / tm, s.mr));
     const int cols = static_cast<int>(roundUp((N + tn - 1) / tn, s.nr));
-    const double compute = double(rows) * cols * K / 16.0;
+    const double compute = double(rows) * cols * K / s.macsPerCycle;
     const double packing = double(rows) * K * ((cols + s.nc - 1) / s.nc) + double(cols) * K;
     const double cost = compute + packing;
     if (bestCost < 0 || cost < bestCost) {
@@ -142,24 +150,88 @@ Split chooseSplit(const KernelSpec& s, int M, int N, int K, int threads) {
   return best;
 }
 
-const KernelSpec& selectKernelSpec() {
-  const KernelSpec* available[] = {avx512KernelSpec(), avx2KernelSpec(), scalarKernelSpec()};
-  if (const char* wanted = std::getenv("BERTNODE_GEMM_ISA")) {
-    for (const KernelSpec* spec : available) {
-      if (spec && std::strcmp(spec->name, wanted) == 0) return *spec;
+// The families fastest first (gemm_kernels.h says how BERTNODE_CPU_KERNELS picks among them).
+constexpr int kFamilies = 5;
+constexpr const char* kFamilyNames[kFamilies] = {"amx", "avx512bf16", "avx512", "avx2", "scalar"};
+constexpr bool kFamilyBf16[kFamilies] = {true, true, false, false, false};
+
+const KernelSpec* familySpec(int family) {
+  switch (family) {
+    case 0: return amxKernelSpec();
+    case 1: return avx512Bf16KernelSpec();
+    case 2: return avx512KernelSpec();
+    case 3: return avx2KernelSpec();
+    default: return scalarKernelSpec();
+  }
+}
+
+struct Selection {
+  const KernelSpec* fp32;
+  const KernelSpec* bf16;
+};
+
+std::string availableFamilies() {
+  std::string list;
+  for (int f = 0; f < kFamilies; ++f) {
+    if (familySpec(f)) list += (list.empty() ? "" : ", ") + std::string(kFamilyNames[f]);
+  }
+  return list;
+}
+
+// Reads CPUID (through the families' checks) and the environment once per process.
+Selection select() {
+  int forced = -1;
+  if (const char* wanted = std::getenv("BERTNODE_CPU_KERNELS"); wanted && *wanted) {
+    for (int f = 0; f < kFamilies; ++f) {
+      if (std::strcmp(wanted, kFamilyNames[f]) == 0) forced = f;
+    }
+    if (forced < 0) {
+      throw std::invalid_argument(std::string("BERTNODE_CPU_KERNELS='") + wanted +
+                                  "' is not a CPU kernel family: expected amx, avx512bf16, avx512, avx2 or scalar");
+    }
+    if (!familySpec(forced)) {
+      throw std::invalid_argument(std::string("BERTNODE_CPU_KERNELS='") + wanted +
+                                  "' forces a kernel family this CPU (or build) cannot run; available here: " +
+                                  availableFamilies());
     }
   }
-  for (const KernelSpec* spec : available) {
-    if (spec) return *spec;
+  Selection chosen{nullptr, nullptr};
+  // fp32: the first fp32 family from the forced one down (a forced bf16 family leaves fp32 on the best one).
+  for (int f = std::max(forced, 0); f < kFamilies && !chosen.fp32; ++f) {
+    if (!kFamilyBf16[f]) chosen.fp32 = familySpec(f);
   }
-  return *scalarKernelSpec();
+  // bf16: the first bf16 family unforced; forced, the named family when it is a bf16 one (a forced fp32 family stands
+  // for a CPU without bf16 products).
+  for (int f = 0; f < kFamilies && !chosen.bf16; ++f) {
+    if (kFamilyBf16[f] && (forced < 0 || f == forced)) chosen.bf16 = familySpec(f);
+  }
+  return chosen;
+}
+
+const Selection& selection() {
+  static const Selection chosen = select();
+  return chosen;
 }
 
 }  // namespace
 
-const KernelSpec& activeKernelSpec() {
-  static const KernelSpec& spec = selectKernelSpec();
-  return spec;
+const KernelSpec& activeKernelSpec() { return *selection().fp32; }
+
+const KernelSpec* activeBf16KernelSpec() { return selection().bf16; }
+
+const KernelSpec* findKernelSpec(const char* name) {
+  for (int f = 0; f < kFamilies; ++f) {
+    if (std::strcmp(name, kFamilyNames[f]) == 0) return familySpec(f);
+  }
+  return nullptr;
+}
+
+int availableKernelSpecs(bool bf16, const KernelSpec* out[kFamilies]) {
+  int count = 0;
+  for (int f = 0; f < kFamilies; ++f) {
+    if (kFamilyBf16[f] == bf16 && familySpec(f)) out[count++] = familySpec(f);
+  }
+  return count;
 }
 
 void sgemmWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
@@ -226,14 +298,17 @@ void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float al
 namespace {
 
 const gemm_detail::KernelSpec& bf16Spec() {
-  const gemm_detail::KernelSpec* spec = gemm_detail::avx512Bf16KernelSpec();
-  if (!spec) throw std::runtime_error("bf16 GEMM needs a CPU with AVX-512 BF16 (vdpbf16ps)");
+  const gemm_detail::KernelSpec* spec = gemm_detail::activeBf16KernelSpec();
+  if (!spec) {
+    throw std::runtime_error("bf16 GEMM needs a CPU with AMX-BF16 or AVX-512 BF16 (and BERTNODE_CPU_KERNELS, when "
+                             "set, naming one of them)");
+  }
   return *spec;
 }
 
 }  // namespace
 
-bool bf16GemmSupported() { return gemm_detail::avx512Bf16KernelSpec() != nullptr; }
+bool bf16GemmSupported() { return gemm_detail::activeBf16KernelSpec() != nullptr; }
 
 void gemmBf16(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
               int ldb, float beta, float* C, int ldc) {

@@ -19,7 +19,9 @@ void sgemmStridedBatched(bool transA, bool transB, int M, int N, int K, float al
 
 // The same contracts with bf16 products: every element of op(A) and op(B) is rounded to bf16 (round to nearest even,
 // 8 significant bits, relative error <= 2^-8) and the products are summed in fp32; alpha, beta and C stay fp32.
-// Only on CPUs with AVX-512 BF16 (bf16GemmSupported()); elsewhere they throw std::runtime_error.
+// They run on AMX tiles where the CPU has AMX-BF16 and with vdpbf16ps where it has AVX-512 BF16 (the two differ only
+// in the order of the fp32 sums); bf16GemmSupported() says whether either is there (BERTNODE_CPU_KERNELS can force
+// one family or rule both out, gemm_kernels.h); without one they throw std::runtime_error.
 bool bf16GemmSupported();
 void gemmBf16(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
               int ldb, float beta, float* C, int ldc);

@@ -11,6 +11,7 @@
 #define BERTNODE_GEMM_AVX512 1
 #include <immintrin.h>
 
+#include "cpu/gemm_avx512_shuffle.h"
 #include "cpu/gemm_avx512_store.h"
 
 #include <algorithm>
@@ -59,48 +60,6 @@ TARGET_AVX512 void kernel14x32(int kc, const float* pa, const float* pb, float* 
   }
 }
 
-// Transposes a 16 x 16 block: rows [0, rows) are loaded from src (row stride ld), the others are zero;
-// col[q] receives element q of every row. Three shuffle stages (32-bit and 64-bit unpacks within 128-bit lanes,
-// then two 128-bit lane shuffles), 64 shuffles for 256 floats: several times faster than moving them one by one.
-// The all-lanes masked forms compile to the plain instructions; they avoid GCC 12's spurious -Wmaybe-uninitialized
-// from the _mm512_undefined_ps() inside the unmasked intrinsics.
-TARGET_AVX512 inline void transpose16x16(const float* src, int64_t ld, int rows, __m512 col[16]) {
-  constexpr __mmask16 kAll = 0xFFFF;
-  constexpr __mmask8 kAll8 = 0xFF;
-  __m512 r[16];
-#pragma GCC unroll 16
-  for (int i = 0; i < 16; ++i) r[i] = i < rows ? _mm512_loadu_ps(src + i * ld) : _mm512_setzero_ps();
-  __m512 t[16];
-#pragma GCC unroll 8
-  for (int g = 0; g < 8; ++g) {
-    t[2 * g] = _mm512_maskz_unpacklo_ps(kAll, r[2 * g], r[2 * g + 1]);      // per lane: a0 b0 a1 b1
-    t[2 * g + 1] = _mm512_maskz_unpackhi_ps(kAll, r[2 * g], r[2 * g + 1]);  // per lane: a2 b2 a3 b3
-  }
-  __m512 u[16];  // u[4h + j], lane L: column 4L + j of rows 4h .. 4h + 3
-#pragma GCC unroll 4
-  for (int h = 0; h < 4; ++h) {
-    const __m512d lo01 = _mm512_castps_pd(t[4 * h]), hi01 = _mm512_castps_pd(t[4 * h + 1]);
-    const __m512d lo23 = _mm512_castps_pd(t[4 * h + 2]), hi23 = _mm512_castps_pd(t[4 * h + 3]);
-    u[4 * h + 0] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(kAll8, lo01, lo23));
-    u[4 * h + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(kAll8, lo01, lo23));
-    u[4 * h + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(kAll8, hi01, hi23));
-    u[4 * h + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(kAll8, hi01, hi23));
-  }
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; ++j) {
-    const __m512 v0 = _mm512_maskz_shuffle_f32x4(kAll, u[j], u[4 + j], 0x88);       // lanes L0 L2 | L0 L2
-    const __m512 v1 = _mm512_maskz_shuffle_f32x4(kAll, u[j], u[4 + j], 0xDD);       // lanes L1 L3 | L1 L3
-    const __m512 v2 = _mm512_maskz_shuffle_f32x4(kAll, u[8 + j], u[12 + j], 0x88);
-    const __m512 v3 = _mm512_maskz_shuffle_f32x4(kAll, u[8 + j], u[12 + j], 0xDD);
-    col[j] = _mm512_maskz_shuffle_f32x4(kAll, v0, v2, 0x88);
-    col[8 + j] = _mm512_maskz_shuffle_f32x4(kAll, v0, v2, 0xDD);
-    col[4 + j] = _mm512_maskz_shuffle_f32x4(kAll, v1, v3, 0x88);
-    col[12 + j] = _mm512_maskz_shuffle_f32x4(kAll, v1, v3, 0xDD);
-  }
-}
-
-inline __mmask16 firstLanes(int n) { return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
 // Packs op(A) into 14-row micro-panels (layout in gemm_kernels.h). Not transposed: 16 k steps at a time through
 // transpose16x16 (rows past the block's end come in as zeros), the k tail element by element. Transposed: each k
 // step is one masked 14-float copy.
@@ -119,7 +78,7 @@ TARGET_AVX512 void packA14(const float* a, int64_t lda, bool trans, int rows, in
     int p0 = 0;
     for (; p0 + 16 <= cols; p0 += 16) {
       __m512 col[16];
-      transpose16x16(panel + p0, lda, m, col);
+      transpose16x16(panel + p0, lda, m, firstLanes(16), col);
 #pragma GCC unroll 16
       for (int q = 0; q < 16; ++q) _mm512_mask_storeu_ps(dst + (p0 + q) * kMR, panelLanes, col[q]);
     }
@@ -148,7 +107,7 @@ TARGET_AVX512 void packB32(const float* b, int64_t ldb, bool trans, int rows, in
     for (; p0 + 16 <= rows; p0 += 16) {
       for (int half = 0; half < 2; ++half) {
         __m512 col[16];
-        transpose16x16(panel + half * 16 * ldb + p0, ldb, n - half * 16, col);
+        transpose16x16(panel + half * 16 * ldb + p0, ldb, n - half * 16, firstLanes(16), col);
 #pragma GCC unroll 16
         for (int q = 0; q < 16; ++q) _mm512_storeu_ps(dst + (p0 + q) * kNR + half * 16, col[q]);
       }

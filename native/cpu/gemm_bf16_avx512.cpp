@@ -20,6 +20,7 @@
 #define BERTNODE_GEMM_AVX512BF16 1
 #include <immintrin.h>
 
+#include "cpu/gemm_avx512_shuffle.h"
 #include "cpu/gemm_avx512_store.h"
 #endif
 
@@ -32,19 +33,6 @@ namespace {
 
 constexpr int kMR = 14;
 constexpr int kNR = 32;
-
-// Lane order of _mm512_permutexvar_epi16 that turns [row0 x16 | row1 x16] (16-bit each) into 16 adjacent pairs.
-TARGET_BF16 inline __m512i pairInterleave() {
-  alignas(64) static const uint16_t kIndex[32] = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
-                                                  8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-  return _mm512_load_si512(kIndex);
-}
-
-// Rounds rows r0 and r1 (16 fp32 each) to bf16 and interleaves them: lane j of the result (32 bits) = (r0[j], r1[j]).
-TARGET_BF16 inline __m512i toBf16Pairs(__m512 r0, __m512 r1, __m512i order) {
-  // cvtne2ps_pbh(a, b) puts b's 16 values in the low half and a's in the high half.
-  return _mm512_permutexvar_epi16(order, reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(r1, r0)));
-}
 
 // One packed fp32 micro-panel [kc][width] (width 14 or 32) -> [ceil(kc/2)][width][2] bf16, in place.
 template <int Width>
@@ -125,7 +113,8 @@ TARGET_BF16 void kernel14x32Bf16(int kc, const float* pa, const float* pb, float
 // 516 KB) and a B micro-panel (48 KB) keep the fp32 kernel's cache footprint, and each micro-kernel call runs the same
 // 384 vdpbf16ps steps between its C loads/stores. Measured on Zen 4, one thread, 2016 x 768 x 768 NT: 205 GFLOP/s
 // against 190 with kc = 384 (fp32 kernel: 105). The buffers are sized for fp32 panels and hold bf16 in their first half.
-const KernelSpec kSpec = {"avx512bf16", kMR, kNR, kMR * 24, 768, 3072, kernel14x32Bf16, packA14Bf16, packB32Bf16};
+const KernelSpec kSpec = {"avx512bf16", kMR, kNR, kMR * 24, 768, 3072, kernel14x32Bf16, packA14Bf16, packB32Bf16,
+                          1, 1, 32};
 
 }  // namespace
 

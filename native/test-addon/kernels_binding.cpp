@@ -1,17 +1,16 @@
 // kernels.sgemm(args) / kernels.sgemmStridedBatched(args): C = alpha * op(A) * op(B) + beta * C in place, with the
 // contract of native/cpu/gemm.h. args = { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa ('avx512' | 'avx2' | 'scalar', or
-// 'avx512bf16' for bf16 products where kernels.gemmBf16Available())
-// forces one micro-kernel (default: the one sgemm picks). Every size, stride and array length is checked so that
-// no call can read or write outside the arrays — with overflow-checked arithmetic (addon/sizes.h): a stride of
-// 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass — and a bad one throws a
-// TypeError/RangeError with code ERR_BERTNODE_INVALID_ARGUMENT (addon/errors.h).
+// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa (one of kernels.gemmIsas(), or of
+// kernels.gemmBf16Isas() for bf16 products) forces one kernel family (default: the one sgemm picks). Every size,
+// stride and array length is checked so that no call can read or write outside the arrays — with overflow-checked
+// arithmetic (addon/sizes.h): a stride of 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass —
+// and a bad one throws a TypeError/RangeError with code ERR_BERTNODE_INVALID_ARGUMENT (addon/errors.h).
 #include "test-addon/kernels_binding.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +23,7 @@
 namespace bertnode::testaddon {
 namespace {
 
+using addon::guard;
 using addon::Size;
 using cpu::gemm_detail::KernelSpec;
 
@@ -83,15 +83,16 @@ class Args {
 
   const KernelSpec& isa() {
     Napi::Value v = get("isa");
-    if (v.IsUndefined()) return cpu::gemm_detail::activeKernelSpec();
+    if (v.IsUndefined()) {
+      try {
+        return cpu::gemm_detail::activeKernelSpec();
+      } catch (const std::invalid_argument& e) {  // a bad BERTNODE_CPU_KERNELS
+        fail(env_, false, e.what());
+      }
+    }
     if (!v.IsString()) fail(env_, true, where("isa") + " must be a string");
     std::string name = v.As<Napi::String>().Utf8Value();
-    for (const KernelSpec* spec : available()) {
-      if (spec && name == spec->name) return *spec;
-    }
-    // bf16 products: only by name (gemmIsas lists the fp32 kernels, which the sgemm tests hold to fp32 bounds).
-    const KernelSpec* bf16 = cpu::gemm_detail::avx512Bf16KernelSpec();
-    if (bf16 && name == bf16->name) return *bf16;
+    if (const KernelSpec* spec = cpu::gemm_detail::findKernelSpec(name.c_str())) return *spec;
     fail(env_, false, where("isa") + " '" + name + "' is not available on this CPU/build");
   }
 
@@ -108,11 +109,6 @@ class Args {
       fail(env_, false, std::string(fn_) + ": " + name + " has " + std::to_string(arr.ElementLength()) +
                             " elements but the shape and strides need " + needed.toString());
     }
-  }
-
-  static std::array<const KernelSpec*, 3> available() {
-    return {cpu::gemm_detail::avx512KernelSpec(), cpu::gemm_detail::avx2KernelSpec(),
-            cpu::gemm_detail::scalarKernelSpec()};
   }
 
  private:
@@ -191,22 +187,32 @@ Napi::Value SgemmStridedBatched(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value GemmIsas(const Napi::CallbackInfo& info) {
+// The families this CPU/build runs, fastest first: fp32 ones (gemmIsas) or bf16 ones (gemmBf16Isas).
+Napi::Value familyNames(const Napi::CallbackInfo& info, bool bf16) {
+  const KernelSpec* specs[5];
+  const int count = cpu::gemm_detail::availableKernelSpecs(bf16, specs);
   Napi::Array names = Napi::Array::New(info.Env());
-  uint32_t i = 0;
-  for (const KernelSpec* spec : Args::available()) {
-    if (spec) names.Set(i++, Napi::String::New(info.Env(), spec->name));
-  }
+  for (int i = 0; i < count; ++i) names.Set(i, Napi::String::New(info.Env(), specs[i]->name));
   return names;
 }
 
-// Whether isa 'avx512bf16' (bf16 products, fp32 sums) runs on this CPU.
+Napi::Value GemmIsas(const Napi::CallbackInfo& info) { return familyNames(info, false); }
+Napi::Value GemmBf16Isas(const Napi::CallbackInfo& info) { return familyNames(info, true); }
+
+// Whether bf16 products (precision 'bf16') run here, with BERTNODE_CPU_KERNELS applied.
 Napi::Value GemmBf16Available(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), cpu::gemm_detail::avx512Bf16KernelSpec() != nullptr);
+  return guard(info.Env(), [&] { return Napi::Boolean::New(info.Env(), cpu::bf16GemmSupported()); });
 }
 
+// The family the GEMMs of precision 'fp32' (default) or 'bf16' run (the name checkpoints record); null for 'bf16'
+// where there is none. A bad BERTNODE_CPU_KERNELS throws ERR_BERTNODE_INVALID_ARGUMENT.
 Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), cpu::gemm_detail::activeKernelSpec().name);
+  const bool bf16 = info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "bf16";
+  return guard(info.Env(), [&]() -> Napi::Value {
+    if (!bf16) return Napi::String::New(info.Env(), cpu::gemm_detail::activeKernelSpec().name);
+    const KernelSpec* spec = cpu::gemm_detail::activeBf16KernelSpec();
+    return spec ? Napi::Value(Napi::String::New(info.Env(), spec->name)) : info.Env().Null();
+  });
 }
 
 }  // namespace
@@ -216,6 +222,7 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
   kernels.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   kernels.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
   kernels.Set("gemmIsas", Napi::Function::New(env, GemmIsas, "gemmIsas"));
+  kernels.Set("gemmBf16Isas", Napi::Function::New(env, GemmBf16Isas, "gemmBf16Isas"));
   kernels.Set("gemmBf16Available", Napi::Function::New(env, GemmBf16Available, "gemmBf16Available"));
   kernels.Set("gemmActiveIsa", Napi::Function::New(env, GemmActiveIsa, "gemmActiveIsa"));
   exports.Set("kernels", kernels);

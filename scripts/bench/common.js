@@ -1,5 +1,6 @@
 // Shared parts of scripts/bench-train.js and scripts/bench-inference.js: the model shapes, the model-FLOP count, the
-// machine's measured FP32 peak, random weights, synthetic batches, the Python peer's interpreter and JSON-line output.
+// machine's measured FP32 and AMX peaks, random weights, synthetic batches, the PyTorch peer (its interpreter and its
+// timings in fp32 and bf16 autocast), our precisions, and the JSON-line output.
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -123,6 +124,69 @@ function measurePeak(threads, runs) {
   }
 }
 
+// The machine's AMX-BF16 peak, measured like the FP32 one: scripts/bench/amx-peak.c runs tdpbf16ps on tiles that
+// never leave the tile registers, on one thread and on `threads`; the larger of (one core x threads) and the
+// all-thread rate. { gflops: null, note } on CPUs/OSes without AMX-BF16 or compilers without -mamx-bf16.
+function measureAmxPeak(threads, runs) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-amx-peak-'));
+  try {
+    const binary = path.join(tmp, 'amx-peak');
+    const cc = spawnSync('cc', ['-O2', '-mamx-tile', '-mamx-bf16', path.join(__dirname, 'amx-peak.c'), '-o', binary,
+      '-pthread'], { encoding: 'utf8' });
+    if (cc.status !== 0) return { gflops: null, note: `could not compile amx-peak.c: ${cc.stderr || cc.error}` };
+    const run = (n) => JSON.parse(spawnSync(binary, [String(n), String(runs)], { encoding: 'utf8' }).stdout);
+    const one = run(1);
+    if (one.error) return { gflops: null, note: one.error };
+    const all = run(threads);
+    return { gflops: Math.max(one.gflops * threads, all.gflops), note: `max(1 thread ${one.gflops.toFixed(1)} x ` +
+      `${threads}, ${threads} threads ${all.gflops.toFixed(1)}) GFLOP/s of tile-only tdpbf16ps, best of ${runs}` };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+// Our precisions on this CPU: fp32 always, bf16 where the engine has a bf16 GEMM family (AMX or AVX-512 BF16), or the
+// one --precision names.
+function ourPrecisions() {
+  const wanted = option('precision', '');
+  if (wanted) return [wanted];
+  const { cpuKernelFamily } = require(path.join(root, 'dist', 'native'));
+  return cpuKernelFamily('bf16') === 'none' ? ['fp32'] : ['fp32', 'bf16'];
+}
+
+// The kernel family each of our precisions runs (the name checkpoints record), for the output lines.
+function ourFamilies(precisions) {
+  const { cpuKernelFamily } = require(path.join(root, 'dist', 'native'));
+  return Object.fromEntries(precisions.map((p) => [p, cpuKernelFamily(p)]));
+}
+
+// PyTorch's time for one case (scripts/bench/torch_train_step.py) in fp32 and under bf16 autocast, one Python process
+// run right after ours so both see the same machine load. Returns { fp32, bf16, versions, attention } in seconds, or
+// { error }.
+function timeTorch(python, c, threads) {
+  const script = path.join(__dirname, 'torch_train_step.py');
+  const { model, ...peerCase } = c;
+  const child = spawnSync(python, [script, JSON.stringify([peerCase]), String(threads)],
+    { encoding: 'utf8', env: threadEnv(threads), maxBuffer: 1 << 20 });
+  const lines = (child.stdout || '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const results = lines.filter((l) => l.case === c.name);
+  if (child.status !== 0 || results.length === 0) {
+    return { error: `PyTorch peer failed: ${(child.stderr || String(child.error)).trim().split('\n').slice(-2).join(' ')}` };
+  }
+  const out = { versions: lines[0].versions, attention: results[0].attention };
+  for (const r of results) out[r.setting] = r.seconds;
+  return out;
+}
+
+// The fastest of a set of named timings (seconds; null/undefined entries skipped): { name, seconds }.
+function fastest(timings) {
+  let best = { name: null, seconds: null };
+  for (const [name, seconds] of Object.entries(timings)) {
+    if (seconds && (best.seconds === null || seconds < best.seconds)) best = { name, seconds };
+  }
+  return best;
+}
+
 // The interpreter for the Python peers: $BERTNODE_PYTHON, else /work/pyenv/bin/python, else python3 — the first
 // that imports every module in `modules`. Returns { python } or { error } saying what is missing.
 function findPython(modules) {
@@ -158,4 +222,4 @@ function round(x, digits = 4) {
 }
 
 module.exports = { MODELS, recipe, flopCount, initialise, randomWeights, makeBatch, loadPackage, measurePeak,
-  findPython, threadEnv, option, emit, round, root };
+  measureAmxPeak, ourPrecisions, ourFamilies, timeTorch, fastest, findPython, threadEnv, option, emit, round, root };

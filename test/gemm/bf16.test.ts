@@ -1,6 +1,9 @@
-// The bf16 GEMM (isa 'avx512bf16', native/cpu/gemm_bf16_avx512.cpp): every element of op(A) and op(B) rounded to
-// bf16 (round to nearest even), products summed in fp32, alpha/beta/C in fp32. All four layouts, k odd and across
-// the kc = 768 block, edges of the 14 x 32 register tile, padded strides, alpha/beta, and the batched entry point.
+// The bf16 GEMM families this CPU runs ('amx', native/cpu/gemm_amx.cpp; 'avx512bf16', native/cpu/gemm_bf16_avx512.cpp):
+// every element of op(A) and op(B) rounded to bf16 (round to nearest even), products summed in fp32, alpha/beta/C in
+// fp32. All four layouts, k = 1, odd and across the 32-step tile block and the kc blocks (768 for avx512bf16, 1536 for
+// amx: 1601 crosses both, so the second block accumulates onto C), edges of the 14 x 32 and 32 x 32 register tiles,
+// whole tiles with alpha 1 and beta 0 or 1 (AMX's direct path between C and its accumulator tiles), padded strides
+// (column slices), alpha/beta, and the batched entry point.
 //
 // Two references in float64, per element of C:
 // 1. With the inputs rounded to bf16 exactly as the kernel rounds them: a product of two 8-bit significands is exact
@@ -13,8 +16,7 @@
 import { GemmArgs, loadKernels, randomFloats } from './kernels';
 
 const kernels = loadKernels();
-const available = kernels.gemmBf16Available();
-const ISA = 'avx512bf16';
+const families = kernels.gemmBf16Isas();
 const U = 2 ** -24;
 
 // float32 -> nearest bf16 (ties to even), returned as the float it represents. The test data hold no NaN/Inf.
@@ -29,14 +31,14 @@ function roundBf16(x: number): number {
 
 interface Case { m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number; pad: number }
 
-function makeArgs(c: Case, seed: number): { args: GemmArgs; c0: Float32Array } {
+function makeArgs(c: Case, seed: number, isa: string): { args: GemmArgs; c0: Float32Array } {
   const rowsA = c.transA ? c.k : c.m, colsA = c.transA ? c.m : c.k;
   const rowsB = c.transB ? c.n : c.k, colsB = c.transB ? c.k : c.n;
   const lda = colsA + c.pad, ldb = colsB + c.pad, ldc = c.n + c.pad;
   const c0 = randomFloats(c.m * ldc, seed + 3);
   return {
     args: { transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k, alpha: c.alpha, a: randomFloats(rowsA * lda, seed),
-      lda, b: randomFloats(rowsB * ldb, seed + 1), ldb, beta: c.beta, c: Float32Array.from(c0), ldc, isa: ISA },
+      lda, b: randomFloats(rowsB * ldb, seed + 1), ldb, beta: c.beta, c: Float32Array.from(c0), ldc, isa },
     c0,
   };
 }
@@ -74,21 +76,24 @@ function errorRatios(args: GemmArgs, c0: Float32Array): { rounded: number; unrou
   return { rounded, unrounded, maxDiff };
 }
 
-if (!available) {
-  test.skip('bf16 GEMM: skipped, this CPU has no AVX-512 BF16 (vdpbf16ps)', () => undefined);
-  process.stderr.write('test/gemm/bf16.test.ts: skipped, this CPU has no AVX-512 BF16\n');
+if (families.length === 0) {
+  test.skip('bf16 GEMM: skipped, this CPU has neither AMX-BF16 nor AVX-512 BF16', () => undefined);
+  process.stderr.write('test/gemm/bf16.test.ts: skipped, this CPU has neither AMX-BF16 nor AVX-512 BF16\n');
 } else {
-  describe('bf16 GEMM (avx512bf16) against float64 references', () => {
+  describe.each(families)('bf16 GEMM (%s) against float64 references', (isa) => {
     const layouts: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
-    const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [29, 47, 37], [31, 70, 385], [48, 64, 771]];
+    const shapes: [number, number, number][] = [[1, 1, 1], [14, 32, 2], [32, 32, 32], [29, 47, 37], [31, 70, 385],
+      [48, 64, 771], [64, 96, 33], [64, 64, 1601]];
     const cases: Case[] = [];
     for (const [transA, transB] of layouts) {
       for (const [m, n, k] of shapes) cases.push({ m, n, k, transA, transB, alpha: 1, beta: 0, pad: 0 });
       cases.push({ m: 45, n: 33, k: 101, transA, transB, alpha: -0.5, beta: 0.75, pad: 3 });
+      cases.push({ m: 64, n: 64, k: 97, transA, transB, alpha: 1, beta: 1, pad: 5 });
+      cases.push({ m: 33, n: 1, k: 1, transA, transB, alpha: 2, beta: 0, pad: 1 });
     }
     test.each(cases.map((c) => [`${c.transA ? 'T' : 'N'}${c.transB ? 'T' : 'N'} ${c.m}x${c.n}x${c.k} ` +
       `alpha=${c.alpha} beta=${c.beta} pad=${c.pad}`, c] as const))('%s', (_name, c) => {
-      const { args, c0 } = makeArgs(c, c.m * 7 + c.n * 3 + c.k);
+      const { args, c0 } = makeArgs(c, c.m * 7 + c.n * 3 + c.k, isa);
       kernels.sgemm(args);
       const r = errorRatios(args, c0);
       expect(r.rounded).toBeLessThanOrEqual(1);
@@ -96,7 +101,8 @@ if (!available) {
     });
 
     test('the inputs really are rounded: differs from the fp32 kernel by about the bf16 error, not 0', () => {
-      const { args, c0 } = makeArgs({ m: 64, n: 64, k: 256, transA: false, transB: true, alpha: 1, beta: 0, pad: 0 }, 5);
+      const { args, c0 } = makeArgs({ m: 64, n: 64, k: 256, transA: false, transB: true, alpha: 1, beta: 0, pad: 0 }, 5,
+        isa);
       kernels.sgemm(args);
       const { maxDiff } = errorRatios(args, c0);
       // Random [-1, 1) inputs, K = 256: sum|a*b| ~ 64; bf16 errors of up to 2^-7 per product partly cancel to ~1e-2.
@@ -109,21 +115,22 @@ if (!available) {
       const a = randomFloats(batch * m * k, 1), b = randomFloats(batch * n * k, 2);
       const c = new Float32Array(batch * m * n);
       kernels.sgemmStridedBatched({ transA: false, transB: true, m, n, k, alpha: 0.125, a, lda: k, strideA: m * k, b,
-        ldb: k, strideB: n * k, beta: 0, c, ldc: n, strideC: m * n, batch, isa: ISA });
+        ldb: k, strideB: n * k, beta: 0, c, ldc: n, strideC: m * n, batch, isa });
       for (let i = 0; i < batch; i++) {
         const one = new Float32Array(m * n);
         kernels.sgemm({ transA: false, transB: true, m, n, k, alpha: 0.125, a: a.subarray(i * m * k, (i + 1) * m * k),
-          lda: k, b: b.subarray(i * n * k, (i + 1) * n * k), ldb: k, beta: 0, c: one, ldc: n, isa: ISA });
+          lda: k, b: b.subarray(i * n * k, (i + 1) * n * k), ldb: k, beta: 0, c: one, ldc: n, isa });
         expect(Array.from(c.subarray(i * m * n, (i + 1) * m * n))).toEqual(Array.from(one));
       }
     });
 
-    test('threaded (large) GEMM within the bounds', () => {
-      const { args, c0 } = makeArgs({ m: 150, n: 200, k: 300, transA: false, transB: false, alpha: 1, beta: 1, pad: 1 }, 9);
-      kernels.sgemm(args);
-      const r = errorRatios(args, c0);
-      expect(r.rounded).toBeLessThanOrEqual(1);
-      expect(r.unrounded).toBeLessThanOrEqual(1);
-    });
+    test.each([[false, false, 1], [true, true, 0]])('threaded (large) GEMM within the bounds (transA=%s, transB=%s, beta=%s)',
+      (transA, transB, beta) => {
+        const { args, c0 } = makeArgs({ m: 150, n: 200, k: 300, transA, transB, alpha: 1, beta, pad: 1 }, 9, isa);
+        kernels.sgemm(args);
+        const r = errorRatios(args, c0);
+        expect(r.rounded).toBeLessThanOrEqual(1);
+        expect(r.unrounded).toBeLessThanOrEqual(1);
+      });
   });
 }

@@ -16,6 +16,6 @@ test('the production addon exports the model API only', () => {
 test('the test addon has the test entry points, on the same kernel family', () => {
   const testAddon = loadTestAddon();
   expect(exportedNames(testAddon)).toEqual(['gradcheckOps', 'kernels.gemmActiveIsa', 'kernels.gemmBf16Available',
-    'kernels.gemmIsas', 'kernels.sgemm', 'kernels.sgemmStridedBatched']);
+    'kernels.gemmBf16Isas', 'kernels.gemmIsas', 'kernels.sgemm', 'kernels.sgemmStridedBatched']);
   expect(testAddon.kernels.gemmActiveIsa()).toBe(loadBackend('cpu').kernels.gemmActiveIsa());
 });

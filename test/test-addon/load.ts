@@ -28,8 +28,10 @@ export interface KernelsBinding {
   sgemm(args: GemmArgs): void;
   sgemmStridedBatched(args: BatchedGemmArgs): void;
   gemmIsas(): string[];
+  gemmBf16Isas(): string[];
   gemmBf16Available(): boolean;
   gemmActiveIsa(): string;
+  gemmActiveIsa(precision: 'fp32' | 'bf16'): string | null;
 }
 
 export interface GradcheckResult {

@@ -22,6 +22,18 @@ test('a CPU model records its device, kernel family, precision and head', () => 
   }
 });
 
+// A bf16 model records the family of its bf16 GEMMs ('amx' on CPUs with AMX-BF16), not the fp32 one.
+const bf16Family = cpuKernelFamily('bf16');
+(bf16Family === 'none' ? test.skip : test)('a bf16 CPU model records the bf16 kernel family', () => {
+  const model = NativeBert.create(CONFIG, { head: 'cls', trainableLayers: 1, device: 'cpu', precision: 'bf16' });
+  try {
+    expect(['amx', 'avx512bf16']).toContain(bf16Family);
+    expect(nativeRunSettings(model)).toMatchObject({ cpuKernels: bf16Family, precision: 'bf16' });
+  } finally {
+    model.dispose();
+  }
+});
+
 describe('resuming with the engine settings of another machine', () => {
   const recorded = { device: 'cpu', cpuKernels: 'avx2', precision: 'fp32', head: 'cls' };
   let warnings: { message: string; code?: string }[];

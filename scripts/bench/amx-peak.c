@@ -1,0 +1,88 @@
+/* The machine's AMX-BF16 peak for scripts/bench-*.js: `threads` threads each run a loop of tdpbf16ps on tiles that
+ * never leave the tile registers (four accumulators C += A * B over two A and two B tiles, the 2 x 2 blocking of the
+ * GEMM kernel in native/cpu/gemm_amx.cpp, with no tile loads or stores inside the loop), so the rate is the AMX unit's
+ * limit at the clock the cores sustain. One tdpbf16ps = 16 x 16 x 32 multiply-adds = 16,384 FLOP. Linux only: the
+ * tile data permission is asked with arch_prctl(ARCH_REQ_XCOMP_PERM) first. Prints the best of `runs` as one JSON
+ * line, in GFLOP/s, or an {"error"} line and exit status 3 when the CPU/OS has no AMX-BF16.
+ * Build: cc -O2 -mamx-tile -mamx-bf16 amx-peak.c -o amx-peak -pthread. Usage: amx-peak threads runs */
+#include <cpuid.h>
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static const long kIterations = 2000000L;
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+struct __attribute__((aligned(64))) TileConfig {
+  uint8_t palette, startRow, reserved[14];
+  uint16_t bytesPerRow[16];
+  uint8_t rows[16];
+};
+
+static void* spin(void* out) {
+  struct TileConfig config;
+  memset(&config, 0, sizeof config);
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.bytesPerRow[t] = 64;
+    config.rows[t] = 16;
+  }
+  _tile_loadconfig(&config);
+  static const uint16_t ones[16 * 32] __attribute__((aligned(64))) = {0}; /* bf16 zeros: values do not matter */
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (long n = 0; n < kIterations; ++n) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64); /* keeps the loop alive */
+  _tile_release();
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s threads runs\n", argv[0]);
+    return 2;
+  }
+  unsigned a, b, c, d;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24)) ||
+      syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) != 0) {
+    printf("{\"error\":\"no AMX-BF16 on this CPU/OS\"}\n");
+    return 3;
+  }
+  const int threads = atoi(argv[1]), runs = atoi(argv[2]);
+  pthread_t* ids = malloc(sizeof(pthread_t) * threads);
+  float* sink = aligned_alloc(64, 1024 * sizeof(float) * threads);
+  double best = 0;
+  for (int r = 0; r < runs; ++r) {
+    const double t0 = now();
+    for (int t = 0; t < threads; ++t) pthread_create(&ids[t], NULL, spin, sink + t * 1024);
+    for (int t = 0; t < threads; ++t) pthread_join(ids[t], NULL);
+    const double gflops = 16384.0 * 4 * kIterations * threads / (now() - t0) / 1e9;
+    if (gflops > best) best = gflops;
+  }
+  printf("{\"gflops\":%.3f,\"threads\":%d}\n", best, threads);
+  free(ids);
+  free(sink);
+  return 0;
+}
