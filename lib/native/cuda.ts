@@ -30,13 +30,10 @@ export interface RawCudaProbe {
   error?: string;
 }
 
-// The ops of native/model/backend.h, run one at a time for the CUDA test suite (test-only, synchronous).
-export type BackendTensors = Record<string, Float32Array | Int32Array>;
-
+// The production CUDA addon: the CPU addon's exports plus the probe (the test-only runBackendOp lives in another
+// binary, bertnode_cuda_test.node, typed in test/cuda/backend-ops.ts).
 export interface CudaAddon extends RawAddon {
   cudaProbe(): RawCudaProbe;
-  runBackendOp(device: string, precision: string, op: string, tensors: BackendTensors,
-    params: Record<string, number>): BackendTensors;
 }
 
 export interface CudaAvailability {

@@ -13,12 +13,9 @@
 //   cudaProbe() -> { builtWithCuda: true, runtimeVersion, driverVersion, devices: [{ index, name, computeCapability,
 //                  multiprocessors, totalBytes, freeBytes }], error?: string }
 //       What lib/native/cuda.ts's child-process probe asks before the CUDA addon is trusted. Never throws.
-//   runBackendOp(device, precision, op, tensors, params) -> { [name]: Float32Array | Int32Array }
-//       Test-only, synchronous: uploads every typed array of `tensors` to a fresh buffer of the backend for `device`
-//       ('cpu' or 'cuda[:N]'), runs the Backend op named `op` (model/backend.h; arguments by parameter name from
-//       `tensors` — a missing tensor is a null pointer — and `params`), and returns every tensor downloaded again,
-//       so outputs and accumulated gradients come back under their own names. test/cuda runs each op on both
-//       devices and compares. Backends are created once per (device, precision) and freed with the environment.
+//
+// The test-only runBackendOp (each Backend op on its own, for test/cuda) is not here: it is the whole of the
+// test-only CUDA addon, native/test-addon/cuda_backend_ops.cpp.
 #pragma once
 
 #include <napi.h>

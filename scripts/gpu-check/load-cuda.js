@@ -15,6 +15,25 @@ function cudaAddonPath() {
   return chosen ? path.resolve(chosen) : path.join(root, 'build-cuda', 'Release', 'bertnode_cuda.node');
 }
 
+// The test-only CUDA addon (runBackendOp: native/test-addon/cuda_backend_ops.cpp), which op-parity.js and test/cuda
+// need and users never do: BERTNODE_CUDA_TEST_ADDON, or where `node scripts/build-cuda.js --tests` writes it.
+function cudaTestAddonPath() {
+  const chosen = process.env.BERTNODE_CUDA_TEST_ADDON;
+  return chosen ? path.resolve(chosen) : path.join(root, 'build-cuda', 'Release', 'bertnode_cuda_test.node');
+}
+
+// Loads the test-only CUDA addon; call it only once probeCuda() has seen the CUDA addon load (both come from the
+// same build, so a binary that would crash this process has been refused by then). Throws, saying how to build it,
+// when it is absent.
+function loadCudaTestAddon() {
+  const file = cudaTestAddonPath();
+  if (!fs.existsSync(file)) {
+    throw new Error(`the test-only CUDA addon is not built (no ${file}): build it with ` +
+      '`node scripts/build-cuda.js --tests`');
+  }
+  return require(file);
+}
+
 // { available, reason?, probe?, addonPath }
 function probeCuda() {
   const addonPath = cudaAddonPath();
@@ -56,4 +75,4 @@ function loadCudaOrExit(metric) {
   return { addon: require(availability.addonPath), probe: availability.probe };
 }
 
-module.exports = { cudaAddonPath, probeCuda, loadCudaOrExit };
+module.exports = { cudaAddonPath, probeCuda, loadCudaOrExit, loadCudaTestAddon };

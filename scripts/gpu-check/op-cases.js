@@ -1,7 +1,7 @@
 // The Backend ops (native/model/backend.h) with inputs, parameters and per-output tolerances, for comparing the CUDA
-// backend with the CPU backend through the CUDA addon's runBackendOp: used by test/cuda/ops.test.ts (jest) and by
-// scripts/gpu-check/op-parity.js (plain node on a GPU machine). Shapes are small and deliberately not multiples of the
-// kernels' tile sizes (32-wide warps, 8-row blocks), so the edge handling is exercised too.
+// backend with the CPU backend through the test-only CUDA addon's runBackendOp: used by test/cuda/ops.test.ts (jest)
+// and by scripts/gpu-check/op-parity.js (plain node on a GPU machine). Shapes are small and deliberately not
+// multiples of the kernels' tile sizes (32-wide warps, 8-row blocks), so the edge handling is exercised too.
 //
 // Tolerances (normalizedMaxError: max abs difference / max abs reference), each with its reason:
 //   0      the GPU does the CPU's arithmetic in the CPU's order (copies, permutes, dropout masks, the position

@@ -1,24 +1,26 @@
 #!/usr/bin/env node
 // Plain-node op parity for a GPU machine (no npm needed): every case of op-cases.js on the CUDA backend against the
-// CPU backend, then the GEMM in fp32, TF32 and bf16, through the CUDA addon's runBackendOp. One JSON line per comparison
+// CPU backend, then the GEMM in fp32, TF32 and bf16, through runBackendOp of the test-only CUDA addon
+// (bertnode_cuda_test.node, built by `node scripts/build-cuda.js --tests`). One JSON line per comparison
 // {check, output, error, tolerance, passed}, a summary line, exit status 1 when any comparison fails.
 // Without a usable GPU it prints one line saying why and exits 0. `--device cpu` compares the CPU backend with
 // itself, which checks this script and the cases on a machine without a GPU (every error must then be 0).
 'use strict';
-const { loadCudaOrExit, probeCuda } = require('./load-cuda');
+const { loadCudaOrExit, loadCudaTestAddon, probeCuda } = require('./load-cuda');
 const { cases } = require('./op-cases');
 const { normalizedMaxError, randomFloats } = require('./data');
 
 const device = process.argv.includes('--device') ? process.argv[process.argv.indexOf('--device') + 1] : 'cuda';
 
+// The CUDA build also carries the CPU backend: for `--device cpu` the CUDA addon only has to load.
 function loadAddon() {
-  if (device === 'cuda') return loadCudaOrExit('op-parity').addon;
-  const availability = probeCuda(); // the CUDA addon also carries the CPU backend; it only has to load
-  if (!availability.probe) {
-    console.log(JSON.stringify({ metric: 'op-parity', status: 'skipped', reason: availability.reason }));
+  if (device === 'cuda') {
+    loadCudaOrExit('op-parity');
+  } else if (!probeCuda().probe) {
+    console.log(JSON.stringify({ metric: 'op-parity', status: 'skipped', reason: probeCuda().reason }));
     process.exit(0);
   }
-  return require(availability.addonPath);
+  return loadCudaTestAddon();
 }
 
 // TF32 and bf16 round the GEMM inputs (10- and 8-bit mantissas): see test/cuda/precision.test.ts for the bounds.

@@ -4,11 +4,13 @@
 // `emu::registerShared(&name, sizeof name);` so the emulation can hand every block undefined shared memory
 // (shim/cuda_runtime.h).
 //
-// buildEmulatedCudaAddon() compiles the whole CUDA addon this way (the CPU sources of native/sources.txt, every
-// native/cuda source, BERTNODE_WITH_CUDA as the CMake target bertnode_cuda defines it) into a folder of its own
-// under the OS temp dir — never build/ or build-cuda/, where the real loader looks — so test/cuda can run against
-// an emulated device. Objects are cached by content (the source, every header, the flags), so a second run
-// compiles only what changed; two compilers run at a time.
+// buildEmulatedCudaAddons() compiles the whole CUDA addon this way (the CPU sources of native/sources.txt, every
+// native/cuda source, BERTNODE_WITH_CUDA as the CMake target bertnode_cuda defines it), and the test-only CUDA addon
+// from the same objects (the CMake target bertnode_cuda_test: the engine without native/addon/, plus
+// native/test-addon/cuda_backend_ops.cpp), into folders of their own under the OS temp dir — never build/ or
+// build-cuda/, where the real loader looks — so test/cuda can run against an emulated device. Objects are cached by
+// content (the source, every header, the flags), so a second run compiles only what changed; two compilers run at
+// a time.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -48,6 +50,11 @@ export function writeEmulatedKernelSources(base: string, skip: ReadonlySet<strin
 
 const CPU_SOURCES = fs.readFileSync(path.join(nativeDir, 'sources.txt'), 'utf8').split('\n')
   .map((line) => line.replace(/#.*/, '').trim()).filter(Boolean).map((file) => path.join(root, file));
+const NAPI_DIR = path.join(nativeDir, 'addon') + path.sep;
+const ENGINE_SOURCES = CPU_SOURCES.filter((file) => !file.startsWith(NAPI_DIR));
+const PRODUCTION_ONLY = [...CPU_SOURCES.filter((file) => file.startsWith(NAPI_DIR)),
+  path.join(cudaDir, 'cuda_exports.cpp')];
+const TEST_ONLY = [path.join(nativeDir, 'test-addon', 'cuda_backend_ops.cpp')];
 
 // -fvisibility=hidden: the emulated addon shares no symbol with the CPU addon loaded into the same jest process (g++
 // would otherwise make their identical inline variables one object); N-API's module entry stays exported.
@@ -59,16 +66,21 @@ const ADDON_FLAGS = ['-std=c++17', '-O1', '-fPIC', '-fvisibility=hidden', '-pthr
 
 export const emulationCacheDir = path.join(os.tmpdir(), `bertnode-cuda-emulated-${os.userInfo().uid}`);
 
-// Compiles and links the emulated CUDA addon; returns the path of its bertnode_cuda.node.
-export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
+export interface EmulatedCudaAddons {
+  production: string; // bertnode_cuda.node
+  test: string; // bertnode_cuda_test.node
+}
+
+// Compiles and links the emulated CUDA addon and the test-only one; returns their paths.
+export async function buildEmulatedCudaAddons(jobs = 2): Promise<EmulatedCudaAddons> {
   const kernelDir = path.join(emulationCacheDir, `kernels-${hashOf(...fs.readdirSync(cudaDir).sort()
     .map((file) => fs.readFileSync(path.join(cudaDir, file), 'utf8')))}`);
   const includes = [`-I${shimDir}`, `-I${kernelDir}`, `-I${nativeDir}`,
     `-I${path.dirname(require.resolve('node-addon-api/napi.h'))}`,
     `-I${path.join(path.dirname(require.resolve('node-api-headers/package.json')), 'include')}`];
   const flags = [...ADDON_FLAGS, ...includes];
-  const sources = [...CPU_SOURCES, ...writeEmulatedKernelSources(kernelDir),
-    ...fs.readdirSync(cudaDir).filter((f) => f.endsWith('.cpp')).map((f) => path.join(cudaDir, f))];
+  const engine = [...ENGINE_SOURCES, ...writeEmulatedKernelSources(kernelDir)];
+  const sources = [...engine, ...PRODUCTION_ONLY, ...TEST_ONLY];
   const headers = [...headerFiles(nativeDir), ...headerFiles(shimDir), ...headerFiles(kernelDir)].sort()
     .map((file) => `${file}\n${fs.readFileSync(file, 'utf8')}`).join('\n');
   const headerHash = hashOf(headers, flags.join(' '), process.version);
@@ -82,8 +94,17 @@ export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
     await run('g++', [...flags, '-c', source, '-o', partial]);
     fs.renameSync(partial, object);  // atomic: a concurrent build never sees half an object
   });
-  const addonDir = path.join(emulationCacheDir, `addon-${hashOf(...objects)}`);
-  const addon = path.join(addonDir, 'bertnode_cuda.node');
+  const objectOf = (files: string[]) => files.map((file) => objects[sources.indexOf(file)]);
+  const production = await link('bertnode_cuda', objectOf([...engine, ...PRODUCTION_ONLY]));
+  const test = await link('bertnode_cuda_test', objectOf([...engine, ...TEST_ONLY]));
+  pruneCache([kernelDir, path.dirname(production), path.dirname(test), ...objects]);
+  return { production, test };
+}
+
+// Links `objects` into <cache>/<name>-<hash of the objects>/<name>.node unless it is there already.
+async function link(name: string, objects: string[]): Promise<string> {
+  const addonDir = path.join(emulationCacheDir, `${name}-${hashOf(...objects)}`);
+  const addon = path.join(addonDir, `${name}.node`);
   if (!fs.existsSync(addon)) {
     fs.mkdirSync(addonDir, { recursive: true });
     const partial = `${addon}.${process.pid}.tmp`;
@@ -91,7 +112,6 @@ export async function buildEmulatedCudaAddon(jobs = 2): Promise<string> {
     await run('g++', ['-shared', '-fPIC', '-pthread', '-o', partial, ...objects]);
     fs.renameSync(partial, addon);
   }
-  pruneCache([kernelDir, addonDir, ...objects]);
   return addon;
 }
 

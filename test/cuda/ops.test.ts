@@ -1,7 +1,8 @@
 // Every op of the Backend interface (native/model/backend.h) run on the CUDA backend and on the CPU backend with the
-// same inputs, through the CUDA addon's test-only runBackendOp. The cases, with their tolerances and the reasons for
-// them, are in scripts/gpu-check/op-cases.js, shared with the plain-node scripts/gpu-check/op-parity.js.
-import type { BackendTensors, CudaAddon } from '../../lib/native/cuda';
+// same inputs, through runBackendOp of the test-only CUDA addon (backend-ops.ts). The cases, with their tolerances
+// and the reasons for them, are in scripts/gpu-check/op-cases.js, shared with the plain-node
+// scripts/gpu-check/op-parity.js.
+import { BackendTensors, loadCudaTestAddon } from './backend-ops';
 import { describeCuda, normalizedMaxError } from './cuda-env';
 
 interface OpCase {
@@ -15,7 +16,8 @@ interface OpCase {
 // Plain JS shared with the GPU scripts (no npm there), so it is required rather than imported.
 const { cases } = require('../../scripts/gpu-check/op-cases.js') as { cases: OpCase[] };
 
-describeCuda('CUDA backend ops match the CPU backend', (addon: CudaAddon) => {
+describeCuda('CUDA backend ops match the CPU backend', () => {
+  const addon = loadCudaTestAddon();
   test.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const cpu = addon.runBackendOp('cpu', 'fp32', c.op, c.tensors, c.params);
     const gpu = addon.runBackendOp('cuda', 'fp32', c.op, c.tensors, c.params);

@@ -6,14 +6,15 @@
 //                product partly cancel: test/cuda-emulation measures 2.0-2.6e-3 for gemm.cu's bf16 path on random
 //                data (round-to-nearest-even inputs, exact sums), so 1e-2 leaves a 4x margin for fp32 accumulation;
 //   TF32  2e-3   three more mantissa bits than bf16 (2^-11 per factor): about 8x smaller than bf16, same margin.
-import type { CudaAddon } from '../../lib/native/cuda';
+import { loadCudaTestAddon } from './backend-ops';
 import { describeCuda, normalizedMaxError, randomFloats } from './cuda-env';
 
 const M = 128;
 const N = 768;
 const K = 768;
 
-describeCuda('CUDA GEMM precisions', (addon: CudaAddon) => {
+describeCuda('CUDA GEMM precisions', () => {
+  const addon = loadCudaTestAddon();
   const tensors = { A: randomFloats(M * K, 101), B: randomFloats(N * K, 102), C: new Float32Array(M * N) };
   // A linear layer's forward: x [M,K] times W^T with W [N,K] (transB), as the model calls it.
   const params = { transA: 0, transB: 1, M, N, K, alpha: 1, lda: K, ldb: K, beta: 0, ldc: N };

@@ -1,16 +1,15 @@
-// The production addon exports the model API and nothing a test or a benchmark alone needs (issue 10): the
+// The production addons export the model API and nothing a test or a benchmark alone needs (issue 10): the
 // engine's gradchecks and the raw GEMM kernels, which take pointers-and-strides arguments that a model call never
-// does, live in the test-only addon (native/test-addon), which `npm install` does not build.
+// does, live in the test-only addon (native/test-addon), which `npm install` does not build; the CUDA addon's
+// per-op runner lives in the test-only CUDA addon (test/cuda/exports.test.ts checks the CUDA build under test).
+import * as fs from 'fs';
 import { loadBackend } from '../../lib/native';
+import { cudaAddonPath } from '../../lib/native/cuda';
 import { loadTestAddon } from '../test-addon/load';
-
-function exportedNames(object: object, prefix = ''): string[] {
-  return Object.entries(object).flatMap(([name, value]) => (typeof value === 'object' && value !== null
-    ? exportedNames(value as object, `${prefix}${name}.`) : [`${prefix}${name}`])).sort();
-}
+import { CUDA_PRODUCTION_EXPORTS, PRODUCTION_EXPORTS, exportedNames, exportedNamesInChild } from './exported-names';
 
 test('the production addon exports the model API only', () => {
-  expect(exportedNames(loadBackend('cpu'))).toEqual(['BertModel', 'kernels.gemmActiveIsa', 'numThreads', 'parameterCatalogue']);
+  expect(exportedNames(loadBackend('cpu'))).toEqual(PRODUCTION_EXPORTS);
 });
 
 test('the test addon has the test entry points, on the same kernel family', () => {
@@ -19,3 +18,11 @@ test('the test addon has the test entry points, on the same kernel family', () =
     'kernels.gemmBf16Isas', 'kernels.gemmIsas', 'kernels.sgemm', 'kernels.sgemmStridedBatched']);
   expect(testAddon.kernels.gemmActiveIsa()).toBe(loadBackend('cpu').kernels.gemmActiveIsa());
 });
+
+// The real CUDA build (nvcc, `node scripts/build-cuda.js`) loads without a GPU, so its exports are checked wherever
+// it has been built; where it has not, the emulated build's are (test/cuda/exports.test.ts, project cuda-emulated).
+const cudaAddon = cudaAddonPath();
+(fs.existsSync(cudaAddon) ? test : test.skip)(`the CUDA addon ${cudaAddon} exports the model API and its probe only`,
+  () => {
+    expect(exportedNamesInChild(cudaAddon)).toEqual(CUDA_PRODUCTION_EXPORTS);
+  });
