@@ -22,10 +22,10 @@ export type { DownloadProgress, FetchModelOptions } from './hub';
 export * from './errors';
 export { NativeBert } from './native';
 export type {
-  Batch, Device, ForwardOptions, ForwardResult, Head, MaskBatch, NativeBertOptions, OptimizerHyper, OptimizerState,
-  Precision, PrefixOptions, StepHyper,
+  Batch, Device, ForwardOptions, ForwardResult, Head, Labels, MaskBatch, NativeBertOptions, OptimizerHyper,
+  OptimizerState, Precision, PrefixOptions, ProblemType, StepHyper,
 } from './native';
-export type { RawConfig, RawOptimizerState } from './native/addon';
+export type { RawConfig, RawForwardResult, RawOptimizerState } from './native/addon';
 export { BertTokenizer, TokenizerPool } from './tokenizer';
 export type {
   DecodeOptions, EncodeOptions, Encoding, JsonTokenizerOptions, PoolOptions, TextInput, TruncationStrategy,
@@ -41,9 +41,9 @@ export { renderAttentionReport, renderRunReport } from './explain';
 export type { AttentionReportOptions, ClsAttention, ExplainedText, ExplainToken, RunReportInput } from './explain';
 export { pipeline, PipelineArchitectureError } from './pipeline';
 export type {
-  AggregationStrategy, Answer, EntityGroup, FeatureExtractionOptions, FeatureExtractionPipeline, Features, FillMaskOptions,
-  FillMaskPipeline, FillMaskPrediction, LabelScore, PipelineHandle, PipelineOptions, QuestionAnsweringOptions,
-  QuestionAnsweringPipeline, Task as PipelineTask, TextClassificationInput, TextClassificationOptions, TextClassificationPipeline,
-  TokenClassificationOptions, TokenClassificationPipeline, TokenEntity, ZeroShotClassificationPipeline, ZeroShotOptions,
-  ZeroShotResult,
+  AggregationStrategy, Answer, EntityGroup, FeatureExtractionOptions, FeatureExtractionPipeline, Features,
+  FillMaskOptions, FillMaskPipeline, FillMaskPrediction, LabelScore, PipelineHandle, PipelineOptions,
+  QuestionAnsweringOptions, PipelineTypes, QuestionAnsweringPipeline, Task as PipelineTask, TextClassificationInput,
+  TextClassificationOptions, TextClassificationPipeline, TokenClassificationOptions, TokenClassificationPipeline,
+  TokenEntity, ZeroShotClassificationPipeline, ZeroShotOptions, ZeroShotResult,
 } from './pipeline';

@@ -14,11 +14,11 @@ export interface AttentionShape {
 export interface ClsAttention {
   /** sequence positions of the real (unpadded) tokens, in order */
   positions: number[];
-  /** [head][real token]: attention probability from [CLS] to the token */
+  /** Per head, per real token: the attention probability from [CLS] to the token. */
   raw: number[][];
-  /** [head][real token]: raw divided by the head's max over real tokens (max = 1) */
+  /** Per head, per real token: `raw` divided by the head's max over real tokens (max = 1). */
   heads: number[][];
-  /** [real token]: mean of the heads' raw probabilities, divided by its max (max = 1) */
+  /** Per real token: the mean of the heads' raw probabilities, divided by its max (max = 1). */
   combined: number[];
 }
 

@@ -57,7 +57,8 @@ export type ZeroShotClassificationPipeline = PipelineHandle & {
   (input: string | readonly string[], candidateLabels: string | readonly string[], options?: ZeroShotOptions): Promise<ZeroShotResult | ZeroShotResult[]>;
 };
 
-interface PipelineTypes {
+/** The callable `pipeline(task)` returns, per task name (aliases included). */
+export interface PipelineTypes {
   'text-classification': TextClassificationPipeline;
   'sentiment-analysis': TextClassificationPipeline;
   'token-classification': TokenClassificationPipeline;

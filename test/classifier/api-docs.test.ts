@@ -3,8 +3,7 @@
 // version package.json's `engines` allows (no `await using`, a SyntaxError before Node 24) and type-checks
 // against the library.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
 
@@ -53,7 +52,11 @@ function readmeBlocks(): { lang: string; code: string }[] {
 }
 
 test("the README's code is valid JavaScript for this Node (an ES module, no `await using`) and type-checks against bertnode", () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bertnode-readme-'));
+  // Inside the repository's node_modules, so the examples that import other packages (transformers.js, beside the
+  // ONNX export) resolve them as a user's project would.
+  const cache = path.join(ROOT, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(path.join(cache, 'bertnode-readme-'));
   try {
     const blocks = readmeBlocks();
     expect(blocks.length).toBeGreaterThan(0);
