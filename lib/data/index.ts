@@ -23,3 +23,4 @@ export { squadTrainFeatures, squadValidationFeatures, type SquadFeatureOptions, 
 export { readSwag, streamSwag, swagFeatures, SWAG_ENDINGS, type SwagExample, type SwagFeatures } from './swag';
 export { encodeLine, groupedFeatures, lineByLineFeatures, streamTextLines, type MlmFeature, type TextLineRecord } from './mlm-text';
 export { MlmMasker, type MaskableRow, type MaskedRow, type MaskingOptions } from './mlm-masking';
+export { multipleChoiceBatch, padTaskRows, questionAnsweringBatch, questionAnsweringInputs, tokenLabelBatch, type CollateOptions, type LabelledBatch } from './task-collators';

@@ -1,6 +1,7 @@
 // What a new user trips on: options checked when given (typed errors naming the option and the closest valid
 // name), labels matched by name, the inference settings saved with the model, the cls head's model card, the
 // warnings transformers gives (once), concurrent calls refused while fit() runs, and the thread count.
+import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -183,6 +184,17 @@ test('threads: the default respects the cgroup CPU quota and the affinity mask, 
     if (saved === undefined) delete process.env.BERTNODE_NUM_THREADS;
     else process.env.BERTNODE_NUM_THREADS = saved;
   }
+});
+
+test('the threads option reaches the native pool (a fresh process: the pool is sized once, by the first model)', () => {
+  const script = `require(${JSON.stringify(path.join(__dirname, '..', 'ts-register.js'))});
+    const { BertClassifier } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib'))});
+    const { loadBackend } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'lib', 'native'))});
+    new BertClassifier({ model: ${JSON.stringify(modelDir)}, device: 'cpu', threads: 1 }).ready()
+      .then((c) => { console.log(loadBackend('cpu').numThreads()); c.dispose(); });`;
+  const env = { ...process.env };
+  delete env.BERTNODE_NUM_THREADS;
+  expect(execFileSync(process.execPath, ['-e', script], { env, encoding: 'utf8' }).trim()).toBe('1');
 });
 
 test('a missing model folder named by a path is reported at once, not looked up on the hub', async () => {
