@@ -1,0 +1,4 @@
+// The task family on one shared base (./task-model.ts): token classification, extractive QA, multiple choice,
+// masked-LM pre-training and sentence embeddings.
+export { TaskModel, type TaskFitOptions, type TaskFitResult, type TaskModelOptions } from './task-model';
+export { BertTokenClassifier, type TaggedWords, type TaggingData, type TokenClassificationMetrics, type TokenClassifierOptions, type WordPrediction } from './token-classifier';
