@@ -2,3 +2,4 @@
 // masked-LM pre-training and sentence embeddings.
 export { TaskModel, type TaskFitOptions, type TaskFitResult, type TaskModelOptions } from './task-model';
 export { BertTokenClassifier, type TaggedWords, type TaggingData, type TokenClassificationMetrics, type TokenClassifierOptions, type WordPrediction } from './token-classifier';
+export { BertQuestionAnswerer, type QaAnswer, type QaData, type QaExample, type QaMetrics, type QuestionAnswererOptions } from './question-answerer';
