@@ -41,14 +41,13 @@ export function squadExamples(n: number, seed = 7): { id: string; question: stri
   });
 }
 
-// Multiple choice: the right ending is the one whose word agrees with the context's polarity.
+// Multiple choice: the right ending is the one that carries a sentiment word (the others are filler).
 export function swagExamples(n: number, seed = 9): { context: string; questionHeader: string; endings: string[]; label: number }[] {
   const { random, pick } = picker(seed);
   return Array.from({ length: n }, () => {
-    const positive = random() < 0.5;
     const label = Math.floor(random() * 4);
-    const endings = Array.from({ length: 4 }, (_, k) => `${pick(FILLER)} ${pick(k === label ? (positive ? POSITIVE : NEGATIVE) : (positive ? NEGATIVE : POSITIVE))}`);
-    return { context: `${pick(FILLER)} ${pick(positive ? POSITIVE : NEGATIVE)} ${pick(FILLER)}`, questionHeader: 'it was', endings, label };
+    const endings = Array.from({ length: 4 }, (_, k) => `${pick(FILLER)} ${pick(k === label ? [...POSITIVE, ...NEGATIVE] : FILLER)}`);
+    return { context: `${pick(FILLER)} ${pick(FILLER)} ${pick(FILLER)}`, questionHeader: 'it was', endings, label };
   });
 }
 
