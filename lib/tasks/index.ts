@@ -4,3 +4,4 @@ export { TaskModel, type TaskFitOptions, type TaskFitResult, type TaskModelOptio
 export { BertTokenClassifier, type TaggedWords, type TaggingData, type TokenClassificationMetrics, type TokenClassifierOptions, type WordPrediction } from './token-classifier';
 export { BertQuestionAnswerer, type QaAnswer, type QaData, type QaExample, type QaMetrics, type QuestionAnswererOptions } from './question-answerer';
 export { BertMultipleChoice, type ChoiceData, type ChoiceExample, type ChoicePrediction, type MultipleChoiceMetrics, type MultipleChoiceOptions } from './multiple-choice';
+export { BertMaskedLM, type MaskFill, type MaskedLmMetrics, type MaskedLmOptions, type TextData } from './masked-lm';

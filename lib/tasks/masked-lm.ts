@@ -1,0 +1,218 @@
+// BertMaskedLM: masked-language-model pre-training (transformers' BertForMaskedLM, run_mlm) and, with `nsp`,
+// next-sentence prediction beside it (BertForPreTraining). Text lines (or blocks of grouped lines) are masked by
+// lib/data's 80/10/10 collator with a key derived from (seed, epoch, batch), so every batch is reproducible and a
+// resumed run masks exactly as the interrupted one; evaluation masks with fixed keys, so two evaluations compare.
+
+import { groupedFeatures, lineByLineFeatures, MlmMasker, streamTextLines, type MlmFeature, type TextLineRecord } from '../data';
+import { mulberry32 } from '../data/random';
+import { tokenLabelBatch } from '../data/task-collators';
+import { IGNORE_INDEX } from '../data/token-alignment';
+import { InputError, OptionValueError } from '../errors';
+import { softmaxRow } from '../train/metrics';
+import type { LabeledBatch } from '../train/types';
+import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
+
+/** Text lines, or a text file (one example per line, as run_mlm's --line_by_line). */
+export type TextData = readonly string[] | string;
+
+export interface MaskedLmOptions extends TaskModelOptions {
+  /** Also train next-sentence prediction on pairs of consecutive (label 0) or random (label 1) lines (BertForPreTraining). */
+  nsp?: boolean;
+  /** Share of tokens masked (default 0.15). */
+  mlmProbability?: number;
+  /** Mask whole words (every piece of a chosen word becomes [MASK]). Default false. */
+  wholeWordMask?: boolean;
+  /** Concatenate the lines and cut blocks of maxLength tokens (run_mlm without --line_by_line). Default false. */
+  groupTexts?: boolean;
+}
+
+/** run_mlm's metrics: the masked-LM `loss` and `perplexity` = exp(loss); with NSP its `next_sentence_accuracy`. */
+export interface MaskedLmMetrics {
+  loss: number;
+  perplexity: number;
+  next_sentence_accuracy?: number;
+}
+
+/** A candidate for a [MASK] position, as transformers' fill-mask pipeline gives it. */
+export interface MaskFill {
+  token: number;
+  token_str: string;
+  score: number;
+}
+
+interface MlmRow extends MlmFeature {
+  // Next-sentence label (0: the second segment follows the first), with nsp.
+  next?: number;
+}
+
+export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
+  private constructor(loaded: LoadedTask, private readonly o: MaskedLmOptions) {
+    super(loaded, o, {
+      architecture: o.nsp ? 'BertForPreTraining' : 'BertForMaskedLM',
+      savedConfig: () => ({}),
+      trainingBatches: async (data, batchSize, seed) => {
+        const rows = await this.rows(data, seed);
+        return itemTrainingBatches(rows, batchSize, seed, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next])));
+      },
+      evaluation: async (data, batchSize) => {
+        const rows = await this.rows(data, this.options.seed ?? 42);
+        return {
+          batches: itemEvaluationBatches(rows, batchSize, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next]))),
+          evaluator: taskEvaluator(o.nsp ? ['loss', 'perplexity', 'next_sentence_accuracy'] : ['loss', 'perplexity'], 'loss', () => this.scorer()),
+        };
+      },
+    });
+  }
+
+  /** Loads a checkpoint (folder or hub id) with the masked-LM head (the checkpoint's `cls.predictions`, or new). */
+  static async fromPretrained(idOrDir: string, options: MaskedLmOptions = {}): Promise<BertMaskedLM> {
+    if (options.mlmProbability !== undefined && !(options.mlmProbability > 0 && options.mlmProbability <= 1)) {
+      throw new OptionValueError('mlmProbability', `must be in (0, 1], got ${options.mlmProbability}`);
+    }
+    const loaded = await loadTask(idOrDir, { ...options, head: { head: options.nsp ? 'pretraining' : 'masked-lm' }, numLabels: 2, labels: () => [] });
+    return new BertMaskedLM(loaded, options);
+  }
+
+  /** The `topK` (default 5) most likely tokens at each [MASK] of each text, in order of the masks. */
+  async predict(texts: readonly string[], options: { topK?: number } = {}): Promise<MaskFill[][][]> {
+    if (!Array.isArray(texts) || !texts.every((t) => typeof t === 'string')) throw new InputError('predict takes an array of texts');
+    const topK = options.topK ?? 5;
+    const tokenizer = this.loaded.tokenizer;
+    const maskId = this.maskTokenId;
+    return this.use('predict', async () => {
+      const out: MaskFill[][][] = [];
+      const vocab = this.loaded.config.vocabSize;
+      for (let i = 0; i < texts.length; i += this.batchSize) {
+        const rows = texts.slice(i, i + this.batchSize).map((t) => tokenizer.encode(t, undefined, { maxLength: this.maxLength, truncation: true }));
+        const { batch } = tokenLabelBatch(rows.map((r) => ({ ...r, labels: r.inputIds.map(() => IGNORE_INDEX) })), { padTokenId: this.padTokenId });
+        const { logits } = await this.loaded.model.forward(batch, { training: false });
+        rows.forEach((row, r) => {
+          const fills: MaskFill[][] = [];
+          row.inputIds.forEach((id, t) => {
+            if (id !== maskId) return;
+            const p = softmaxRow(logits, (r * batch.seqLen + t) * vocab, vocab);
+            const best = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, topK);
+            fills.push(best.map((token) => ({ token, token_str: tokenizer.idToToken(token) ?? '', score: p[token] })));
+          });
+          out.push(fills);
+        });
+      }
+      return out;
+    });
+  }
+
+  private get padTokenId(): number {
+    return this.loaded.config.padTokenId ?? 0;
+  }
+
+  private get maskTokenId(): number {
+    const id = this.loaded.tokenizer.tokenToId('[MASK]');
+    if (id === undefined) throw new InputError("the tokenizer's vocabulary has no [MASK] token");
+    return id;
+  }
+
+  private async rows(data: TextData, seed: number): Promise<MlmRow[]> {
+    const lines = await readLines(data);
+    const tokenizer = this.loaded.tokenizer;
+    if (this.o.nsp) return nspPairs(lines.map((l) => l.text), (a, b) => {
+      const e = tokenizer.encode(a, b, { maxLength: this.maxLength, truncation: 'longest_first' });
+      return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, attentionMask: e.attentionMask, specialTokensMask: e.specialTokensMask, offsets: e.offsets };
+    }, seed);
+    const features: MlmRow[] = [];
+    const source = (async function* () { yield* lines; })();
+    const stream = this.o.groupTexts ? groupedFeatures(tokenizer, source, { blockSize: this.maxLength }) : lineByLineFeatures(tokenizer, source, { maxLength: this.maxLength });
+    for await (const f of stream) features.push(f);
+    return features;
+  }
+
+  // Masks the rows with a masker keyed by the batch (lib/data's 80/10/10 collator). A batch where no token was
+  // chosen would have no loss (0/0): its first maskable token is then chosen, so every batch trains.
+  private collate(rows: readonly MlmRow[], key: number): LabeledBatch {
+    const masker = new MlmMasker({ maskTokenId: this.maskTokenId, vocabSize: this.loaded.config.vocabSize, seed: key,
+      mlmProbability: this.o.mlmProbability, wholeWordMask: this.o.wholeWordMask });
+    const masked = rows.map((r) => ({ ...masker.mask(r), tokenTypeIds: r.tokenTypeIds }));
+    if (masked.every((m) => m.labels.every((l) => l === IGNORE_INDEX))) {
+      const t = rows[0].specialTokensMask.indexOf(0);
+      if (t >= 0) {
+        masked[0].labels[t] = rows[0].inputIds[t];
+        masked[0].inputIds[t] = this.maskTokenId;
+      }
+    }
+    const { batch, labels } = tokenLabelBatch(masked, { padTokenId: this.padTokenId });
+    if (!this.o.nsp) return { batch, labels };
+    const all = new Int32Array(labels.length + rows.length);
+    all.set(labels);
+    rows.forEach((r, i) => { all[labels.length + i] = r.next!; });
+    return { batch, labels: all };
+  }
+
+  // The masked-LM loss is recomputed from the logits (in float64) so that with NSP it is reported apart from the
+  // next-sentence loss, as run_mlm's perplexity needs; batches are weighted by their rows, as transformers' Trainer.
+  private scorer(): Scorer<MaskedLmMetrics> {
+    const loss = new LossMean();
+    let nspCorrect = 0;
+    let nspCount = 0;
+    const vocab = this.loaded.config.vocabSize;
+    return {
+      add: (out, { batch, labels }) => {
+        const tokens = batch.batchSize * batch.seqLen;
+        let sum = 0;
+        let count = 0;
+        for (let i = 0; i < tokens; i++) {
+          const gold = labels[i];
+          if (gold === IGNORE_INDEX) continue;
+          const row = out.logits.subarray(i * vocab, (i + 1) * vocab);
+          let max = -Infinity;
+          for (const v of row) max = Math.max(max, v);
+          let z = 0;
+          for (const v of row) z += Math.exp(v - max);
+          sum += Math.log(z) + max - row[gold];
+          count++;
+        }
+        if (count > 0) loss.add(sum / count, batch.batchSize);
+        if (this.o.nsp && out.seqRelationshipLogits) {
+          for (let r = 0; r < batch.batchSize; r++) {
+            const predicted = out.seqRelationshipLogits[2 * r + 1] > out.seqRelationshipLogits[2 * r] ? 1 : 0;
+            if (predicted === labels[tokens + r]) nspCorrect++;
+            nspCount++;
+          }
+        }
+      },
+      result: () => {
+        const metrics: MaskedLmMetrics = { loss: loss.value, perplexity: Math.exp(loss.value) };
+        if (this.o.nsp) metrics.next_sentence_accuracy = nspCount === 0 ? 0 : nspCorrect / nspCount;
+        return metrics;
+      },
+    };
+  }
+}
+
+// Sentence pairs for next-sentence prediction: each line with the next one (label 0) or, half of the time, with a
+// random other line (label 1), drawn from the seed.
+function nspPairs(lines: string[], encode: (a: string, b: string) => MlmFeature, seed: number): MlmRow[] {
+  if (lines.length < 2) throw new InputError('next-sentence prediction needs at least 2 lines');
+  const random = mulberry32(seed);
+  const rows: MlmRow[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    let j = i + 1;
+    let next = 0;
+    if (random() < 0.5 && lines.length > 2) {
+      do j = Math.floor(random() * lines.length); while (j === i + 1 || j === i);
+      next = 1;
+    }
+    rows.push({ ...encode(lines[i], lines[j]), next });
+  }
+  return rows;
+}
+
+async function readLines(data: TextData): Promise<TextLineRecord[]> {
+  const out: TextLineRecord[] = [];
+  if (typeof data === 'string') {
+    for await (const record of streamTextLines(data)) if (record.text.trim().length > 0) out.push(record);
+    return out;
+  }
+  if (!Array.isArray(data) || !data.every((l) => typeof l === 'string')) throw new InputError('text data must be an array of strings or a file path');
+  data.forEach((text, i) => { if (text.trim().length > 0) out.push({ text, line: i + 1 }); });
+  return out;
+}
