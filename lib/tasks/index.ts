@@ -5,3 +5,4 @@ export { BertTokenClassifier, type TaggedWords, type TaggingData, type TokenClas
 export { BertQuestionAnswerer, type QaAnswer, type QaData, type QaExample, type QaMetrics, type QuestionAnswererOptions } from './question-answerer';
 export { BertMultipleChoice, type ChoiceData, type ChoiceExample, type ChoicePrediction, type MultipleChoiceMetrics, type MultipleChoiceOptions } from './multiple-choice';
 export { BertMaskedLM, type MaskFill, type MaskedLmMetrics, type MaskedLmOptions, type TextData } from './masked-lm';
+export { BertEmbedder, type EmbedderOptions } from './embedder';
