@@ -170,7 +170,8 @@ export class BertClassifier {
     const examples: Example[] = texts.map((t: unknown, i) => {
       const [text, textPair] = typeof t === 'string' ? [t, undefined] : Array.isArray(t) && t.length === 2 ? t : [undefined, undefined];
       if (typeof text !== 'string' || (textPair !== undefined && typeof textPair !== 'string')) {
-        throw new InputError(`predict: input ${i} is ${t === null ? 'null' : Array.isArray(t) ? `an array of ${t.length}` : `a ${typeof t}`}, not a string or a [string, string] pair`, i);
+        const what = t === null ? 'null' : Array.isArray(t) ? `an array of ${t.length}` : typeof t === 'object' ? 'an object' : `a ${typeof t}`;
+        throw new InputError(`predict: input ${i} is ${what}, not a string or a [string, string] pair`, i);
       }
       return { id: String(i), text, textPair, label: 0, source: 'predict' };
     });

@@ -19,6 +19,8 @@ interface Kept<T> {
 
 export class ImdbSampler<T extends SampleCandidate> {
   private readonly groups = new Map<string, { split: string; labelDir: string; seen: number; kept: Kept<T>[] }>();
+  // A path an archive stores twice is one review (the later copy replaces the earlier, as on extraction).
+  private readonly paths = new Set<string>();
 
   constructor(private readonly sizes: Readonly<Partial<Record<string, number>>>, private readonly seed: number) {}
 
@@ -32,6 +34,8 @@ export class ImdbSampler<T extends SampleCandidate> {
     const key = `${candidate.split}/${candidate.labelDir}`;
     let group = this.groups.get(key);
     if (!group) this.groups.set(key, (group = { split: candidate.split, labelDir: candidate.labelDir, seen: 0, kept: [] }));
+    if (this.paths.has(candidate.relativePath)) return group.kept.some((k) => k.item.relativePath === candidate.relativePath);
+    this.paths.add(candidate.relativePath);
     group.seen++;
     const limit = this.sizes[candidate.split] ?? 0;
     if (group.kept.length < limit) return true;
@@ -42,6 +46,8 @@ export class ImdbSampler<T extends SampleCandidate> {
   keep(item: T): void {
     const group = this.groups.get(`${item.split}/${item.labelDir}`)!;
     const priority = priorityOf(this.seed, item.relativePath);
+    const copy = group.kept.findIndex((k) => k.item.relativePath === item.relativePath);
+    if (copy >= 0) group.kept.splice(copy, 1);
     const at = group.kept.findIndex((k) => k.priority > priority);
     group.kept.splice(at < 0 ? group.kept.length : at, 0, { priority, item });
     if (group.kept.length > (this.sizes[item.split] ?? 0)) group.kept.pop();

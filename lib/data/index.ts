@@ -24,3 +24,4 @@ export { readSwag, streamSwag, swagFeatures, SWAG_ENDINGS, type SwagExample, typ
 export { encodeLine, groupedFeatures, lineByLineFeatures, streamTextLines, type MlmFeature, type TextLineRecord } from './mlm-text';
 export { MlmMasker, type MaskableRow, type MaskedRow, type MaskingOptions } from './mlm-masking';
 export { multipleChoiceBatch, padTaskRows, questionAnsweringBatch, questionAnsweringInputs, tokenLabelBatch, type CollateOptions, type LabelledBatch } from './task-collators';
+export { nextSentencePairs, readNspDocuments, type NspOptions, type NspPair } from './nsp-pairs';

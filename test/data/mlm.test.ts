@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { groupedFeatures, lineByLineFeatures, MlmMasker, streamTextLines, type MlmFeature, type TextLineRecord } from '../../lib/data';
+import { tempDir } from './helpers/imdb-fixture';
 import { fixtureTokenizer, TASKDATA, taskFixture } from './task-fixtures';
 
 interface MlmFixture {
@@ -21,6 +23,16 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 describe('raw text for masked-LM vs run_mlm (datasets\' text loader, line_by_line, group_texts)', () => {
   it('splits lines as str.splitlines does (CRLF, U+2028, vertical tab)', async () => {
     expect((await collect(streamTextLines(file))).map((l) => l.text)).toEqual(fixture.lines);
+  });
+
+  it('reports invalid UTF-8 and over-long lines with file and line', async () => {
+    const dir = tempDir();
+    const bad = path.join(dir, 'bad.txt');
+    writeFileSync(bad, Buffer.concat([Buffer.from('fine\nalso fine\n'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
+    await expect(collect(streamTextLines(bad))).rejects.toMatchObject({ code: 'ERR_BERTNODE_DATA_ENCODING', file: bad, line: 3 });
+    const long = path.join(dir, 'long.txt');
+    writeFileSync(long, `short\n${'x'.repeat(5000)}\n`);
+    await expect(collect(streamTextLines(long, { maxLineLength: 1000 }))).rejects.toMatchObject({ code: 'ERR_BERTNODE_DATA_PARSE', line: 2 });
   });
 
   it('encodes non-blank lines one by one, truncated', async () => {

@@ -94,3 +94,15 @@ test('labels follow the classifier by name: pos,neg keeps pos reviews pos; class
   expect(error.message).toContain('[neg, pos]');
   expect(error.message).toContain('[a, b, c]');
 });
+
+test('a review stored twice in a limited archive read is one review, its later copy', async () => {
+  const members = imdbTarMembers(reviews());
+  const twice = members.map((m) => ({ ...m, body: m.body === undefined ? undefined : `${m.body} (second copy)` }))
+    .filter((m) => m.body !== undefined);
+  const file = path.join(root, 'twice.tar.gz');
+  writeFileSync(file, gzipSync(writeTar([...members, ...twice])));
+  const once = await loadImdb({ source: archive, limit: 40, evalLimit: 20, seed: 7 });
+  const again = await loadImdb({ source: file, limit: 40, evalLimit: 20, seed: 7 });
+  expect(again.train.map((e) => e.id)).toEqual(once.train.map((e) => e.id));
+  for (const e of again.train) expect(e.text).toMatch(/\(second copy\)$/);
+});
