@@ -4,7 +4,7 @@
 // resumed run masks exactly as the interrupted one; evaluation masks with fixed keys, so two evaluations compare.
 
 import { groupedFeatures, lineByLineFeatures, MlmMasker, streamTextLines, type MlmFeature, type TextLineRecord } from '../data';
-import { mulberry32 } from '../data/random';
+import { nextSentencePairs, readNspDocuments } from '../data/nsp-pairs';
 import { tokenLabelBatch } from '../data/task-collators';
 import { IGNORE_INDEX } from '../data/token-alignment';
 import { InputError, OptionValueError } from '../errors';
@@ -17,7 +17,10 @@ import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './t
 export type TextData = readonly string[] | string;
 
 export interface MaskedLmOptions extends TaskModelOptions {
-  /** Also train next-sentence prediction on pairs of consecutive (label 0) or random (label 1) lines (BertForPreTraining). */
+  /**
+   * Also train next-sentence prediction (BertForPreTraining): the text is one sentence per line with a blank line
+   * between documents, paired as transformers' TextDatasetForNextSentencePrediction pairs it.
+   */
   nsp?: boolean;
   /** Share of tokens masked (default 0.15). */
   mlmProbability?: number;
@@ -70,6 +73,7 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
     if (options.mlmProbability !== undefined && !(options.mlmProbability > 0 && options.mlmProbability <= 1)) {
       throw new OptionValueError('mlmProbability', `must be in (0, 1], got ${options.mlmProbability}`);
     }
+    if (options.nsp && options.wholeWordMask) throw new OptionValueError('wholeWordMask', 'is not available with nsp (sentence pairs carry no word offsets)');
     const loaded = await loadTask(idOrDir, { ...options, head: { head: options.nsp ? 'pretraining' : 'masked-lm' }, numLabels: 2, labels: () => [] });
     return new BertMaskedLM(loaded, options);
   }
@@ -113,14 +117,19 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
   }
 
   private async rows(data: TextData, seed: number): Promise<MlmRow[]> {
-    const lines = await readLines(data);
+    const all = await readLines(data);
     const tokenizer = this.loaded.tokenizer;
-    if (this.o.nsp) return nspPairs(lines.map((l) => l.text), (a, b) => {
-      const e = tokenizer.encode(a, b, { maxLength: this.maxLength, truncation: 'longest_first' });
-      return { inputIds: e.inputIds, tokenTypeIds: e.tokenTypeIds, attentionMask: e.attentionMask, specialTokensMask: e.specialTokensMask, offsets: e.offsets };
-    }, seed);
+    if (this.o.nsp) {
+      // Documents are separated by blank lines (lib/data's TextDatasetForNextSentencePrediction pairs).
+      const documents = await readNspDocuments(tokenizer, iterate(all));
+      const special = new Set([tokenizer.tokenToId('[CLS]'), tokenizer.tokenToId('[SEP]')]);
+      return nextSentencePairs(tokenizer, documents, { blockSize: this.maxLength, seed }).map((p) => ({
+        inputIds: p.inputIds, tokenTypeIds: p.tokenTypeIds, attentionMask: p.inputIds.map(() => 1),
+        specialTokensMask: p.inputIds.map((id) => (special.has(id) ? 1 : 0)), offsets: [], next: p.nextSentenceLabel,
+      }));
+    }
     const features: MlmRow[] = [];
-    const source = (async function* () { yield* lines; })();
+    const source = iterate(all.filter((l) => l.text.trim().length > 0));
     const stream = this.o.groupTexts ? groupedFeatures(tokenizer, source, { blockSize: this.maxLength }) : lineByLineFeatures(tokenizer, source, { maxLength: this.maxLength });
     for await (const f of stream) features.push(f);
     return features;
@@ -188,31 +197,16 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
   }
 }
 
-// Sentence pairs for next-sentence prediction: each line with the next one (label 0) or, half of the time, with a
-// random other line (label 1), drawn from the seed.
-function nspPairs(lines: string[], encode: (a: string, b: string) => MlmFeature, seed: number): MlmRow[] {
-  if (lines.length < 2) throw new InputError('next-sentence prediction needs at least 2 lines');
-  const random = mulberry32(seed);
-  const rows: MlmRow[] = [];
-  for (let i = 0; i + 1 < lines.length; i++) {
-    let j = i + 1;
-    let next = 0;
-    if (random() < 0.5 && lines.length > 2) {
-      do j = Math.floor(random() * lines.length); while (j === i + 1 || j === i);
-      next = 1;
-    }
-    rows.push({ ...encode(lines[i], lines[j]), next });
-  }
-  return rows;
-}
-
 async function readLines(data: TextData): Promise<TextLineRecord[]> {
   const out: TextLineRecord[] = [];
   if (typeof data === 'string') {
-    for await (const record of streamTextLines(data)) if (record.text.trim().length > 0) out.push(record);
+    for await (const record of streamTextLines(data)) out.push(record);
     return out;
   }
   if (!Array.isArray(data) || !data.every((l) => typeof l === 'string')) throw new InputError('text data must be an array of strings or a file path');
-  data.forEach((text, i) => { if (text.trim().length > 0) out.push({ text, line: i + 1 }); });
-  return out;
+  return data.map((text, i) => ({ text, line: i + 1 }));
+}
+
+async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
 }

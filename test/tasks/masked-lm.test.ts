@@ -35,7 +35,9 @@ test('masked-LM pre-training lowers perplexity, fills masks, saves BertForMasked
 
 test('with nsp: BertForPreTraining, next-sentence accuracy reported beside perplexity', async () => {
   const pt = await BertMaskedLM.fromPretrained(base, { maxLength: 24, nsp: true });
-  const metrics = await pt.evaluate(repetitiveLines(20));
+  // Documents of four sentences, a blank line between them.
+  const lines = repetitiveLines(20).flatMap((line, i) => (i % 4 === 3 ? [line, ''] : [line]));
+  const metrics = await pt.evaluate(lines);
   expect(Object.keys(metrics).sort()).toEqual(['loss', 'next_sentence_accuracy', 'perplexity']);
   const saved = path.join(dir, 'pt');
   await pt.save(saved);
