@@ -164,4 +164,5 @@ function parseOptions(values) {
   };
 }
 
-module.exports = { parseOptions, describeResumeRefusal, UsageError, HELP: { text, parseArgsOptions } };
+// FLAGS and the value checks are shared with the task CLIs (./task-cli.js).
+module.exports = { parseOptions, describeResumeRefusal, UsageError, HELP: { text, parseArgsOptions }, FLAGS, number, oneOf, every };
