@@ -6,3 +6,4 @@ export { BertQuestionAnswerer, type QaAnswer, type QaData, type QaExample, type 
 export { BertMultipleChoice, type ChoiceData, type ChoiceExample, type ChoicePrediction, type MultipleChoiceMetrics, type MultipleChoiceOptions } from './multiple-choice';
 export { BertMaskedLM, type MaskFill, type MaskedLmMetrics, type MaskedLmOptions, type TextData } from './masked-lm';
 export { BertEmbedder, type EmbedderOptions } from './embedder';
+export { BertSequenceClassifier, type SequenceClassifierOptions, type SequenceData, type SequenceExample, type SequenceMetrics, type SequencePrediction } from './sequence-classifier';
