@@ -6,8 +6,8 @@ import { existsSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { BertMaskedLM, BertMultipleChoice, BertQuestionAnswerer, BertTokenClassifier } from '../../lib/tasks';
-import { writeTinyModel } from '../classifier/tiny-model';
+import { BertMaskedLM, BertMultipleChoice, BertQuestionAnswerer, BertSequenceClassifier, BertTokenClassifier } from '../../lib/tasks';
+import { syntheticReviews, writeTinyModel } from '../classifier/tiny-model';
 import { repetitiveLines, squadExamples, swagExamples, taggedSentences } from './task-data';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -35,8 +35,8 @@ afterAll(() => fsp.rm(tmp, { recursive: true, force: true }));
 
 const COMMON = ['--device', 'cpu', '--no-progress', '--batch-size', '16', '--schedule', 'constant'];
 
-async function run(script: string, args: string[]): Promise<{ output: string; metrics: Record<string, Record<string, number>> }> {
-  const output = path.join(tmp, script);
+async function run(script: string, args: string[], name = script): Promise<{ output: string; metrics: Record<string, Record<string, number>> }> {
+  const output = path.join(tmp, name);
   const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', script), '--model', model, '--output', output, ...COMMON, ...args]);
   expect(stdout).toContain('validation: ');
   return { output, metrics: JSON.parse(await fsp.readFile(path.join(output, 'metrics.json'), 'utf8')) };
@@ -97,4 +97,23 @@ test('pretrain-mlm.js: perplexity falls; --limit keeps a sample; reload evaluate
   const reloaded = await BertMaskedLM.fromPretrained(path.join(output, 'model'), { batchSize: 16, seed: 42 });
   expect(await reloaded.evaluate(validation)).toEqual(metrics.validation);
   reloaded.dispose();
+}, 120_000);
+
+test('finetune-glue.js: SST-2 accuracy and STS-B pearson/spearmanr above chance, reload evaluates to the same numbers', async () => {
+  for (const [task, row, header] of [
+    ['sst2', (r: { text: string; label: number }) => `${r.text}\t${r.label}`, 'sentence\tlabel'],
+    ['stsb', (r: { text: string; label: number }, i: number) => `${i}\tg\tf\t2012\t${i}\ts\tx\t${r.text}\tthe film\t${r.label ? 4.5 : 0.5}`, 'index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore'],
+  ] as const) {
+    const folder = path.join(tmp, `glue-${task}`);
+    await fsp.mkdir(folder, { recursive: true });
+    await fsp.writeFile(path.join(folder, 'train.tsv'), [header, ...syntheticReviews(200, 1).map(row)].join('\n') + '\n');
+    await fsp.writeFile(path.join(folder, 'dev.tsv'), [header, ...syntheticReviews(40, 2).map(row)].join('\n') + '\n');
+    const { output, metrics } = await run('finetune-glue.js', ['--task', task, '--data', folder, '--max-length', '24', '--lr', '2e-3', '--epochs', '10'], `glue-${task}-run`);
+    if (task === 'sst2') expect(metrics.validation.accuracy).toBeGreaterThan(0.7);
+    else expect(metrics.validation.pearson).toBeGreaterThan(0.5);
+    const reloaded = await BertSequenceClassifier.fromPretrained(path.join(output, 'model'), { batchSize: 16, glueTask: task, problemType: task === 'stsb' ? 'regression' : 'single_label' });
+    const dev = syntheticReviews(40, 2).map((r) => ({ text: r.text, textPair: task === 'stsb' ? 'the film' : undefined, label: task === 'stsb' ? (r.label ? 4.5 : 0.5) : String(r.label) }));
+    expect(await reloaded.evaluate(dev)).toEqual(metrics.validation);
+    reloaded.dispose();
+  }
 }, 120_000);
