@@ -230,6 +230,26 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
          b.crossEntropyBackward(a.f("dLogits"), a.f("probs"), a.i("labels"), a.real("scale"), a.integer("B"),
                                 a.integer("C"));
        }},
+      {"bceWithLogitsForward",
+       [](Backend& b, OpArguments& a) {
+         b.bceWithLogitsForward(a.f("losses"), a.f("logits"), a.f("targets"), a.integer("n"));
+       }},
+      {"bceWithLogitsBackward",
+       [](Backend& b, OpArguments& a) {
+         b.bceWithLogitsBackward(a.f("dLogits"), a.f("logits"), a.f("targets"), a.real("scale"), a.integer("n"));
+       }},
+      {"squaredErrorForward",
+       [](Backend& b, OpArguments& a) { b.squaredErrorForward(a.f("losses"), a.f("x"), a.f("y"), a.integer("n")); }},
+      {"squaredErrorBackward",
+       [](Backend& b, OpArguments& a) {
+         b.squaredErrorBackward(a.f("dX"), a.f("x"), a.f("y"), a.real("scale"), a.integer("n"));
+       }},
+      {"maskedMeanPool",
+       [](Backend& b, OpArguments& a) {
+         b.maskedMeanPool(a.f("out"), a.f("in"), a.i("mask"), a.integer("B"), a.integer("T"), a.integer("H"));
+       }},
+      {"l2NormalizeRows",
+       [](Backend& b, OpArguments& a) { b.l2NormalizeRows(a.f("x"), a.integer("N"), a.integer("C")); }},
       {"adamwUpdate",
        [](Backend& b, OpArguments& a) {
          b.adamwUpdate(a.f("param"), a.f("grad"), a.f("m"), a.f("v"), static_cast<int64_t>(a.number("n")),

@@ -277,7 +277,8 @@ float BertModel::applyOptimizer(const AdamWHyper& h) {
   if (!(h.lr >= 0.0f) || !std::isfinite(h.lr)) fail("lr must be a finite number >= 0");
   if (!(h.beta1 >= 0.0f && h.beta1 < 1.0f)) fail("beta1 must be in [0, 1)");
   if (!(h.beta2 >= 0.0f && h.beta2 < 1.0f)) fail("beta2 must be in [0, 1)");
-  if (!(h.eps >= 0.0f) || !std::isfinite(h.eps)) fail("eps must be a finite number >= 0");
+  // eps > 0, as the addon requires: Adam divides by sqrt(v) + eps, and v of an untouched element is 0.
+  if (!(h.eps > 0.0f) || !std::isfinite(h.eps)) fail("eps must be a finite number > 0");
   if (!(h.weightDecay >= 0.0f) || !std::isfinite(h.weightDecay)) fail("weightDecay must be a finite number >= 0");
   if (std::isnan(h.maxGradNorm)) fail("maxGradNorm must be a number");
 

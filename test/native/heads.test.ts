@@ -4,7 +4,9 @@
 // clipped AdamW steps; the embedding head against sentence-transformers' pooling + normalisation.
 import { NativeBert, parameterCatalogue } from '../../lib/native';
 import { expectClose, expectScalarClose } from './helpers/compare';
-import { HeadFixture, HeadsGolden } from './helpers/heads-golden';
+import {
+  HeadFixture, HeadsGolden, isZeroBySymmetry, withinNoiseSteps, ZERO_GRADIENT_NOISE,
+} from './helpers/heads-golden';
 
 // Tolerances (relative to each tensor's largest magnitude, helpers/compare.ts) as in golden.test.ts: fp32 on both
 // sides, differing only in summation order and exp/erf implementations.
@@ -14,17 +16,6 @@ const GRADIENT_TOL = 1e-4; // gradients chain more ops
 // bias) into updates of up to lr*noise/eps per step (see golden.test.ts): 2e-4.
 const ADAMW_TOL = 2e-4;
 const STEP_SCALAR_TOL = 1e-4;
-// Gradients that are exactly 0 by symmetry hold only rounding noise on both sides, so they are checked to be that
-// small instead of compared: the key bias (softmax ignores a per-row shift), and in question answering the
-// qa_outputs bias and the last layer's output LayerNorm bias (each shifts every start/end logit of a row alike,
-// which the softmax over the row's tokens ignores), and in multiple choice the classifier bias (it shifts every
-// choice's logit alike). The fixture's expected values must be that small too.
-const ZERO_GRADIENT_NOISE = 1e-7;
-const isZeroBySymmetry = (fixture: HeadFixture, name: string): boolean => name.endsWith('attention.self.key.bias')
-  || (fixture.options.head === 'question-answering'
-    && ['qa_outputs.bias', 'bert.encoder.layer.1.output.LayerNorm.bias'].includes(name))
-  || (fixture.options.head === 'multiple-choice' && name === 'classifier.bias');
-
 const golden = new HeadsGolden();
 const { hyper } = golden.manifest;
 const trained = golden.manifest.fixtures.filter((f) => f.gradients !== undefined);
@@ -96,7 +87,15 @@ describe.each(trained.map((f) => [f.name, f] as const))('head fixture %s', (_nam
     }
     for (const name of model.parameterNames()) {
       const after = golden.f32((fixture.paramsAfterSteps as Record<string, string>)[name]);
-      expectClose(`${name} after ${steps.length} steps`, model.getParameter(name), after, ADAMW_TOL);
+      if (isZeroBySymmetry(fixture, name) && !name.endsWith('key.bias')) {
+        // Noise-driven updates (helpers/heads-golden.ts): both sides stay within 3 steps of lr of the start.
+        const initial = golden.f32(fixture.parameters[name]);
+        const ok = withinNoiseSteps(model.getParameter(name), initial, steps.length, hyper.lr)
+          && withinNoiseSteps(after, initial, steps.length, hyper.lr);
+        expect([name, ok]).toEqual([name, true]);
+      } else {
+        expectClose(`${name} after ${steps.length} steps`, model.getParameter(name), after, ADAMW_TOL);
+      }
     }
   });
 });

@@ -21,7 +21,8 @@ const config = { vocabSize: 500, hiddenSize: 256, numHiddenLayers: 2, numAttenti
   maxPositionEmbeddings: 128, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0.1,
   attentionProbsDropoutProb: 0.1, classifierDropout: null, numLabels: 2 };
 const B = 8, T = 64;
-const model = new addon.BertModel(config, { head: 'pooler', trainableLayers: 2, trainEmbeddings: true, device: 'cpu',
+const head = process.env.HEAD;
+const model = new addon.BertModel(config, { head, trainableLayers: 2, trainEmbeddings: true, device: 'cpu',
   precision: process.env.PRECISION });
 model.parameterNames().forEach((name, i) => {
   const size = model.parameterShape(name).reduce((a, b) => a * b, 1);
@@ -30,7 +31,10 @@ model.parameterNames().forEach((name, i) => {
 const attentionMask = Int32Array.from({ length: B * T }, (_, i) => (i % T < T - 7 * (Math.floor(i / T) % 4) ? 1 : 0));
 const batch = { inputIds: randomInts(B * T, 500, 1), attentionMask,
   tokenTypeIds: Int32Array.from({ length: B * T }, (_, i) => (i % T >= T / 2 ? 1 : 0)), batchSize: B, seqLen: T };
-const labels = randomInts(B, 2, 2);
+// Pre-training: masked-LM labels on ~1 token in 7 (-100 elsewhere), then next-sentence labels.
+const labels = head === 'pretraining'
+  ? Int32Array.from([...randomInts(B * T, 500, 3).map((id, i) => (i % 7 === 3 ? id : -100)), ...randomInts(B, 2, 4)])
+  : randomInts(B, 2, 2);
 const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1, seed: 7 };
 (async () => {
   const steps = [];
@@ -47,9 +51,9 @@ interface RunResult {
   parameters: string;
 }
 
-function trainWithThreads(precision: string, threads: number): RunResult {
+function trainWithThreads(precision: string, threads: number, head = 'pooler'): RunResult {
   const run = spawnSync(process.execPath, ['-e', TRAIN_TWO_STEPS], { encoding: 'utf8', timeout: 120000,
-    env: { ...process.env, BERTNODE_NUM_THREADS: String(threads), PRECISION: precision } });
+    env: { ...process.env, BERTNODE_NUM_THREADS: String(threads), PRECISION: precision, HEAD: head } });
   expect(run.stderr).toBe('');
   return JSON.parse(run.stdout);
 }
@@ -68,3 +72,13 @@ test.each(precisions)('%s: full fine-tuning gives bit-identical losses and param
     expect(three.parameters).toBe(one.parameters);
     expect(five.parameters).toBe(one.parameters);
   }, 300000);
+
+// The task heads' own ops run in one fixed order too: pre-training (the masked-LM cross-entropy over the vocabulary
+// with ignored rows, the decoder tied to the word table, next-sentence prediction on the pooler) trains to the same
+// bits with 1 and 3 threads.
+test('pre-training head: bit-identical losses and parameters with 1 and 3 threads', () => {
+  const [one, three] = [1, 3].map((threads) => trainWithThreads('fp32', threads, 'pretraining'));
+  expect([one.threads, three.threads]).toEqual([1, 3]);
+  expect(three.steps).toEqual(one.steps);
+  expect(three.parameters).toBe(one.parameters);
+}, 300000);
