@@ -6,6 +6,8 @@ export type {
   Prediction, PredictInput,
 } from './classifier';
 export type { ExampleInput, TextExample } from './train/examples';
+// The task family (token classification, QA, multiple choice, masked LM, embeddings, sequence classification).
+export * from './tasks';
 
 export * from './errors';
 export * from './train';
