@@ -2,7 +2,9 @@
 // compute): the encoder's last hidden states pooled by the mean over the attention mask or taken at [CLS],
 // optionally L2-normalised, on the native engine's embedding head. Saved as a plain BertModel.
 
-import { DisposedError, InputError, OptionValueError } from '../errors';
+import { DisposedError, InputError } from '../errors';
+import { checkOptions, oneOf, type OptionCheck } from '../train/option-check';
+import { TASK_OPTIONS, flag } from './task-options';
 import { padTaskRows } from '../data/task-collators';
 import type { Device, Precision } from '../native';
 import type { HubOptions } from '../train/model-source';
@@ -24,6 +26,11 @@ export interface EmbedderOptions {
   hub?: HubOptions;
 }
 
+const EMBEDDER_OPTIONS: Readonly<Record<keyof EmbedderOptions, OptionCheck>> = {
+  pooling: oneOf('mean', 'cls'), normalize: flag, maxLength: TASK_OPTIONS.maxLength, batchSize: TASK_OPTIONS.batchSize,
+  device: TASK_OPTIONS.device, precision: TASK_OPTIONS.precision, hub: TASK_OPTIONS.hub,
+};
+
 export class BertEmbedder {
   private disposed = false;
 
@@ -31,7 +38,7 @@ export class BertEmbedder {
 
   /** Loads a checkpoint (folder or hub id); only the encoder is used. */
   static async fromPretrained(idOrDir: string, options: EmbedderOptions = {}): Promise<BertEmbedder> {
-    if (options.pooling !== undefined && options.pooling !== 'mean' && options.pooling !== 'cls') throw new OptionValueError('pooling', `must be 'mean' or 'cls', got ${String(options.pooling)}`);
+    checkOptions('BertEmbedder', options, EMBEDDER_OPTIONS);
     const head = { head: 'embedding' as const, pooling: options.pooling ?? 'mean', normalize: options.normalize ?? true };
     return new BertEmbedder(await loadTask(idOrDir, { ...options, head, numLabels: 2, labels: () => [] }), options);
   }

@@ -10,7 +10,9 @@ import { IGNORE_INDEX } from '../data/token-alignment';
 import { InputError, OptionValueError } from '../errors';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
+import { checkOptions, finite, type OptionCheck } from '../train/option-check';
 import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
 /** Text lines, or a text file (one example per line, as run_mlm's --line_by_line). */
@@ -49,6 +51,8 @@ interface MlmRow extends MlmFeature {
   next?: number;
 }
 
+const MASKED_LM_OPTIONS: Readonly<Record<keyof MaskedLmOptions, OptionCheck>> = { ...TASK_OPTIONS, nsp: flag, mlmProbability: finite(0, 1, true), wholeWordMask: flag, groupTexts: flag };
+
 export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
   private constructor(loaded: LoadedTask, private readonly o: MaskedLmOptions) {
     super(loaded, o, {
@@ -70,9 +74,7 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
 
   /** Loads a checkpoint (folder or hub id) with the masked-LM head (the checkpoint's `cls.predictions`, or new). */
   static async fromPretrained(idOrDir: string, options: MaskedLmOptions = {}): Promise<BertMaskedLM> {
-    if (options.mlmProbability !== undefined && !(options.mlmProbability > 0 && options.mlmProbability <= 1)) {
-      throw new OptionValueError('mlmProbability', `must be in (0, 1], got ${options.mlmProbability}`);
-    }
+    checkOptions('BertMaskedLM', options, MASKED_LM_OPTIONS);
     if (options.nsp && options.wholeWordMask) throw new OptionValueError('wholeWordMask', 'is not available with nsp (sentence pairs carry no word offsets)');
     const loaded = await loadTask(idOrDir, { ...options, head: { head: options.nsp ? 'pretraining' : 'masked-lm' }, numLabels: 2, labels: () => [] });
     return new BertMaskedLM(loaded, options);

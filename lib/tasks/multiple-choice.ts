@@ -4,11 +4,13 @@
 import * as path from 'node:path';
 import { readSwag, swagFeatures, type SwagExample, type SwagFeatures } from '../data';
 import { multipleChoiceBatch } from '../data/task-collators';
-import { InputError, OptionValueError } from '../errors';
+import { InputError } from '../errors';
 import { softmaxRow } from '../train/metrics';
 import { resolveModelDirectory } from '../train/model-source';
 import { readConfig } from '../weights';
+import { checkOptions, integer, type OptionCheck } from '../train/option-check';
 import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TASK_OPTIONS } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
 /** A context, the start of the sentence to complete, its candidate endings and (to train or evaluate) the right one. */
@@ -41,6 +43,8 @@ export interface ChoicePrediction {
   scores: number[];
 }
 
+const MULTIPLE_CHOICE_OPTIONS: Readonly<Record<keyof MultipleChoiceOptions, OptionCheck>> = { ...TASK_OPTIONS, numChoices: integer(2) };
+
 export class BertMultipleChoice extends TaskModel<ChoiceData, MultipleChoiceMetrics> {
   private readonly numChoices: number;
 
@@ -65,9 +69,7 @@ export class BertMultipleChoice extends TaskModel<ChoiceData, MultipleChoiceMetr
 
   /** Loads a checkpoint (folder or hub id) with a multiple-choice head (new, or the checkpoint's). */
   static async fromPretrained(idOrDir: string, options: MultipleChoiceOptions = {}): Promise<BertMultipleChoice> {
-    if (options.numChoices !== undefined && (!Number.isInteger(options.numChoices) || options.numChoices < 2)) {
-      throw new OptionValueError('numChoices', `must be an integer >= 2, got ${options.numChoices}`);
-    }
+    checkOptions('BertMultipleChoice', options, MULTIPLE_CHOICE_OPTIONS);
     // The rows per example are a property of the batches, not of the weights (the head is one H→1 linear): a saved
     // model remembers its count in config.json.
     const dir = await resolveModelDirectory(idOrDir, options.hub);

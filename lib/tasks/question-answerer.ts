@@ -6,7 +6,9 @@ import { readSquad, squadTrainFeatures, squadValidationFeatures, type SquadExamp
 import { questionAnsweringBatch } from '../data/task-collators';
 import { InputError } from '../errors';
 import { postprocessQaPredictions, squadV1Score, squadV2Score } from '../metrics';
+import { checkOptions, integer, finite, type OptionCheck } from '../train/option-check';
 import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
 /** A question about a context, with its gold answers (none: unanswerable, SQuAD 2.0). */
@@ -49,6 +51,8 @@ interface QaEvaluationFeature {
   offsets: SquadValidationFeature;
 }
 
+const QUESTION_ANSWERER_OPTIONS: Readonly<Record<keyof QuestionAnswererOptions, OptionCheck>> = { ...TASK_OPTIONS, version2WithNegative: flag, stride: integer(1), maxAnswerLength: integer(1), nullScoreDiffThreshold: finite(-Infinity, Infinity) };
+
 export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
   private constructor(loaded: LoadedTask, private readonly o: QuestionAnswererOptions) {
     super(loaded, o, {
@@ -71,6 +75,7 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
 
   /** Loads a checkpoint (folder or hub id) with a question-answering head (new, or the checkpoint's `qa_outputs`). */
   static async fromPretrained(idOrDir: string, options: QuestionAnswererOptions = {}): Promise<BertQuestionAnswerer> {
+    checkOptions('BertQuestionAnswerer', options, QUESTION_ANSWERER_OPTIONS);
     const loaded = await loadTask(idOrDir, { ...options, head: { head: 'question-answering' }, numLabels: 2, labels: () => [] });
     return new BertQuestionAnswerer(loaded, options);
   }

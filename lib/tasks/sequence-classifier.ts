@@ -10,7 +10,9 @@ import type { ProblemType } from '../native';
 import { matchHeadLabels } from '../train/head-labels';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
+import { checkOptions, integer, oneOf, ofType, type OptionCheck } from '../train/option-check';
 import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TASK_OPTIONS, labelNames } from './task-options';
 import { TaskModel, defaultLabels, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
 /** A text (or pair) and its label: a class name (single-label), class names (multi-label) or value(s) (regression). */
@@ -53,6 +55,8 @@ interface Row {
 
 const PROBLEM: Record<string, ProblemType> = { single_label: 'single_label_classification', multi_label: 'multi_label_classification', regression: 'regression' };
 
+const SEQUENCE_CLASSIFIER_OPTIONS: Readonly<Record<keyof SequenceClassifierOptions, OptionCheck>> = { ...TASK_OPTIONS, problemType: oneOf('single_label', 'multi_label', 'regression'), labels: labelNames, numOutputs: integer(1), glueTask: ofType('string') };
+
 export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetrics> {
   private readonly problem: 'single_label' | 'multi_label' | 'regression';
 
@@ -78,8 +82,8 @@ export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetr
 
   /** Loads a checkpoint (folder or hub id) with a sequence-classification head on the pooler (new, or the checkpoint's). */
   static async fromPretrained(idOrDir: string, options: SequenceClassifierOptions = {}): Promise<BertSequenceClassifier> {
+    checkOptions('BertSequenceClassifier', options, SEQUENCE_CLASSIFIER_OPTIONS);
     const problem = options.problemType ?? 'single_label';
-    if (!(problem in PROBLEM)) throw new OptionValueError('problemType', `must be single_label, multi_label or regression, got ${String(problem)}`);
     const regression = problem === 'regression';
     const numOutputs = regression ? options.numOutputs ?? 1 : options.labels?.length;
     const loaded = await loadTask(idOrDir, {

@@ -17,6 +17,8 @@ import { type HubOptions, resolveModelDirectory } from '../train/model-source';
 import type { Evaluator, TrainOptions } from '../train/options';
 import type { EvaluationBatches, TrainingBatches } from '../train/types';
 import { type BertConfig, readConfig } from '../weights';
+import { checkOptions } from '../train/option-check';
+import { TASK_FIT_OPTIONS } from './task-options';
 import { readTaskTensors, saveTaskModel, setTaskParameters, type TaskTensors } from './task-weights';
 
 const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -176,6 +178,7 @@ export abstract class TaskModel<D, M> {
 
   /** Trains with the shared loop. Refused (BusyError) while another call runs on this model. */
   async fit(trainData: D, options: TaskFitOptions<D, M> = {}): Promise<TaskFitResult<M>> {
+    checkOptions('fit', options, TASK_FIT_OPTIONS);
     this.checkOpen();
     if (this.fitting || this.inFlight > 0) throw new BusyError('fit: this model is busy; await the running call first');
     this.fitting = true;

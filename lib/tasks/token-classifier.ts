@@ -7,7 +7,9 @@ import { InputError, LabelMismatchError, OptionValueError } from '../errors';
 import { seqevalScores, tagSequences } from '../metrics';
 import { softmaxRow } from '../train/metrics';
 import { matchHeadLabels } from '../train/head-labels';
+import { checkOptions, type OptionCheck } from '../train/option-check';
 import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { TASK_OPTIONS, labelNames, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskAdapter, type TaskModelOptions } from './task-model';
 
 /** A sentence of words with one tag per word. */
@@ -50,6 +52,8 @@ export interface WordPrediction {
 
 const METRICS = ['precision', 'recall', 'f1', 'accuracy', 'loss'];
 
+const TOKEN_CLASSIFIER_OPTIONS: Readonly<Record<keyof TokenClassifierOptions, OptionCheck>> = { ...TASK_OPTIONS, labels: labelNames, labelAllTokens: flag };
+
 export class BertTokenClassifier extends TaskModel<TaggingData, TokenClassificationMetrics> {
   private readonly aligner: TokenAligner;
 
@@ -74,6 +78,7 @@ export class BertTokenClassifier extends TaskModel<TaggingData, TokenClassificat
 
   /** Loads a checkpoint (folder or hub id) with a token-classification head (new, or the checkpoint's). */
   static async fromPretrained(idOrDir: string, options: TokenClassifierOptions = {}): Promise<BertTokenClassifier> {
+    checkOptions('BertTokenClassifier', options, TOKEN_CLASSIFIER_OPTIONS);
     const loaded = await loadTask(idOrDir, {
       ...options,
       head: { head: 'token-classification' },

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LabelMismatchError, OptionValueError } from '../../lib/errors';
+import { LabelMismatchError, OptionValueError, UnknownOptionError } from '../../lib/errors';
 import { BertTokenClassifier } from '../../lib/tasks';
 import { writeTinyModel } from '../classifier/tiny-model';
 import { taggedSentences } from './task-data';
@@ -42,5 +42,12 @@ test('labels are matched by name: another tag set is a LabelMismatchError naming
   const error = await ner.evaluate(taggedSentences(4)).catch((e) => e);
   expect(error).toBeInstanceOf(LabelMismatchError);
   expect(error.message).toContain('[B-NEG, B-POS, O] vs [O, B-PER]');
+  ner.dispose();
+});
+
+test('options are checked when given: a misspelt one is named', async () => {
+  await expect(BertTokenClassifier.fromPretrained(base, { labels: LABELS, maxLen: 24 } as never)).rejects.toThrow(/maxLen.*maxLength/);
+  const ner = await BertTokenClassifier.fromPretrained(base, { labels: LABELS, maxLength: 24 });
+  await expect(ner.fit(taggedSentences(4), { epoch: 1 } as never)).rejects.toThrow(UnknownOptionError);
   ner.dispose();
 });
