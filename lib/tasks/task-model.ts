@@ -17,6 +17,7 @@ import { type HubOptions, resolveModelDirectory } from '../train/model-source';
 import type { Evaluator, TrainOptions } from '../train/options';
 import type { EvaluationBatches, TrainingBatches } from '../train/types';
 import { type BertConfig, readConfig } from '../weights';
+import { EVALUATE_OPTIONS } from '../train/classifier-options';
 import { checkOptions } from '../train/option-check';
 import { TASK_FIT_OPTIONS } from './task-options';
 import { readTaskTensors, saveTaskModel, setTaskParameters, type TaskTensors } from './task-weights';
@@ -206,6 +207,7 @@ export abstract class TaskModel<D, M> {
 
   /** The task's metrics (Hugging Face's names) on labelled data. */
   async evaluate(data: D, options: EvaluateOptions = {}): Promise<M> {
+    checkOptions('evaluate', options, EVALUATE_OPTIONS);
     return this.use('evaluate', async () => {
       const { batches, evaluator } = await this.adapter.evaluation(data, this.batchSize);
       return evaluator.evaluate(this.loaded.model, batches, options);

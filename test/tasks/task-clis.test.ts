@@ -117,3 +117,9 @@ test('finetune-glue.js: SST-2 accuracy and STS-B pearson/spearmanr above chance,
     reloaded.dispose();
   }
 }, 120_000);
+
+test('usage errors exit 2 and say what is missing', async () => {
+  const failure = await promisify(execFile)(process.execPath, [path.join(ROOT, 'scripts', 'finetune-ner.js'), '--output', path.join(tmp, 'usage')]).catch((e) => e);
+  expect(failure.code).toBe(2);
+  expect(failure.stderr).toContain('--train and --validation are required (see --help)');
+});
