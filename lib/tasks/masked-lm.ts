@@ -11,7 +11,7 @@ import { InputError, OptionValueError } from '../errors';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
 import { checkOptions, finite, type OptionCheck } from '../train/option-check';
-import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -58,14 +58,16 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
     super(loaded, o, {
       architecture: o.nsp ? 'BertForPreTraining' : 'BertForMaskedLM',
       savedConfig: () => ({}),
-      trainingBatches: async (data, batchSize, seed) => {
+      // Masks differ from batch to batch: the frozen layers' output is not the same twice.
+      cacheable: false,
+      trainingItems: async (data, seed) => {
         const rows = await this.rows(data, seed);
-        return itemTrainingBatches(rows, batchSize, seed, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next])));
+        return taskItems(rows, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next])));
       },
-      evaluation: async (data, batchSize) => {
+      evaluation: async (data) => {
         const rows = await this.rows(data, this.options.seed ?? 42);
         return {
-          batches: itemEvaluationBatches(rows, batchSize, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next]))),
+          ...taskItems(rows, (items, key) => this.collate(items, key), itemsDigest(rows.map((r) => [r.inputIds, r.next]))),
           evaluator: taskEvaluator(o.nsp ? ['loss', 'perplexity', 'next_sentence_accuracy'] : ['loss', 'perplexity'], 'loss', () => this.scorer()),
         };
       },

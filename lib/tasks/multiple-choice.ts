@@ -9,7 +9,7 @@ import { softmaxRow } from '../train/metrics';
 import { resolveModelDirectory } from '../train/model-source';
 import { readConfig } from '../weights';
 import { checkOptions, integer, type OptionCheck } from '../train/option-check';
-import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -52,14 +52,15 @@ export class BertMultipleChoice extends TaskModel<ChoiceData, MultipleChoiceMetr
     super(loaded, o, {
       architecture: 'BertForMultipleChoice',
       savedConfig: () => ({ bertnode_num_choices: this.numChoices }),
-      trainingBatches: async (data, batchSize, seed) => {
+      cacheable: true,
+      trainingItems: async (data) => {
         const features = await this.features(data, 'train', true);
-        return itemTrainingBatches(features, batchSize, seed, (items) => this.collate(items), itemsDigest(features));
+        return taskItems(features, (items) => this.collate(items), itemsDigest(features));
       },
-      evaluation: async (data, batchSize) => {
+      evaluation: async (data) => {
         const features = await this.features(data, 'evaluation', true);
         return {
-          batches: itemEvaluationBatches(features, batchSize, (items) => this.collate(items), itemsDigest(features)),
+          ...taskItems(features, (items) => this.collate(items), itemsDigest(features)),
           evaluator: taskEvaluator(['accuracy', 'loss'], 'accuracy', () => this.scorer()),
         };
       },

@@ -7,7 +7,7 @@ import { questionAnsweringBatch } from '../data/task-collators';
 import { InputError } from '../errors';
 import { postprocessQaPredictions, squadV1Score, squadV2Score } from '../metrics';
 import { checkOptions, integer, finite, type OptionCheck } from '../train/option-check';
-import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -58,15 +58,16 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
     super(loaded, o, {
       architecture: 'BertForQuestionAnswering',
       savedConfig: () => ({}),
-      trainingBatches: async (data, batchSize, seed) => {
+      cacheable: true,
+      trainingItems: async (data) => {
         const features = squadTrainFeatures(loaded.tokenizer, await readQa(data, 'train'), this.featureOptions);
-        return itemTrainingBatches(features, batchSize, seed, (items) => questionAnsweringBatch(items, this.collate), itemsDigest(features));
+        return taskItems(features, (items) => questionAnsweringBatch(items, this.collate), itemsDigest(features));
       },
-      evaluation: async (data, batchSize) => {
+      evaluation: async (data) => {
         const examples = await readQa(data, 'evaluation');
         const features = this.evaluationFeatures(examples);
         return {
-          batches: itemEvaluationBatches(features, batchSize, (items) => questionAnsweringBatch(items.map((f) => f.train), this.collate), itemsDigest(features.map((f) => f.train))),
+          ...taskItems(features, (items) => questionAnsweringBatch(items.map((f) => f.train), this.collate), itemsDigest(features.map((f) => f.train))),
           evaluator: taskEvaluator(this.metricNames, o.version2WithNegative ? 'f1' : 'exact_match', () => this.scorer(examples, features)),
         };
       },

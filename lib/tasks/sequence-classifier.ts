@@ -11,7 +11,7 @@ import { matchHeadLabels } from '../train/head-labels';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
 import { checkOptions, integer, oneOf, ofType, type OptionCheck } from '../train/option-check';
-import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, labelNames } from './task-options';
 import { TaskModel, defaultLabels, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -64,15 +64,16 @@ export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetr
     super(loaded, o, {
       architecture: 'BertForSequenceClassification',
       savedConfig: () => ({ problem_type: PROBLEM[this.problem] }),
-      trainingBatches: async (data, batchSize, seed) => {
+      cacheable: true,
+      trainingItems: async (data) => {
         const rows = this.rows(data, 'train');
-        return itemTrainingBatches(rows, batchSize, seed, (items) => this.collate(items), itemsDigest(rows));
+        return taskItems(rows, (items) => this.collate(items), itemsDigest(rows));
       },
-      evaluation: async (data, batchSize) => {
+      evaluation: async (data) => {
         const rows = this.rows(data, 'evaluation');
         const names = metricNames(o);
         return {
-          batches: itemEvaluationBatches(rows, batchSize, (items) => this.collate(items), itemsDigest(rows)),
+          ...taskItems(rows, (items) => this.collate(items), itemsDigest(rows)),
           evaluator: taskEvaluator(names, names[0], () => this.scorer()),
         };
       },

@@ -13,7 +13,27 @@ import type { EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, Train
 export type Collate<T> = (items: readonly T[], key: number) => LabeledBatch;
 
 // Training batches: each epoch's order is a seeded shuffle that depends on the seed and the epoch only.
-export function itemTrainingBatches<T>(items: readonly T[], batchSize: number, seed: number, collate: Collate<T>, digest: string): TrainingBatches {
+// The items' sets as a task describes them to the base: what they are, how a batch of them is made, their digest.
+export interface TaskItems<T> {
+  items: readonly T[];
+  collate: Collate<T>;
+  digest: string;
+}
+
+// A task's items with their own type, handed to the base (which only passes them back to their collate).
+export function taskItems<T>(items: readonly T[], collate: Collate<T>, digest: string): TaskItems<unknown> {
+  return { items, collate: collate as Collate<unknown>, digest };
+}
+
+// The frozen-layer cache's rows of a batch of items (./task-cache.ts): the input of the first trainable layer.
+export type PrefixOf = (itemIndices: readonly number[], seqLen: number) => Float32Array;
+
+function withPrefix(labeled: LabeledBatch, indices: readonly number[], prefix: PrefixOf | undefined): LabeledBatch {
+  if (!prefix) return labeled;
+  return { batch: { ...labeled.batch, prefixHidden: prefix(indices, labeled.batch.seqLen) } as LabeledBatch['batch'], labels: labeled.labels };
+}
+
+export function itemTrainingBatches<T>({ items, collate, digest }: TaskItems<T>, batchSize: number, seed: number, prefix?: PrefixOf): TrainingBatches {
   const perEpoch = Math.ceil(items.length / batchSize);
   const orders = new Map<number, number[]>();
   const order = (epoch: number): number[] => {
@@ -27,22 +47,25 @@ export function itemTrainingBatches<T>(items: readonly T[], batchSize: number, s
   };
   return {
     numExamples: items.length,
-    runSettings: (): RunSettings => ({ batchSize, shuffle: true, examplesSha256: digest }),
+    runSettings: (): RunSettings => ({ batchSize, shuffle: true, examplesSha256: digest, frozenCache: prefix !== undefined }),
     batchesPerEpoch: () => perEpoch,
     batch: (epoch, index) => {
-      const picked = order(epoch).slice(index * batchSize, (index + 1) * batchSize).map((i) => items[i]);
-      return collate(picked, streamSeed(streamSeed(seed, epoch), index + 1));
+      const picked = order(epoch).slice(index * batchSize, (index + 1) * batchSize);
+      return withPrefix(collate(picked.map((i) => items[i]), streamSeed(streamSeed(seed, epoch), index + 1)), picked, prefix);
     },
   };
 }
 
 // Evaluation batches in item order; collation keys depend on the index only (the same masks every evaluation).
-export function itemEvaluationBatches<T>(items: readonly T[], batchSize: number, collate: Collate<T>, digest: string, seed = 0): EvaluationBatches {
+export function itemEvaluationBatches<T>({ items, collate, digest }: TaskItems<T>, batchSize: number, prefix?: PrefixOf): EvaluationBatches {
   return {
     numExamples: items.length,
-    runSettings: (): RunSettings => ({ batchSize, examplesSha256: digest }),
+    runSettings: (): RunSettings => ({ batchSize, examplesSha256: digest, frozenCache: prefix !== undefined }),
     numBatches: () => Math.ceil(items.length / batchSize),
-    batch: (index) => collate(items.slice(index * batchSize, (index + 1) * batchSize), streamSeed(seed, index + 1)),
+    batch: (index) => {
+      const picked = [...items.keys()].slice(index * batchSize, (index + 1) * batchSize);
+      return withPrefix(collate(picked.map((i) => items[i]), streamSeed(0, index + 1)), picked, prefix);
+    },
   };
 }
 

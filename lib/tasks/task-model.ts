@@ -15,11 +15,13 @@ import { train, type TrainResult } from '../train';
 import type { EvaluateOptions } from '../train/evaluate';
 import { type HubOptions, resolveModelDirectory } from '../train/model-source';
 import type { Evaluator, TrainOptions } from '../train/options';
-import type { EvaluationBatches, TrainingBatches } from '../train/types';
+import { FrozenCacheModel, type CacheFrozenLayersOption } from '../train/frozen-training';
 import { type BertConfig, readConfig } from '../weights';
 import { EVALUATE_OPTIONS } from '../train/classifier-options';
 import { checkOptions } from '../train/option-check';
 import { TASK_FIT_OPTIONS } from './task-options';
+import { itemEvaluationBatches, itemTrainingBatches, type TaskItems } from './task-batches';
+import { buildItemCache, type ItemCache } from './task-cache';
 import { readTaskTensors, saveTaskModel, setTaskParameters, type TaskTensors } from './task-weights';
 
 const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
@@ -52,6 +54,12 @@ export interface TaskModelOptions {
 export interface TaskFitOptions<D, M> extends Omit<TrainOptions<M>, 'evaluation' | 'evaluator'> {
   /** Data evaluated during training (each epoch, or every `evaluateEvery` steps). */
   validation?: D;
+  /**
+   * Run the frozen layers once per example and train the last `trainableLayers` from their output (needs
+   * trainEmbeddings false and trainableLayers below the layer count; not for masked LM, whose inputs change).
+   * true, or the cache's options (storage, dtype, dir, batchSize).
+   */
+  cacheFrozenLayers?: CacheFrozenLayersOption;
 }
 
 /** What fit() returns: the loop's result and the metrics of the model it ends with. */
@@ -133,8 +141,11 @@ export interface TaskAdapter<D, M> {
   readonly architecture: string;
   // config.json keys written over the loaded ones (problem_type, bertnode_*).
   savedConfig(): Record<string, unknown>;
-  trainingBatches(data: D, batchSize: number, seed: number): Promise<TrainingBatches>;
-  evaluation(data: D, batchSize: number): Promise<{ batches: EvaluationBatches; evaluator: Evaluator<M> }>;
+  // Whether an item's inputs are the same in every batch, so the frozen-layer cache applies.
+  readonly cacheable: boolean;
+  // The items, their collation into batches with labels in the head's layout, their digest.
+  trainingItems(data: D, seed: number): Promise<TaskItems<unknown>>;
+  evaluation(data: D): Promise<TaskItems<unknown> & { evaluator: Evaluator<M> }>;
 }
 
 export abstract class TaskModel<D, M> {
@@ -184,22 +195,34 @@ export abstract class TaskModel<D, M> {
     if (this.fitting || this.inFlight > 0) throw new BusyError('fit: this model is busy; await the running call first');
     this.fitting = true;
     try {
-      const { validation, ...trainOptions } = options;
+      const { validation, cacheFrozenLayers, ...trainOptions } = options;
       const seed = options.seed ?? this.options.seed ?? 42;
-      const batches = await this.adapter.trainingBatches(trainData, this.batchSize, seed);
-      if (batches.numExamples === 0) throw new InputError('no training examples');
-      const evaluation = validation === undefined ? undefined : await this.adapter.evaluation(validation, this.batchSize);
-      const result = await train<M>(this.loaded.model, batches, this.loaded.labels, {
-        epochs: this.options.epochs ?? 3,
-        lr: this.options.lr ?? 5e-5,
-        ...trainOptions,
-        seed,
-        evaluation: evaluation?.batches,
-        evaluator: evaluation?.evaluator,
-      });
-      const evaluations = result.history.evaluations;
-      const best = result.restoredBest ? evaluations.find((e) => e.step === result.best?.step) : undefined;
-      return { ...result, validation: (best ?? evaluations[evaluations.length - 1])?.metrics };
+      const trainSet = await this.adapter.trainingItems(trainData, seed);
+      if (trainSet.items.length === 0) throw new InputError('no training examples');
+      const evaluation = validation === undefined ? undefined : await this.adapter.evaluation(validation);
+      const caches: ItemCache[] = [];
+      try {
+        if (cacheFrozenLayers) {
+          if (!this.adapter.cacheable) throw new OptionValueError('cacheFrozenLayers', "does not apply to this task (its inputs change from batch to batch)");
+          const cacheOptions = { signal: options.signal, ...(typeof cacheFrozenLayers === 'object' ? cacheFrozenLayers : {}) };
+          caches.push(await buildItemCache(this.loaded.model, trainSet, cacheOptions));
+          if (evaluation) caches.push(await buildItemCache(this.loaded.model, evaluation, cacheOptions));
+        }
+        const result = await train<M>(caches.length > 0 ? new FrozenCacheModel(this.loaded.model) : this.loaded.model,
+          itemTrainingBatches(trainSet, this.batchSize, seed, caches[0]?.prefix), this.loaded.labels, {
+            epochs: this.options.epochs ?? 3,
+            lr: this.options.lr ?? 5e-5,
+            ...trainOptions,
+            seed,
+            evaluation: evaluation && itemEvaluationBatches(evaluation, this.batchSize, caches[1]?.prefix),
+            evaluator: evaluation?.evaluator,
+          });
+        const evaluations = result.history.evaluations;
+        const best = result.restoredBest ? evaluations.find((e) => e.step === result.best?.step) : undefined;
+        return { ...result, validation: (best ?? evaluations[evaluations.length - 1])?.metrics };
+      } finally {
+        caches.forEach((c) => c.close());
+      }
     } finally {
       this.fitting = false;
     }
@@ -209,8 +232,8 @@ export abstract class TaskModel<D, M> {
   async evaluate(data: D, options: EvaluateOptions = {}): Promise<M> {
     checkOptions('evaluate', options, EVALUATE_OPTIONS);
     return this.use('evaluate', async () => {
-      const { batches, evaluator } = await this.adapter.evaluation(data, this.batchSize);
-      return evaluator.evaluate(this.loaded.model, batches, options);
+      const set = await this.adapter.evaluation(data);
+      return set.evaluator.evaluate(this.loaded.model, itemEvaluationBatches(set, this.batchSize), options);
     });
   }
 

@@ -20,7 +20,7 @@ export const TASK_OPTIONS: Readonly<Record<keyof TaskModelOptions, OptionCheck>>
   hub: CLASSIFIER_OPTIONS.hub,
 };
 
-const { validation: _v, batchSize: _b, imdb: _i, cacheFrozenLayers: _c, ...loopOptions } = FIT_OPTIONS;
+const { validation: _v, batchSize: _b, imdb: _i, ...loopOptions } = FIT_OPTIONS;
 
 export const TASK_FIT_OPTIONS: Readonly<Record<keyof TaskFitOptions<unknown, unknown>, OptionCheck>> = {
   ...loopOptions,

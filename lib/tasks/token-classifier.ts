@@ -8,7 +8,7 @@ import { seqevalScores, tagSequences } from '../metrics';
 import { softmaxRow } from '../train/metrics';
 import { matchHeadLabels } from '../train/head-labels';
 import { checkOptions, type OptionCheck } from '../train/option-check';
-import { LossMean, itemEvaluationBatches, itemTrainingBatches, itemsDigest, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, labelNames, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskAdapter, type TaskModelOptions } from './task-model';
 
@@ -61,14 +61,15 @@ export class BertTokenClassifier extends TaskModel<TaggingData, TokenClassificat
     super(loaded, o, {
       architecture: 'BertForTokenClassification',
       savedConfig: () => ({}),
-      trainingBatches: async (data, batchSize, seed) => {
+      cacheable: true,
+      trainingItems: async (data) => {
         const rows = await this.align(data, 'train');
-        return itemTrainingBatches(rows, batchSize, seed, (items) => tokenLabelBatch(items, this.collate), itemsDigest(rows.map((r) => r.inputIds.concat(r.labels))));
+        return taskItems(rows, (items) => tokenLabelBatch(items, this.collate), itemsDigest(rows.map((r) => r.inputIds.concat(r.labels))));
       },
-      evaluation: async (data, batchSize) => {
+      evaluation: async (data) => {
         const rows = await this.align(data, 'evaluation');
         return {
-          batches: itemEvaluationBatches(rows, batchSize, (items) => tokenLabelBatch(items, this.collate), itemsDigest(rows.map((r) => r.inputIds.concat(r.labels)))),
+          ...taskItems(rows, (items) => tokenLabelBatch(items, this.collate), itemsDigest(rows.map((r) => r.inputIds.concat(r.labels)))),
           evaluator: taskEvaluator(METRICS, 'f1', () => this.scorer()),
         };
       },

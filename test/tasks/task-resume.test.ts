@@ -55,3 +55,20 @@ test('fit() runs alone; a disposed model refuses calls', async () => {
   mlm.dispose();
   await expect(mlm.predict(['[MASK]'])).rejects.toThrow(DisposedError);
 });
+
+test('frozen-layer cache: token classification trains the last layer from cached frozen outputs; masked LM refuses it', async () => {
+  const { BertTokenClassifier } = await import('../../lib/tasks');
+  const { taggedSentences } = await import('./task-data');
+  const ner = await BertTokenClassifier.fromPretrained(base, { labels: ['O', 'B-NEG', 'B-POS'], maxLength: 24, batchSize: 16, lr: 1e-2, epochs: 8, trainableLayers: 1, trainEmbeddings: false });
+  const validation = taggedSentences(40, 99);
+  const result = await ner.fit(taggedSentences(160), { validation, cacheFrozenLayers: { storage: 'memory', dtype: 'fp32' } });
+  expect(result.validation!.f1).toBeGreaterThan(0.8);
+  // The cached evaluation saw the frozen layers' exact (fp32) output: evaluating from the ids agrees.
+  const direct = await ner.evaluate(validation);
+  expect(direct.f1).toBe(result.validation!.f1);
+  expect(direct.loss).toBeCloseTo(result.validation!.loss, 5);
+  ner.dispose();
+  const mlm = await BertMaskedLM.fromPretrained(base, { ...OPTIONS, trainableLayers: 1, trainEmbeddings: false });
+  await expect(mlm.fit(lines, { cacheFrozenLayers: true })).rejects.toThrow(/cacheFrozenLayers/);
+  mlm.dispose();
+}, 60_000);
