@@ -1,5 +1,6 @@
 """Checks that the task models bertnode saves (lib/tasks: BertTokenClassifier, BertQuestionAnswerer,
-BertMultipleChoice, BertMaskedLM with and without next-sentence prediction, BertEmbedder) load in Python
+BertMultipleChoice, BertMaskedLM with and without next-sentence prediction, BertSequenceClassifier multi-label and
+regression, BertEmbedder) load in Python
 `transformers` with the matching AutoModelFor... class and give bertnode's outputs.
 
 Run: /work/pyenv/bin/python scripts/golden/check_task_models.py [--dir D]
@@ -19,7 +20,7 @@ import tempfile
 
 import torch
 from transformers import (AutoModel, AutoModelForMaskedLM, AutoModelForMultipleChoice, AutoModelForPreTraining,
-                          AutoModelForQuestionAnswering, AutoModelForTokenClassification, BertConfig,
+                          AutoModelForQuestionAnswering, AutoModelForSequenceClassification, AutoModelForTokenClassification, BertConfig,
                           BertForPreTraining)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -33,8 +34,11 @@ CLASSES = {
     "multiple-choice": ("BertForMultipleChoice", AutoModelForMultipleChoice),
     "masked-lm": ("BertForMaskedLM", AutoModelForMaskedLM),
     "pretraining": ("BertForPreTraining", AutoModelForPreTraining),
+    "sequence-multi-label": ("BertForSequenceClassification", AutoModelForSequenceClassification),
+    "sequence-regression": ("BertForSequenceClassification", AutoModelForSequenceClassification),
     "embedding": ("BertModel", AutoModel),
 }
+PROBLEM_TYPES = {"sequence-multi-label": "multi_label_classification", "sequence-regression": "regression"}
 
 
 def write_base(base):
@@ -55,6 +59,8 @@ def check(task_dir, name):
     failures = []
     if config.get("architectures") != [architecture]:
         failures.append(f"architectures {config.get('architectures')} != [{architecture}]")
+    if name in PROBLEM_TYPES and config.get("problem_type") != PROBLEM_TYPES[name]:
+        failures.append(f"problem_type {config.get('problem_type')} != {PROBLEM_TYPES[name]}")
     model, info = auto.from_pretrained(task_dir, output_loading_info=True)
     model.eval()
     if type(model).__name__ != architecture:

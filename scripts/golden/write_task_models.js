@@ -43,6 +43,16 @@ const TASKS = {
     make: (base) => tasks.BertMaskedLM.fromPretrained(base, { maxLength: 24, nsp: true }),
     data: Array.from({ length: 24 }, (_, i) => (i % 4 === 3 ? '' : sentence(i).join(' '))),
   },
+  'sequence-multi-label': {
+    head: { head: 'pooler', problemType: 'multi_label_classification' },
+    make: (base) => tasks.BertSequenceClassifier.fromPretrained(base, { problemType: 'multi_label', labels: ['pos', 'neg', 'plot'], maxLength: 16 }),
+    data: Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), label: sentence(i).filter((w) => ['good', 'bad', 'plot'].includes(w)).map((w) => ({ good: 'pos', bad: 'neg', plot: 'plot' })[w]) })),
+  },
+  'sequence-regression': {
+    head: { head: 'pooler', problemType: 'regression' },
+    make: (base) => tasks.BertSequenceClassifier.fromPretrained(base, { problemType: 'regression', maxLength: 16 }),
+    data: Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), textPair: 'the movie', label: i / 2 })),
+  },
   embedding: {
     head: { head: 'embedding', pooling: 'mean', normalize: true },
     make: (base) => tasks.BertEmbedder.fromPretrained(base, { maxLength: 16 }),
@@ -59,7 +69,8 @@ async function main() {
     await model.save(dir);
     model.dispose();
     // The saved folder, read back by the engine with the head's catalogue.
-    const loaded = await loadTask(dir, { head: task.head, numLabels: task.head.head === 'token-classification' ? 3 : 2, labels: (l) => l });
+    const numLabels = { 'token-classification': 3, 'sequence-multi-label': 3, 'sequence-regression': 1 }[name] ?? 2;
+    const loaded = await loadTask(dir, { head: task.head, numLabels, labels: (l) => l });
     const texts = [['the movie was good', 'is it'], ['a bad plot', 'the great movie was awful']];
     const pairs = task.rows ? texts.flatMap((t) => Array.from({ length: task.rows }, (_, k) => [t[0], `${t[1]} ${WORDS[k]}`])) : texts;
     const batch = padTaskRows(pairs.map(([a, b]) => loaded.tokenizer.encode(a, b)), { padTokenId: 0 });
