@@ -157,8 +157,8 @@ export interface RawParameterInfo {
 export interface RawAddon {
   BertModel: new (config: RawConfig, options: RawOptions) => RawModel;
   // The parameters (Hugging Face names, state-dict order) a model with these options declares, without one.
-  parameterCatalogue(config: RawConfig, options: RawHeadOptions & { trainableLayers: number; trainEmbeddings: boolean }):
-    RawParameterInfo[];
+  parameterCatalogue(config: RawConfig,
+    options: RawHeadOptions & { trainableLayers: number; trainEmbeddings: boolean }): RawParameterInfo[];
   numThreads(): number;
   // The CPU GEMM micro-kernels in use ('avx512', 'avx2' or 'scalar'; native/cpu/gemm.cpp picks the widest).
   kernels: { gemmActiveIsa(): string };

@@ -18,7 +18,8 @@ class MaskedLmHead final : public Head {
 
   LabelLayout labelLayout(int rows, int T) const override {
     return {LabelLayout::Dtype::Int32,
-            {{static_cast<size_t>(rows) * T, 0, V_, -100, false, "masked-LM token id", "vocabSize"}}, "[batchSize, seqLen]"};
+            {{static_cast<size_t>(rows) * T, 0, V_, -100, false, "masked-LM token id", "vocabSize"}},
+            "[batchSize, seqLen]"};
   }
 
   void layoutLabels(Slab& slab, const Dims& d) override { crossEntropy_.layoutLabels(slab, d.N); }

@@ -26,7 +26,8 @@ class SequenceClassificationHead final : public Head {
 
   LabelLayout labelLayout(int rows, int) const override {
     if (problem_ == ProblemType::SingleLabel) {
-      return {LabelLayout::Dtype::Int32, {{static_cast<size_t>(rows), 0, C_, {}, false, "class index", "numLabels"}}, "[batchSize]"};
+      return {LabelLayout::Dtype::Int32, {{static_cast<size_t>(rows), 0, C_, {}, false, "class index", "numLabels"}},
+              "[batchSize]"};
     }
     return {LabelLayout::Dtype::Float32, {{static_cast<size_t>(rows) * C_, 0, 0, {}, false, "target", ""}},
             "[batchSize, numLabels]"};

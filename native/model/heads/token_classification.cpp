@@ -20,7 +20,8 @@ class TokenClassificationHead final : public Head {
 
   LabelLayout labelLayout(int rows, int T) const override {
     return {LabelLayout::Dtype::Int32,
-            {{static_cast<size_t>(rows) * T, 0, C_, -100, false, "token class index", "numLabels"}}, "[batchSize, seqLen]"};
+            {{static_cast<size_t>(rows) * T, 0, C_, -100, false, "token class index", "numLabels"}},
+            "[batchSize, seqLen]"};
   }
 
   void layoutLabels(Slab& slab, const Dims& d) override { crossEntropy_.layoutLabels(slab, d.N); }
