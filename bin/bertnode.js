@@ -6,6 +6,11 @@ const path = require('path');
 
 const COMMANDS = {
   'finetune-imdb': { script: 'finetune-imdb.js', summary: 'fine-tune BERT on the IMDb reviews (the classic recipe by default)' },
+  'finetune-glue': { script: 'finetune-glue.js', summary: 'fine-tune on a GLUE task (cola sst2 mrpc stsb qqp mnli qnli rte wnli)' },
+  'finetune-ner': { script: 'finetune-ner.js', summary: 'fine-tune token tagging (NER) on CoNLL-style or JSONL files' },
+  'finetune-squad': { script: 'finetune-squad.js', summary: 'fine-tune extractive QA on SQuAD v1.1 / v2.0 JSON' },
+  'finetune-swag': { script: 'finetune-swag.js', summary: 'fine-tune multiple choice on SWAG-style CSV' },
+  'pretrain-mlm': { script: 'pretrain-mlm.js', summary: 'masked-LM (+ next-sentence) pre-training on raw text' },
 };
 
 function usage() {

@@ -18,6 +18,9 @@ export type {
 export type { FrozenCacheOptions, FrozenCacheStorage } from './train/frozen-cache';
 export type { StoredDtype } from './train/half-float';
 export type { DownloadProgress, FetchModelOptions } from './hub';
+export type { GlueMetricTask } from './metrics/glue';
+// The task family (token classification, QA, multiple choice, masked LM, embeddings, sequence classification).
+export * from './tasks';
 
 export * from './errors';
 export { NativeBert } from './native';

@@ -114,7 +114,7 @@ async function main() {
   }
 
   const modelDir = path.join(o.output, 'model');
-  await clf.save(modelDir);
+  await (o.exportOnnx ? clf.exportOnnx(modelDir) : clf.save(modelDir));
   // Reviews of every class in turn, so the report shows what the model leaned on for each.
   const pool = test ?? validation;
   const byLabel = clf.labels.map((_, l) => pool.filter((e) => e.label === l));

@@ -73,7 +73,7 @@ export interface ClassifierOptions {
 }
 
 /** Options of {@link BertClassifier.fit}: the training loop's {@link TrainOptions} and the data's. */
-export interface FitOptions extends Omit<TrainOptions, 'evaluation'> {
+export interface FitOptions extends Omit<TrainOptions, 'evaluation' | 'evaluator'> {
   /**
    * Validation data (examples or a path), or a part of the training data held out with the seed: a share in (0, 1)
    * or a count of examples (>= 1). Default: none, or the classic 5,000 when fit() loads IMDb itself.

@@ -1,5 +1,6 @@
 // Evaluation: runs the model without dropout over fixed-order batches and accumulates classification metrics.
 
+import { TrainingOptionsError } from '../errors';
 import { ClassificationMetrics, MetricsAccumulator } from './metrics';
 import { EvaluationBatches, TrainableModel } from './types';
 
@@ -21,6 +22,8 @@ export async function evaluateModel(
   for (let i = 0; i < total; i++) {
     options.signal?.throwIfAborted();
     const { batch, labels } = data.batch(i);
+    // Sequence classification's single-label batches carry class indices; other layouts have their task's evaluator.
+    if (!(labels instanceof Int32Array)) throw new TrainingOptionsError('evaluateModel scores class indices (Int32Array labels); give the task\'s evaluator');
     const out = await model.forward(batch, { labels, training: false });
     metrics.addLogits(out.logits, labels, out.loss);
     options.onProgress?.(i + 1, total);

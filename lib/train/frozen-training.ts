@@ -5,7 +5,7 @@ import type { BatchLoader, EncodedDataset, EvaluationBatchView } from '../data';
 import type { Batch, NativeBert } from '../native';
 import { FrozenCache, type FrozenCacheOptions } from './frozen-cache';
 import { nativeRunSettings } from './run-settings';
-import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
+import type { EncodedBatch, Labels, EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
 
 // A batch that carries the cached input of the first trainable layer.
 export interface PrefixedBatch extends EncodedBatch {
@@ -61,13 +61,13 @@ export class FrozenCacheModel implements TrainableModel {
   setParameter(name: string, data: Float32Array): void {
     this.model.setParameter(name, data);
   }
-  forward(batch: EncodedBatch, options: { labels?: Int32Array; training?: boolean; seed?: number; step?: number }): Promise<ForwardOutput> {
+  forward(batch: EncodedBatch, options: { labels?: Labels; training?: boolean; seed?: number; step?: number }): Promise<ForwardOutput> {
     return this.model.forward(batch as Batch, { ...options, prefixHidden: prefixOf(batch) });
   }
-  trainStep(batch: EncodedBatch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
+  trainStep(batch: EncodedBatch, labels: Labels, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }> {
     return this.model.trainStep(batch as Batch, labels, hyper, { prefixHidden: prefixOf(batch) });
   }
-  accumulateGradients(batch: EncodedBatch, labels: Int32Array, options: { scale: number; seed: number; step: number }): Promise<{ loss: number }> {
+  accumulateGradients(batch: EncodedBatch, labels: Labels, options: { scale: number; seed: number; step: number }): Promise<{ loss: number }> {
     return this.model.accumulateGradients(batch as Batch, labels, { ...options, prefixHidden: prefixOf(batch) });
   }
   applyOptimizer(hyper: StepHyper): Promise<{ gradNorm: number }> {

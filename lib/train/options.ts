@@ -4,9 +4,10 @@
 
 import { TrainingOptionsError } from '../errors';
 import { ClassificationMetrics, METRIC_NAMES, MetricName } from './metrics';
+import type { EvaluateOptions } from './evaluate';
 import { ScheduleKind } from './schedule';
 import { finite, integer, oneOf } from './option-check';
-import { EvaluationBatches } from './types';
+import { EvaluationBatches, TrainableModel } from './types';
 
 export interface ProgressEvent {
   /** optimizer updates done, 1-based after the first update */
@@ -35,25 +36,37 @@ export interface ProgressEvent {
   etaSeconds: number;
 }
 
-export interface EvaluationRecord {
+export interface EvaluationRecord<M = ClassificationMetrics> {
   /** Optimizer updates done when it ran. */
   step: number;
   /** fractional position: completed epochs + share of the current one */
   epoch: number;
   /** The metrics on the validation data. */
-  metrics: ClassificationMetrics;
+  metrics: M;
+}
+
+/**
+ * How a task evaluates (lib/tasks): the loop runs it on `evaluation` and picks the best model and early stopping by
+ * one of `metricNames`. Without one, the loop evaluates sequence classification (evaluateModel).
+ */
+export interface Evaluator<M> {
+  /** The numeric metrics bestMetric and earlyStopping.metric may name ('loss' and 'perplexity' improve downwards). */
+  readonly metricNames: readonly string[];
+  /** bestMetric when none is given. */
+  readonly defaultMetric: string;
+  evaluate(model: TrainableModel, data: EvaluationBatches, options: EvaluateOptions): Promise<M>;
 }
 
 export interface EarlyStoppingOptions {
   /** default: bestMetric */
-  metric?: MetricName;
+  metric?: MetricName | string;
   /** evaluations without improvement before stopping */
   patience: number;
   /** smallest change that counts as an improvement (default 0) */
   minDelta?: number;
 }
 
-export interface TrainOptions {
+export interface TrainOptions<M = ClassificationMetrics> {
   /** default 2 */
   epochs?: number;
   /** optimizer updates; when set, overrides epochs */
@@ -84,8 +97,10 @@ export interface TrainOptions {
   evaluation?: EvaluationBatches;
   /** 'epoch' (default) or every N optimizer steps */
   evaluateEvery?: 'epoch' | number;
-  /** metric that picks the best model (default 'accuracy') */
-  bestMetric?: MetricName;
+  /** metric that picks the best model (default 'accuracy', or the evaluator's default) */
+  bestMetric?: MetricName | string;
+  /** How evaluation data is scored (task classes); default: sequence classification metrics. */
+  evaluator?: Evaluator<M>;
   /** end with the best evaluated parameters (default true when there is evaluation data) */
   restoreBest?: boolean;
   /** Stop when the evaluations stop improving. */
@@ -103,7 +118,7 @@ export interface TrainOptions {
   /** Called after every optimizer update. */
   onProgress?: (event: ProgressEvent) => void;
   /** Called after every evaluation. */
-  onEvaluation?: (record: EvaluationRecord) => void;
+  onEvaluation?: (record: EvaluationRecord<M>) => void;
   /** batches of the running evaluation */
   onEvaluationProgress?: (done: number, total: number) => void;
 }
@@ -123,7 +138,7 @@ export interface ResolvedTrainOptions {
   maxGradNorm: number;
   seed: number;
   evaluateEvery: 'epoch' | number;
-  bestMetric: MetricName;
+  bestMetric: string;
   restoreBest: boolean;
   earlyStopping?: Required<EarlyStoppingOptions>;
   checkpointEvery: 'epoch' | number;
@@ -147,14 +162,15 @@ function every(name: string, v: 'epoch' | number | undefined): 'epoch' | number 
   return positiveInt(name, v, 1);
 }
 
-function metric(name: string, v: MetricName | undefined, dflt: MetricName): MetricName {
+function metric(name: string, v: string | undefined, dflt: string, names: readonly string[]): string {
   if (v === undefined) return dflt;
-  oneOf(...METRIC_NAMES)(v, name);
+  oneOf(...names)(v, name);
   return v;
 }
 
-export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
-  const bestMetric = metric('bestMetric', o.bestMetric, 'accuracy');
+export function resolveTrainOptions<M>(o: TrainOptions<M>): ResolvedTrainOptions {
+  const names = o.evaluator?.metricNames ?? METRIC_NAMES;
+  const bestMetric = metric('bestMetric', o.bestMetric, o.evaluator?.defaultMetric ?? 'accuracy', names);
   if (o.earlyStopping && !o.evaluation) throw new TrainingOptionsError('earlyStopping needs evaluation data');
   if (o.warmupSteps !== undefined && o.warmupRatio !== undefined) throw new TrainingOptionsError('give warmupSteps or warmupRatio, not both');
   return {
@@ -175,7 +191,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     bestMetric,
     restoreBest: o.restoreBest ?? o.evaluation !== undefined,
     earlyStopping: o.earlyStopping && {
-      metric: metric('earlyStopping.metric', o.earlyStopping.metric, bestMetric),
+      metric: metric('earlyStopping.metric', o.earlyStopping.metric, bestMetric, names),
       patience: positiveInt('earlyStopping.patience', o.earlyStopping.patience, 1),
       minDelta: finiteIn('earlyStopping.minDelta', o.earlyStopping.minDelta, 0, 0, Number.MAX_VALUE),
     },

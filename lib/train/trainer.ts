@@ -12,8 +12,9 @@ import { CheckpointError, TrainingOptionsError } from '../errors';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { checkResumeSettings, modelRunSettings, prefixed } from './run-settings';
 import { evaluateModel } from './evaluate';
-import { MetricName, isImprovement } from './metrics';
+import { isImprovement } from './metrics';
 import { EvaluationRecord, ResolvedTrainOptions, TrainOptions, resolveTrainOptions } from './options';
+import type { ClassificationMetrics } from './metrics';
 import { ScheduleOptions, learningRateAt, validateSchedule } from './schedule';
 import { RunSettings, StepHyper, TrainableModel, TrainingBatches } from './types';
 
@@ -30,27 +31,27 @@ export interface StepRecord {
   gradNorm: number;
 }
 
-export interface EpochRecord {
+export interface EpochRecord<M = ClassificationMetrics> {
   /** Epoch (0-based). */
   epoch: number;
   /** mean over the epoch's examples */
   trainLoss: number;
   /** The evaluation at the end of the epoch, when one ran. */
-  evaluation?: EvaluationRecord;
+  evaluation?: EvaluationRecord<M>;
 }
 
-export interface TrainingHistory {
+export interface TrainingHistory<M = ClassificationMetrics> {
   /** Every optimizer update. */
   steps: StepRecord[];
   /** Every completed epoch. */
-  epochs: EpochRecord[];
+  epochs: EpochRecord<M>[];
   /** Every evaluation on the validation data. */
-  evaluations: EvaluationRecord[];
+  evaluations: EvaluationRecord<M>[];
 }
 
 export type StopReason = 'completed' | 'early-stopping' | 'aborted';
 
-export interface TrainResult {
+export interface TrainResult<M = ClassificationMetrics> {
   /** Why training ended: `'completed'`, `'early-stopping'` or `'aborted'` (the signal). */
   stopReason: StopReason;
   /** Optimizer updates done (a resumed run counts the interrupted part). */
@@ -58,9 +59,9 @@ export interface TrainResult {
   /** Updates planned. */
   totalSteps: number;
   /** Losses, learning rates and evaluations, step by step. */
-  history: TrainingHistory;
+  history: TrainingHistory<M>;
   /** The best evaluation by `bestMetric`, when there was evaluation data. */
-  best?: { metric: MetricName; value: number; step: number; epoch: number };
+  best?: { metric: string; value: number; step: number; epoch: number };
   /** Whether the model ends with the best evaluation's parameters (`restoreBest`). */
   restoredBest: boolean;
   /** directory of the last checkpoint written */
@@ -77,14 +78,14 @@ interface Session {
   evaluations: number;
 }
 
-interface LoopState {
+interface LoopState<M> {
   step: number; // optimizer updates done
   microStep: number; // micro-batches done; keys dropout
   epoch: number;
   batchInEpoch: number;
   epochLossSum: number;
   epochExamples: number;
-  history: TrainingHistory;
+  history: TrainingHistory<M>;
   best?: TrainResult['best'];
   evaluationsWithoutImprovement: number;
   stoppedEarly?: boolean; // so that resuming from the final checkpoint of an early-stopped run does not train on
@@ -113,16 +114,16 @@ interface RunFingerprint {
 // The settings an older checkpoint's fingerprint recorded, under the same names as in `settings`.
 const OLD_FINGERPRINT_SETTINGS = ['seed', 'numExamples', 'batchesPerEpoch', 'gradientAccumulation', 'totalSteps', 'lr', 'schedule', 'warmupSteps'];
 
-interface CheckpointValue {
+interface CheckpointValue<M> {
   kind: 'bertnode-trainer';
   fingerprint: RunFingerprint;
-  state: LoopState;
+  state: LoopState<M>;
   parameters: Map<string, Float32Array>; // the trainable ones
   optimizer: unknown;
   bestParameters?: Map<string, Float32Array>;
 }
 
-export class Trainer {
+export class Trainer<M = ClassificationMetrics> {
   private readonly o: ResolvedTrainOptions;
   private readonly schedule: ScheduleOptions;
   private readonly batchesPerEpoch: number;
@@ -136,7 +137,7 @@ export class Trainer {
     private readonly model: TrainableModel,
     private readonly data: TrainingBatches,
     private readonly labelNames: readonly string[],
-    private readonly options: TrainOptions = {},
+    private readonly options: TrainOptions<M> = {},
   ) {
     this.o = resolveTrainOptions(options);
     this.batchesPerEpoch = data.batchesPerEpoch();
@@ -151,7 +152,7 @@ export class Trainer {
     }
   }
 
-  async run(): Promise<TrainResult> {
+  async run(): Promise<TrainResult<M>> {
     const st = await this.initialState();
     const signal = this.options.signal;
     const session: Session = { startedAt: Date.now(), trainingMs: 0, examples: 0, stepsDone: 0, evaluationMs: 0, evaluations: 0 };
@@ -225,7 +226,7 @@ export class Trainer {
   }
 
   // One optimizer update over up to `gradientAccumulation` micro-batches (fewer at the end of an epoch).
-  private async optimizerStep(st: LoopState): Promise<{ loss: number; gradNorm: number; lr: number; examples: number }> {
+  private async optimizerStep(st: LoopState<M>): Promise<{ loss: number; gradNorm: number; lr: number; examples: number }> {
     const o = this.o;
     const count = Math.min(o.gradientAccumulation, this.batchesPerEpoch - st.batchInEpoch);
     const lr = learningRateAt(this.schedule, st.step);
@@ -265,7 +266,7 @@ export class Trainer {
   }
 
   private emitProgress(
-    st: LoopState,
+    st: LoopState<M>,
     epoch: number,
     loss: number,
     lr: number,
@@ -306,7 +307,7 @@ export class Trainer {
     return regular + (this.totalSteps % every !== 0 ? 1 : 0);
   }
 
-  private evaluationDue(st: LoopState, epochEnded: boolean, lastStep: boolean): boolean {
+  private evaluationDue(st: LoopState<M>, epochEnded: boolean, lastStep: boolean): boolean {
     if (!this.options.evaluation) return false;
     const every = this.o.evaluateEvery;
     if (every === 'epoch' ? epochEnded : st.step % every === 0) return true;
@@ -314,32 +315,36 @@ export class Trainer {
     return lastStep;
   }
 
-  private checkpointDue(st: LoopState, epochEnded: boolean, finalOne: boolean): boolean {
+  private checkpointDue(st: LoopState<M>, epochEnded: boolean, finalOne: boolean): boolean {
     if (!this.options.checkpointDir) return false;
     const every = this.o.checkpointEvery;
     return finalOne || (every === 'epoch' ? epochEnded : st.step % every === 0);
   }
 
   // Evaluates, keeps the best parameters, and answers whether early stopping has run out of patience.
-  private async evaluate(st: LoopState, epochOfStep: number, epochEnded: boolean): Promise<boolean> {
+  private async evaluate(st: LoopState<M>, epochOfStep: number, epochEnded: boolean): Promise<boolean> {
     const data = this.options.evaluation!;
-    const metrics = await evaluateModel(this.model, data, this.labelNames, { signal: this.options.signal, onProgress: this.options.onEvaluationProgress });
+    const evaluateOptions = { signal: this.options.signal, onProgress: this.options.onEvaluationProgress };
+    // Without a task's evaluator the loop trains sequence classification, whose metrics are ClassificationMetrics.
+    const metrics = this.options.evaluator
+      ? await this.options.evaluator.evaluate(this.model, data, evaluateOptions)
+      : await evaluateModel(this.model, data, this.labelNames, evaluateOptions) as M;
     const position = epochEnded ? st.epoch : epochOfStep + st.batchInEpoch / this.batchesPerEpoch;
-    const record: EvaluationRecord = { step: st.step, epoch: position, metrics };
+    const record: EvaluationRecord<M> = { step: st.step, epoch: position, metrics };
     st.history.evaluations.push(record);
     if (epochEnded) st.history.epochs[st.history.epochs.length - 1].evaluation = record;
     this.options.onEvaluation?.(record);
 
     const bestMetric = this.o.bestMetric;
-    if (isImprovement(bestMetric, metrics[bestMetric], st.best?.value)) {
-      st.best = { metric: bestMetric, value: metrics[bestMetric], step: st.step, epoch: position };
+    if (isImprovement(bestMetric, metricValue(metrics, bestMetric), st.best?.value)) {
+      st.best = { metric: bestMetric, value: metricValue(metrics, bestMetric), step: st.step, epoch: position };
       if (this.o.restoreBest) this.bestParameters = this.copyTrainableParameters();
     }
     const es = this.o.earlyStopping;
     if (!es) return false;
-    const previous = st.history.evaluations.slice(0, -1).map((r) => r.metrics[es.metric]);
+    const previous = st.history.evaluations.slice(0, -1).map((r) => metricValue(r.metrics, es.metric));
     const bestBefore = previous.reduce<number | undefined>((b, v) => (isImprovement(es.metric, v, b) ? v : b), undefined);
-    st.evaluationsWithoutImprovement = isImprovement(es.metric, metrics[es.metric], bestBefore, es.minDelta) ? 0 : st.evaluationsWithoutImprovement + 1;
+    st.evaluationsWithoutImprovement = isImprovement(es.metric, metricValue(metrics, es.metric), bestBefore, es.minDelta) ? 0 : st.evaluationsWithoutImprovement + 1;
     return st.evaluationsWithoutImprovement >= es.patience;
   }
 
@@ -410,10 +415,10 @@ export class Trainer {
     return this.frozenSha256;
   }
 
-  private async checkpoint(st: LoopState): Promise<void> {
+  private async checkpoint(st: LoopState<M>): Promise<void> {
     const parameters = new Map<string, Float32Array>();
     for (const name of this.trainableNames()) parameters.set(name, this.model.getParameter(name));
-    const value: CheckpointValue = {
+    const value: CheckpointValue<M> = {
       kind: 'bertnode-trainer',
       fingerprint: this.fingerprint(),
       state: st,
@@ -425,8 +430,8 @@ export class Trainer {
     this.lastCheckpoint = await saveCheckpoint(this.options.checkpointDir!, name, value, { keep: this.o.keepCheckpoints });
   }
 
-  private async initialState(): Promise<LoopState> {
-    const fresh: LoopState = {
+  private async initialState(): Promise<LoopState<M>> {
+    const fresh: LoopState<M> = {
       step: 0,
       microStep: 0,
       epoch: 0,
@@ -442,7 +447,7 @@ export class Trainer {
     // resume: true with an empty checkpoint folder starts from scratch, so one command line serves both runs.
     if (resume === true && !(await hasCheckpoint(location))) return fresh;
     const { dir, value } = await loadCheckpoint(location);
-    const ck = value as CheckpointValue;
+    const ck = value as CheckpointValue<M>;
     if (ck.kind !== 'bertnode-trainer') throw new CheckpointError(`${dir} is not a training checkpoint`, 'ERR_BERTNODE_CHECKPOINT_MISMATCH');
     const expected = this.fingerprint();
     const recorded = ck.fingerprint as RunFingerprint & Record<string, unknown>;
@@ -468,11 +473,16 @@ export class Trainer {
   }
 }
 
-export async function train(
+export async function train<M = ClassificationMetrics>(
   model: TrainableModel,
   data: TrainingBatches,
   labelNames: readonly string[],
-  options: TrainOptions = {},
-): Promise<TrainResult> {
-  return new Trainer(model, data, labelNames, options).run();
+  options: TrainOptions<M> = {},
+): Promise<TrainResult<M>> {
+  return new Trainer<M>(model, data, labelNames, options).run();
+}
+
+// A metric by name: the evaluator's metricNames (checked by resolveTrainOptions) name numeric fields.
+function metricValue(metrics: unknown, name: string): number {
+  return (metrics as Record<string, number>)[name];
 }

@@ -11,10 +11,14 @@ export interface EncodedBatch {
   seqLen: number;
 }
 
+// Labels in the head's layout (lib/native/addon.ts lists each): class indices [batchSize] for single-label
+// classification, floats for multi-label and regression, per-token ids for token tagging and masked LM, ...
+export type Labels = Int32Array | Float32Array;
+
 export interface LabeledBatch {
   batch: EncodedBatch;
-  /** [batchSize], class indices */
-  labels: Int32Array;
+  /** In the head's layout; [batchSize] class indices for single-label classification. */
+  labels: Labels;
 }
 
 // AdamW + clipping settings the engine applies in one optimizer update.
@@ -39,8 +43,13 @@ export interface StepHyper extends OptimizerSettings {
 export type OptimizerState = unknown;
 
 export interface ForwardOutput {
-  /** [batchSize, numLabels] */
+  /** The head's primary output ([batchSize, numLabels] for sequence classification). */
   logits: Float32Array;
+  /** Question answering: [batchSize, seqLen] each. */
+  startLogits?: Float32Array;
+  endLogits?: Float32Array;
+  /** Pre-training: next-sentence logits [batchSize, 2]. */
+  seqRelationshipLogits?: Float32Array;
   loss?: number;
   attentions?: Float32Array[];
 }
@@ -59,12 +68,12 @@ export interface TrainableModel {
   setParameter(name: string, data: Float32Array): void;
   forward(
     batch: EncodedBatch,
-    options: { labels?: Int32Array; training?: boolean; seed?: number; step?: number },
+    options: { labels?: Labels; training?: boolean; seed?: number; step?: number },
   ): Promise<ForwardOutput>;
-  trainStep(batch: EncodedBatch, labels: Int32Array, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }>;
+  trainStep(batch: EncodedBatch, labels: Labels, hyper: StepHyper): Promise<{ loss: number; gradNorm: number }>;
   accumulateGradients(
     batch: EncodedBatch,
-    labels: Int32Array,
+    labels: Labels,
     options: { scale: number; seed: number; step: number },
   ): Promise<{ loss: number }>;
   applyOptimizer(hyper: StepHyper): Promise<{ gradNorm: number }>;

@@ -30,6 +30,7 @@ const FLAGS = [
   ['output', 'string', 'runs/imdb', 'output folder: model/, checkpoints/, attention-report.html, run-report.html, metrics.json'],
   ['resume', 'boolean', false, 'resume from <output>/checkpoints (same flags as the interrupted run)'],
   ['overwrite', 'boolean', false, "start over in an --output folder that holds another run's checkpoints (they are deleted)"],
+  ['export-onnx', 'boolean', false, 'also write <output>/model/onnx/model.onnx (fp32) and model_quantized.onnx (int8), as transformers.js loads'],
   ['limit', 'string', undefined, 'train on a seeded sample of N training reviews, each class keeping its share (quick runs; only those are read)'],
   ['eval-limit', 'string', undefined, 'validate and test on seeded samples of N reviews each, classes keeping their shares (default: N/4 with --limit)'],
   ['validation-size', 'string', undefined, 'reviews held out of train for validation (default 5000, or 20% of small sets)'],
@@ -148,6 +149,7 @@ function parseOptions(values) {
     output: v.output,
     resume: v.resume,
     overwrite: v.overwrite,
+    exportOnnx: v['export-onnx'],
     limit,
     evalLimit: number('eval-limit', v['eval-limit'], { integer: true, min: 1 }) ?? (limit ? Math.ceil(limit / 4) : undefined),
     validationSize: number('validation-size', v['validation-size'], { min: 0 }),
@@ -164,4 +166,5 @@ function parseOptions(values) {
   };
 }
 
-module.exports = { parseOptions, describeResumeRefusal, UsageError, HELP: { text, parseArgsOptions } };
+// FLAGS and the value checks are shared with the task CLIs (./task-cli.js).
+module.exports = { parseOptions, describeResumeRefusal, UsageError, HELP: { text, parseArgsOptions }, FLAGS, number, oneOf, every };

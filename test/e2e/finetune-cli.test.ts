@@ -117,9 +117,13 @@ test('a train-only archive with the test reviews given separately (--test-data)'
   const testArchive = path.join(tmp, 'full-archive.tar.gz');
   await fsp.writeFile(testArchive, Buffer.from(await (await fetch(`${site.url}/datasets/aclImdb_v1.tar.gz`)).arrayBuffer()));
   const r = await runCli([...TRAIN_FLAGS, '--data-url', `${site.url}/datasets/aclImdb-train.tar.gz`, '--test-data', testArchive,
-    '--max-steps', '2', '--output', path.join(tmp, 'separate-test'), '--explain', '0']);
+    '--max-steps', '2', '--output', path.join(tmp, 'separate-test'), '--explain', '0', '--export-onnx']);
   if (r.code !== 0) throw new Error(`CLI failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   expect(r.stdout).toMatch(/data: 320 training, 80 validation, 120 test reviews/);
+  // --export-onnx: the ONNX files beside the saved model (their numbers are test/onnx's).
+  for (const f of ['model.onnx', 'model_quantized.onnx']) {
+    expect(existsSync(path.join(tmp, 'separate-test', 'model', 'onnx', f))).toBe(true);
+  }
   expect(r.stdout).not.toContain('has no test/ split');
   expect(r.stdout).toMatch(/test accuracy: [0-9.]+ \(F1 [0-9.]+, 120 reviews\)/);
 }, 60000);

@@ -153,6 +153,7 @@ describe('installed from the tarball without a compiler', () => {
   test('npx bertnode lists its commands and runs finetune-imdb', () => {
     expect(ok(bare('npx', ['--offline', 'bertnode', '--help'], project))).toContain('finetune-imdb');
     expect(ok(bare('npx', ['--offline', 'bertnode', 'finetune-imdb', '--help'], project))).toContain('--limit');
+    expect(ok(bare('npx', ['--offline', 'bertnode', 'finetune-ner', '--help'], project))).toContain('--train');
     const unknown = bare('npx', ['--offline', 'bertnode', 'finetune-imbd'], project);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'finetune-imbd'");
