@@ -3,6 +3,7 @@
 // parameter gradient (the masked-LM decoder tied to the word embeddings included), and the parameters after 3
 // clipped AdamW steps; the embedding head against sentence-transformers' pooling + normalisation.
 import { NativeBert, parameterCatalogue } from '../../lib/native';
+import { expectFiniteDifferenceAgrees } from './helpers/finite-difference';
 import { expectClose, expectScalarClose } from './helpers/compare';
 import {
   HeadFixture, HeadsGolden, isZeroBySymmetry, withinNoiseSteps, ZERO_GRADIENT_NOISE,
@@ -156,24 +157,7 @@ describe.each(trained.map((f) => [f.name, f] as const))('finite differences unde
     const model = createModel(fixture);
     try {
       const { batch, labels } = golden.batch(fixture, 0);
-      await model.accumulateGradients(batch, labels as NonNullable<typeof labels>, { scale: 1 });
-      const grad = model.getGradient(name) as Float32Array;
-      let index = 0;
-      for (let i = 1; i < grad.length; i++) if (Math.abs(grad[i]) > Math.abs(grad[index])) index = i;
-      const original = model.getParameter(name);
-      const lossAt = async (value: number): Promise<{ loss: number; taken: number }> => {
-        const data = original.slice();
-        data[index] = value;
-        model.setParameter(name, data);
-        return { loss: (await model.forward(batch, { labels })).loss as number, taken: data[index] };
-      };
-      // Step and bound as in gradcheck.test.ts (fp32 loss rounding ~1e-5 at h = 1e-2, O(h²) truncation ~1e-5).
-      const h = 1e-2;
-      const plus = await lossAt(original[index] + h);
-      const minus = await lossAt(original[index] - h);
-      const numeric = (plus.loss - minus.loss) / (plus.taken - minus.taken);
-      expect(Math.abs(numeric - grad[index])).toBeLessThanOrEqual(2e-3 * Math.abs(grad[index]) + 2e-5);
-      expect(Math.abs(grad[index])).toBeGreaterThan(1e-3);
+      await expectFiniteDifferenceAgrees(model, name, batch, labels as NonNullable<typeof labels>);
     } finally {
       model.dispose();
     }
