@@ -11,12 +11,13 @@ import * as path from 'node:path';
 import { debuglog } from 'node:util';
 import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type BatchingOptions, type EncodedDataset, type Example } from './data';
 import { mulberry32 } from './data/random';
-import { BusyError, DisposedError, InputError, OptionValueError } from './errors';
+import { readTargetJsonl } from './data/target-jsonl';
+import { BusyError, DataFormatError, DisposedError, InputError, OptionValueError } from './errors';
 import { type ExplainToken, clsAttention, renderAttentionReport, type AttentionReportOptions } from './explain';
 import { NativeBert, loadBackend, type Device, type Head } from './native';
 import { cudaAvailability } from './native/cuda';
 import { BertTokenizer } from './tokenizer';
-import { type ClassificationMetrics, type EvaluateOptions, evaluateModel, train } from './train';
+import { type EvaluateOptions, evaluateModel, train } from './train';
 import { type ExampleInput, labelIndex, toExamples } from './train/examples';
 import { prepareFrozenTraining } from './train/frozen-training';
 import { type ImdbData, type ImdbSource, loadImdb } from './train/imdb-source';
@@ -383,11 +384,17 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
   }
 
   // Examples of the classifier's problem type: single-label ones with class indices (lib/data reads paths), the
-  // others with their targets table.
+  // others with their targets table (from an array, or a .jsonl file whose errors name the line).
   private async examples(loaded: Loaded, data: ClassifierData<P>, what: string, split: 'train' | 'test' = 'train'): Promise<LabelledSet> {
     const { labels, problemType } = loaded;
     if (problemType === 'single_label') return { examples: await toExamples(data as ExampleInput, labels, what, split) };
-    return toTargetExamples(data, problemType, labels, what);
+    if (typeof data !== 'string') return toTargetExamples(data, problemType, labels, what);
+    if (!/\.(jsonl|ndjson)$/i.test(data)) {
+      throw new DataFormatError('ERR_BERTNODE_DATA_PARSE', data, `${problemType} data is read from .jsonl files ({"text", "label"} per line)`);
+    }
+    const { records, lines } = await readTargetJsonl(data);
+    return toTargetExamples(records, problemType, labels, data,
+      (i, field, reason) => new DataFormatError('ERR_BERTNODE_DATA_PARSE', data, `"${field}" ${reason}`, { line: lines[i] }));
   }
 
   // The loop's evaluator: the default (single-label metrics) or the problem type's.

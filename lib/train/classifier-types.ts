@@ -96,9 +96,9 @@ export interface ClassifierOptions<P extends ProblemTypeName = 'single_label'> {
 
 /**
  * What fit() and evaluate() take for each problem type: single-label examples or a path lib/data reads;
- * multi-label and regression examples as an array.
+ * multi-label and regression examples, or a .jsonl file of them (`{"text", "text_pair"?, "label"}` per line).
  */
-export type ClassifierData<P extends ProblemTypeName> = P extends 'single_label' ? ExampleInput : readonly TargetExample[];
+export type ClassifierData<P extends ProblemTypeName> = P extends 'single_label' ? ExampleInput : readonly TargetExample[] | string;
 
 /** Options of {@link BertClassifier.fit}: the training loop's {@link TrainOptions} and the data's. */
 export interface FitOptions<P extends ProblemTypeName = 'single_label'> extends Omit<TrainOptions<MetricsFor<P>>, 'evaluation' | 'evaluator'> {

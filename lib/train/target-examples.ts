@@ -31,29 +31,35 @@ export interface TargetExamples {
   targets: TargetTable;
 }
 
+// Where a bad example is reported: `field` of example `index` is wrong for `reason`. Arrays report the index
+// (InputError); files their line (./classifier's reader).
+export type ExampleFailure = (index: number, field: string, reason: string) => Error;
+
+const inArray = (what: string): ExampleFailure => (i, field, reason) => new InputError(`${what}[${i}].${field} ${reason}`, i);
+
 // Checks every example and builds its target row; class names are matched by name, and every name the data uses
 // that the model lacks is reported at once.
-export function toTargetExamples(input: unknown, problem: 'multi_label' | 'regression', labels: readonly string[], what: string): TargetExamples {
+export function toTargetExamples(
+  input: unknown, problem: 'multi_label' | 'regression', labels: readonly string[], what: string, fail: ExampleFailure = inArray(what),
+): TargetExamples {
   if (!Array.isArray(input)) {
-    throw new InputError(`${what} must be an array of { text, textPair?, label } (${problem} data is not read from files)`);
+    throw new InputError(`${what} must be an array of { text, textPair?, label } or a .jsonl file of them`);
   }
   const width = labels.length;
   const values = new Float32Array(input.length * width);
   const unknown = new Set<string>();
   const examples = input.map((e: Partial<TargetExample> & { id?: unknown }, i): Example => {
-    if (typeof e?.text !== 'string') throw new InputError(`${what}[${i}].text must be a string`, i);
-    if (e.textPair !== undefined && typeof e.textPair !== 'string') throw new InputError(`${what}[${i}].textPair must be a string`, i);
+    if (typeof e?.text !== 'string') throw fail(i, 'text', 'must be a string');
+    if (e.textPair !== undefined && typeof e.textPair !== 'string') throw fail(i, 'textPair', 'must be a string');
     const row = values.subarray(i * width, (i + 1) * width);
     if (problem === 'regression') {
       const v = typeof e.label === 'number' ? [e.label] : e.label;
       if (!Array.isArray(v) || v.length !== width || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-        throw new InputError(`${what}[${i}].label must be ${width === 1 ? 'a finite number' : `an array of ${width} finite numbers`} (regression)`, i);
+        throw fail(i, 'label', `must be ${width === 1 ? 'a finite number' : `an array of ${width} finite numbers`} (regression)`);
       }
       row.set(v as number[]);
     } else {
-      if (!Array.isArray(e.label) || !e.label.every((c) => typeof c === 'string')) {
-        throw new InputError(`${what}[${i}].label must be an array of class names (multi-label)`, i);
-      }
+      if (!Array.isArray(e.label) || !e.label.every((c) => typeof c === 'string')) throw fail(i, 'label', 'must be an array of class names (multi-label)');
       for (const name of e.label as string[]) {
         const c = labels.indexOf(name);
         if (c < 0) unknown.add(name);

@@ -6,7 +6,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BertClassifier, InputError, LabelMismatchError, OptionValueError, ResumeSettingsError } from '../../lib';
+import { BertClassifier, DataFormatError, InputError, LabelMismatchError, OptionValueError, ResumeSettingsError } from '../../lib';
 import { mulberry32 } from '../../lib/data/random';
 import { NEGATIVE, POSITIVE, writeTinyModel } from './tiny-model';
 
@@ -68,7 +68,7 @@ describe('options', () => {
     await expect(ml.fit(undefined)).rejects.toThrow(InputError);
     await expect(ml.fit([{ text: 'a', label: ['pos', 'drama'] }])).rejects.toThrow(LabelMismatchError);
     await expect(ml.fit([{ text: 'a', label: 'pos' as never }])).rejects.toThrow(/label must be an array of class names/);
-    await expect(ml.fit('data.tsv' as never)).rejects.toThrow(InputError);
+    await expect(ml.fit('data.tsv')).rejects.toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_DATA_PARSE', file: 'data.tsv' }));
     await expect(ml.fit(multi.slice(0, 8), { validation: 0.5, bestMetric: 'pearson' })).rejects.toThrow(expect.objectContaining({ option: 'bestMetric' }));
     await expect(ml.fit(multi.slice(0, 8), { validation: 0.5, earlyStopping: { metric: 'mse', patience: 1 } }))
       .rejects.toThrow(expect.objectContaining({ option: 'earlyStopping.metric' }));
@@ -135,6 +135,35 @@ describe('multi-label', () => {
     expect(result.steps).toBe(3);
     expect(result.validation!.count).toBe(32);
     expect(Number.isFinite(result.validation!.loss)).toBe(true);
+  });
+});
+
+describe('data from a .jsonl file', () => {
+  it('trains as the same examples given as an array; a bad line is a DataFormatError naming it', async () => {
+    const file = path.join(tmp, 'multi.jsonl');
+    const lines = multi.slice(0, 48).map((e, i) => JSON.stringify(i % 2 ? { text: e.text, label: e.label } : { text: e.text, text_pair: '', label: e.label }));
+    await fsp.writeFile(file, `${lines.join('\n')}\n\n`);
+    const asArray = multi.slice(0, 48).map((e, i) => (i % 2 ? e : { ...e, textPair: '' }));
+    const options = { maxSteps: 3, lr: 1e-3 };
+    await using fromArray = await BertClassifier.fromPretrained(modelDir, { ...BASE, problemType: 'multi_label', labels: LABELS });
+    await using fromFile = await BertClassifier.fromPretrained(modelDir, { ...BASE, problemType: 'multi_label', labels: LABELS });
+    await fromArray.fit(asArray, options);
+    await fromFile.fit(file, options);
+    const sample = multi.slice(300, 310).map((e) => e.text);
+    expect(await fromFile.predict(sample)).toEqual(await fromArray.predict(sample));
+    expect(await fromFile.evaluate(file)).toEqual(await fromArray.evaluate(asArray));
+
+    const bad = path.join(tmp, 'bad.jsonl');
+    await fsp.writeFile(bad, '{"text": "good", "label": ["pos"]}\n\n{"text": "dull", "label": "neg"}\n');
+    await expect(fromFile.evaluate(bad)).rejects.toThrow(DataFormatError);
+    await expect(fromFile.evaluate(bad)).rejects.toThrow(`${bad}:3: "label" must be an array of class names (multi-label)`);
+    await fsp.writeFile(bad, '{"text": "good", "label": ["pos"]}\n{"text": 3}\n');
+    await expect(fromFile.evaluate(bad)).rejects.toThrow(`${bad}:2: no string "text" field`);
+    await fsp.writeFile(bad, '{"text": "good", "label": ["pos", "drama"]}\n');
+    await expect(fromFile.evaluate(bad)).rejects.toThrow(LabelMismatchError);
+    await using reg = await BertClassifier.fromPretrained(modelDir, { ...BASE, problemType: 'regression' });
+    await fsp.writeFile(bad, '{"text": "good", "label": 1.5}\n{"text": "dull", "label": null}\n');
+    await expect(reg.evaluate(bad)).rejects.toThrow(`${bad}:2: "label" must be a finite number (regression)`);
   });
 });
 
