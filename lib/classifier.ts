@@ -69,6 +69,8 @@ interface Loaded {
   directory: string;
   // The maxLength the model was saved with (config.json's bertnode_max_length).
   savedMaxLength?: number;
+  // A multi-label model's threshold when it was saved (config.json's bertnode_threshold).
+  savedThreshold?: number;
   // The head was initialised here and no fit() has run: predictions are noise, and say so once.
   untrainedHead: boolean;
 }
@@ -98,15 +100,8 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
     this.options = { ...options };
     if (options.labels && new Set(options.labels).size !== options.labels.length) throw new OptionValueError('labels', 'must be distinct names');
     if (options.labels && options.labels.length < 2) throw new OptionValueError('labels', 'must name at least 2 classes');
-    if (options.labels && options.problemType === 'regression') {
-      throw new OptionValueError('labels', "a regression model has no class names (its outputs are LABEL_0, ...); give numOutputs instead");
-    }
-    if (options.numOutputs !== undefined && options.problemType !== 'regression') {
-      throw new OptionValueError('numOutputs', "is for problemType 'regression' (classification has one output per label)");
-    }
-    if (options.threshold !== undefined && options.problemType !== 'multi_label') {
-      throw new OptionValueError('threshold', "is for problemType 'multi_label' (single-label predicts the top class, regression the value)");
-    }
+    // Without problemType the saved model's decides, so these are checked again once it is known.
+    if (options.problemType !== undefined) checkProblemOptions(options, options.problemType);
   }
 
   /** Loads (downloading through the cache when needed) and returns a ready classifier. */
@@ -133,9 +128,9 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
     return this.loaded?.problemType ?? this.options.problemType ?? 'single_label';
   }
 
-  /** Multi-label: the score over which a class is predicted. */
+  /** Multi-label: the score over which a class is predicted (the option, else the saved model's, else 0.5). */
   get threshold(): number {
-    return this.options.threshold ?? 0.5;
+    return this.options.threshold ?? this.loaded?.savedThreshold ?? 0.5;
   }
 
   /** The model's configuration, once loaded. */
@@ -271,7 +266,10 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
       // transformers ignores unknown config keys; bertnode reads these back to rebuild the same head and inputs.
       await saveModel(dir, config, tensors, {
         labels,
-        rawConfig: { ...rawConfig, problem_type: HF_PROBLEM_TYPE[problemType], bertnode_head: head, bertnode_max_length: maxLength },
+        rawConfig: {
+          ...rawConfig, problem_type: HF_PROBLEM_TYPE[problemType], bertnode_head: head, bertnode_max_length: maxLength,
+          ...(problemType === 'multi_label' ? { bertnode_threshold: this.threshold } : {}),
+        },
         tokenizerFiles: tokenizerFiles.filter((f) => path.basename(f) !== 'tokenizer_config.json'),
       });
       const tokenizerConfig = tokenizerFiles.find((f) => path.basename(f) === 'tokenizer_config.json');
@@ -477,6 +475,7 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
     const loaded = await loadModel(directory);
     const untrainedHead = loaded.missing.includes('classifier.weight');
     const problemType = resolveProblemType(o, untrainedHead ? undefined : loaded, directory);
+    checkProblemOptions(o, problemType);
     const labels = headLabels(o, problemType, untrainedHead ? undefined : loaded);
     const config: BertConfig = { ...loaded.config, numLabels: labels.length };
     if (o.maxLength !== undefined && o.maxLength > config.maxPositionEmbeddings) {
@@ -484,6 +483,8 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
     }
     const saved = loaded.rawConfig.bertnode_max_length;
     const savedMaxLength = Number.isInteger(saved) && (saved as number) >= 2 && (saved as number) <= config.maxPositionEmbeddings ? saved as number : undefined;
+    const threshold = loaded.rawConfig.bertnode_threshold;
+    const savedThreshold = problemType === 'multi_label' && typeof threshold === 'number' && threshold >= 0 && threshold <= 1 ? threshold : undefined;
     const savedHead = loaded.rawConfig.bertnode_head;
     const head: Head = o.head ?? (savedHead === 'cls' || savedHead === 'pooler' ? savedHead : untrainedHead ? 'cls' : 'pooler');
     const requested = o.trainableLayers ?? CLASSIC.trainableLayers;
@@ -519,8 +520,8 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
     }
     const tokenizer = BertTokenizer.fromPretrained(directory);
     const tokenizerFiles = TOKENIZER_FILES.map((f) => path.join(directory, f)).filter((f) => existsSync(f));
-    const { id2label: _a, label2id: _b, ...rawConfig } = loaded.rawConfig;
-    return { model, tokenizer, config, labels, head, problemType, rawConfig, tokenizerFiles, directory, savedMaxLength, untrainedHead };
+    const { id2label: _a, label2id: _b, bertnode_threshold: _t, ...rawConfig } = loaded.rawConfig;
+    return { model, tokenizer, config, labels, head, problemType, rawConfig, tokenizerFiles, directory, savedMaxLength, savedThreshold, untrainedHead };
   }
 }
 
@@ -561,12 +562,24 @@ function resolveProblemType(o: ClassifierOptions<ProblemTypeName>, trained: Load
   return o.problemType ?? saved ?? 'single_label';
 }
 
+// The options that belong to one problem type only.
+function checkProblemOptions(o: ClassifierOptions<ProblemTypeName>, problemType: ProblemTypeName): void {
+  if (o.labels && problemType === 'regression') {
+    throw new OptionValueError('labels', "a regression model has no class names (its outputs are LABEL_0, ...); give numOutputs instead");
+  }
+  if (o.numOutputs !== undefined && problemType !== 'regression') {
+    throw new OptionValueError('numOutputs', `is for problemType 'regression', not '${problemType}' (classification has one output per label)`);
+  }
+  if (o.threshold !== undefined && problemType !== 'multi_label') {
+    throw new OptionValueError('threshold', `is for problemType 'multi_label', not '${problemType}' (single-label predicts the top class, regression the value)`);
+  }
+}
+
 // Names of the head's outputs. Classification: a trained head's classes, with the labels given matched to them by
 // name; a new head gets the labels given, else the classic pair. Regression: LABEL_0, ... (transformers' names),
 // numOutputs of them (a trained head's count, which numOutputs must then agree with).
 function headLabels(o: ClassifierOptions<ProblemTypeName>, problemType: ProblemTypeName, trained: LoadedModel | undefined): string[] {
   if (problemType === 'regression') {
-    if (o.labels) throw new OptionValueError('labels', "a regression model has no class names (its outputs are LABEL_0, ...); give numOutputs instead");
     const rows = trained?.labels.length;
     if (rows !== undefined && o.numOutputs !== undefined && o.numOutputs !== rows) {
       throw new OptionValueError('numOutputs', `${o.numOutputs} given, but the model's trained regression head has ${rows} output(s)`);

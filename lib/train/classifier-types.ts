@@ -47,7 +47,7 @@ export interface ClassifierOptions<P extends ProblemTypeName = 'single_label'> {
   numOutputs?: number;
   /**
    * Multi-label only: a class is predicted (and counted by evaluate's metrics) when its sigmoid score is over this.
-   * Default 0.5.
+   * Saved with the model (config.json's `bertnode_threshold`). Default: the saved model's, else 0.5.
    */
   threshold?: number;
   /**

@@ -55,15 +55,18 @@ describe('options', () => {
     expect(() => new BertClassifier({ problemType: 'multilabel' as never })).toThrow(expect.objectContaining({ option: 'problemType', suggestion: 'multi_label' }));
     expect(() => new BertClassifier({ problemType: true as never })).toThrow(expect.objectContaining({ code: 'ERR_BERTNODE_OPTION_TYPE', option: 'problemType' }));
     expect(() => new BertClassifier({ problemType: 'regression', labels: ['a', 'b'] })).toThrow(expect.objectContaining({ option: 'labels' }));
-    expect(() => new BertClassifier({ numOutputs: 2 })).toThrow(expect.objectContaining({ option: 'numOutputs' }));
+    expect(() => new BertClassifier({ problemType: 'single_label', numOutputs: 2 })).toThrow(expect.objectContaining({ option: 'numOutputs' }));
     expect(() => new BertClassifier({ problemType: 'regression', numOutputs: 0 })).toThrow(OptionValueError);
-    expect(() => new BertClassifier({ threshold: 0.3 })).toThrow(expect.objectContaining({ option: 'threshold' }));
+    expect(() => new BertClassifier({ problemType: 'regression', threshold: 0.3 })).toThrow(expect.objectContaining({ option: 'threshold' }));
     expect(() => new BertClassifier({ problemType: 'multi_label', threshold: 1.5 })).toThrow(expect.objectContaining({ option: 'threshold' }));
     expect(new BertClassifier({ problemType: 'regression', numOutputs: 2 }).labels).toEqual(['LABEL_0', 'LABEL_1']);
     expect(new BertClassifier({ problemType: 'multi_label', threshold: 0.3 }).threshold).toBe(0.3);
   });
 
   it('data, metrics and the IMDb default are checked against the problem type', async () => {
+    // Without problemType the model's decides (a base model: single-label), and the options are checked against it.
+    await expect(BertClassifier.fromPretrained(modelDir, { ...BASE, threshold: 0.3 })).rejects.toThrow(/threshold is for problemType 'multi_label', not 'single_label'/);
+    await expect(BertClassifier.fromPretrained(modelDir, { ...BASE, numOutputs: 2 })).rejects.toThrow(expect.objectContaining({ option: 'numOutputs' }));
     await using ml = await BertClassifier.fromPretrained(modelDir, { ...BASE, problemType: 'multi_label', labels: LABELS });
     await expect(ml.fit(undefined)).rejects.toThrow(InputError);
     await expect(ml.fit([{ text: 'a', label: ['pos', 'drama'] }])).rejects.toThrow(LabelMismatchError);
@@ -106,7 +109,7 @@ describe('multi-label', () => {
     const saved = path.join(tmp, 'multi');
     await clf.save(saved);
     const config = JSON.parse(await fsp.readFile(path.join(saved, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ problem_type: 'multi_label_classification', id2label: { 0: 'pos', 1: 'neg', 2: 'music' }, label2id: { pos: 0, neg: 1, music: 2 } });
+    expect(config).toMatchObject({ problem_type: 'multi_label_classification', id2label: { 0: 'pos', 1: 'neg', 2: 'music' }, label2id: { pos: 0, neg: 1, music: 2 }, bertnode_threshold: 0.5 });
     expect(await fsp.readFile(path.join(saved, 'README.md'), 'utf8')).toContain('torch.sigmoid(logits)');
     const again = await BertClassifier.fromPretrained(saved, { device: 'cpu' });
     expect(again.problemType).toBe('multi_label');
@@ -114,11 +117,15 @@ describe('multi-label', () => {
     expect(await again.predict(sample)).toEqual(await clf.predict(sample));
     await expect(BertClassifier.fromPretrained(saved, { device: 'cpu', problemType: 'single_label' })).rejects.toThrow(expect.objectContaining({ option: 'problemType' }));
 
-    // A threshold of 0.99 predicts fewer classes from the same scores.
-    const strict = await BertClassifier.fromPretrained(saved, { device: 'cpu', problemType: 'multi_label', threshold: 0.99 });
+    // A threshold of 0.99 predicts fewer classes from the same scores; it is saved and read back with the model.
+    const strict = await BertClassifier.fromPretrained<'multi_label'>(saved, { device: 'cpu', threshold: 0.99 });
     const [q] = await strict.predict(['a wonderful film with music']);
     expect(q.scores).toEqual(p.scores);
     expect(q.labels).toEqual(LABELS.filter((l) => p.scores[l] > 0.99));
+    await strict.save(path.join(tmp, 'multi-strict'));
+    await using strictAgain = await BertClassifier.fromPretrained<'multi_label'>(path.join(tmp, 'multi-strict'), { device: 'cpu' });
+    expect(strictAgain.threshold).toBe(0.99);
+    expect(await strictAgain.predict(['a wonderful film with music'])).toEqual([q]);
 
     // Attention maps are per input, whatever the head: explain shows the top-scoring class and the scores.
     const explained = await again.explain('a wonderful film with music', { layers: 'all' });
