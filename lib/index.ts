@@ -6,9 +6,11 @@
 
 export { BertClassifier, loadImdb } from './classifier';
 export type {
-  ClassifierOptions, DeviceOption, Explanation, ExplainOptions, FitOptions, FitResult, HubOptions, ImdbData, ImdbSource,
-  Prediction, PredictInput,
+  ClassifierData, ClassifierOptions, DeviceOption, Explanation, ExplainOptions, FitOptions, FitResult, HubOptions, ImdbData,
+  ImdbSource, MetricsFor, MultiLabelPrediction, Prediction, PredictionFor, PredictInput, RegressionPrediction, TargetExample,
 } from './classifier';
+export type { MultiLabelClassMetrics, MultiLabelMetrics, RegressionMetrics } from './train/problem-metrics';
+export type { ProblemTypeName } from './train/problem-type';
 export type { ExampleInput, TextExample } from './train/examples';
 export type {
   CacheFrozenLayersOption, ClassMetrics, ClassificationMetrics, EarlyStoppingOptions, EpochRecord, EvaluateOptions,

@@ -5,6 +5,7 @@
 export { accuracy, f1Score, matthewsCorrelation, type F1Options } from './classification';
 export { averageRanks, pearson, spearman } from './correlation';
 export { glueMetrics, type GlueMetricTask } from './glue';
+export { multiLabelScores, type MultiLabelClassScores, type MultiLabelScores } from './multilabel';
 export { perplexity } from './perplexity';
 export { tagSequences } from './tag-predictions';
 export {

@@ -104,6 +104,8 @@ type ResolvedOptions = NativeBertOptions & Required<Pick<NativeBertOptions,
 export class NativeBert {
   readonly config: Readonly<BertConfig>;
   readonly head: Head;
+  // The sequence-classification heads' loss; undefined for the other heads.
+  readonly problemType?: ProblemType;
   readonly trainableLayers: number;
   readonly trainEmbeddings: boolean;
   readonly device: Device;
@@ -117,6 +119,7 @@ export class NativeBert {
     this.raw = raw;
     this.config = Object.freeze({ ...config });
     this.head = options.head;
+    if (options.head === 'cls' || options.head === 'pooler') this.problemType = options.problemType ?? 'single_label_classification';
     this.trainableLayers = options.trainableLayers;
     this.trainEmbeddings = options.trainEmbeddings;
     this.device = options.device;

@@ -6,8 +6,8 @@
 import { padTaskRows } from '../data/task-collators';
 import { InputError, LabelMismatchError, OptionValueError } from '../errors';
 import { accuracy, glueMetrics, matthewsCorrelation, pearson, spearman, type GlueMetricTask } from '../metrics';
-import type { ProblemType } from '../native';
 import { matchHeadLabels } from '../train/head-labels';
+import { HF_PROBLEM_TYPE, PROBLEM_TYPE_NAMES, type ProblemTypeName } from '../train/problem-type';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
 import { checkOptions, integer, oneOf, ofType, type OptionCheck } from '../train/option-check';
@@ -26,7 +26,7 @@ export type SequenceData = readonly SequenceExample[];
 
 export interface SequenceClassifierOptions extends TaskModelOptions {
   /** 'single_label' (default), 'multi_label' or 'regression'. */
-  problemType?: 'single_label' | 'multi_label' | 'regression';
+  problemType?: ProblemTypeName;
   /** Class names (classification; required for a checkpoint without a head). Matched by name to a trained head's. */
   labels?: readonly string[];
   /** Regression outputs (default 1). */
@@ -53,17 +53,15 @@ interface Row {
   label: number[];
 }
 
-const PROBLEM: Record<string, ProblemType> = { single_label: 'single_label_classification', multi_label: 'multi_label_classification', regression: 'regression' };
-
-const SEQUENCE_CLASSIFIER_OPTIONS: Readonly<Record<keyof SequenceClassifierOptions, OptionCheck>> = { ...TASK_OPTIONS, problemType: oneOf('single_label', 'multi_label', 'regression'), labels: labelNames, numOutputs: integer(1), glueTask: ofType('string') };
+const SEQUENCE_CLASSIFIER_OPTIONS: Readonly<Record<keyof SequenceClassifierOptions, OptionCheck>> = { ...TASK_OPTIONS, problemType: oneOf(...PROBLEM_TYPE_NAMES), labels: labelNames, numOutputs: integer(1), glueTask: ofType('string') };
 
 export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetrics> {
-  private readonly problem: 'single_label' | 'multi_label' | 'regression';
+  private readonly problem: ProblemTypeName;
 
   private constructor(loaded: LoadedTask, private readonly o: SequenceClassifierOptions) {
     super(loaded, o, {
       architecture: 'BertForSequenceClassification',
-      savedConfig: () => ({ problem_type: PROBLEM[this.problem] }),
+      savedConfig: () => ({ problem_type: HF_PROBLEM_TYPE[this.problem] }),
       cacheable: true,
       trainingItems: async (data) => {
         const rows = this.rows(data, 'train');
@@ -89,7 +87,7 @@ export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetr
     const numOutputs = regression ? options.numOutputs ?? 1 : options.labels?.length;
     const loaded = await loadTask(idOrDir, {
       ...options,
-      head: { head: 'pooler', problemType: PROBLEM[problem] },
+      head: { head: 'pooler', problemType: HF_PROBLEM_TYPE[problem] },
       numLabels: numOutputs,
       labels: (checkpointLabels, { tensors, missing }) => {
         if (regression) return defaultLabels(numOutputs!);

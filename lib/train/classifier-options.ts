@@ -6,6 +6,8 @@ import { OptionTypeError } from '../errors';
 import type { ClassifierOptions, FitOptions } from './classifier-types';
 import type { EvaluateOptions } from './evaluate';
 import { METRIC_NAMES } from './metrics';
+import { MULTI_LABEL_METRIC_NAMES, REGRESSION_METRIC_NAMES } from './problem-metrics';
+import { PROBLEM_TYPE_NAMES } from './problem-type';
 import { either, finite, integer, isNumber, isString, ofType, oneOf, type OptionCheck } from './option-check';
 
 const labelList: OptionCheck = (value, name) => {
@@ -18,7 +20,10 @@ const everyOption = either("'epoch' or an integer", { accepts: isString, check: 
 
 export const CLASSIFIER_OPTIONS: Readonly<Record<keyof ClassifierOptions, OptionCheck>> = {
   model: ofType('string'),
+  problemType: oneOf(...PROBLEM_TYPE_NAMES),
   labels: labelList,
+  numOutputs: integer(1, 4096),
+  threshold: finite(0, 1),
   maxLength: integer(2),
   batchSize: integer(1),
   lr: finite(0, 10, true),
@@ -58,7 +63,8 @@ export const FIT_OPTIONS: Readonly<Record<keyof FitOptions, OptionCheck>> = {
   maxGradNorm: finite(0, Number.MAX_VALUE),
   seed: integer(0, 2 ** 32 - 1),
   evaluateEvery: everyOption,
-  bestMetric: oneOf(...METRIC_NAMES),
+  // Every problem type's names here; the loop narrows them to the classifier's (./options.ts).
+  bestMetric: oneOf(...new Set([...METRIC_NAMES, ...MULTI_LABEL_METRIC_NAMES, ...REGRESSION_METRIC_NAMES])),
   restoreBest: ofType('boolean'),
   earlyStopping: ofType('object'),
   checkpointDir: ofType('string'),

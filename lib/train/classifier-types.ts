@@ -10,6 +10,9 @@ import type { ExampleInput } from './examples';
 import type { CacheFrozenLayersOption } from './frozen-training';
 import type { ImdbSource } from './imdb-source';
 import type { HubOptions } from './model-source';
+import type { MultiLabelMetrics, RegressionMetrics } from './problem-metrics';
+import type { ProblemTypeName } from './problem-type';
+import type { TargetExample } from './target-examples';
 
 /** Where the model runs: `'cpu'`, `'cuda'`, or `'auto'` (CUDA when a usable GPU is found, else the CPU, quietly). */
 export type DeviceOption = Device | 'auto';
@@ -17,17 +20,36 @@ export type DeviceOption = Device | 'auto';
 /**
  * Options of {@link BertClassifier}. Every one is optional: `new BertClassifier()` is the classic IMDb recipe. They
  * are checked in the constructor: an unknown name is an UnknownOptionError naming the closest valid one, a wrong
- * type an OptionTypeError, a value out of range or not among the choices an OptionValueError.
+ * type an OptionTypeError, a value out of range or not among the choices an OptionValueError. `P` is the problem
+ * type the results are typed for (the `problemType` given).
  */
-export interface ClassifierOptions {
+export interface ClassifierOptions<P extends ProblemTypeName = 'single_label'> {
   /** Hugging Face hub id (downloaded through the cache) or local model folder. Default `'bert-base-uncased'`. */
   model?: string;
   /**
-   * Class names. For a model with a trained head they must be its classes (config.json's `id2label`), in any order:
-   * they are matched by name, and the head's rows follow the order given. Default: the model's own classes, else
-   * `['neg', 'pos']`.
+   * What a label is (transformers' `problem_type`): `'single_label'`, one class name per text (softmax and
+   * cross-entropy); `'multi_label'`, an array of class names per text, any number of them (a sigmoid and binary
+   * cross-entropy per class; predict returns the classes over `threshold`); `'regression'`, a number per text (or
+   * `numOutputs` numbers; mean squared error; predict returns the value). Default: the saved model's
+   * (config.json's `problem_type`; a trained head with one output is regression, as in transformers), else
+   * `'single_label'`. A model trained for another problem type is refused (OptionValueError). Pass it to have
+   * predict/evaluate/fit typed for it, also when a saved model would give it anyway.
+   */
+  problemType?: P;
+  /**
+   * Class names (classification). For a model with a trained head they must be its classes (config.json's
+   * `id2label`), in any order: they are matched by name, and the head's rows follow the order given. Default: the
+   * model's own classes, else `['neg', 'pos']`. Not for regression (its outputs are named LABEL_0, ... as in
+   * transformers).
    */
   labels?: readonly string[];
+  /** Regression only: values per text. Default: the trained head's, else 1. */
+  numOutputs?: number;
+  /**
+   * Multi-label only: a class is predicted (and counted by evaluate's metrics) when its sigmoid score is over this.
+   * Saved with the model (config.json's `bertnode_threshold`). Default: the saved model's, else 0.5.
+   */
+  threshold?: number;
   /**
    * Tokens per text, [CLS]/[SEP] included; longer texts are truncated. Saved with the model and used again when it
    * is reloaded. Default: the saved model's, else 256 (or the model's position count when smaller).
@@ -72,13 +94,19 @@ export interface ClassifierOptions {
   hub?: HubOptions;
 }
 
+/**
+ * What fit() and evaluate() take for each problem type: single-label examples or a path lib/data reads;
+ * multi-label and regression examples, or a .jsonl file of them (`{"text", "text_pair"?, "label"}` per line).
+ */
+export type ClassifierData<P extends ProblemTypeName> = P extends 'single_label' ? ExampleInput : readonly TargetExample[] | string;
+
 /** Options of {@link BertClassifier.fit}: the training loop's {@link TrainOptions} and the data's. */
-export interface FitOptions extends Omit<TrainOptions, 'evaluation' | 'evaluator'> {
+export interface FitOptions<P extends ProblemTypeName = 'single_label'> extends Omit<TrainOptions<MetricsFor<P>>, 'evaluation' | 'evaluator'> {
   /**
    * Validation data (examples or a path), or a part of the training data held out with the seed: a share in (0, 1)
    * or a count of examples (>= 1). Default: none, or the classic 5,000 when fit() loads IMDb itself.
    */
-  validation?: ExampleInput | number;
+  validation?: ClassifierData<P> | number;
   /** Examples per batch for this run. Default: the classifier's `batchSize`. */
   batchSize?: number;
   /** Where fit() with no data finds IMDb. */
@@ -91,24 +119,16 @@ export interface FitOptions extends Omit<TrainOptions, 'evaluation' | 'evaluator
   cacheFrozenLayers?: CacheFrozenLayersOption;
 }
 
+/** evaluate()'s metrics for each problem type. */
+export type MetricsFor<P extends ProblemTypeName> =
+  P extends 'multi_label' ? MultiLabelMetrics : P extends 'regression' ? RegressionMetrics : ClassificationMetrics;
+
 /** What {@link BertClassifier.fit} returns. */
-export interface FitResult extends TrainResult {
+export interface FitResult<M = ClassificationMetrics> extends TrainResult<M> {
   /** Validation metrics of the parameters the model ends with (the best evaluation's, when it was restored). */
-  validation?: ClassificationMetrics;
+  validation?: M;
   /** Examples trained on. */
   trainExamples: number;
-}
-
-/** One text's prediction. */
-export interface Prediction {
-  /** The most probable class. */
-  label: string;
-  /** Its index in the classifier's `labels`. */
-  labelIndex: number;
-  /** Softmax probability of every class, by name. */
-  probabilities: Record<string, number>;
-  /** Raw scores, in label order. */
-  logits: number[];
 }
 
 /** A text, or a `[text, textPair]` sentence pair. */
@@ -122,11 +142,15 @@ export interface ExplainOptions {
   layer?: number;
   /** Layers returned in `layers`. Default: just `layer`. */
   layers?: readonly number[] | 'all';
-  /** The text's true class, shown beside the prediction. */
+  /** The text's true class (single-label: one of the labels), shown beside the prediction. */
   trueLabel?: string;
 }
 
-/** {@link ExplainedText} with the [CLS] attention of every layer asked for. */
+/**
+ * {@link ExplainedText} with the [CLS] attention of every layer asked for. Multi-label: `predicted` is the
+ * top-scoring class and `probabilities` the sigmoid scores; regression: `predicted` names the output and
+ * `probabilities` holds its value.
+ */
 export interface Explanation extends ExplainedText {
   /** [CLS] attention per requested layer. */
   layers: { layer: number; attention: ClsAttention }[];

@@ -130,9 +130,9 @@ export function softmaxRow(values: Float32Array, offset: number, length: number)
 export type MetricName = 'accuracy' | 'precision' | 'recall' | 'f1' | 'loss';
 export const METRIC_NAMES: readonly MetricName[] = ['accuracy', 'precision', 'recall', 'f1', 'loss'];
 
-// Loss and perplexity improve downwards, every other metric upwards.
+// Loss, perplexity and mean squared error improve downwards, every other metric upwards.
 export function isImprovement(metric: MetricName | string, candidate: number, best: number | undefined, minDelta = 0): boolean {
   if (Number.isNaN(candidate)) return false;
   if (best === undefined) return true;
-  return metric === 'loss' || metric === 'perplexity' ? candidate < best - minDelta : candidate > best + minDelta;
+  return metric === 'loss' || metric === 'perplexity' || metric === 'mse' ? candidate < best - minDelta : candidate > best + minDelta;
 }

@@ -5,13 +5,24 @@
 // `model(**enc).logits` would give other numbers and the card spells out the call that matches.
 
 import type { Head } from '../native';
+import type { ProblemTypeName } from './problem-type';
 
 export interface ModelCardInfo {
   baseModel: string;
   head: Head;
   labels: readonly string[];
   maxLength: number;
+  problemType: ProblemTypeName;
+  /** Multi-label: the score over which a class is predicted. */
+  threshold: number;
 }
+
+// The Python line that turns `logits` into what bertnode's predict() returns, per problem type.
+const DECISION: Record<ProblemTypeName, (threshold: number) => string> = {
+  single_label: () => 'predicted = [model.config.id2label[i] for i in logits.argmax(-1).tolist()]',
+  multi_label: (t) => `predicted = [[model.config.id2label[i] for i, s in enumerate(row) if s > ${t}] for row in torch.sigmoid(logits).tolist()]`,
+  regression: () => 'predicted = logits[:, 0].tolist()',
+};
 
 export function renderModelCard(info: ModelCardInfo): string {
   const logits = info.head === 'cls'
@@ -34,7 +45,8 @@ export function renderModelCard(info: ModelCardInfo): string {
     '# Text classifier fine-tuned with bertnode',
     '',
     `- base model: \`${info.baseModel}\``,
-    `- labels (index: name): ${info.labels.map((l, i) => `${i}: \`${l}\``).join(', ')}`,
+    `- problem type: \`${info.problemType}\`${info.problemType === 'multi_label' ? ` (a class is predicted when its sigmoid score is over ${info.threshold})` : ''}`,
+    `- ${info.problemType === 'regression' ? 'outputs' : 'labels'} (index: name): ${info.labels.map((l, i) => `${i}: \`${l}\``).join(', ')}`,
     `- max length: ${info.maxLength} tokens, [CLS]/[SEP] included (inputs were truncated to it in training)`,
     `- head: \`${info.head}\` — ${headText}`,
     '',
@@ -58,7 +70,7 @@ export function renderModelCard(info: ModelCardInfo): string {
     `enc = tokenizer(['A wonderful film.'], padding=True, truncation=True, max_length=${info.maxLength}, return_tensors='pt')`,
     'with torch.no_grad():',
     `    logits = ${logits}`,
-    'predicted = [model.config.id2label[i] for i in logits.argmax(-1).tolist()]',
+    DECISION[info.problemType](info.threshold),
     '```',
     '',
   ].join('\n');

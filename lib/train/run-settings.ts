@@ -2,7 +2,7 @@
 //
 // Every setting the numbers of the continued run depend on is recorded by name: the loop's own options (seed,
 // schedule, AdamW and clipping, evaluation and best-model choice), the engine's (device, CPU kernel family,
-// precision, head, trainable layers, the model config with its dropout rates), and the data's (batch size, padding,
+// precision, head and its problem type, trainable layers, the model config with its dropout rates), and the data's (batch size, padding,
 // order, a digest of the examples, and whether batches start from the frozen-layer cache, with its dtype and build
 // batch size).
 //
@@ -33,6 +33,8 @@ export function nativeRunSettings(model: NativeBert): RunSettings {
     ...(model.device === 'cpu' ? { cpuKernels: cpuKernelFamily(model.precision) } : {}),
     precision: model.precision,
     head: model.head,
+    // Recorded only when it is not the default, so checkpoints written before it was recorded still resume.
+    ...(model.problemType && model.problemType !== 'single_label_classification' ? { problemType: model.problemType } : {}),
     trainableLayers: model.trainableLayers,
     trainEmbeddings: model.trainEmbeddings,
     modelConfig: JSON.stringify(model.config),

@@ -1,6 +1,6 @@
 """Checks that the task models bertnode saves (lib/tasks: BertTokenClassifier, BertQuestionAnswerer,
 BertMultipleChoice, BertMaskedLM with and without next-sentence prediction, BertSequenceClassifier multi-label and
-regression, BertEmbedder) load in Python
+regression, BertClassifier multi-label and regression with the pooler head, BertEmbedder) load in Python
 `transformers` with the matching AutoModelFor... class and give bertnode's outputs.
 
 Run: /work/pyenv/bin/python scripts/golden/check_task_models.py [--dir D]
@@ -36,9 +36,14 @@ CLASSES = {
     "pretraining": ("BertForPreTraining", AutoModelForPreTraining),
     "sequence-multi-label": ("BertForSequenceClassification", AutoModelForSequenceClassification),
     "sequence-regression": ("BertForSequenceClassification", AutoModelForSequenceClassification),
+    "classifier-multi-label": ("BertForSequenceClassification", AutoModelForSequenceClassification),
+    "classifier-regression": ("BertForSequenceClassification", AutoModelForSequenceClassification),
     "embedding": ("BertModel", AutoModel),
 }
-PROBLEM_TYPES = {"sequence-multi-label": "multi_label_classification", "sequence-regression": "regression"}
+PROBLEM_TYPES = {"sequence-multi-label": "multi_label_classification", "sequence-regression": "regression",
+                 "classifier-multi-label": "multi_label_classification", "classifier-regression": "regression"}
+# transformers' own reading of a saved model's labels: what inference needs (num_labels, and id2label for classes).
+LABELS = {"classifier-multi-label": {0: "pos", 1: "neg", 2: "plot"}, "classifier-regression": {0: "LABEL_0"}}
 
 
 def write_base(base):
@@ -63,6 +68,8 @@ def check(task_dir, name):
         failures.append(f"problem_type {config.get('problem_type')} != {PROBLEM_TYPES[name]}")
     model, info = auto.from_pretrained(task_dir, output_loading_info=True)
     model.eval()
+    if name in LABELS and (model.config.id2label != LABELS[name] or model.config.num_labels != len(LABELS[name])):
+        failures.append(f"id2label {model.config.id2label} != {LABELS[name]}")
     if type(model).__name__ != architecture:
         failures.append(f"{auto.__name__} gave {type(model).__name__}")
     for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):

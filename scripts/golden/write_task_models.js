@@ -8,6 +8,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const tasks = require('../../dist/tasks');
+const { BertClassifier } = require('../../dist');
 const { loadTask } = require('../../dist/tasks/task-model');
 const { padTaskRows } = require('../../dist/data/task-collators');
 
@@ -15,6 +16,26 @@ const WORDS = ['good', 'bad', 'movie', 'plot', 'the', 'was', 'is', 'a', 'great',
 const pick = (i, k) => WORDS[(i * 7 + k * 3) % WORDS.length];
 const sentence = (i) => Array.from({ length: 5 }, (_, k) => pick(i, k));
 const FIT = { maxSteps: 3, lr: 1e-3 };
+const MULTI_LABEL_DATA = Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), label: sentence(i).filter((w) => ['good', 'bad', 'plot'].includes(w)).map((w) => ({ good: 'pos', bad: 'neg', plot: 'plot' })[w]) }));
+const REGRESSION_DATA = Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), textPair: 'the movie', label: i / 2 }));
+
+// BertClassifier (lib/classifier.ts) with transformers' head (the pooler), every layer trained.
+const classifier = (base, options) => new BertClassifier({ model: base, head: 'pooler', trainableLayers: 'all', maxLength: 16, device: 'cpu', ...options });
+
+// A saved BertClassifier read back by BertClassifier itself: the problem type from config.json, and predict's
+// logits (regression: values) equal to the engine's on the same pairs. 1e-5: the same weights and inputs, but
+// predict pads each batch to its own longest row, and padding changes the GEMMs' shapes (observed ~1e-7).
+async function checkClassifierReload(dir, problemType, pairs, logits) {
+  const clf = await BertClassifier.fromPretrained(dir, { device: 'cpu' });
+  try {
+    if (clf.problemType !== problemType) throw new Error(`${dir}: read back as ${clf.problemType}, saved as ${problemType}`);
+    const predicted = (await clf.predict(pairs)).flatMap((p) => p.logits ?? p.values);
+    const worst = Math.max(...predicted.map((x, i) => Math.abs(x - logits[i])));
+    if (predicted.length !== logits.length || !(worst <= 1e-5)) throw new Error(`${dir}: BertClassifier.predict differs from the engine by ${worst}`);
+  } finally {
+    clf.dispose();
+  }
+}
 
 const TASKS = {
   'token-classification': {
@@ -46,12 +67,24 @@ const TASKS = {
   'sequence-multi-label': {
     head: { head: 'pooler', problemType: 'multi_label_classification' },
     make: (base) => tasks.BertSequenceClassifier.fromPretrained(base, { problemType: 'multi_label', labels: ['pos', 'neg', 'plot'], maxLength: 16 }),
-    data: Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), label: sentence(i).filter((w) => ['good', 'bad', 'plot'].includes(w)).map((w) => ({ good: 'pos', bad: 'neg', plot: 'plot' })[w]) })),
+    data: MULTI_LABEL_DATA,
+  },
+  'classifier-multi-label': {
+    head: { head: 'pooler', problemType: 'multi_label_classification' },
+    make: (base) => classifier(base, { problemType: 'multi_label', labels: ['pos', 'neg', 'plot'] }),
+    data: MULTI_LABEL_DATA,
+    reload: 'multi_label',
   },
   'sequence-regression': {
     head: { head: 'pooler', problemType: 'regression' },
     make: (base) => tasks.BertSequenceClassifier.fromPretrained(base, { problemType: 'regression', maxLength: 16 }),
-    data: Array.from({ length: 8 }, (_, i) => ({ text: sentence(i).join(' '), textPair: 'the movie', label: i / 2 })),
+    data: REGRESSION_DATA,
+  },
+  'classifier-regression': {
+    head: { head: 'pooler', problemType: 'regression' },
+    make: (base) => classifier(base, { problemType: 'regression' }),
+    data: REGRESSION_DATA,
+    reload: 'regression',
   },
   embedding: {
     head: { head: 'embedding', pooling: 'mean', normalize: true },
@@ -69,7 +102,7 @@ async function main() {
     await model.save(dir);
     model.dispose();
     // The saved folder, read back by the engine with the head's catalogue.
-    const numLabels = { 'token-classification': 3, 'sequence-multi-label': 3, 'sequence-regression': 1 }[name] ?? 2;
+    const numLabels = { 'token-classification': 3, 'sequence-multi-label': 3, 'sequence-regression': 1, 'classifier-multi-label': 3, 'classifier-regression': 1 }[name] ?? 2;
     const loaded = await loadTask(dir, { head: task.head, numLabels, labels: (l) => l });
     const texts = [['the movie was good', 'is it'], ['a bad plot', 'the great movie was awful']];
     const pairs = task.rows ? texts.flatMap((t) => Array.from({ length: task.rows }, (_, k) => [t[0], `${t[1]} ${WORDS[k]}`])) : texts;
@@ -77,6 +110,7 @@ async function main() {
     const result = await loaded.model.forward(batch, { training: false });
     const outputs = {};
     for (const key of ['logits', 'startLogits', 'endLogits', 'seqRelationshipLogits']) if (result[key]) outputs[key] = Array.from(result[key]);
+    if (task.reload) await checkClassifierReload(dir, task.reload, pairs, outputs.logits);
     fs.writeFileSync(path.join(dir, 'bertnode-outputs.json'), JSON.stringify({
       head: task.head, rows: task.rows ?? 1,
       inputs: { inputIds: Array.from(batch.inputIds), attentionMask: Array.from(batch.attentionMask), tokenTypeIds: Array.from(batch.tokenTypeIds), batchSize: batch.batchSize, seqLen: batch.seqLen },

@@ -15,6 +15,7 @@ const PUBLIC_INTERFACES = [
   'TextExample', 'TrainOptions', 'EarlyStoppingOptions', 'ProgressEvent', 'EvaluationRecord', 'TrainResult',
   'TrainingHistory', 'StepRecord', 'EpochRecord', 'ClassificationMetrics', 'ClassMetrics', 'EvaluateOptions',
   'FrozenCacheOptions', 'AttentionReportOptions', 'ExplainedText', 'ExplainToken', 'RunReportInput',
+  'MultiLabelPrediction', 'RegressionPrediction', 'MultiLabelMetrics', 'MultiLabelClassMetrics', 'RegressionMetrics', 'TargetExample',
 ];
 
 const compilerOptions: ts.CompilerOptions = {

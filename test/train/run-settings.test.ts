@@ -22,6 +22,23 @@ test('a CPU model records its device, kernel family, precision and head', () => 
   }
 });
 
+// The problem type is recorded when it is not single-label, so a single-label checkpoint written before it was
+// recorded has the same settings as one written now.
+test('a sequence-classification model records a multi-label or regression problem type', () => {
+  const record = (problemType?: 'single_label_classification' | 'multi_label_classification' | 'regression') => {
+    const model = NativeBert.create({ ...CONFIG, numLabels: problemType === 'regression' ? 1 : 2 }, { head: 'pooler', problemType, trainableLayers: 1, device: 'cpu' });
+    try {
+      return nativeRunSettings(model);
+    } finally {
+      model.dispose();
+    }
+  };
+  expect(record()).not.toHaveProperty('problemType');
+  expect(record('single_label_classification')).not.toHaveProperty('problemType');
+  expect(record('multi_label_classification')).toMatchObject({ problemType: 'multi_label_classification' });
+  expect(record('regression')).toMatchObject({ problemType: 'regression' });
+});
+
 // A bf16 model records the family of its bf16 GEMMs ('amx' on CPUs with AMX-BF16), not the fp32 one.
 const bf16Family = cpuKernelFamily('bf16');
 (bf16Family === 'none' ? test.skip : test)('a bf16 CPU model records the bf16 kernel family', () => {
