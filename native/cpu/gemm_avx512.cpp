@@ -62,18 +62,23 @@ TARGET_AVX512 void kernel14x32(int kc, const float* pa, const float* pb, float* 
 
 // Packs op(A) into 14-row micro-panels (layout in gemm_kernels.h). Not transposed: 16 k steps at a time through
 // transpose16x16 (rows past the block's end come in as zeros), the k tail element by element. Transposed: each k
-// step is one masked 14-float copy.
+// step is one masked 14-float copy per panel, k steps outer: each row of A (stored [k][m], rows far apart) is read
+// front to back across the block instead of 56 bytes of it per panel.
 TARGET_AVX512 void packA14(const float* a, int64_t lda, bool trans, int rows, int cols, float* dst) {
   const __mmask16 panelLanes = firstLanes(kMR);
+  if (trans) {
+    const int64_t panelFloats = static_cast<int64_t>(kMR) * cols;
+    for (int p = 0; p < cols; ++p) {
+      const float* src = a + p * lda;
+      float* out = dst + p * kMR;
+      for (int i0 = 0; i0 < rows; i0 += kMR, out += panelFloats) {
+        _mm512_mask_storeu_ps(out, panelLanes, _mm512_maskz_loadu_ps(firstLanes(rows - i0), src + i0));
+      }
+    }
+    return;
+  }
   for (int i0 = 0; i0 < rows; i0 += kMR, dst += static_cast<int64_t>(kMR) * cols) {
     const int m = std::min(kMR, rows - i0);
-    if (trans) {
-      const __mmask16 valid = firstLanes(m);
-      for (int p = 0; p < cols; ++p) {
-        _mm512_mask_storeu_ps(dst + p * kMR, panelLanes, _mm512_maskz_loadu_ps(valid, a + p * lda + i0));
-      }
-      continue;
-    }
     const float* panel = a + i0 * lda;
     int p0 = 0;
     for (; p0 + 16 <= cols; p0 += 16) {
@@ -88,20 +93,24 @@ TARGET_AVX512 void packA14(const float* a, int64_t lda, bool trans, int rows, in
   }
 }
 
-// Packs op(B) into 32-column micro-panels. Not transposed: each k step is two masked 16-float copies.
+// Packs op(B) into 32-column micro-panels. Not transposed: each k step is two masked 16-float copies per panel, k
+// steps outer so that each row of B is read front to back across the block (as packA14 does for a transposed A).
 // Transposed (B stored [n][k]): each half panel of 16 columns goes through transpose16x16, 16 k steps at a time.
 TARGET_AVX512 void packB32(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (!trans) {
+    const int64_t panelFloats = static_cast<int64_t>(kNR) * rows;
+    for (int p = 0; p < rows; ++p) {
+      const float* src = b + p * ldb;
+      float* out = dst + p * kNR;
+      for (int j0 = 0; j0 < cols; j0 += kNR, out += panelFloats) {
+        _mm512_storeu_ps(out, _mm512_maskz_loadu_ps(firstLanes(cols - j0), src + j0));
+        _mm512_storeu_ps(out + 16, _mm512_maskz_loadu_ps(firstLanes(cols - j0 - 16), src + j0 + 16));
+      }
+    }
+    return;
+  }
   for (int j0 = 0; j0 < cols; j0 += kNR, dst += static_cast<int64_t>(kNR) * rows) {
     const int n = std::min(kNR, cols - j0);
-    if (!trans) {
-      const __mmask16 lo = firstLanes(n), hi = firstLanes(n - 16);
-      for (int p = 0; p < rows; ++p) {
-        const float* src = b + p * ldb + j0;
-        _mm512_storeu_ps(dst + p * kNR, _mm512_maskz_loadu_ps(lo, src));
-        _mm512_storeu_ps(dst + p * kNR + 16, _mm512_maskz_loadu_ps(hi, src + 16));
-      }
-      continue;
-    }
     const float* panel = b + j0 * ldb;
     int p0 = 0;
     for (; p0 + 16 <= rows; p0 += 16) {
