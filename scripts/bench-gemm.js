@@ -23,8 +23,11 @@
 // peak is taken as 2x the measured FP32 FMA peak: one 512-bit vdpbf16ps does 32 multiply-adds (16 lanes x a pair)
 // where a 512-bit FMA does 16, at the same issue rate (an assumption from AMD's/Agner Fog's tables, not measured).
 //
-// Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick] [--no-fp32]
+// Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick] [--no-fp32] [--cpu-time]
 //   --no-fp32: bf16 rows only (and no OpenBLAS), when only the bf16 families are of interest.
+//   --cpu-time: GFLOP per CPU-second (process.cpuUsage around each call; the peaks' cpuGflops) instead of per wall-clock
+//     second: on a shared machine wall time stretches with the load, CPU time much less. With --threads 1 it is one
+//     core's rate. No OpenBLAS column (its program times wall clock).
 //   --quick: one warm-up + one timed run of a subset of shapes (checks that the script works, timings meaningless).
 'use strict';
 const fs = require('fs');
@@ -41,6 +44,8 @@ function option(name, fallback) {
 }
 const quick = process.argv.includes('--quick');
 const fp32Rows = !process.argv.includes('--no-fp32');
+const cpuTime = process.argv.includes('--cpu-time');
+const unit = cpuTime ? 'GFLOP/CPU-s' : 'GFLOP/s';
 const threads = option('threads', 2);
 const reps = quick ? 1 : option('reps', 5);
 
@@ -113,12 +118,24 @@ function timeOurs(shape, shapeReps, isa) {
       strideB: k * n, beta: 0, c, ldc: n, strideC: m * n, batch, isa });
   let best = Infinity;
   for (let r = 0; r <= shapeReps; r++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = process.hrtime.bigint(), cpu0 = process.cpuUsage();
     call();
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = cpuTime ? (cpu.user + cpu.system) / 1e6 : Number(process.hrtime.bigint() - t0) / 1e9;
     if (r > 0) best = Math.min(best, seconds); // r == 0 is the warm-up
   }
   return best;
+}
+
+// The AMX peak per CPU-second of each thread, times the threads (as the GEMM rows count CPU seconds of all of them).
+function amxCpuPeak(tmp, runs) {
+  const error = compile(tmp, 'amx-peak.c', 'amx-peak', { pre: ['-mamx-tile', '-mamx-bf16'], post: ['-pthread'] });
+  if (error) return { gflops: null, note: `could not compile amx-peak.c: ${error}` };
+  const reading = JSON.parse(spawnSync(path.join(tmp, 'amx-peak'), [String(threads), String(runs)],
+    { encoding: 'utf8' }).stdout);
+  if (reading.error) return { gflops: null, note: reading.error };
+  return { gflops: reading.cpuGflops * threads, note: `${threads} thread(s) x ${reading.cpuGflops.toFixed(1)} GFLOP per ` +
+    `CPU-second of tile-only tdpbf16ps, best of ${runs}` };
 }
 
 function main() {
@@ -130,20 +147,26 @@ function main() {
     // The peak is a ceiling, so anything else running can only lower a reading: it is read before and after the
     // GEMMs (best of 3 runs each) and the higher reading is the one used.
     const peakRuns = quick ? '1' : '3';
-    const readPeak = () => (peakError ? null : runJson(path.join(tmp, 'fma-peak'), [String(threads), peakRuns]));
+    const readPeak = () => {
+      if (peakError) return null;
+      const reading = runJson(path.join(tmp, 'fma-peak'), [String(threads), peakRuns]);
+      return cpuTime ? { ...reading, gflops: reading.cpuGflops * threads } : reading;
+    };
     const peakBefore = readPeak();
-    const peerError = fp32Rows ? compile(tmp, 'openblas-sgemm.c', 'openblas-sgemm', { pre: [], post: ['-lopenblas'] })
+    const peerError = cpuTime ? 'disabled by --cpu-time' : fp32Rows ? compile(tmp, 'openblas-sgemm.c', 'openblas-sgemm', { pre: [], post: ['-lopenblas'] })
       : 'disabled by --no-fp32';
-    if (peerError && fp32Rows) {
+    if (peerError && fp32Rows && !cpuTime) {
       process.stderr.write('OpenBLAS is absent (no cblas.h / libopenblas to link): the peer column is null. ' +
         'Install it with `apt-get install libopenblas-dev` (Debian/Ubuntu).\n');
     }
-    process.stderr.write(`bertnode sgemm isa=${kernels.gemmActiveIsa()} threads=${threads} reps=${reps}\n`);
+    process.stderr.write(`bertnode sgemm isa=${kernels.gemmActiveIsa()} threads=${threads} reps=${reps}` +
+      `${cpuTime ? ' (GFLOP per CPU-second)' : ''}\n`);
     const results = [];
     const bf16Results = [];
     const bf16Families = kernels.gemmBf16Isas();
     if (!bf16Families.length) process.stderr.write('no AMX-BF16 or AVX-512 BF16 on this CPU: no bf16 rows\n');
-    const amxPeak = bf16Families.includes('amx') ? common.measureAmxPeak(threads, quick ? 1 : 3) : null;
+    const amxPeak = !bf16Families.includes('amx') ? null
+      : cpuTime ? amxCpuPeak(tmp, quick ? 1 : 3) : common.measureAmxPeak(threads, quick ? 1 : 3);
 
     for (const shape of selected) {
       const flop = 2 * shape.m * shape.n * shape.k * shape.batch;
@@ -161,16 +184,16 @@ function main() {
       for (const family of bf16Families) {
         const bf16Gflops = flop / timeOurs(shape, shapeReps, family) / 1e9;
         bf16Results.push({ metric: `bf16gemm.${family}.${shape.name}.${layout}.${dims}`, ours: round(bf16Gflops),
-          peer: ours && round(ours), ratio: ours && round(bf16Gflops / ours), unit: 'GFLOP/s', bf16Gflops, family,
+          peer: ours && round(ours), ratio: ours && round(bf16Gflops / ours), unit, bf16Gflops, family,
           load: round(os.loadavg()[0]) });
       }
       if (fp32Rows) results.push({ metric: `sgemm.${shape.name}.${layout}.${dims}`, ours: round(ours), peer: peer && round(peer),
-        ratio: peer && round(ours / peer), unit: 'GFLOP/s',
+        ratio: peer && round(ours / peer), unit,
         oursGflops: ours, peerGflops: peer });
     }
     const peakAfter = readPeak();
     const peak = peakError ? null : Math.max(peakBefore.gflops, peakAfter.gflops);
-    emit({ metric: 'fp32_peak', ours: peak && round(peak), peer: null, ratio: null, unit: 'GFLOP/s',
+    emit({ metric: 'fp32_peak', ours: peak && round(peak), peer: null, ratio: null, unit,
       note: peakError ? `could not compile the FMA microkernel: ${peakError}`
         : `${threads} threads x 12 independent ${peakBefore.vectorBits}-bit FMA chains, best of ${peakRuns} runs ` +
           `before and ${peakRuns} after the GEMMs` });
@@ -179,7 +202,7 @@ function main() {
       emit({ ...rest, oursPeakFraction: peak && round(oursGflops / peak),
         peerPeakFraction: peak && peerGflops && round(peerGflops / peak) });
     }
-    if (amxPeak) emit({ metric: 'amx_bf16_peak', ours: round(amxPeak.gflops), peer: null, ratio: null, unit: 'GFLOP/s',
+    if (amxPeak) emit({ metric: 'amx_bf16_peak', ours: round(amxPeak.gflops), peer: null, ratio: null, unit,
       note: amxPeak.note });
     for (const line of bf16Results) {
       const { bf16Gflops, family, ...rest } = line;

@@ -62,18 +62,23 @@ TARGET_AVX512 void kernel14x32(int kc, const float* pa, const float* pb, float* 
 
 // Packs op(A) into 14-row micro-panels (layout in gemm_kernels.h). Not transposed: 16 k steps at a time through
 // transpose16x16 (rows past the block's end come in as zeros), the k tail element by element. Transposed: each k
-// step is one masked 14-float copy.
+// step is one masked 14-float copy per panel, k steps outer: each row of A (stored [k][m], rows far apart) is read
+// front to back across the block instead of 56 bytes of it per panel.
 TARGET_AVX512 void packA14(const float* a, int64_t lda, bool trans, int rows, int cols, float* dst) {
   const __mmask16 panelLanes = firstLanes(kMR);
+  if (trans) {
+    const int64_t panelFloats = static_cast<int64_t>(kMR) * cols;
+    for (int p = 0; p < cols; ++p) {
+      const float* src = a + p * lda;
+      float* out = dst + p * kMR;
+      for (int i0 = 0; i0 < rows; i0 += kMR, out += panelFloats) {
+        _mm512_mask_storeu_ps(out, panelLanes, _mm512_maskz_loadu_ps(firstLanes(rows - i0), src + i0));
+      }
+    }
+    return;
+  }
   for (int i0 = 0; i0 < rows; i0 += kMR, dst += static_cast<int64_t>(kMR) * cols) {
     const int m = std::min(kMR, rows - i0);
-    if (trans) {
-      const __mmask16 valid = firstLanes(m);
-      for (int p = 0; p < cols; ++p) {
-        _mm512_mask_storeu_ps(dst + p * kMR, panelLanes, _mm512_maskz_loadu_ps(valid, a + p * lda + i0));
-      }
-      continue;
-    }
     const float* panel = a + i0 * lda;
     int p0 = 0;
     for (; p0 + 16 <= cols; p0 += 16) {
@@ -88,20 +93,24 @@ TARGET_AVX512 void packA14(const float* a, int64_t lda, bool trans, int rows, in
   }
 }
 
-// Packs op(B) into 32-column micro-panels. Not transposed: each k step is two masked 16-float copies.
+// Packs op(B) into 32-column micro-panels. Not transposed: each k step is two masked 16-float copies per panel, k
+// steps outer so that each row of B is read front to back across the block (as packA14 does for a transposed A).
 // Transposed (B stored [n][k]): each half panel of 16 columns goes through transpose16x16, 16 k steps at a time.
 TARGET_AVX512 void packB32(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (!trans) {
+    const int64_t panelFloats = static_cast<int64_t>(kNR) * rows;
+    for (int p = 0; p < rows; ++p) {
+      const float* src = b + p * ldb;
+      float* out = dst + p * kNR;
+      for (int j0 = 0; j0 < cols; j0 += kNR, out += panelFloats) {
+        _mm512_storeu_ps(out, _mm512_maskz_loadu_ps(firstLanes(cols - j0), src + j0));
+        _mm512_storeu_ps(out + 16, _mm512_maskz_loadu_ps(firstLanes(cols - j0 - 16), src + j0 + 16));
+      }
+    }
+    return;
+  }
   for (int j0 = 0; j0 < cols; j0 += kNR, dst += static_cast<int64_t>(kNR) * rows) {
     const int n = std::min(kNR, cols - j0);
-    if (!trans) {
-      const __mmask16 lo = firstLanes(n), hi = firstLanes(n - 16);
-      for (int p = 0; p < rows; ++p) {
-        const float* src = b + p * ldb + j0;
-        _mm512_storeu_ps(dst + p * kNR, _mm512_maskz_loadu_ps(lo, src));
-        _mm512_storeu_ps(dst + p * kNR + 16, _mm512_maskz_loadu_ps(hi, src + 16));
-      }
-      continue;
-    }
     const float* panel = b + j0 * ldb;
     int p0 = 0;
     for (; p0 + 16 <= rows; p0 += 16) {
@@ -120,23 +129,46 @@ TARGET_AVX512 void packB32(const float* b, int64_t ldb, bool trans, int rows, in
 
 #undef TARGET_AVX512
 
-// mc x kc of packed A (14 * 24 * 384 * 4 B = 516 KB) sits in the 1 MB L2 of Zen 4 and streams past one B
-// micro-panel (384 * 32 * 4 B = 48 KB, reused for all 24 A micro-panels from L1/L2); kc x nc of packed B (4.7 MB)
-// lives in the shared L3. Each k step needs only 184 B for 28 FMA cycles, so L2 bandwidth is never the limit;
+// Two sets of cache blocks for the same micro-kernel, chosen by the CPU's vendor (avx512KernelSpec):
+//
+// One 512-bit FMA port (AMD Zen 4): mc x kc of packed A (14 * 24 * 384 * 4 B = 516 KB) sits in the 1 MB L2 and streams
+// past one B micro-panel (384 * 32 * 4 B = 48 KB, reused for all 24 A micro-panels from L1/L2); kc x nc of packed B
+// (4.7 MB) lives in the shared L3. Each k step needs only 184 B for 28 FMA cycles, so L2 bandwidth is never the limit;
 // kc = 384 to 768 and mc = 84 to 336 measured within noise of each other on the BERT shapes.
-const KernelSpec kSpec = {"avx512", kMR, kNR, kMR * 24, 384, 3072, kernel14x32, packA14, packB32};
+const KernelSpec kOnePortSpec = {"avx512", kMR, kNR, kMR * 24, 384, 3072, kernel14x32, packA14, packB32};
+
+// Two 512-bit FMA ports (Intel Xeon since Skylake-SP): the same tile runs a k step in 14 cycles instead of 28, so the
+// passes over C (one per kc block, each loading and storing C, which for a BERT GEMM is tens of MB in DRAM) cost twice
+// as much next to the products. kc = 768 halves them (one pass for K = 768) and mc = 168 keeps the packed A block
+// (14 * 12 * 768 * 4 B = 516 KB) as large as before in the 2 MB L2. Measured on a Sapphire Rapids-class core (one
+// thread, GFLOP per CPU-second, best of 3 rounds under load 6-9): 145-150 -> 156-165 on the 8192-row BERT shapes;
+// kc = 192 or 256 (a B micro-panel in the 48 KB L1) measured lower (125-140: C's extra passes cost more).
+const KernelSpec kTwoPortSpec = {"avx512", kMR, kNR, kMR * 12, 768, 3072, kernel14x32, packA14, packB32};
+
+bool cpuHasAvx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+}
 
 }  // namespace
 
+// AMD's cores with AVX-512 (Zen 4) split each 512-bit FMA over one port's two halves; Intel's have two full ports.
+// Other vendors keep the one-port blocks, the ones first tuned and tested.
 const KernelSpec* avx512KernelSpec() {
-  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-  return supported ? &kSpec : nullptr;
+  static const bool twoPorts = __builtin_cpu_is("intel");
+  return avx512KernelSpecFor(twoPorts ? 2 : 1);
+}
+
+const KernelSpec* avx512KernelSpecFor(int fmaPorts) {
+  static const bool supported = cpuHasAvx512();
+  if (!supported) return nullptr;
+  return fmaPorts >= 2 ? &kTwoPortSpec : &kOnePortSpec;
 }
 
 #else
 
 const KernelSpec* avx512KernelSpec() { return nullptr; }
+const KernelSpec* avx512KernelSpecFor(int) { return nullptr; }
 
 #endif
 

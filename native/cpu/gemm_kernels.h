@@ -50,6 +50,10 @@ struct KernelSpec {
 // Each returns nullptr when the ISA is not compiled in (non-x86 targets, compilers without target attributes)
 // or the running CPU/OS does not support it.
 const KernelSpec* avx512KernelSpec();
+// The "avx512" family with the cache blocks tuned for cores with `fmaPorts` 512-bit FMA ports (1: AMD Zen 4, 2: Intel);
+// avx512KernelSpec() picks one by the CPU's vendor. Both run the same micro-kernel and packers; the blocks change the
+// order of the fp32 sums (kc), so their results may differ in the last bits. Tests force each to check both.
+const KernelSpec* avx512KernelSpecFor(int fmaPorts);
 const KernelSpec* avx2KernelSpec();
 const KernelSpec* scalarKernelSpec();  // always available
 

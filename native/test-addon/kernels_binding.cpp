@@ -92,6 +92,11 @@ class Args {
     }
     if (!v.IsString()) fail(env_, true, where("isa") + " must be a string");
     std::string name = v.As<Napi::String>().Utf8Value();
+    // "avx512.fma1" / "avx512.fma2": the avx512 family with the blocks of one or two FMA ports, whichever this CPU's
+    // vendor selects, so the tests run both sets of blocks on any AVX-512 CPU.
+    if (name == "avx512.fma1" || name == "avx512.fma2") {
+      if (const KernelSpec* spec = cpu::gemm_detail::avx512KernelSpecFor(name.back() - '0')) return *spec;
+    }
     if (const KernelSpec* spec = cpu::gemm_detail::findKernelSpec(name.c_str())) return *spec;
     fail(env_, false, where("isa") + " '" + name + "' is not available on this CPU/build");
   }

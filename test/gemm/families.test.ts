@@ -97,7 +97,9 @@ test.each(missing.length ? missing : ['(every family available)'])('forcing %s, 
     `available here: ${allFamilies.filter((x) => !missing.includes(x)).join(', ')}`);
 });
 
-test.each([...bf16Families, ...fp32Families])('%s: bit-identical results with 1, 2 and 3 threads', (f) => {
+// avx512.fma1 / avx512.fma2 (test addon names): the avx512 family with each of its two sets of cache blocks.
+const avx512Blocks = fp32Families.includes('avx512') ? ['avx512.fma1', 'avx512.fma2'] : [];
+test.each([...bf16Families, ...fp32Families, ...avx512Blocks])('%s: bit-identical results with 1, 2 and 3 threads', (f) => {
   const runs = [1, 2, 3].map((threads) => child({ BERTNODE_NUM_THREADS: String(threads), HASH: f }));
   expect(runs.map((r) => r.threads)).toEqual([1, 2, 3]);
   expect(runs[0].hash).toMatch(/^[0-9a-f]{64}$/);

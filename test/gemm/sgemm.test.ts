@@ -2,10 +2,14 @@
 // (avx512, avx2, scalar), against a float64 reference. Shapes straddle the register tiles (14x32, 6x16, 4x8) and
 // the cache blocks (mc, kc, nc), all four transpose cases, alpha/beta, padded leading dimensions,
 // beta == 0 over a C full of NaN (C must not be read), and C's padding columns must stay untouched.
+import * as os from 'os';
 import { GemmArgs, loadKernels, randomFloats, referenceGemm } from './kernels';
 
 const kernels = loadKernels();
-const isas = kernels.gemmIsas();
+// avx512 runs with one of two sets of cache blocks, chosen by the CPU's vendor (one FMA port: AMD; two: Intel); the
+// test addon's names avx512.fma1 / avx512.fma2 force each, so both are checked on any AVX-512 CPU.
+const families = kernels.gemmIsas();
+const isas = families.flatMap((isa) => (isa === 'avx512' ? ['avx512.fma1', 'avx512.fma2'] : [isa]));
 const transposes: Array<[boolean, boolean]> = [[false, false], [false, true], [true, false], [true, true]];
 
 interface Case {
@@ -59,8 +63,8 @@ function caseName(c: Case): string {
 }
 
 test('the binding reports the micro-kernels it can run, scalar always among them', () => {
-  expect(isas).toContain('scalar');
-  expect(isas).toContain(kernels.gemmActiveIsa());
+  expect(families).toContain('scalar');
+  expect(families).toContain(kernels.gemmActiveIsa());
 });
 
 describe.each(isas)('sgemm with the %s micro-kernel', (isa) => {
@@ -120,14 +124,15 @@ describe.each(isas)('sgemm with the %s micro-kernel', (isa) => {
   });
 });
 
-// Shapes that cross the cache blocks of every micro-kernel: 3100 > nc (3072) columns and 400 > kc (384) steps on a
-// C thinner than one register tile; 350 > mc (336, 192, 128) rows on a narrow C. Both exceed 2^20 multiply-adds,
-// so they take the threaded path. The float64 reference is computed once per shape and shared by all kernels.
+// Shapes that cross the cache blocks of every micro-kernel: 3100 > nc (3072) columns and 800 > kc (384, 768) steps
+// on a C thinner than one register tile; 350 > mc (336, 192, 168, 128) rows on a narrow C. Both exceed 2^20
+// multiply-adds, so they take the threaded path. The float64 reference is computed once per shape and shared by all
+// kernels.
 test.each(transposes)('blocks larger than mc, kc and nc, every kernel (transA=%s, transB=%s)', (transA, transB) => {
   const failures: string[] = [];
   for (const c of [
-    { m: 3, n: 3100, k: 400, transA, transB, alpha: 0.5, beta: 0.25, pad: 5 },
-    { m: 350, n: 17, k: 400, transA, transB, alpha: 1, beta: 0, pad: 1 },
+    { m: 3, n: 3100, k: 800, transA, transB, alpha: 0.5, beta: 0.25, pad: 5 },
+    { m: 350, n: 17, k: 800, transA, transB, alpha: 1, beta: 0, pad: 1 },
   ]) {
     const { args, c0 } = makeArgs(c, 99, isas[0]);
     const reference = referenceGemm(args, c0);
@@ -149,6 +154,22 @@ test('the default sgemm (no isa) equals the active micro-kernel bit for bit', ()
   kernels.sgemm(first.args);
   kernels.sgemm(second.args);
   expect(Buffer.from(second.args.c.buffer).equals(Buffer.from(first.args.c.buffer))).toBe(true);
+});
+
+// The two sets of avx512 blocks split k differently (kc 384 and 768), so on k = 800 their fp32 sums round differently;
+// plain 'avx512' must be the set of this CPU's vendor: two FMA ports on Intel, one elsewhere (AMD Zen 4).
+const avx512Test = families.includes('avx512') ? test : test.skip;
+avx512Test('avx512 runs the cache blocks of this CPU vendor\'s FMA ports', () => {
+  const c: Case = { m: 40, n: 40, k: 800, transA: false, transB: false, alpha: 1, beta: 0, pad: 0 };
+  const run = (isa: string): Buffer => {
+    const { args } = makeArgs(c, 21, isa);
+    kernels.sgemm(args);
+    return Buffer.from(args.c.buffer);
+  };
+  const onePort = run('avx512.fma1'), twoPorts = run('avx512.fma2');
+  expect(twoPorts.equals(onePort)).toBe(false);
+  const intel = os.cpus()[0].model.includes('Intel');
+  expect(run('avx512').equals(intel ? twoPorts : onePort)).toBe(true);
 });
 
 describe('bad arguments are rejected before any memory is touched', () => {
