@@ -1,0 +1,16 @@
+// N-API binding that runs the model's two attention cores on the same inputs (test addon only):
+//   attentionPaths({ B, NH, T, D, q, k, v, dContext, mask, p, seed, step, site, precision })
+//     -> { composed: { context, dq, dk, dv }, fused: { context, dq, dk, dv } }
+// q, k, v, dContext: Float32Array [B,T,NH*D]; mask: Int32Array [B,T]; p: attention dropout in [0, 1) (0: none);
+// precision 'fp32' | 'bf16' (the CPU backend's GEMM precision). composed is model/attention.h's composed forward and
+// backward between head split and merge, fused the CPU backend's FusedAttention: test/native/fused-attention
+// compares them. Synchronous (the shapes are small), on the CPU backend.
+#pragma once
+
+#include <napi.h>
+
+namespace bertnode::testaddon {
+
+Napi::Value attentionPaths(const Napi::CallbackInfo& info);
+
+}  // namespace bertnode::testaddon
