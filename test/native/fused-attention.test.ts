@@ -4,6 +4,7 @@
 // mask regenerated inside the fused kernels), odd lengths that leave partial strips and partial Philox blocks, T up
 // to 512, head sizes 32 and 64, in fp32 and with bf16 GEMMs. The whole layer's fused backward is also checked
 // against central differences (gradcheck.test.ts: 'encoderLayerFused').
+import { BertConfig, NativeBert } from '../../lib/native';
 import { AttentionPathsArgs, AttentionResults, loadTestAddon } from '../test-addon/load';
 import { compareArrays } from './helpers/compare';
 
@@ -106,4 +107,39 @@ test('bad arguments are typed errors', () => {
     .toEqual(invalid('TypeError'));
   expect(errorOf(() => addon.attentionPaths({ ...good, p: 1 }))).toEqual(invalid('RangeError'));
   expect(errorOf(() => addon.attentionPaths({ ...good, T: 0 }))).toEqual(invalid('RangeError'));
+});
+
+test('in the model, a layer whose probabilities are asked for (composed) and one that runs fused agree', async () => {
+  // Two layers with dropout on: asking for layer 0's probabilities runs it composed and layer 1 fused; asking for
+  // both runs both composed; asking for none runs both fused. Logits and every hidden state agree to 1e-5 of their
+  // scale (the attention paths' fp32 bound above), and layer 0's probabilities are the same bits either way.
+  const config: BertConfig = {
+    vocabSize: 60, hiddenSize: 64, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 128,
+    maxPositionEmbeddings: 64, typeVocabSize: 2, layerNormEps: 1e-12, hiddenDropoutProb: 0.1,
+    attentionProbsDropoutProb: 0.2, classifierDropout: null, numLabels: 3,
+  };
+  const model = NativeBert.create(config, { head: 'pooler' });
+  try {
+    model.parameterNames().forEach((name, i) => {
+      const n = model.parameterShape(name).reduce((a, b) => a * b, 1);
+      model.setParameter(name, name.includes('LayerNorm.weight') ? new Float32Array(n).fill(1)
+        : randomFloats(n, 50 + i, 0.2));
+    });
+    const B = 3, T = 37;
+    const batch = { inputIds: Int32Array.from({ length: B * T }, (_, i) => 1 + (i * 7) % 59),
+      attentionMask: Int32Array.from({ length: B * T }, (_, i) => (i % T < T - 5 * Math.floor(i / T) ? 1 : 0)),
+      tokenTypeIds: new Int32Array(B * T), batchSize: B, seqLen: T };
+    const run = (attentionLayers: number[]) => model.forward(batch,
+      { attentionLayers, outputHiddenStates: true, training: true, seed: 99, step: 3 });
+    const fused = await run([]), first = await run([0]), both = await run([0, 1]);
+    for (const other of [first, both]) {
+      expect(compareArrays(other.logits, fused.logits).relError).toBeLessThanOrEqual(1e-5);
+      expect(other.hiddenStates.length).toBe(3);
+      other.hiddenStates.forEach((h, l) =>
+        expect([l, compareArrays(h, fused.hiddenStates[l]).relError <= 1e-5]).toEqual([l, true]));
+    }
+    expect(Buffer.from(first.attentions[0].buffer).equals(Buffer.from(both.attentions[0].buffer))).toBe(true);
+  } finally {
+    model.dispose();
+  }
 });
