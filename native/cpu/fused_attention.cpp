@@ -4,9 +4,11 @@
 // rowStats [B,NH,T,2]; mask [B,T]. Per task, strips of [rows, T] with rows <= kStripRows, thread-local.
 //
 // The work goes one strip of query rows of one head at a time: its scores against all T keys, its softmax and
-// dropout, its products. A strip is at most kStripRows x T floats (64 x 512 = 128 KiB), so it lives in L2 while it is
-// used and the [B,NH,T,T] probabilities never reach memory. Full key rows (rather than FlashAttention's key blocks
-// with an online rescaled softmax) keep the softmax the same function, the same bits, as attentionSoftmaxForward's.
+// dropout, its products. A strip is at most kStripRows x T floats (128 x 512 = 256 KiB; the backward holds three), so
+// it stays in L2 while it is used and the [B,NH,T,T] probabilities never reach memory. 128 rows measured better
+// than 64 and 32 (fewer repacks of K and V per head; scripts/bench/attention-core.js on Sapphire Rapids). Full key
+// rows (rather than FlashAttention's key blocks with an online rescaled softmax) keep the softmax the same function,
+// the same bits, as attentionSoftmaxForward's.
 // The strip products run through the GEMM families (sgemm / gemmBf16: AMX, AVX-512, ... chosen at run time): inside
 // a parallelFor task they run serially on the task's thread, and their sums do not depend on how the GEMM splits.
 //
@@ -26,7 +28,7 @@
 namespace bertnode::cpu {
 namespace {
 
-constexpr int kStripRows = 64;
+constexpr int kStripRows = 128;
 
 struct Gemm {
   bool bf16;

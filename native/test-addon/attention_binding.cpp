@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <ctime>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +27,8 @@ class Args {
     Napi::Object obj = info[0].As<Napi::Object>();
     for (const char* key : kKeys) values_.emplace_back(key, obj.Get(key));
   }
+
+  bool given(const char* key) const { return !get(key).IsUndefined(); }
 
   double integer(const char* key, double lo, double hi) {
     Napi::Value v = get(key);
@@ -64,15 +68,15 @@ class Args {
     }
     TypedArray a = v.As<TypedArray>();
     if (a.ElementLength() != count) {
-      addon::throwRangeError(env_, where(key) + " has " + std::to_string(a.ElementLength()) + " elements, the shape needs " +
-                                       std::to_string(count));
+      addon::throwRangeError(env_, where(key) + " has " + std::to_string(a.ElementLength()) +
+                                       " elements, the shape needs " + std::to_string(count));
     }
     return std::vector<T>(a.Data(), a.Data() + count);
   }
 
  private:
   static constexpr const char* kKeys[] = {"B", "NH", "T", "D", "q", "k", "v", "dContext", "mask", "p", "seed",
-                                          "step", "site", "precision"};
+                                          "step", "site", "precision", "repeats"};
 
   Napi::Value get(const char* key) const {
     for (const auto& [name, value] : values_) {
@@ -113,6 +117,17 @@ struct Results {
   std::vector<float> context, dq, dk, dv;
 };
 
+// Process CPU time (every thread) and monotonic wall time, in seconds.
+struct Clocks {
+  double cpu, wall;
+  static Clocks now() {
+    timespec cpu{}, wall{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+    clock_gettime(CLOCK_MONOTONIC, &wall);
+    return {cpu.tv_sec + cpu.tv_nsec * 1e-9, wall.tv_sec + wall.tv_nsec * 1e-9};
+  }
+};
+
 Napi::Object toObject(Napi::Env env, const Results& r) {
   Napi::Object out = Napi::Object::New(env);
   auto put = [&](const char* name, const std::vector<float>& data) {
@@ -145,10 +160,13 @@ Napi::Value attentionPaths(const Napi::CallbackInfo& info) {
         args.array<Napi::Float32Array, float>("dContext", napi_float32_array, "Float32Array", rows);
     const std::vector<int32_t> mask =
         args.array<Napi::Int32Array, int32_t>("mask", napi_int32_array, "Int32Array", size_t(B) * T);
-    const AttentionDropout drop{args.probability("p"), static_cast<uint64_t>(args.integer("seed", 0, 9007199254740991.0)),
-                                static_cast<uint64_t>(args.integer("step", 0, 4294967295.0)),
-                                static_cast<uint32_t>(args.integer("site", 0, 4294967295.0))};
+    const float p = args.probability("p");
+    const auto seed = static_cast<uint64_t>(args.integer("seed", 0, 9007199254740991.0));  // MAX_SAFE_INTEGER
+    const auto step = static_cast<uint64_t>(args.integer("step", 0, 4294967295.0));
+    const auto site = static_cast<uint32_t>(args.integer("site", 0, 4294967295.0));
+    const AttentionDropout drop{p, seed, step, site};
     const bool bf16 = args.bf16();
+    const int repeats = args.given("repeats") ? static_cast<int>(args.integer("repeats", 0, 1000)) : 0;
 
     std::shared_ptr<Backend> backend = cpu::createCpuBackend(bf16 ? GemmPrecision::Bf16 : GemmPrecision::Fp32);
     Backend& be = *backend;
@@ -166,54 +184,73 @@ Napi::Value attentionPaths(const Napi::CallbackInfo& info) {
       return host;
     };
 
-    // Composed: split heads, the model's composed core, merge heads.
-    Results composed;
-    {
-      float* qh = buffers.make<float>(rows);
-      float* kh = buffers.make<float>(rows);
-      float* vh = buffers.make<float>(rows);
-      float* heads = buffers.make<float>(rows);
-      float* merged = buffers.make<float>(rows);
-      float* probs = buffers.make<float>(probabilities);
-      float* dropped = buffers.make<float>(probabilities);
-      float* dScores = buffers.make<float>(probabilities);
+    // Composed: split heads, the model's composed core, merge heads (what the layer runs around it).
+    float* qh = buffers.make<float>(rows);
+    float* kh = buffers.make<float>(rows);
+    float* vh = buffers.make<float>(rows);
+    float* heads = buffers.make<float>(rows);
+    float* probs = buffers.make<float>(probabilities);
+    float* dropped = buffers.make<float>(probabilities);
+    float* dScores = buffers.make<float>(probabilities);
+    float* perHead[3] = {buffers.make<float>(rows), buffers.make<float>(rows), buffers.make<float>(rows)};
+    float* composedRows[4] = {buffers.make<float>(rows), buffers.make<float>(rows), buffers.make<float>(rows),
+                              buffers.make<float>(rows)};  // context, dq, dk, dv
+    auto composedForward = [&] {
       be.splitHeads(qh, qIn, B, T, NH, D);
       be.splitHeads(kh, kIn, B, T, NH, D);
       be.splitHeads(vh, vIn, B, T, NH, D);
       composedAttentionForward(be, heads, probs, dropped, qh, kh, vh, maskIn, d, drop);
-      be.mergeHeads(merged, heads, B, T, NH, D);
-      composed.context = download(merged);
-      float* dqh = buffers.make<float>(rows);
-      float* dkh = buffers.make<float>(rows);
-      float* dvh = buffers.make<float>(rows);
+      be.mergeHeads(composedRows[0], heads, B, T, NH, D);
+    };
+    auto composedBackward = [&] {
       be.splitHeads(heads, dContextIn, B, T, NH, D);
-      composedAttentionBackward(be, dqh, dkh, dvh, heads, qh, kh, vh, probs, dropped, dScores, d, drop);
-      std::vector<float>* grads[3] = {&composed.dq, &composed.dk, &composed.dv};
-      const float* perHead[3] = {dqh, dkh, dvh};
-      for (int i = 0; i < 3; ++i) {
-        be.mergeHeads(merged, perHead[i], B, T, NH, D);
-        *grads[i] = download(merged);
-      }
-    }
+      composedAttentionBackward(be, perHead[0], perHead[1], perHead[2], heads, qh, kh, vh, probs, dropped, dScores,
+                                d, drop);
+      for (int i = 0; i < 3; ++i) be.mergeHeads(composedRows[i + 1], perHead[i], B, T, NH, D);
+    };
 
     // Fused, on the rows directly.
-    Results fused;
-    {
-      FusedAttention* op = be.fusedAttention();
-      float* context = buffers.make<float>(rows);
-      float* rowStats = buffers.make<float>(size_t(B) * NH * T * 2);
-      float* gq = buffers.make<float>(rows);
-      float* gk = buffers.make<float>(rows);
-      float* gv = buffers.make<float>(rows);
-      const AttentionShape shape{B, NH, T, D};
-      op->attentionForward(context, rowStats, qIn, kIn, vIn, maskIn, attentionScale(d), shape, drop);
-      op->attentionBackward(gq, gk, gv, dContextIn, qIn, kIn, vIn, rowStats, maskIn, attentionScale(d), shape, drop);
-      fused = {download(context), download(gq), download(gk), download(gv)};
-    }
+    FusedAttention* op = be.fusedAttention();
+    float* rowStats = buffers.make<float>(size_t(B) * NH * T * 2);
+    float* fusedRows[4] = {buffers.make<float>(rows), buffers.make<float>(rows), buffers.make<float>(rows),
+                           buffers.make<float>(rows)};
+    const AttentionShape shape{B, NH, T, D};
+    auto fusedForward = [&] {
+      op->attentionForward(fusedRows[0], rowStats, qIn, kIn, vIn, maskIn, attentionScale(d), shape, drop);
+    };
+    auto fusedBackward = [&] {
+      op->attentionBackward(fusedRows[1], fusedRows[2], fusedRows[3], dContextIn, qIn, kIn, vIn, rowStats, maskIn,
+                            attentionScale(d), shape, drop);
+    };
+
+    composedForward();
+    composedBackward();
+    fusedForward();
+    fusedBackward();
+    auto results = [&](float* const* out) { return Results{download(out[0]), download(out[1]), download(out[2]),
+                                                           download(out[3])}; };
+    const Results composed = results(composedRows), fused = results(fusedRows);
 
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("composed", toObject(info.Env(), composed));
     out.Set("fused", toObject(info.Env(), fused));
+    if (repeats > 0) {  // per-call process CPU time (all threads) and wall time of each part, after the calls above
+      Napi::Object seconds = Napi::Object::New(info.Env());
+      const std::pair<const char*, std::function<void()>> parts[4] = {{"composedForward", composedForward},
+                                                                      {"composedBackward", composedBackward},
+                                                                      {"fusedForward", fusedForward},
+                                                                      {"fusedBackward", fusedBackward}};
+      for (const auto& [name, part] : parts) {
+        const Clocks start = Clocks::now();
+        for (int i = 0; i < repeats; ++i) part();
+        const Clocks end = Clocks::now();
+        Napi::Object entry = Napi::Object::New(info.Env());
+        entry.Set("cpu", (end.cpu - start.cpu) / repeats);
+        entry.Set("wall", (end.wall - start.wall) / repeats);
+        seconds.Set(name, entry);
+      }
+      out.Set("seconds", seconds);
+    }
     return out;
   });
 }

@@ -57,6 +57,7 @@ export interface AttentionPathsArgs {
   step: number;
   site: number;
   precision: 'fp32' | 'bf16';
+  repeats?: number;
 }
 
 export interface AttentionResults {
@@ -69,7 +70,9 @@ export interface AttentionResults {
 export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
-  attentionPaths(args: AttentionPathsArgs): { composed: AttentionResults; fused: AttentionResults };
+  attentionPaths(args: AttentionPathsArgs): { composed: AttentionResults; fused: AttentionResults;
+    seconds?: Record<'composedForward' | 'composedBackward' | 'fusedForward' | 'fusedBackward',
+      { cpu: number; wall: number }> };
 }
 
 export function loadTestAddon(): TestAddon {
