@@ -101,9 +101,9 @@ struct EncoderLayerActivations {
 struct EncoderScratch {
   float* rows;       // [N,H]
   float* rows2;      // [N,H]
-  float* heads;      // [B,NH,T,D]
-  float* heads2;     // [B,NH,T,D]
-  float* heads3;     // [B,NH,T,D]
+  float* heads;      // [B,NH,T,D] (the fused attention's backward writes d(Q) here as [N,H] rows, same size)
+  float* heads2;     // [B,NH,T,D] (fused: d(K) rows)
+  float* heads3;     // [B,NH,T,D] (fused: d(V) rows)
   float* wide;       // [N,I]
   float* scores;     // [B,NH,T,T]
   float* scores2;    // [B,NH,T,T]
