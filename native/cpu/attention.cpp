@@ -1,4 +1,5 @@
-// Attention helpers: head split/merge permutes and the masked, scaled softmax with its backward.
+// Attention helpers: head split/merge permutes and the masked, scaled softmax with its backward (row by row in
+// attention_rows.h, which the fused kernels share).
 //
 // Shapes: in/out of the permutes [B,T,NH*D] <-> [B,NH,T,D]; scores/probs/dProbs/dScores [B,NH,T,T] (query t, key s);
 // mask [B,T] int32 (1 = token, 0 = padding).
@@ -6,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "cpu/attention_rows.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vector_math.h"
@@ -44,12 +46,32 @@ void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) {
 
 namespace {
 
-// One softmax row over T keys. The exp pass is kept free of reductions and branches so it vectorises: masked keys
-// get a -1e30 offset (vexp turns it into ~1e-38) and are then multiplied by exactly 0. The max and the sum run over
-// kLanes independent partial results: a single running max or sum is a serial chain (~4 cycles per key) that GCC
-// may not reorder without -ffast-math, and that chain cost more than the exps themselves.
-BERTNODE_SIMD_CLONES void softmaxRow(float* p, const float* s, const int32_t* mask, float scale, int T) {
-  constexpr int kLanes = 16;
+// exp(scale * s - maxValue) for the unmasked keys, exactly 0 for the masked ones. Kept free of reductions and
+// branches so it vectorises: masked keys get a -1e30 offset (vexp turns it into ~1e-38) and are then multiplied by
+// exactly 0. softmaxRow and softmaxRowFromStats both run this one loop, so the fused backward rebuilds the forward's
+// probabilities bit for bit (a second copy could be contracted into FMAs differently).
+BERTNODE_SIMD_CLONES void maskedExpRow(float* p, const float* s, const int32_t* mask, float scale, float maxValue,
+                                       int T) {
+  for (int k = 0; k < T; ++k) {
+    float keep = mask[k] != 0 ? 1.0f : 0.0f;
+    float offset = mask[k] != 0 ? 0.0f : -1e30f;
+    p[k] = keep * vexp(scale * s[k] - maxValue + offset);
+  }
+}
+
+BERTNODE_SIMD_CLONES void scaleRow(float* p, float factor, int T) {
+  for (int k = 0; k < T; ++k) p[k] *= factor;
+}
+
+void uniformRow(float* p, int T) {
+  for (int k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
+}
+
+// The max and the sum run over kLanes independent partial results: a single running max or sum is a serial chain
+// (~4 cycles per key) that GCC may not reorder without -ffast-math, and that chain cost more than the exps themselves.
+constexpr int kLanes = 16;
+
+BERTNODE_SIMD_CLONES float maskedRowMax(const float* s, const int32_t* mask, float scale, int T) {
   float laneMax[kLanes];
   for (int l = 0; l < kLanes; ++l) laneMax[l] = -INFINITY;
   int k = 0;
@@ -64,27 +86,44 @@ BERTNODE_SIMD_CLONES void softmaxRow(float* p, const float* s, const int32_t* ma
     if (mask[k] != 0) maxValue = std::max(maxValue, scale * s[k]);
   }
   for (int l = 0; l < kLanes; ++l) maxValue = std::max(maxValue, laneMax[l]);
-  if (maxValue == -INFINITY) {  // no unmasked key
-    for (k = 0; k < T; ++k) p[k] = 1.0f / static_cast<float>(T);
-    return;
-  }
-  for (k = 0; k < T; ++k) {
-    float keep = mask[k] != 0 ? 1.0f : 0.0f;
-    float offset = mask[k] != 0 ? 0.0f : -1e30f;
-    p[k] = keep * vexp(scale * s[k] - maxValue + offset);
-  }
+  return maxValue;
+}
+
+BERTNODE_SIMD_CLONES float rowSum(const float* p, int T) {
   float laneSumF[kLanes] = {};
-  for (k = 0; k + kLanes <= T; k += kLanes) {
+  int k = 0;
+  for (; k + kLanes <= T; k += kLanes) {
     for (int l = 0; l < kLanes; ++l) laneSumF[l] += p[k + l];
   }
   float sum = 0.0f;
   for (; k < T; ++k) sum += p[k];
   for (int l = 0; l < kLanes; ++l) sum += laneSumF[l];
-  float inv = 1.0f / sum;
-  for (k = 0; k < T; ++k) p[k] *= inv;
+  return sum;
 }
 
 }  // namespace
+
+void softmaxRow(float* p, const float* s, const int32_t* mask, float scale, int T, float* stats) {
+  float maxValue = maskedRowMax(s, mask, scale, T);
+  float inv = 1.0f / static_cast<float>(T);
+  if (maxValue == -INFINITY) {  // no unmasked key
+    uniformRow(p, T);
+  } else {
+    maskedExpRow(p, s, mask, scale, maxValue, T);
+    inv = 1.0f / rowSum(p, T);
+    scaleRow(p, inv, T);
+  }
+  if (stats) {
+    stats[0] = maxValue;
+    stats[1] = inv;
+  }
+}
+
+void softmaxRowFromStats(float* p, const float* s, const int32_t* mask, float scale, int T, const float* stats) {
+  if (stats[0] == -INFINITY) return uniformRow(p, T);
+  maskedExpRow(p, s, mask, scale, stats[0], T);
+  scaleRow(p, stats[1], T);
+}
 
 // Equivalent to Hugging Face's softmax(scale * scores + (1 - mask) * finfo.min): in fp32 the masked terms
 // underflow to exactly 0, and a fully masked row becomes uniform, which is what we produce explicitly.
@@ -94,19 +133,15 @@ void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* m
   parallelFor(rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       size_t b = r / (static_cast<size_t>(NH) * T);
-      softmaxRow(probs + r * T, scores + r * T, mask + b * T, scale, T);
+      softmaxRow(probs + r * T, scores + r * T, mask + b * T, scale, T, nullptr);
     }
   });
 }
-
-namespace {
 
 BERTNODE_SIMD_CLONES void softmaxRowBackward(float* ds, const float* dp, const float* p, float scale, int T) {
   float dot = static_cast<float>(laneSum(T, [&](int k) { return dp[k] * p[k]; }));
   for (int k = 0; k < T; ++k) ds[k] = scale * p[k] * (dp[k] - dot);
 }
-
-}  // namespace
 
 void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
                               int T) {

@@ -1,6 +1,7 @@
-// CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h. With bf16
-// precision only the two GEMM ops change (gemmBf16: bf16 products, fp32 sums); every other op, and all parameters,
-// gradients and optimizer moments, stay fp32.
+// CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h, and is its
+// own FusedAttention (cpu/fused_attention.h). With bf16 precision only the GEMMs change (gemmBf16: bf16 products,
+// fp32 sums; the fused attention's GEMMs too); every other op, and all parameters, gradients and optimizer moments,
+// stay fp32.
 #include "cpu/cpu_backend.h"
 
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cpu/fused_attention.h"
 #include "cpu/gemm.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
@@ -18,7 +20,7 @@ namespace {
 
 constexpr size_t kAlignment = 64;  // one cache line; also what AVX-512 loads like
 
-class CpuBackend final : public Backend {
+class CpuBackend final : public Backend, public FusedAttention {
  public:
   explicit CpuBackend(bool bf16) : bf16_(bf16) {}
 
@@ -100,6 +102,17 @@ class CpuBackend final : public Backend {
   void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
                                 int T) override {
     cpu::attentionSoftmaxBackward(dScores, dProbs, probs, scale, B, NH, T);
+  }
+  FusedAttention* fusedAttention() override { return this; }
+  void attentionForward(float* context, float* rowStats, const float* q, const float* k, const float* v,
+                        const int32_t* mask, float scale, const AttentionShape& shape,
+                        const AttentionDropout& drop) override {
+    cpu::fusedAttentionForward(context, rowStats, q, k, v, mask, scale, shape, drop, bf16_);
+  }
+  void attentionBackward(float* dq, float* dk, float* dv, const float* dContext, const float* q, const float* k,
+                         const float* v, const float* rowStats, const int32_t* mask, float scale,
+                         const AttentionShape& shape, const AttentionDropout& drop) override {
+    cpu::fusedAttentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16_);
   }
   void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
                uint32_t site) override {

@@ -15,6 +15,7 @@
 #endif
 
 #include "core/philox.h"
+#include "cpu/dropout_span.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vector_math.h"
@@ -24,15 +25,26 @@ namespace {
 
 // Whole Philox blocks [blockBegin, blockEnd), one block (4 elements) at a time: straight-line code per block, so
 // GCC vectorises across blocks where AVX-512 is absent (the 32x32->64-bit products map onto vpmuludq).
-BERTNODE_SIMD_CLONES void dropoutBlocks(float* out, const float* in, size_t blockBegin, size_t blockEnd, float p, float keepScale,
-                   uint64_t seed, uint64_t step, uint32_t site) {
+// out and in hold the elements from `origin` on (element i at out[i - origin]).
+BERTNODE_SIMD_CLONES void dropoutBlocks(float* out, const float* in, uint64_t origin, size_t blockBegin,
+                                        size_t blockEnd, float p, float keepScale, uint64_t seed, uint64_t step,
+                                        uint32_t site) {
   for (size_t blk = blockBegin; blk < blockEnd; ++blk) {
     PhiloxBlock bits = dropoutBlock(seed, step, site, blk);
     for (size_t lane = 0; lane < 4; ++lane) {
-      size_t i = blk * 4 + lane;
+      size_t i = blk * 4 + lane - origin;
       float keep = uniformFromBits(bits.v[lane]) >= p ? keepScale : 0.0f;
       out[i] = in[i] * keep;
     }
+  }
+}
+
+// Elements [begin, end) one at a time (the partial Philox blocks at the ends of a range); same origin rule.
+void dropoutElements(float* out, const float* in, uint64_t origin, uint64_t begin, uint64_t end, float p,
+                     float keepScale, uint64_t seed, uint64_t step, uint32_t site) {
+  for (uint64_t i = begin; i < end; ++i) {
+    float keep = dropoutUniform(seed, step, site, i) >= p ? keepScale : 0.0f;
+    out[i - origin] = in[i - origin] * keep;
   }
 }
 
@@ -55,9 +67,10 @@ __attribute__((target("avx512f"))) inline __m512i mulHi(__m512i a, __m512i k) {
 // the ten rounds are philox4x32_10's, word for word. The 4 x 16 result (word w of block j) is then transposed to
 // element order (element 4j + w) by unpacking 32-bit, then 64-bit pairs (giving 128-bit lanes that each hold one
 // block) and reordering the 128-bit lanes.
-__attribute__((target("avx512f"))) void dropoutBlocksAvx512(float* out, const float* in, size_t blockBegin,
-                                                            size_t blockEnd, float p, float keepScale,
-                                                            uint64_t seed, uint64_t step, uint32_t site) {
+__attribute__((target("avx512f"))) void dropoutBlocksAvx512(float* out, const float* in, uint64_t origin,
+                                                            size_t blockBegin, size_t blockEnd, float p,
+                                                            float keepScale, uint64_t seed, uint64_t step,
+                                                            uint32_t site) {
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i mul0 = _mm512_set1_epi32(static_cast<int>(0xD2511F53u));
   const __m512i mul1 = _mm512_set1_epi32(static_cast<int>(0xCD9E8D57u));
@@ -105,12 +118,12 @@ __attribute__((target("avx512f"))) void dropoutBlocksAvx512(float* out, const fl
       // uniformFromBits: (bits >> 8) * 2^-24, exact in fp32; keep where >= p, multiplied like the scalar path.
       __m512 uniform = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(words[q], 8)), toUnit);
       __mmask16 keep = _mm512_cmp_ps_mask(uniform, threshold, _CMP_GE_OQ);
-      size_t i = blk * 4 + 16 * static_cast<size_t>(q);
+      size_t i = blk * 4 + 16 * static_cast<size_t>(q) - origin;
       __m512 factor = _mm512_maskz_mov_ps(keep, scale);
       _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(in + i), factor));
     }
   }
-  dropoutBlocks(out, in, blk, blockEnd, p, keepScale, seed, step, site);
+  dropoutBlocks(out, in, origin, blk, blockEnd, p, keepScale, seed, step, site);
 }
 
 #pragma GCC diagnostic pop
@@ -129,14 +142,31 @@ void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uin
   const size_t fullBlocks = static_cast<size_t>(n) / 4;
   parallelFor(fullBlocks, 1024, [&](size_t begin, size_t end) {
 #ifdef BERTNODE_DROPOUT_AVX512
-    if (hasAvx512()) return dropoutBlocksAvx512(out, in, begin, end, p, keepScale, seed, step, site);
+    if (hasAvx512()) return dropoutBlocksAvx512(out, in, 0, begin, end, p, keepScale, seed, step, site);
 #endif
-    dropoutBlocks(out, in, begin, end, p, keepScale, seed, step, site);
+    dropoutBlocks(out, in, 0, begin, end, p, keepScale, seed, step, site);
   });
-  PhiloxBlock bits = dropoutBlock(seed, step, site, fullBlocks);
-  for (size_t i = fullBlocks * 4; i < static_cast<size_t>(n); ++i) {
-    out[i] = uniformFromBits(bits.v[i % 4]) >= p ? in[i] * keepScale : 0.0f;
+  dropoutElements(out, in, 0, fullBlocks * 4, static_cast<uint64_t>(n), p, keepScale, seed, step, site);
+}
+
+void dropoutSpan(float* out, const float* in, uint64_t first, size_t n, float p, uint64_t seed, uint64_t step,
+                 uint32_t site) {
+  const float keepScale = 1.0f / (1.0f - p);
+  const uint64_t end = first + n;
+  // A partial Philox block at either end goes element by element; the whole blocks between run vectorised.
+  const uint64_t blockBegin = (first + 3) / 4, blockEnd = end / 4;
+  if (blockBegin >= blockEnd) return dropoutElements(out, in, first, first, end, p, keepScale, seed, step, site);
+  dropoutElements(out, in, first, first, blockBegin * 4, p, keepScale, seed, step, site);
+#ifdef BERTNODE_DROPOUT_AVX512
+  if (hasAvx512()) {
+    dropoutBlocksAvx512(out, in, first, blockBegin, blockEnd, p, keepScale, seed, step, site);
+  } else {
+    dropoutBlocks(out, in, first, blockBegin, blockEnd, p, keepScale, seed, step, site);
   }
+#else
+  dropoutBlocks(out, in, first, blockBegin, blockEnd, p, keepScale, seed, step, site);
+#endif
+  dropoutElements(out, in, first, blockEnd * 4, end, p, keepScale, seed, step, site);
 }
 
 }  // namespace bertnode::cpu

@@ -265,6 +265,10 @@ class CudaBackend final : public Backend {
     activate();
     cuda::attentionSoftmaxBackward(stream_, dScores, dProbs, probs, scale, B, NH, T);
   }
+  // No fused attention here: the composed path already runs its GEMMs on cuBLAS and its T^2 traffic through HBM,
+  // whose bandwidth the CPU lacks, and a composition of these kernels behind the fused interface would need the
+  // same [B,NH,T,T] buffers, saving nothing. The model takes the composed path (a flash kernel is its own task).
+  FusedAttention* fusedAttention() override { return nullptr; }
 
   // ---- dropout ------------------------------------------------------------------------------------------------
 

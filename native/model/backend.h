@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "model/fused_attention.h"
+
 namespace bertnode {
 
 // The order in which embeddingsBackward sums the rows of dOut [N,H] into the rows of a table's gradient (N = B*T;
@@ -139,6 +141,10 @@ class Backend {
   // dScores == dProbs allowed). Masked keys get 0 because their probability is 0.
   virtual void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale,
                                         int B, int NH, int T) = 0;
+
+  // The device's flash-style attention (model/fused_attention.h), or null where the model composes attention from
+  // the ops above. The model takes the fused op whenever no one asked for a layer's probabilities.
+  virtual FusedAttention* fusedAttention() = 0;
 
   // ---- dropout ------------------------------------------------------------------------------------------------
   // out[i] = keep(i) ? in[i] / (1 - p) : 0, with keep(i) = dropoutUniform(seed, step, site, i) >= p from

@@ -2,52 +2,38 @@
 // output projection + dropout + residual + LayerNorm, then GELU MLP + dropout + residual + LayerNorm.
 //
 // Shapes: in/out [N,H]; per-head tensors [B,NH,T,D]; attention [B,NH,T,T]; MLP [N,I]; mask [B,T].
-// Attention products run as B*NH strided-batched GEMMs over the [T,D] head matrices.
-#include <cmath>
-
+// The attention core (model/attention.h) runs fused when the backend has it and no one wants this layer's
+// probabilities, composed otherwise; which one ran shows in the activations (probs set: composed).
+#include "model/attention.h"
 #include "model/dropout.h"
 #include "model/layers.h"
 
 namespace bertnode {
-namespace {
-
-struct HeadGemm {
-  int T, D, count;
-  int64_t headStride, attentionStride;
-};
-
-HeadGemm headGemm(const Dims& d) {
-  return {d.T, d.D, d.B * d.NH, static_cast<int64_t>(d.T) * d.D, static_cast<int64_t>(d.T) * d.T};
-}
-
-}  // namespace
 
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
-                                 float eps, const LayerDropout& drop, const DropoutKey& key) {
-  const HeadGemm g = headGemm(d);
+                                 float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs) {
   const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
-  const int64_t attentionSize = g.attentionStride * g.count;
-
-  linearForward(be, p.query, s.rows, in, d.N, d.H, d.H);
-  be.splitHeads(a.qh, s.rows, d.B, d.T, d.NH, d.D);
-  linearForward(be, p.key, s.rows, in, d.N, d.H, d.H);
-  be.splitHeads(a.kh, s.rows, d.B, d.T, d.NH, d.D);
-  linearForward(be, p.value, s.rows, in, d.N, d.H, d.H);
-  be.splitHeads(a.vh, s.rows, d.B, d.T, d.NH, d.D);
-
-  // scores = Q K^T, then probs = softmax(scores / sqrt(D) with the mask), in place.
-  be.gemmStridedBatched(false, true, g.T, g.T, g.D, 1.0f, a.qh, g.D, g.headStride, a.kh, g.D, g.headStride, 0.0f,
-                        a.probs, g.T, g.attentionStride, g.count);
-  be.attentionSoftmaxForward(a.probs, a.probs, mask, 1.0f / std::sqrt(static_cast<float>(d.D)), d.B, d.NH, d.T);
-  const float* used = a.probs;
-  if (dropoutActive(drop.attentionP, key)) {
-    be.dropout(s.scores, a.probs, attentionSize, drop.attentionP, key.seed, key.step, drop.probsSite);
-    used = s.scores;
+  const AttentionDropout attentionDrop = attentionDropout(drop, key);
+  FusedAttention* fused = !wantProbs && a.rowStats ? be.fusedAttention() : nullptr;
+  const float* used = nullptr;
+  if (fused) {
+    // The linears' rows are the fused op's layout: no head split or merge.
+    linearForward(be, p.query, a.qh, in, d.N, d.H, d.H);
+    linearForward(be, p.key, a.kh, in, d.N, d.H, d.H);
+    linearForward(be, p.value, a.vh, in, d.N, d.H, d.H);
+    fused->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d), {d.B, d.NH, d.T, d.D},
+                            attentionDrop);
+  } else {
+    linearForward(be, p.query, s.rows, in, d.N, d.H, d.H);
+    be.splitHeads(a.qh, s.rows, d.B, d.T, d.NH, d.D);
+    linearForward(be, p.key, s.rows, in, d.N, d.H, d.H);
+    be.splitHeads(a.kh, s.rows, d.B, d.T, d.NH, d.D);
+    linearForward(be, p.value, s.rows, in, d.N, d.H, d.H);
+    be.splitHeads(a.vh, s.rows, d.B, d.T, d.NH, d.D);
+    used = composedAttentionForward(be, s.heads, a.probs, s.scores, a.qh, a.kh, a.vh, mask, d, attentionDrop);
+    be.mergeHeads(a.context, s.heads, d.B, d.T, d.NH, d.D);
   }
-  be.gemmStridedBatched(false, false, g.T, g.D, g.T, 1.0f, used, g.T, g.attentionStride, a.vh, g.D, g.headStride,
-                        0.0f, s.heads, g.D, g.headStride, g.count);
-  be.mergeHeads(a.context, s.heads, d.B, d.T, d.NH, d.D);
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + in).
   linearForward(be, p.attentionOutput, s.rows, a.context, d.N, d.H, d.H);
@@ -67,11 +53,9 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
 }
 
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
-                          const EncoderScratch& s, const float* in, float* dOut, float* dIn, const Dims& d,
-                          const LayerDropout& drop, const DropoutKey& key) {
-  const HeadGemm g = headGemm(d);
+                          const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
+                          const Dims& d, const LayerDropout& drop, const DropoutKey& key) {
   const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
-  const int64_t attentionSize = g.attentionStride * g.count;
   const size_t rowsBytes = sizeof(float) * static_cast<size_t>(rowsSize);
 
   // Output LayerNorm: dOut becomes d(residual2), which flows both into the MLP branch and on to hidden1.
@@ -88,33 +72,29 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
   const float* dAttentionDense =
       dropoutInto(be, s.rows, dOut, rowsSize, drop.hiddenP, drop.attentionOutputSite, key);
   linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, d.N, d.H, d.H);
-  be.splitHeads(s.heads, s.rows2, d.B, d.T, d.NH, d.D);  // d(context) per head
-
-  // context = dropout(P) V: the dropped probabilities are regenerated from the saved P.
-  const float* used = a.probs;
-  if (dropoutActive(drop.attentionP, key)) {
-    be.dropout(s.scores, a.probs, attentionSize, drop.attentionP, key.seed, key.step, drop.probsSite);
-    used = s.scores;
+  // d(Q), d(K), d(V): rows [N,H] from the fused op, per head [B,NH,T,D] from the composed one.
+  float* const headGrads[3] = {s.heads, s.heads2, s.heads3};
+  const AttentionDropout attentionDrop = attentionDropout(drop, key);
+  FusedAttention* fused = a.probs ? nullptr : be.fusedAttention();  // a layer without probabilities ran fused
+  if (fused) {
+    fused->attentionBackward(s.heads, s.heads2, s.heads3, s.rows2, a.qh, a.kh, a.vh, a.rowStats, mask,
+                             attentionScale(d), {d.B, d.NH, d.T, d.D}, attentionDrop);
+  } else {
+    be.splitHeads(s.heads, s.rows2, d.B, d.T, d.NH, d.D);  // d(context) per head
+    composedAttentionBackward(be, s.heads, s.heads2, s.heads3, s.heads, a.qh, a.kh, a.vh, a.probs, s.scores,
+                              s.scores2, d, attentionDrop);
   }
-  be.gemmStridedBatched(true, false, g.T, g.D, g.T, 1.0f, used, g.T, g.attentionStride, s.heads, g.D, g.headStride,
-                        0.0f, s.heads3, g.D, g.headStride, g.count);  // dV
-  be.gemmStridedBatched(false, true, g.T, g.T, g.D, 1.0f, s.heads, g.D, g.headStride, a.vh, g.D, g.headStride, 0.0f,
-                        s.scores2, g.T, g.attentionStride, g.count);  // d(dropped P)
-  dropoutInPlace(be, s.scores2, attentionSize, drop.attentionP, drop.probsSite, key);
-  be.attentionSoftmaxBackward(s.scores2, s.scores2, a.probs, 1.0f / std::sqrt(static_cast<float>(d.D)), d.B, d.NH,
-                              d.T);  // d(scores) = d(Q K^T)
-  be.gemmStridedBatched(false, false, g.T, g.D, g.T, 1.0f, s.scores2, g.T, g.attentionStride, a.kh, g.D,
-                        g.headStride, 0.0f, s.heads, g.D, g.headStride, g.count);  // dQ
-  be.gemmStridedBatched(true, false, g.T, g.D, g.T, 1.0f, s.scores2, g.T, g.attentionStride, a.qh, g.D,
-                        g.headStride, 0.0f, s.heads2, g.D, g.headStride, g.count);  // dK
 
   // dIn = d(residual1) + the three projections' input gradients.
   if (dIn) be.copy(dIn, dOut, rowsBytes);
   const Linear* projections[3] = {&p.query, &p.key, &p.value};
-  const float* headGrads[3] = {s.heads, s.heads2, s.heads3};
   for (int i = 0; i < 3; ++i) {
-    be.mergeHeads(s.rows, headGrads[i], d.B, d.T, d.NH, d.D);
-    linearBackward(be, *projections[i], dIn, 1.0f, s.rows, in, d.N, d.H, d.H);
+    const float* rowsGrad = headGrads[i];
+    if (!fused) {
+      be.mergeHeads(s.rows, headGrads[i], d.B, d.T, d.NH, d.D);
+      rowsGrad = s.rows;
+    }
+    linearBackward(be, *projections[i], dIn, 1.0f, rowsGrad, in, d.N, d.H, d.H);
   }
 }
 

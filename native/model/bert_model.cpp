@@ -148,11 +148,13 @@ struct BertModel::Impl {
   // Lays out and uploads one call's workspace: the encoder runs layers [start, L) (those >= saveFrom keep their
   // activations), the head its forward (and backward when `backward`). start > 0: batch.prefixHidden is layer
   // start's input and is uploaded into the encoder's prefix input.
-  void prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward) {
+  void prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward,
+                        bool attentionMaps) {
     Dims d = dimsFor(batch);
     const int start = startOf(batch);
     EncoderPlan plan{saveFrom, start, backward, backward && options.trainEmbeddings && start == 0,
-                     training && config.attentionProbsDropoutProb > 0.0f};
+                     training && config.attentionProbsDropoutProb > 0.0f, be().fusedAttention() != nullptr,
+                     attentionMaps};
     auto layout = [&](Slab& slab) {
       encoder.layoutInts(slab, d, plan);
       head->layoutLabels(slab, d);
@@ -235,7 +237,8 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
   }
   if (start > 0 && options.outputHiddenStates) fail("outputHiddenStates needs a batch of ids, not prefixHidden");
   Dims d = m.dimsFor(batch);
-  m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false);
+  m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false,
+                     !options.attentionLayers.empty());
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
@@ -259,7 +262,7 @@ float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, f
   // Gradients reach the embeddings only through every layer, so training them keeps all activations.
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
   Dims d = m.dimsFor(batch);
-  m.prepareWorkspace(batch, labels, saveFrom, true, true);
+  m.prepareWorkspace(batch, labels, saveFrom, true, true, false);
   DropoutKey key{true, seed, step};
   const float* hidden = m.encoder.forward(m.be(), d, L, key, EncoderExtras{});
   m.head->forward(m.be(), hidden, m.encoder.deviceMask(), d, key);
@@ -321,7 +324,7 @@ std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
   m.requireFrozenPrefix();
   m.validateBatch(batch, Labels{});
   Dims d = m.dimsFor(batch);
-  m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false);
+  m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false, false);
   const float* out = m.encoder.forward(m.be(), d, m.prefixStart(), DropoutKey{false, 0, 0}, EncoderExtras{});
   return m.downloadFloats(out, static_cast<size_t>(d.N) * d.H);
 }

@@ -2,6 +2,8 @@
 // modules of layers.h.
 #include "model/encoder.h"
 
+#include <algorithm>
+
 #include "model/dropout_sites.h"
 #include "model/parameter_names.h"
 
@@ -19,14 +21,19 @@ std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
   return {};
 }
 
-EncoderLayerActivations takeLayer(Slab& slab, const Dims& d) {
+// The [B,NH,T,T] probabilities exist for the composed attention only; the fused one keeps two floats per query.
+bool composedAttention(const EncoderPlan& plan) { return !plan.fusedAttention || plan.attentionMaps; }
+
+EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan) {
   size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
   size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
+  size_t queries = static_cast<size_t>(d.B) * d.NH * d.T;
   EncoderLayerActivations a;
   a.qh = slab.take<float>(heads);
   a.kh = slab.take<float>(heads);
   a.vh = slab.take<float>(heads);
-  a.probs = slab.take<float>(attention);
+  a.probs = slab.take<float>(composedAttention(plan) ? attention : 0);
+  a.rowStats = slab.take<float>(plan.fusedAttention ? 2 * queries : 0);
   a.context = slab.take<float>(rows);
   a.residual1 = slab.take<float>(rows);
   a.mean1 = slab.take<float>(d.N);
@@ -103,10 +110,10 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
   embeddingsActs_ = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
                      slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
   saved_.clear();
-  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d));
+  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d, plan));
   transient_[0] = transient_[1] = EncoderLayerActivations{};
   if (plan.saveFrom > plan.start) {
-    transient_[0] = takeLayer(slab, d);
+    transient_[0] = takeLayer(slab, d, plan);
     transient_[1] = transient_[0];
     transient_[1].out = slab.take<float>(rows);
   }
@@ -116,8 +123,8 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
               slab.take<float>(backwardOnly(rows)),
               slab.take<float>(backwardOnly(rows)),
               slab.take<float>(backwardOnly(wide)),
-              slab.take<float>(plan.attentionDropout ? attention : 0),
-              slab.take<float>(backwardOnly(attention))};
+              slab.take<float>(plan.attentionDropout && composedAttention(plan) ? attention : 0),
+              slab.take<float>(composedAttention(plan) ? backwardOnly(attention) : 0)};
   bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
   grad_[0] = slab.take<float>(anyGradient ? rows : 0);
   grad_[1] = slab.take<float>(anyGradient ? rows : 0);
@@ -173,12 +180,14 @@ const float* Encoder::forward(Backend& be, const Dims& d, int end, const Dropout
   const float* in = embeddingsActs_.out;
   for (int l = plan_.start; l < end; ++l) {
     const EncoderLayerActivations& a = activations(l);
-    const float* probs =
-        encoderLayerForward(be, layers_[l], a, scratch_, in, mask_, d, shape_.layerNormEps, layerDropout(l), key);
-    if (extras.attentionLayers) {
+    const std::vector<int>* wanted = extras.attentionLayers;
+    const bool wantProbs = wanted && std::find(wanted->begin(), wanted->end(), l) != wanted->end();
+    const float* probs = encoderLayerForward(be, layers_[l], a, scratch_, in, mask_, d, shape_.layerNormEps,
+                                             layerDropout(l), key, wantProbs);
+    if (wantProbs) {
       size_t attentionSize = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
-      for (size_t k = 0; k < extras.attentionLayers->size(); ++k) {
-        if ((*extras.attentionLayers)[k] == l) (*extras.attentionsOut)[k] = download(probs, attentionSize);
+      for (size_t k = 0; k < wanted->size(); ++k) {
+        if ((*wanted)[k] == l) (*extras.attentionsOut)[k] = download(probs, attentionSize);
       }
     }
     if (extras.hiddenStates) extras.hiddenStatesOut->push_back(download(a.out, rows));
@@ -191,8 +200,8 @@ void Encoder::backward(Backend& be, const Dims& d, float* dHidden, const Dropout
   for (int l = shape_.numLayers - 1; l >= plan_.saveFrom; --l) {
     bool needInputGrad = l > plan_.saveFrom || trainEmbeddings_;
     float* dIn = needInputGrad ? (dHidden == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
-    encoderLayerBackward(be, layers_[l], saved_[l - plan_.saveFrom], scratch_, layerInput(l), dHidden, dIn, d,
-                         layerDropout(l), key);
+    encoderLayerBackward(be, layers_[l], saved_[l - plan_.saveFrom], scratch_, layerInput(l), mask_, dHidden, dIn,
+                         d, layerDropout(l), key);
     dHidden = dIn;
   }
   if (!trainEmbeddings_) return;

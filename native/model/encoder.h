@@ -32,7 +32,9 @@ struct EncoderPlan {
   int start;                // first layer that runs: 0 (from ids, after the embeddings) or the frozen prefix's end
   bool backward;            // gradient buffers and backward scratch
   bool embeddingGradients;  // the backward reaches the embedding tables: scatter plans of the ids and types
-  bool attentionDropout;    // a buffer for the dropped attention probabilities
+  bool attentionDropout;    // the attention probabilities drop out
+  bool fusedAttention;      // the backend has fused attention: layers keep row statistics, not probabilities
+  bool attentionMaps;       // some layer's probabilities are wanted (a forward only): layers keep probabilities too
 };
 
 // Requests and results of a forward's extras (attention probabilities, hidden states), on the host.

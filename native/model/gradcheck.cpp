@@ -359,8 +359,9 @@ OpCheck clsRowsCheck(Random& rng) {
           }};
 }
 
-// A whole BertLayer with padding and live dropout, so the backward's regenerated masks are checked too.
-OpCheck encoderLayerCheck(Random& rng) {
+// A whole BertLayer with padding and live dropout, so the backward's regenerated masks are checked too; with
+// `fused`, its attention through the backend's FusedAttention (the layer keeps row statistics, no probabilities).
+OpCheck encoderLayerCheck(Random& rng, bool fused) {
   const Dims d{2, 3, 4, 2, 2, 8, 6};
   const std::vector<int32_t> mask = {1, 1, 1, 1, 1, 0};
   const LayerDropout drop{0.2f, 0.25f, 1, 2, 3};
@@ -395,24 +396,29 @@ OpCheck encoderLayerCheck(Random& rng) {
     return p;
   };
   auto buffers = [=](DeviceScope& s) {
-    EncoderLayerActivations a{s.zeros(heads), s.zeros(heads), s.zeros(heads), s.zeros(attention), s.zeros(rows),
-                              s.zeros(rows),  s.zeros(d.N),   s.zeros(d.N),   s.zeros(rows),      s.zeros(wide),
-                              s.zeros(wide),  s.zeros(rows),  s.zeros(d.N),   s.zeros(d.N),       s.zeros(rows)};
+    float* probs = fused ? nullptr : s.zeros(attention);
+    float* rowStats = fused ? s.zeros(2 * d.B * d.NH * d.T) : nullptr;
+    EncoderLayerActivations a{s.zeros(heads), s.zeros(heads), s.zeros(heads), probs,         rowStats,
+                              s.zeros(rows),  s.zeros(rows),  s.zeros(d.N),   s.zeros(d.N),  s.zeros(rows),
+                              s.zeros(wide),  s.zeros(wide),  s.zeros(rows),  s.zeros(d.N),  s.zeros(d.N),
+                              s.zeros(rows)};
     EncoderScratch scratch{s.zeros(rows),  s.zeros(rows),      s.zeros(heads),     s.zeros(heads),
                            s.zeros(heads), s.zeros(wide),      s.zeros(attention), s.zeros(attention)};
     return std::make_pair(a, scratch);
   };
-  return {"encoderLayer", inputs,
+  return {fused ? "encoderLayerFused" : "encoderLayer", inputs,
           [=](DeviceScope& s, const Inputs& x) {
             auto [a, scratch] = buffers(s);
-            encoderLayerForward(s.be(), params(x, nullptr), a, scratch, x[0], s.upload(mask), d, eps, drop, key);
+            encoderLayerForward(s.be(), params(x, nullptr), a, scratch, x[0], s.upload(mask), d, eps, drop, key,
+                                false);
             return Output{a.out, rows};
           },
           [=](DeviceScope& s, const Inputs& x, float* dOut, const std::vector<float>&, const Inputs& g) {
             auto [a, scratch] = buffers(s);
             EncoderLayerParams p = params(x, &g);
-            encoderLayerForward(s.be(), p, a, scratch, x[0], s.upload(mask), d, eps, drop, key);
-            encoderLayerBackward(s.be(), p, a, scratch, x[0], dOut, g[0], d, drop, key);
+            const int32_t* deviceMask = s.upload(mask);
+            encoderLayerForward(s.be(), p, a, scratch, x[0], deviceMask, d, eps, drop, key, false);
+            encoderLayerBackward(s.be(), p, a, scratch, x[0], deviceMask, dOut, g[0], d, drop, key);
           }};
 }
 
@@ -464,8 +470,10 @@ std::vector<GradcheckResult> runGradchecks(Backend& backend) {
   checks.push_back(dropoutCheck(rng));
   checks.push_back(headPermutesCheck(rng));
   checks.push_back(clsRowsCheck(rng));
-  checks.push_back(encoderLayerCheck(rng));
+  Random layerRng = rng;  // the fused layer check gets the composed one's inputs
+  checks.push_back(encoderLayerCheck(rng, false));
   checks.push_back(headCheck(rng));
+  if (backend.fusedAttention()) checks.push_back(encoderLayerCheck(layerRng, true));
   std::vector<GradcheckResult> results;
   for (const OpCheck& check : checks) results.push_back(runCheck(backend, check, rng));
   return results;

@@ -24,7 +24,8 @@ constexpr double kGradcheckTolerance = 5e-3;
 struct GradcheckResult {
   std::string name;  // "layerNorm", "gelu", "tanh", "attentionSoftmax", "crossEntropy", "crossEntropyIgnored",
                      // "bceWithLogits", "squaredError", "linear", "embeddings",
-                     // "dropout", "headPermutes", "clsRows", "encoderLayer" (whole BertLayer incl. dropout), "head"
+                     // "dropout", "headPermutes", "clsRows", "encoderLayer" (whole BertLayer incl. dropout), "head",
+                     // "encoderLayerFused" (the same layer on the backend's fused attention, where it has one)
   double maxAbsErr = 0.0;
   double maxRelErr = 0.0;
   bool passed = false;

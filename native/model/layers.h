@@ -77,10 +77,11 @@ struct EncoderLayerParams {
 // What one layer's forward writes. For a layer that will run backward, each buffer is its own; for a layer that
 // will not, the model points every field at shared scratch (only `out` must differ from the layer's input).
 struct EncoderLayerActivations {
-  float* qh;        // [B,NH,T,D]
-  float* kh;        // [B,NH,T,D]
-  float* vh;        // [B,NH,T,D]
-  float* probs;     // [B,NH,T,T] softmax output before dropout
+  float* qh;        // [B,NH,T,D] (composed attention) or [N,H] rows (fused)
+  float* kh;        // same
+  float* vh;        // same
+  float* probs;     // [B,NH,T,T] softmax output before dropout; null for a layer that runs fused attention
+  float* rowStats;  // [B,NH,T,2] the fused attention's softmax statistics; null without fused attention
   float* context;   // [N,H] merged attention context (input of the attention output dense)
   float* residual1; // [N,H] attention output + layer input (attention LayerNorm input)
   float* mean1;     // [N]
@@ -95,13 +96,14 @@ struct EncoderLayerActivations {
 };
 
 // Buffers used inside one forward or backward and dead afterwards, shared by all layers. The forward uses rows,
-// heads and (with attention dropout) scores; the others exist only when a backward will run.
+// heads and (with composed attention and dropout) scores; the others exist only when a backward will run (scores2
+// only for composed attention).
 struct EncoderScratch {
   float* rows;       // [N,H]
   float* rows2;      // [N,H]
-  float* heads;      // [B,NH,T,D]
-  float* heads2;     // [B,NH,T,D]
-  float* heads3;     // [B,NH,T,D]
+  float* heads;      // [B,NH,T,D] (the fused attention's backward writes d(Q) here as [N,H] rows, same size)
+  float* heads2;     // [B,NH,T,D] (fused: d(K) rows)
+  float* heads3;     // [B,NH,T,D] (fused: d(V) rows)
   float* wide;       // [N,I]
   float* scores;     // [B,NH,T,T]
   float* scores2;    // [B,NH,T,T]
@@ -113,15 +115,18 @@ struct LayerDropout {
   uint32_t probsSite, attentionOutputSite, outputSite;
 };
 
-// Runs the layer on `in` [N,H]; returns the attention probabilities as used by the context product (after
-// dropout: Hugging Face's `attentions` output), which live in a.probs or in scratch until the next layer runs.
+// Runs the layer on `in` [N,H]. The attention runs fused when a.rowStats is set, the backend has fused attention
+// and !wantProbs (a.probs and the scratch's scores must then exist); with the composed attention it returns the
+// probabilities as used by the context product (after dropout: Hugging Face's `attentions` output), which live in
+// a.probs or in scratch until the next layer runs, and null when fused.
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
-                                 float eps, const LayerDropout& drop, const DropoutKey& key);
-// Given dOut [N,H] (overwritten), accumulates the parameter gradients and writes dIn [N,H] (when not null).
+                                 float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs);
+// Given dOut [N,H] (overwritten), accumulates the parameter gradients and writes dIn [N,H] (when not null). The
+// attention's backward is the fused one when a.probs is null (the forward then ran fused).
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
-                          const EncoderScratch& s, const float* in, float* dOut, float* dIn, const Dims& d,
-                          const LayerDropout& drop, const DropoutKey& key);
+                          const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
+                          const Dims& d, const LayerDropout& drop, const DropoutKey& key);
 
 // ---- pooler + classifier ----------------------------------------------------------------------------------------
 struct HeadParams {

@@ -2,8 +2,10 @@
 // never does): the entry points that only tests and benchmarks need, kept out of the production addon.
 //   gradcheckOps()  the engine's finite-difference checks of every backward op (gradcheck_binding.h)
 //   kernels         the raw CPU GEMM kernels (kernels_binding.h)
+//   attentionPaths  the composed and the fused attention on the same inputs (attention_binding.h)
 #include <napi.h>
 
+#include "test-addon/attention_binding.h"
 #include "test-addon/gradcheck_binding.h"
 #include "test-addon/kernels_binding.h"
 
@@ -12,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gradcheckOps", Napi::Function::New(env, bertnode::testaddon::gradcheckOps, "gradcheckOps"));
   bertnode::testaddon::registerKernels(env, exports);
+  exports.Set("attentionPaths", Napi::Function::New(env, bertnode::testaddon::attentionPaths, "attentionPaths"));
   return exports;
 }
 

@@ -10,7 +10,8 @@ test('every backward op agrees with central differences of its forward', async (
   const results = await loadTestAddon().gradcheckOps();
   const names = results.map((r) => r.name);
   for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'crossEntropyIgnored',
-    'bceWithLogits', 'squaredError', 'linear', 'embeddings', 'dropout', 'encoderLayer', 'head']) {
+    'bceWithLogits', 'squaredError', 'linear', 'embeddings', 'dropout', 'encoderLayer', 'head',
+    'encoderLayerFused']) {
     expect(names).toContain(op);
   }
   for (const r of results) {

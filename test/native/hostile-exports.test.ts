@@ -14,8 +14,9 @@ test('the production addon exports the model API only', () => {
 
 test('the test addon has the test entry points, on the same kernel family', () => {
   const testAddon = loadTestAddon();
-  expect(exportedNames(testAddon)).toEqual(['gradcheckOps', 'kernels.gemmActiveIsa', 'kernels.gemmBf16Available',
-    'kernels.gemmBf16Isas', 'kernels.gemmIsas', 'kernels.sgemm', 'kernels.sgemmStridedBatched']);
+  expect(exportedNames(testAddon)).toEqual(['attentionPaths', 'gradcheckOps', 'kernels.gemmActiveIsa',
+    'kernels.gemmBf16Available', 'kernels.gemmBf16Isas', 'kernels.gemmIsas', 'kernels.sgemm',
+    'kernels.sgemmStridedBatched']);
   expect(testAddon.kernels.gemmActiveIsa()).toBe(loadBackend('cpu').kernels.gemmActiveIsa());
 });
 

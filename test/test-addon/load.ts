@@ -42,9 +42,37 @@ export interface GradcheckResult {
   passed: boolean;
 }
 
+export interface AttentionPathsArgs {
+  B: number;
+  NH: number;
+  T: number;
+  D: number;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+  dContext: Float32Array;
+  mask: Int32Array;
+  p: number;
+  seed: number;
+  step: number;
+  site: number;
+  precision: 'fp32' | 'bf16';
+  repeats?: number;
+}
+
+export interface AttentionResults {
+  context: Float32Array;
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
+}
+
 export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
+  attentionPaths(args: AttentionPathsArgs): { composed: AttentionResults; fused: AttentionResults;
+    seconds?: Record<'composedForward' | 'composedBackward' | 'fusedForward' | 'fusedBackward',
+      { cpu: number; wall: number }> };
 }
 
 export function loadTestAddon(): TestAddon {
