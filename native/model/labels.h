@@ -33,7 +33,7 @@ struct LabelLayout {
   enum class Dtype { Int32, Float32 } dtype = Dtype::Int32;
   std::vector<LabelSegment> segments;  // Int32: back to back; Float32: one segment, every value finite
   std::string shape;                   // for messages, e.g. "[batchSize, numLabels]"
-  std::string refusal;                 // set: the head takes no labels at all, and this says why
+  std::string refusal = {};            // set: the head takes no labels at all, and this says why
   size_t count() const;
 };
 
