@@ -33,7 +33,9 @@ export interface NativeBertOptions {
   trainEmbeddings?: boolean;
   // Default 'cpu'. 'auto' takes CUDA when the probe finds a usable GPU and otherwise the CPU, with a warning.
   device?: Device | 'auto';
-  // Default 'fp32'; 'tf32' only on CUDA; 'bf16' on CUDA and on CPUs with AVX-512 BF16 (else ERR_BERTNODE_INVALID_ARGUMENT).
+  // Default 'fp32'; 'tf32' only on CUDA; 'bf16' on CUDA and on CPUs with AVX-512 BF16 (else ERR_BERTNODE_INVALID_ARGUMENT);
+  // 'int8' on the CPU only (device 'auto' then means 'cpu'), for inference: training calls are refused with
+  // ERR_BERTNODE_INVALID_ARGUMENT.
   precision?: Precision;
 }
 
@@ -132,7 +134,7 @@ export class NativeBert {
       head: options.head ?? 'pooler',
       trainableLayers: options.trainableLayers ?? (inferenceOnly ? 0 : config?.numHiddenLayers),
       trainEmbeddings: options.trainEmbeddings ?? !inferenceOnly,
-      device: requested === 'auto' ? resolveDevice('auto') : requested,
+      device: requested === 'auto' ? (options.precision === 'int8' ? 'cpu' : resolveDevice('auto')) : requested,
       precision: options.precision ?? 'fp32',
     };
     const addon = loadBackend(resolved.device);

@@ -2,9 +2,11 @@
 // never does): the entry points that only tests and benchmarks need, kept out of the production addon.
 //   gradcheckOps()  the engine's finite-difference checks of every backward op (gradcheck_binding.h)
 //   kernels         the raw CPU GEMM kernels (kernels_binding.h)
+//   int8            the raw int8 Linear kernels (int8_binding.h)
 #include <napi.h>
 
 #include "test-addon/gradcheck_binding.h"
+#include "test-addon/int8_binding.h"
 #include "test-addon/kernels_binding.h"
 
 namespace {
@@ -12,6 +14,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gradcheckOps", Napi::Function::New(env, bertnode::testaddon::gradcheckOps, "gradcheckOps"));
   bertnode::testaddon::registerKernels(env, exports);
+  bertnode::testaddon::registerInt8(env, exports);
   return exports;
 }
 

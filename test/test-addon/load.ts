@@ -42,9 +42,28 @@ export interface GradcheckResult {
   passed: boolean;
 }
 
+// native/test-addon/int8_binding.h: y [m, n] = the int8 Linear of x [m, k] with weights w [n, k].
+export interface Int8LinearArgs {
+  x: Float32Array;
+  m: number;
+  k: number;
+  w: Float32Array;
+  n: number;
+  bias?: Float32Array;
+  family?: string;
+  threads?: number;
+}
+
+export interface Int8Binding {
+  linear(args: Int8LinearArgs): Float32Array;
+  families(): string[];
+  activeFamily(): string;
+}
+
 export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
+  int8: Int8Binding;
 }
 
 export function loadTestAddon(): TestAddon {
