@@ -4,7 +4,7 @@
 // model are serialised (a queue, so a second forward waits for the first instead of failing), synchronous calls are
 // refused while an asynchronous one is queued or running (they would race with it), and native errors become the
 // typed errors of lib/errors.ts.
-import { DisposedError, NativeError } from '../errors';
+import { DisposedError, NativeError, ValidationError } from '../errors';
 import {
   Device, Head, Labels, Precision, ProblemType, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend,
 } from './addon';
@@ -137,6 +137,10 @@ export class NativeBert {
       device: requested === 'auto' ? (options.precision === 'int8' ? 'cpu' : resolveDevice('auto')) : requested,
       precision: options.precision ?? 'fp32',
     };
+    // Before the backend loads, so that a machine without CUDA gets this error rather than "no CUDA".
+    if (resolved.precision === 'int8' && resolved.device !== 'cpu') {
+      throw new ValidationError(`precision 'int8' is only available on the CPU, got device '${resolved.device}'`);
+    }
     const addon = loadBackend(resolved.device);
     let raw: RawModel;
     try {
