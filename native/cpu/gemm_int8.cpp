@@ -50,26 +50,23 @@ const Int8FamilySpec* findFamily(const std::string& name) {
   return nullptr;
 }
 
-// y rows [i0, i0 + rows) x columns [j0, j0 + cols) from the int32 block c [32][64].
-void dequantize(const int32_t* c, int rows, int cols, const float* rowScales, const float* colScales,
-                const float* bias, float* y, int64_t ldy) {
-  for (int r = 0; r < rows; ++r) {
-    const float sx = rowScales[r];
-    float* out = y + r * ldy;
-    const int32_t* acc = c + r * kBlockCols;
-    if (bias) {
-      for (int j = 0; j < cols; ++j) out[j] = static_cast<float>(acc[j]) * (sx * colScales[j]) + bias[j];
-    } else {
-      for (int j = 0; j < cols; ++j) out[j] = static_cast<float>(acc[j]) * (sx * colScales[j]);
-    }
-  }
-}
+// The calling thread's buffers for the quantised activations and their scales, grown on demand and kept (a BERT
+// forward calls this six times per layer with the same shapes, so steady state allocates and page-faults nothing).
+struct ActivationBuffers {
+  std::vector<int8_t> rows;
+  std::vector<float> scales;
+};
+thread_local ActivationBuffers tlsActivations;
 
 void run(const Int8FamilySpec& family, const Int8Weights& w, const float* x, int M, const float* bias, float* y) {
   if (M <= 0) return;
   const int paddedM = roundUp(M, kBlockRows);
-  std::vector<int8_t> a(static_cast<size_t>(paddedM) * w.paddedK, 0);
-  std::vector<float> rowScales(static_cast<size_t>(paddedM), 0.0f);
+  std::vector<int8_t>& a = tlsActivations.rows;
+  std::vector<float>& rowScales = tlsActivations.scales;
+  if (a.size() < static_cast<size_t>(paddedM) * w.paddedK) a.resize(static_cast<size_t>(paddedM) * w.paddedK);
+  if (rowScales.size() < static_cast<size_t>(paddedM)) rowScales.resize(static_cast<size_t>(paddedM));
+  // Rows M .. paddedM of the last block are read by the kernels (their sums are discarded): zeros keep them finite.
+  std::memset(a.data() + static_cast<size_t>(M) * w.paddedK, 0, static_cast<size_t>(paddedM - M) * w.paddedK);
   const bool parallel = numThreads() > 1 && int64_t(M) * w.N * w.K >= kMinParallelWork;
   auto quantizeRows = [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
@@ -94,8 +91,10 @@ void run(const Int8FamilySpec& family, const Int8Weights& w, const float* x, int
         if (i0 >= M) break;
         family.kernel(a.data() + int64_t(i0) * w.paddedK, w.paddedK, w.packed.get() + j0 / kPanelCols * panelBytes,
                       w.paddedK, w.colSums.get() + j0, c);
-        dequantize(c, std::min(kBlockRows, M - i0), cols, rowScales.data() + i0, w.scales.get() + j0,
-                   bias ? bias + j0 : nullptr, y + int64_t(i0) * w.N + j0, w.N);
+        for (int r = 0; r < std::min(kBlockRows, M - i0); ++r) {
+          dequantizeRowInt8(c + r * kBlockCols, cols, rowScales[i0 + r], w.scales.get() + j0, bias ? bias + j0 : nullptr,
+                            y + int64_t(i0 + r) * w.N + j0);
+        }
       }
     }
     if (family.leave) family.leave();

@@ -27,6 +27,14 @@ void roundPortable(const float* x, int K, float inverse, int8_t* q) {
   }
 }
 
+void dequantizePortable(const int32_t* acc, int n, float rowScale, const float* colScales, const float* bias,
+                        float* y) {
+  for (int j = 0; j < n; ++j) {
+    const float scaled = static_cast<float>(acc[j]) * (rowScale * colScales[j]);
+    y[j] = bias ? scaled + bias[j] : scaled;
+  }
+}
+
 #if BERTNODE_QUANTIZE_AVX512
 // GCC 12's AVX-512 intrinsics build their "undefined" operands from a self-initialised variable, which
 // -W(maybe-)uninitialized reports at every inlined call; the values are never read.
@@ -57,6 +65,20 @@ TARGET_AVX512 void roundAvx512(const float* x, int K, float inverse, int8_t* q) 
   }
 }
 
+// GCC contracts the product and the bias add below into one vfmadd (one rounding, not two) where FMA is available,
+// unless told not to; the portable path (baseline x86-64 has no FMA) and the tests round twice.
+__attribute__((optimize("fp-contract=off"))) TARGET_AVX512 void dequantizeAvx512(const int32_t* acc, int n, float rowScale, const float* colScales,
+                                   const float* bias, float* y) {
+  const __m512 sx = _mm512_set1_ps(rowScale);
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = lanes(n - j);
+    const __m512 scale = _mm512_mul_ps(sx, _mm512_maskz_loadu_ps(m, colScales + j));
+    __m512 out = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(m, acc + j)), scale);
+    if (bias) out = _mm512_add_ps(out, _mm512_maskz_loadu_ps(m, bias + j));
+    _mm512_mask_storeu_ps(y + j, m, out);
+  }
+}
+
 #undef TARGET_AVX512
 #pragma GCC diagnostic pop
 
@@ -65,16 +87,17 @@ TARGET_AVX512 void roundAvx512(const float* x, int K, float inverse, int8_t* q) 
 struct RowOps {
   float (*maxAbs)(const float* x, int K);
   void (*round)(const float* x, int K, float inverse, int8_t* q);
+  void (*dequantize)(const int32_t* acc, int n, float rowScale, const float* colScales, const float* bias, float* y);
 };
 
 const RowOps& rowOps() {
 #if BERTNODE_QUANTIZE_AVX512
   static const RowOps ops = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                                         __builtin_cpu_supports("avx512vl")
-                                ? RowOps{maxAbsAvx512, roundAvx512}
-                                : RowOps{maxAbsPortable, roundPortable};
+                                ? RowOps{maxAbsAvx512, roundAvx512, dequantizeAvx512}
+                                : RowOps{maxAbsPortable, roundPortable, dequantizePortable};
 #else
-  static const RowOps ops{maxAbsPortable, roundPortable};
+  static const RowOps ops{maxAbsPortable, roundPortable, dequantizePortable};
 #endif
   return ops;
 }
@@ -91,6 +114,11 @@ float quantizeRowInt8(const float* x, int K, int paddedK, int8_t* q) {
   }
   ops.round(x, K, 127.0f / maxAbs, q);
   return maxAbs / 127.0f;
+}
+
+void dequantizeRowInt8(const int32_t* acc, int n, float rowScale, const float* colScales, const float* bias,
+                       float* y) {
+  rowOps().dequantize(acc, n, rowScale, colScales, bias, y);
 }
 
 }  // namespace bertnode::cpu

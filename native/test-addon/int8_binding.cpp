@@ -16,9 +16,10 @@ namespace bertnode::testaddon {
 namespace {
 
 constexpr int kMaxThreads = 256;
+constexpr int kMaxRepeat = 1000;
 
 struct Fields {
-  Napi::Value x, m, k, w, n, bias, family, threads;
+  Napi::Value x, m, k, w, n, bias, family, threads, repeat;
 };
 
 int dimension(Napi::Env env, const Napi::Value& v, const char* key, int64_t max) {
@@ -48,7 +49,7 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   if (info.Length() != 1 || !info[0].IsObject()) addon::throwTypeError(env, "int8.linear: expected one options object");
   Napi::Object o = info[0].As<Napi::Object>();
   const Fields f{o.Get("x"), o.Get("m"), o.Get("k"), o.Get("w"), o.Get("n"), o.Get("bias"), o.Get("family"),
-                 o.Get("threads")};
+                 o.Get("threads"), o.Get("repeat")};
   const int m = dimension(env, f.m, "m", 1 << 20);
   const int k = dimension(env, f.k, "k", cpu::kInt8MaxK);
   const int n = dimension(env, f.n, "n", 1 << 20);
@@ -62,16 +63,19 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
     family = f.family.As<Napi::String>().Utf8Value();
   }
   const int threads = f.threads.IsUndefined() ? 0 : dimension(env, f.threads, "threads", kMaxThreads);
+  const int repeat = f.repeat.IsUndefined() ? 1 : dimension(env, f.repeat, "repeat", kMaxRepeat);
   Napi::Float32Array y = Napi::Float32Array::New(env, static_cast<size_t>(m) * n);
   return addon::guard(env, [&]() -> Napi::Value {
     const cpu::Int8Weights weights = cpu::quantizeWeights(w.Data(), n, k);
     const int before = cpu::numThreads();
     if (threads > 0) cpu::setNumThreads(threads);
     try {
-      if (family.empty()) {
-        cpu::linearInt8(weights, x.Data(), m, bias, y.Data());
-      } else {
-        cpu::int8_detail::linearInt8With(family, weights, x.Data(), m, bias, y.Data());
+      for (int i = 0; i < repeat; ++i) {
+        if (family.empty()) {
+          cpu::linearInt8(weights, x.Data(), m, bias, y.Data());
+        } else {
+          cpu::int8_detail::linearInt8With(family, weights, x.Data(), m, bias, y.Data());
+        }
       }
     } catch (...) {
       cpu::setNumThreads(before);

@@ -52,6 +52,7 @@ export interface Int8LinearArgs {
   bias?: Float32Array;
   family?: string;
   threads?: number;
+  repeat?: number;
 }
 
 export interface Int8Binding {
