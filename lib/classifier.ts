@@ -141,6 +141,9 @@ export class BertClassifier {
    */
   async fit(trainData?: ExampleInput, options: FitOptions = {}): Promise<FitResult> {
     checkOptions('fit', options, FIT_OPTIONS);
+    if (this.options.precision === 'int8') {
+      throw new OptionValueError('precision', "'int8' is for inference: fit with 'fp32' or 'bf16', save, and load the saved model with precision 'int8'");
+    }
     if (this.fitting || this.inFlight > 0) {
       throw new BusyError(`fit: this classifier is busy (${this.fitting ? 'fit() is running' : `${this.inFlight} call(s) in flight`}); await it first`);
     }
@@ -417,7 +420,7 @@ export class BertClassifier {
       head,
       trainableLayers,
       trainEmbeddings: o.trainEmbeddings ?? requested === 'all',
-      device: resolveDeviceQuietly(o.device ?? 'auto'),
+      device: resolveDeviceQuietly(o.device ?? (o.precision === 'int8' ? 'cpu' : 'auto')),
       precision: o.precision,
     });
     try {
