@@ -66,8 +66,14 @@ TARGET_AVX512 void roundAvx512(const float* x, int K, float inverse, int8_t* q) 
 }
 
 // GCC contracts the product and the bias add below into one vfmadd (one rounding, not two) where FMA is available,
-// unless told not to; the portable path (baseline x86-64 has no FMA) and the tests round twice.
-__attribute__((optimize("fp-contract=off"))) TARGET_AVX512 void dequantizeAvx512(const int32_t* acc, int n, float rowScale, const float* colScales,
+// unless told not to; the portable path (baseline x86-64 has no FMA) and the tests round twice. Clang contracts only
+// within one source expression, which the intrinsics' inline bodies keep apart, and has no such attribute.
+#if defined(__clang__)
+#define NO_FP_CONTRACT
+#else
+#define NO_FP_CONTRACT __attribute__((optimize("fp-contract=off")))
+#endif
+NO_FP_CONTRACT TARGET_AVX512 void dequantizeAvx512(const int32_t* acc, int n, float rowScale, const float* colScales,
                                    const float* bias, float* y) {
   const __m512 sx = _mm512_set1_ps(rowScale);
   for (int j = 0; j < n; j += 16) {
@@ -79,6 +85,7 @@ __attribute__((optimize("fp-contract=off"))) TARGET_AVX512 void dequantizeAvx512
   }
 }
 
+#undef NO_FP_CONTRACT
 #undef TARGET_AVX512
 #pragma GCC diagnostic pop
 
