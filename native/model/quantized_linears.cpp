@@ -1,5 +1,7 @@
 #include "model/quantized_linears.h"
 
+#include <stdexcept>
+
 #include "model/parameter_names.h"
 
 namespace bertnode {
@@ -28,6 +30,11 @@ QuantizedLinears::QuantizedLinears(const ParameterStore& store, int numLayers) {
       const ParameterInfo& info = store.infos()[store.indexOf(e.weightName)];
       e.out = static_cast<int>(info.shape[0]);
       e.in = static_cast<int>(info.shape[1]);
+      // The addon's config limits (65,536) keep this from JS; the C++ API has no such limit.
+      if (e.in > cpu::kInt8MaxK) {
+        throw std::invalid_argument("precision 'int8' sums at most " + std::to_string(cpu::kInt8MaxK) +
+                                    " products per output in int32; " + e.weightName + " has " + std::to_string(e.in));
+      }
       byName_[e.weightName] = l * kModuleCount + m;
     }
   }
