@@ -170,6 +170,9 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
    */
   async fit(trainData?: ClassifierData<P>, options: FitOptions<P> = {}): Promise<FitResult<MetricsFor<P>>> {
     checkOptions('fit', options, FIT_OPTIONS);
+    if (this.options.precision === 'int8') {
+      throw new OptionValueError('precision', "'int8' is for inference: fit with 'fp32' or 'bf16', save, and load the saved model with precision 'int8'");
+    }
     if (this.fitting || this.inFlight > 0) {
       throw new BusyError(`fit: this classifier is busy (${this.fitting ? 'fit() is running' : `${this.inFlight} call(s) in flight`}); await it first`);
     }
@@ -498,7 +501,7 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
       problemType: HF_PROBLEM_TYPE[problemType],
       trainableLayers,
       trainEmbeddings: o.trainEmbeddings ?? requested === 'all',
-      device: resolveDeviceQuietly(o.device ?? 'auto'),
+      device: resolveDeviceQuietly(o.device ?? (o.precision === 'int8' ? 'cpu' : 'auto')),
       precision: o.precision,
     });
     try {

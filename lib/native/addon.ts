@@ -7,8 +7,9 @@ import { loadCudaAddon } from './cuda';
 
 // 'cuda' is device 0; 'cuda:N' picks another GPU.
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
-// How GEMMs compute: 'fp32' everywhere; 'tf32' only on CUDA; 'bf16' (fp32 master weights) on CUDA and AVX-512 BF16 CPUs.
-export type Precision = 'fp32' | 'tf32' | 'bf16';
+// How GEMMs compute: 'fp32' everywhere; 'tf32' only on CUDA; 'bf16' (fp32 master weights) on CUDA and AVX-512 BF16 CPUs;
+// 'int8' (CPU, inference only): the encoder's Linear layers in int8 (native/cpu/gemm_int8.h), everything else fp32.
+export type Precision = 'fp32' | 'tf32' | 'bf16' | 'int8';
 // The task head on the encoder (native/model/heads). 'cls' and 'pooler' are sequence classification on the last
 // layer's [CLS] vector or on the tanh pooler (BertForSequenceClassification).
 export type Head = 'cls' | 'pooler' | 'token-classification' | 'question-answering' | 'multiple-choice' | 'masked-lm'
@@ -190,7 +191,7 @@ export function parameterCatalogue(config: RawConfig, head: RawHeadOptions): Raw
 
 
 // Which CPU kernels this machine runs for a precision ('avx512', 'avx2' or 'scalar' for fp32; 'amx' or 'avx512bf16'
-// for bf16): each family sums in its own order, so a run continued on another family agrees with the interrupted one
+// for bf16; 'amx', 'avx512vnni' or 'scalar' for int8's Linear layers): each family sums in its own order, so a run continued on another family agrees with the interrupted one
 // to float32 rounding, not bit for bit. 'none' for bf16 on a CPU without bf16 products (no model can use it there).
 export function cpuKernelFamily(precision = 'fp32'): string {
   return loadCpuAddon().kernels.gemmActiveIsa(precision) ?? 'none';

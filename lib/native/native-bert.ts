@@ -4,7 +4,7 @@
 // model are serialised (a queue, so a second forward waits for the first instead of failing), synchronous calls are
 // refused while an asynchronous one is queued or running (they would race with it), and native errors become the
 // typed errors of lib/errors.ts.
-import { DisposedError, NativeError } from '../errors';
+import { DisposedError, NativeError, ValidationError } from '../errors';
 import {
   Device, Head, Labels, Precision, ProblemType, RawConfig, RawForwardResult, RawModel, RawOptimizerState, loadBackend,
 } from './addon';
@@ -33,7 +33,9 @@ export interface NativeBertOptions {
   trainEmbeddings?: boolean;
   // Default 'cpu'. 'auto' takes CUDA when the probe finds a usable GPU and otherwise the CPU, with a warning.
   device?: Device | 'auto';
-  // Default 'fp32'; 'tf32' only on CUDA; 'bf16' on CUDA and on CPUs with AVX-512 BF16 (else ERR_BERTNODE_INVALID_ARGUMENT).
+  // Default 'fp32'; 'tf32' only on CUDA; 'bf16' on CUDA and on CPUs with AVX-512 BF16 (else ERR_BERTNODE_INVALID_ARGUMENT);
+  // 'int8' on the CPU only (device 'auto' then means 'cpu'), for inference: training calls are refused with
+  // ERR_BERTNODE_INVALID_ARGUMENT.
   precision?: Precision;
 }
 
@@ -135,9 +137,13 @@ export class NativeBert {
       head: options.head ?? 'pooler',
       trainableLayers: options.trainableLayers ?? (inferenceOnly ? 0 : config?.numHiddenLayers),
       trainEmbeddings: options.trainEmbeddings ?? !inferenceOnly,
-      device: requested === 'auto' ? resolveDevice('auto') : requested,
+      device: requested === 'auto' ? (options.precision === 'int8' ? 'cpu' : resolveDevice('auto')) : requested,
       precision: options.precision ?? 'fp32',
     };
+    // Before the backend loads, so that a machine without CUDA gets this error rather than "no CUDA".
+    if (resolved.precision === 'int8' && resolved.device !== 'cpu') {
+      throw new ValidationError(`precision 'int8' is only available on the CPU, got device '${resolved.device}'`);
+    }
     const addon = loadBackend(resolved.device);
     let raw: RawModel;
     try {

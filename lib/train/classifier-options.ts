@@ -32,7 +32,7 @@ export const CLASSIFIER_OPTIONS: Readonly<Record<keyof ClassifierOptions, Option
   trainEmbeddings: ofType('boolean'),
   head: oneOf('cls', 'pooler'),
   device: oneOf('cpu', 'cuda', 'auto'),
-  precision: oneOf('fp32', 'bf16', 'tf32'),
+  precision: oneOf('fp32', 'bf16', 'tf32', 'int8'),
   seed: integer(0, 2 ** 32 - 1),
   padding: oneOf('longest', 'max_length'),
   bucketBatches: integer(0),

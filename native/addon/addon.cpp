@@ -7,6 +7,7 @@
 #include "addon/model_wrap.h"
 #include "addon/errors.h"
 #include "addon/validate.h"
+#include "cpu/gemm_int8.h"
 #include "cpu/gemm_kernels.h"
 #include "cpu/thread_pool.h"
 #ifdef BERTNODE_WITH_CUDA
@@ -20,12 +21,14 @@ Napi::Value NumThreads(const Napi::CallbackInfo& info) {
 }
 
 // The CPU GEMM kernel family of precision 'fp32' (default) or 'bf16' (the name checkpoints record); null for 'bf16'
-// where there is none. Runs continued on another family agree to float32 rounding only (lib/native/addon.ts
+// where there is none; for 'int8', the family of the int8 Linear layers (cpu/gemm_int8.h). Runs continued on another family agree to float32 rounding only (lib/native/addon.ts
 // cpuKernelFamily). A bad BERTNODE_CPU_KERNELS throws ERR_BERTNODE_INVALID_ARGUMENT.
 Napi::Value GemmActiveIsa(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const bool bf16 = info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "bf16";
+  const std::string precision = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  const bool bf16 = precision == "bf16";
   return bertnode::addon::guard(env, [&]() -> Napi::Value {
+    if (precision == "int8") return Napi::String::New(env, bertnode::cpu::int8Family());
     if (!bf16) return Napi::String::New(env, bertnode::cpu::gemm_detail::activeKernelSpec().name);
     const bertnode::cpu::gemm_detail::KernelSpec* spec = bertnode::cpu::gemm_detail::activeBf16KernelSpec();
     return spec ? Napi::Value(Napi::String::New(env, spec->name)) : env.Null();

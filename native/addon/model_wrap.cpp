@@ -163,7 +163,15 @@ BertModelWrap::BertModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
   std::string device = requireString(env, jsOptions.Get("device"), "options.device");
   std::string precision = requireString(env, jsOptions.Get("precision"), "options.precision");
   guard(env, [&]() -> Napi::Value {
-    std::shared_ptr<Backend> backend = createBackend(parseBackendOptions(device, precision));
+    // 'int8': fp32 GEMMs everywhere but the encoder's Linear layers, which run int8 on the CPU only
+    // (model/quantized_linears.h).
+    if (precision == "int8") {
+      if (device != "cpu") {
+        throw std::invalid_argument("precision 'int8' is only available on the CPU, got device '" + device + "'");
+      }
+      options.int8Linears = true;
+    }
+    std::shared_ptr<Backend> backend = createBackend(parseBackendOptions(device, options.int8Linears ? "fp32" : precision));
     model_ = std::make_shared<BertModel>(config, options, std::move(backend));
     return env.Undefined();
   });

@@ -11,6 +11,7 @@
 #include "model/arena.h"
 #include "model/encoder.h"
 #include "model/heads/head.h"
+#include "model/quantized_linears.h"
 #include "model/staged_upload.h"
 
 namespace bertnode {
@@ -68,6 +69,7 @@ struct BertModel::Impl {
   DeviceBlock workspaceBlock;
   int64_t optimizerStep = 0;
   StagedUpload staged;
+  std::unique_ptr<QuantizedLinears> int8;  // precision 'int8' only
 
   Impl(const BertConfig& c, const BertOptions& o, std::shared_ptr<Backend> be)
       : config(c), options(o), backend(std::move(be)), encoder(encoderShape(c), o.trainableLayers, o.trainEmbeddings),
@@ -78,6 +80,20 @@ struct BertModel::Impl {
     store = std::make_unique<ParameterStore>(catalogue.infos(), *backend);
     encoder.bind(*store);
     head->bind(*store);
+    if (o.int8Linears) {
+      int8 = std::make_unique<QuantizedLinears>(*store, c.numHiddenLayers);
+      encoder.attachInt8(*int8);
+    }
+  }
+
+  // Training reads and writes the fp32 weights the int8 copies only approximate; an int8 model is for inference.
+  void requireTrainable(const char* what) const {
+    if (int8) fail(std::string(what) + ": precision 'int8' is inference-only; train with 'fp32' or 'bf16'");
+  }
+
+  // Before every forward of an int8 model: no stale copy is read (quantized_linears.h).
+  void refreshInt8() {
+    if (int8) int8->refresh(be(), *store);
   }
 
   Backend& be() { return *backend; }
@@ -213,6 +229,7 @@ void BertModel::setParameter(const std::string& name, const float* data, size_t 
     fail("parameter '" + name + "' needs " + std::to_string(slot.count) + " floats, got " + std::to_string(count));
   }
   impl_->be().upload(slot.value, data, sizeof(float) * count);
+  if (impl_->int8) impl_->int8->markStale(name);
 }
 
 std::vector<float> BertModel::getParameter(const std::string& name) const {
@@ -236,6 +253,8 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
     }
   }
   if (start > 0 && options.outputHiddenStates) fail("outputHiddenStates needs a batch of ids, not prefixHidden");
+  if (options.training) m.requireTrainable("forward with training");
+  m.refreshInt8();
   Dims d = m.dimsFor(batch);
   m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false,
                      !options.attentionLayers.empty());
@@ -255,6 +274,7 @@ float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, f
                                      uint64_t step) {
   Impl& m = *impl_;
   if (!m.head->trainable()) fail("the embedding head is inference-only: it does not train");
+  m.requireTrainable("accumulateGradients");
   if (!labels.present()) fail("labels must not be null");
   if (!std::isfinite(scale)) fail("gradient scale must be finite");
   m.validateBatch(batch, labels);
@@ -277,6 +297,7 @@ float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, f
 
 float BertModel::applyOptimizer(const AdamWHyper& h) {
   Impl& m = *impl_;
+  m.requireTrainable("applyOptimizer");
   if (!(h.lr >= 0.0f) || !std::isfinite(h.lr)) fail("lr must be a finite number >= 0");
   if (!(h.beta1 >= 0.0f && h.beta1 < 1.0f)) fail("beta1 must be in [0, 1)");
   if (!(h.beta2 >= 0.0f && h.beta2 < 1.0f)) fail("beta2 must be in [0, 1)");
@@ -323,6 +344,7 @@ std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
   if (batch.prefixHidden) fail("frozenPrefix takes a batch of ids, not prefixHidden");
   m.requireFrozenPrefix();
   m.validateBatch(batch, Labels{});
+  m.refreshInt8();
   Dims d = m.dimsFor(batch);
   m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false, false);
   const float* out = m.encoder.forward(m.be(), d, m.prefixStart(), DropoutKey{false, 0, 0}, EncoderExtras{});

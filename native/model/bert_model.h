@@ -112,6 +112,9 @@ struct BertOptions {
   bool normalize = false;             // embedding head: L2-normalise the pooled vectors
   int trainableLayers = 0;       // the last K encoder layers are trained, 0 <= K <= numHiddenLayers
   bool trainEmbeddings = false;  // word/position/token-type tables and the embeddings LayerNorm
+  // precision 'int8' (CPU backend only): the encoder's Linear layers run in int8 (model/quantized_linears.h) and the
+  // model is inference-only (training calls throw std::invalid_argument).
+  bool int8Linears = false;
 };
 
 // One batch of host arrays, all row-major [batchSize, seqLen] int32; they must outlive the call only.

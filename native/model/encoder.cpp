@@ -6,6 +6,7 @@
 
 #include "model/dropout_sites.h"
 #include "model/parameter_names.h"
+#include "model/quantized_linears.h"
 
 namespace bertnode {
 namespace {
@@ -87,6 +88,10 @@ void Encoder::bind(const ParameterStore& store) {
     p.outputNorm = store.norm(names::layerParameter(l, "output.LayerNorm"));
     layers_.push_back(p);
   }
+}
+
+void Encoder::attachInt8(const QuantizedLinears& quantized) {
+  for (int l = 0; l < shape_.numLayers; ++l) quantized.attach(l, layers_[l]);
 }
 
 void Encoder::layoutInts(Slab& slab, const Dims& d, const EncoderPlan& plan) {

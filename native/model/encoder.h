@@ -20,6 +20,8 @@
 
 namespace bertnode {
 
+class QuantizedLinears;
+
 struct EncoderShape {
   int vocabSize, hiddenSize, numLayers, numHeads, intermediateSize, maxPositions, typeVocabSize;
   float layerNormEps, hiddenDropout, attentionDropout;
@@ -51,6 +53,8 @@ class Encoder {
 
   void declare(ParameterCatalogue& catalogue) const;
   void bind(const ParameterStore& store);
+  // precision 'int8': every layer's Linear layers run on their int8 copies (after bind).
+  void attachInt8(const QuantizedLinears& quantized);
 
   // Buffers a plan does not need are left null, so inference and frozen layers cost no memory for the backward.
   // The int inputs come first and the caller lays out its own ints (the labels) between the two calls, so one

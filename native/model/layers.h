@@ -9,6 +9,10 @@
 
 namespace bertnode {
 
+namespace cpu {
+struct Int8Weights;
+}
+
 // Sizes of one batch through one model. N = B*T token rows, D = H / NH per head.
 struct Dims {
   int B, T, H, NH, D, I, N;
@@ -26,6 +30,8 @@ struct Linear {  // nn.Linear: y = x W^T + b, weight [out, in]
   const float* bias = nullptr;
   float* dWeight = nullptr;
   float* dBias = nullptr;
+  // precision 'int8': the weight's int8 copy (model/quantized_linears.h), which the forward uses instead of weight.
+  const cpu::Int8Weights* int8 = nullptr;
 };
 
 struct Norm {  // nn.LayerNorm over the hidden axis

@@ -3,9 +3,19 @@
 // Shapes: x [rows,in], y/dY [rows,out], weight/dWeight [out,in], bias/dBias [out].
 #include "model/layers.h"
 
+#include <stdexcept>
+
+#include "cpu/gemm_int8.h"
+
 namespace bertnode {
 
 void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int rows, int in, int out) {
+  if (lin.int8) {
+    // Host pointers: only models on the CPU backend attach int8 copies (quantized_linears.h).
+    if (lin.int8->N != out || lin.int8->K != in) throw std::logic_error("int8 weights do not match the Linear's shape");
+    cpu::linearInt8(*lin.int8, x, rows, lin.bias, y);
+    return;
+  }
   be.gemm(false, true, rows, out, in, 1.0f, x, in, lin.weight, in, 0.0f, y, out);
   be.addBias(y, lin.bias, rows, out);
 }

@@ -3,10 +3,12 @@
 //   gradcheckOps()  the engine's finite-difference checks of every backward op (gradcheck_binding.h)
 //   kernels         the raw CPU GEMM kernels (kernels_binding.h)
 //   attentionPaths  the composed and the fused attention on the same inputs (attention_binding.h)
+//   int8            the raw int8 Linear kernels (int8_binding.h)
 #include <napi.h>
 
 #include "test-addon/attention_binding.h"
 #include "test-addon/gradcheck_binding.h"
+#include "test-addon/int8_binding.h"
 #include "test-addon/kernels_binding.h"
 
 namespace {
@@ -15,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gradcheckOps", Napi::Function::New(env, bertnode::testaddon::gradcheckOps, "gradcheckOps"));
   bertnode::testaddon::registerKernels(env, exports);
   exports.Set("attentionPaths", Napi::Function::New(env, bertnode::testaddon::attentionPaths, "attentionPaths"));
+  bertnode::testaddon::registerInt8(env, exports);
   return exports;
 }
 

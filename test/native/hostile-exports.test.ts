@@ -14,10 +14,12 @@ test('the production addon exports the model API only', () => {
 
 test('the test addon has the test entry points, on the same kernel family', () => {
   const testAddon = loadTestAddon();
-  expect(exportedNames(testAddon)).toEqual(['attentionPaths', 'gradcheckOps', 'kernels.gemmActiveIsa',
-    'kernels.gemmBf16Available', 'kernels.gemmBf16Isas', 'kernels.gemmIsas', 'kernels.sgemm',
+  expect(exportedNames(testAddon)).toEqual(['attentionPaths', 'gradcheckOps', 'int8.activeFamily', 'int8.families',
+    'int8.linear', 'kernels.gemmActiveIsa', 'kernels.gemmBf16Available', 'kernels.gemmBf16Isas', 'kernels.gemmIsas',
+    'kernels.sgemm',
     'kernels.sgemmStridedBatched']);
   expect(testAddon.kernels.gemmActiveIsa()).toBe(loadBackend('cpu').kernels.gemmActiveIsa());
+  expect(testAddon.int8.activeFamily()).toBe(loadBackend('cpu').kernels.gemmActiveIsa('int8'));
 });
 
 // The real CUDA build (nvcc, `node scripts/build-cuda.js`) loads without a GPU, so its exports are checked wherever

@@ -67,12 +67,32 @@ export interface AttentionResults {
   dv: Float32Array;
 }
 
+// native/test-addon/int8_binding.h: y [m, n] = the int8 Linear of x [m, k] with weights w [n, k].
+export interface Int8LinearArgs {
+  x: Float32Array;
+  m: number;
+  k: number;
+  w: Float32Array;
+  n: number;
+  bias?: Float32Array;
+  family?: string;
+  threads?: number;
+  repeat?: number;
+}
+
+export interface Int8Binding {
+  linear(args: Int8LinearArgs): Float32Array;
+  families(): string[];
+  activeFamily(): string;
+}
+
 export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
   attentionPaths(args: AttentionPathsArgs): { composed: AttentionResults; fused: AttentionResults;
     seconds?: Record<'composedForward' | 'composedBackward' | 'fusedForward' | 'fusedBackward',
       { cpu: number; wall: number }> };
+  int8: Int8Binding;
 }
 
 export function loadTestAddon(): TestAddon {
