@@ -17,7 +17,7 @@
 // optimisation level 'all' (its default fusions: LayerNorm, GELU, attention, ...).
 //
 // Prints JSON lines {metric, ours, oursPrecision, peer, peerSetting, ratio (both best), unit: 'examples/s',
-// ourSeconds: {fp32, bf16}, peerSeconds: {onnxruntime, torchFp32, torchBf16}, gflop, oursGflops, oursPeakFraction,
+// ourSeconds: {fp32, bf16, int8 (not counted as our best)}, peerSeconds: {onnxruntime, torchFp32, torchBf16}, gflop, oursGflops, oursPeakFraction,
 // oursAmxPeakFraction, maxAbsDiff (fp32 logits against onnxruntime)} after the measured FP32 and AMX peaks
 // (scripts/bench/common.js).
 // Usage: node scripts/bench-inference.js [--threads 2] [--reps 5] [--quick] [--cases bert-base,minilm-l6]
@@ -28,6 +28,7 @@ const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const common = require('./bench/common');
+const { loadModel } = require(path.join(common.root, 'dist', 'weights'));
 
 const threads = Number(common.option('threads', '2'));
 const quick = process.argv.includes('--quick');
@@ -111,7 +112,7 @@ async function benchModel(pkg, { ort, version }, exporter, name, peaks, precisio
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bertnode-bench-${name}-`));
   try {
     const exported = exportModel(exporter, common.MODELS[name], dir);
-    const loaded = await pkg.loadModel(dir);
+    const loaded = await loadModel(dir);
     const session = await ort.InferenceSession.create(exported.onnx, { intraOpNumThreads: threads,
       interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
     try {
@@ -137,7 +138,10 @@ async function benchModel(pkg, { ort, version }, exporter, name, peaks, precisio
         : { error: 'no Python with torch + transformers' };
       const peerSeconds = { onnxruntime: ortSeconds, torchFp32: torch.fp32 ?? null, torchBf16: torch.bf16 ?? null };
       const gflop = common.flopCount(loaded.config, { trainableLayers: 0 }, B, T, false) / 1e9;
-      const ours = common.fastest(ourSeconds), peer = common.fastest(peerSeconds);
+      // int8 (dynamic quantisation, inference only) is timed beside the others but not counted as our best: the
+      // peers here run fp32 and bf16, and int8 changes the logits by more than bf16 does.
+      const { int8: _int8, ...exact } = ourSeconds;
+      const ours = common.fastest(exact), peer = common.fastest(peerSeconds);
       common.emit({
         metric: `inference.${name}.B${B}.T${T}`,
         ours: common.round(B / ours.seconds, 3),
@@ -192,6 +196,9 @@ async function main() {
   const exporter = exporterPython();
   torchPeer = exporter.python;
   const precisions = common.ourPrecisions();
+  if (!common.option('precision', '') && require(path.join(common.root, 'dist', 'native')).cpuKernelFamily('int8') !== 'none') {
+    precisions.push('int8');
+  }
   const peak = common.measurePeak(threads, quick ? 1 : 3);
   const amxPeak = common.measureAmxPeak(threads, quick ? 1 : 3);
   common.emit({ metric: 'fp32_peak', ours: common.round(peak.gflops, 1), peer: null, ratio: null, unit: 'GFLOP/s',
