@@ -76,15 +76,9 @@ void Encoder::bind(const ParameterStore& store) {
                  store.norm(names::kEmbeddingsNorm)};
   layers_.clear();
   for (int l = 0; l < shape_.numLayers; ++l) {
-    auto linear = [&](const char* module) { return store.linear(names::layerParameter(l, module)); };
     EncoderLayerParams p;
-    p.query = linear("attention.self.query");
-    p.key = linear("attention.self.key");
-    p.value = linear("attention.self.value");
-    p.attentionOutput = linear("attention.output.dense");
+    for (const LayerLinear& m : kLayerLinears) p.*m.field = store.linear(names::layerParameter(l, m.module));
     p.attentionNorm = store.norm(names::layerParameter(l, "attention.output.LayerNorm"));
-    p.intermediate = linear("intermediate.dense");
-    p.output = linear("output.dense");
     p.outputNorm = store.norm(names::layerParameter(l, "output.LayerNorm"));
     layers_.push_back(p);
   }

@@ -80,6 +80,21 @@ struct EncoderLayerParams {
   Norm outputNorm;
 };
 
+// The layer's six nn.Linear modules: the Hugging Face module name (after "bert.encoder.layer.{i}.") and the field
+// that holds it. The encoder binds them by these names; precision 'int8' quantises exactly these.
+struct LayerLinear {
+  const char* module;
+  Linear EncoderLayerParams::*field;
+};
+inline constexpr LayerLinear kLayerLinears[] = {
+    {"attention.self.query", &EncoderLayerParams::query},
+    {"attention.self.key", &EncoderLayerParams::key},
+    {"attention.self.value", &EncoderLayerParams::value},
+    {"attention.output.dense", &EncoderLayerParams::attentionOutput},
+    {"intermediate.dense", &EncoderLayerParams::intermediate},
+    {"output.dense", &EncoderLayerParams::output},
+};
+
 // What one layer's forward writes. For a layer that will run backward, each buffer is its own; for a layer that
 // will not, the model points every field at shared scratch (only `out` must differ from the layer's input).
 struct EncoderLayerActivations {

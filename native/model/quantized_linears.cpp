@@ -1,5 +1,6 @@
 #include "model/quantized_linears.h"
 
+#include <iterator>
 #include <stdexcept>
 
 #include "model/parameter_names.h"
@@ -7,17 +8,7 @@
 namespace bertnode {
 namespace {
 
-struct Module {
-  const char* name;
-  Linear EncoderLayerParams::*member;
-};
-
-constexpr Module kModules[] = {
-    {"attention.self.query", &EncoderLayerParams::query},   {"attention.self.key", &EncoderLayerParams::key},
-    {"attention.self.value", &EncoderLayerParams::value},   {"attention.output.dense", &EncoderLayerParams::attentionOutput},
-    {"intermediate.dense", &EncoderLayerParams::intermediate}, {"output.dense", &EncoderLayerParams::output},
-};
-constexpr size_t kModuleCount = sizeof(kModules) / sizeof(kModules[0]);
+constexpr size_t kModuleCount = std::size(kLayerLinears);
 
 }  // namespace
 
@@ -26,7 +17,7 @@ QuantizedLinears::QuantizedLinears(const ParameterStore& store, int numLayers) {
   for (int l = 0; l < numLayers; ++l) {
     for (size_t m = 0; m < kModuleCount; ++m) {
       Entry& e = entries_[l * kModuleCount + m];
-      e.weightName = names::layerParameter(l, kModules[m].name) + ".weight";
+      e.weightName = names::layerParameter(l, kLayerLinears[m].module) + ".weight";
       const ParameterInfo& info = store.infos()[store.indexOf(e.weightName)];
       e.out = static_cast<int>(info.shape[0]);
       e.in = static_cast<int>(info.shape[1]);
@@ -42,7 +33,7 @@ QuantizedLinears::QuantizedLinears(const ParameterStore& store, int numLayers) {
 
 void QuantizedLinears::attach(int layer, EncoderLayerParams& params) const {
   for (size_t m = 0; m < kModuleCount; ++m) {
-    (params.*kModules[m].member).int8 = &entries_[layer * kModuleCount + m].weights;
+    (params.*kLayerLinears[m].field).int8 = &entries_[layer * kModuleCount + m].weights;
   }
 }
 

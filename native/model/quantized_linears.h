@@ -40,7 +40,7 @@ class QuantizedLinears {
     bool stale = true;
     cpu::Int8Weights weights;
   };
-  std::vector<Entry> entries_;  // layer-major, modules in kModules order; never resized after construction
+  std::vector<Entry> entries_;  // layer-major, modules in kLayerLinears order; never resized after construction
   std::unordered_map<std::string, size_t> byName_;
 };
 
