@@ -168,6 +168,7 @@ const KernelSpec* familySpec(int family) {
 struct Selection {
   const KernelSpec* fp32;
   const KernelSpec* bf16;
+  const char* forced;  // the family BERTNODE_CPU_KERNELS names, nullptr when unset
 };
 
 std::string availableFamilies() {
@@ -195,7 +196,7 @@ Selection select() {
                                   availableFamilies());
     }
   }
-  Selection chosen{nullptr, nullptr};
+  Selection chosen{nullptr, nullptr, forced < 0 ? nullptr : kFamilyNames[forced]};
   // fp32: the first fp32 family from the forced one down (a forced bf16 family leaves fp32 on the best one).
   for (int f = std::max(forced, 0); f < kFamilies && !chosen.fp32; ++f) {
     if (!kFamilyBf16[f]) chosen.fp32 = familySpec(f);
@@ -218,6 +219,8 @@ const Selection& selection() {
 const KernelSpec& activeKernelSpec() { return *selection().fp32; }
 
 const KernelSpec* activeBf16KernelSpec() { return selection().bf16; }
+
+const char* forcedKernelFamily() { return selection().forced; }
 
 const KernelSpec* findKernelSpec(const char* name) {
   for (int f = 0; f < kFamilies; ++f) {

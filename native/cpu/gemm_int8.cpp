@@ -26,10 +26,10 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 20;
 
 int roundUp(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 
-// BERTNODE_CPU_KERNELS read as gemm_kernels.h does (an invalid name throws there, with the same message).
+// BERTNODE_CPU_KERNELS as the GEMM dispatch read it (an invalid name throws there): a forced family stands for a CPU
+// whose best is that family, so AMX-INT8 only with `amx`, VNNI down to `avx512`, the portable kernel below.
 const Int8FamilySpec& selectFamily() {
-  gemm_detail::activeKernelSpec();
-  const char* forced = std::getenv("BERTNODE_CPU_KERNELS");
+  const char* forced = gemm_detail::forcedKernelFamily();
   const std::string wanted = forced ? forced : "";
   const bool allowAmx = wanted.empty() || wanted == "amx";
   const bool allowVnni = allowAmx || wanted == "avx512bf16" || wanted == "avx512";

@@ -74,6 +74,8 @@ const KernelSpec* amxKernelSpec();
 // cannot run, throws std::invalid_argument on first use of the GEMMs (every call repeats it).
 const KernelSpec& activeKernelSpec();     // fp32
 const KernelSpec* activeBf16KernelSpec();  // bf16, nullptr when none
+// The family BERTNODE_CPU_KERNELS forces (validated as above), nullptr when unset: the int8 families follow it.
+const char* forcedKernelFamily();
 // The spec of one family by name if this CPU/build runs it (whatever BERTNODE_CPU_KERNELS says), else nullptr.
 const KernelSpec* findKernelSpec(const char* name);
 // The fp32 (bf16 false) or bf16 families this CPU/build runs, fastest first.
