@@ -127,17 +127,6 @@ function timeOurs(shape, shapeReps, isa) {
   return best;
 }
 
-// The AMX peak per CPU-second of each thread, times the threads (as the GEMM rows count CPU seconds of all of them).
-function amxCpuPeak(tmp, runs) {
-  const error = compile(tmp, 'amx-peak.c', 'amx-peak', { pre: ['-mamx-tile', '-mamx-bf16'], post: ['-pthread'] });
-  if (error) return { gflops: null, note: `could not compile amx-peak.c: ${error}` };
-  const reading = JSON.parse(spawnSync(path.join(tmp, 'amx-peak'), [String(threads), String(runs)],
-    { encoding: 'utf8' }).stdout);
-  if (reading.error) return { gflops: null, note: reading.error };
-  return { gflops: reading.cpuGflops * threads, note: `${threads} thread(s) x ${reading.cpuGflops.toFixed(1)} GFLOP per ` +
-    `CPU-second of tile-only tdpbf16ps, best of ${runs}` };
-}
-
 function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-bench-gemm-'));
   try {
@@ -165,8 +154,7 @@ function main() {
     const bf16Results = [];
     const bf16Families = kernels.gemmBf16Isas();
     if (!bf16Families.length) process.stderr.write('no AMX-BF16 or AVX-512 BF16 on this CPU: no bf16 rows\n');
-    const amxPeak = !bf16Families.includes('amx') ? null
-      : cpuTime ? amxCpuPeak(tmp, quick ? 1 : 3) : common.measureAmxPeak(threads, quick ? 1 : 3);
+    const amxPeak = bf16Families.includes('amx') ? common.measureAmxPeak(threads, quick ? 1 : 3, { cpuTime }) : null;
 
     for (const shape of selected) {
       const flop = 2 * shape.m * shape.n * shape.k * shape.batch;

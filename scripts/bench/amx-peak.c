@@ -8,30 +8,16 @@
  * Build: cc -O2 -mamx-tile -mamx-bf16 amx-peak.c -o amx-peak -pthread. Usage: amx-peak threads runs */
 #include <cpuid.h>
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "peak-harness.h"
+
 static const long kIterations = 2000000L;
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of all this process's threads: the CPU-time rate (cpuGflops) is what one core sustains while it runs,
- * whatever else shares the machine, as bench-gemm.js --cpu-time measures the GEMMs. */
-static double cpuNow(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 struct __attribute__((aligned(64))) TileConfig {
   uint8_t palette, startRow, reserved[14];
@@ -80,20 +66,9 @@ int main(int argc, char** argv) {
     return 3;
   }
   const int threads = atoi(argv[1]), runs = atoi(argv[2]);
-  pthread_t* ids = malloc(sizeof(pthread_t) * threads);
   float* sink = aligned_alloc(64, 1024 * sizeof(float) * threads);
-  double best = 0, bestCpu = 0;
-  for (int r = 0; r < runs; ++r) {
-    const double t0 = now(), c0 = cpuNow();
-    for (int t = 0; t < threads; ++t) pthread_create(&ids[t], NULL, spin, sink + t * 1024);
-    for (int t = 0; t < threads; ++t) pthread_join(ids[t], NULL);
-    const double gflops = 16384.0 * 4 * kIterations * threads / (now() - t0) / 1e9;
-    if (gflops > best) best = gflops;
-    const double cpuGflops = 16384.0 * 4 * kIterations * threads / (cpuNow() - c0) / 1e9;
-    if (cpuGflops > bestCpu) bestCpu = cpuGflops;
-  }
-  printf("{\"gflops\":%.3f,\"cpuGflops\":%.3f,\"threads\":%d}\n", best, bestCpu, threads);
-  free(ids);
+  const struct PeakRates best = bestRates(spin, sink, 1024, threads, runs, 16384.0 * 4 * kIterations);
+  printf("{\"gflops\":%.3f,\"cpuGflops\":%.3f,\"threads\":%d}\n", best.gflops, best.cpuGflops, threads);
   free(sink);
   return 0;
 }

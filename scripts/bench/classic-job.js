@@ -19,7 +19,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { MODELS, randomWeights, loadPackage, findPython, threadEnv, option, emit, round, root } = require('./common');
+const { MODELS, randomWeights, loadPackage, ourPrecisions, findPython, threadEnv, option, emit, round, root } = require('./common');
 
 const FULL = { train: 20000, validation: 5000, test: 25000 };
 
@@ -54,7 +54,7 @@ async function main() {
   const threads = Number(option('threads', '2'));
   const bertnode = loadPackage();
   const { loadImdb } = bertnode;
-  const precision = option('precision', require(path.join(root, 'dist', 'native')).cpuKernelFamily('bf16') === 'none' ? 'fp32' : 'bf16');
+  const precision = ourPrecisions().at(-1); // --precision, else bf16 where the CPU has bf16 products, else fp32
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-classic-job-'));
   try {

@@ -127,7 +127,9 @@ function measurePeak(threads, runs) {
 // The machine's AMX-BF16 peak, measured like the FP32 one: scripts/bench/amx-peak.c runs tdpbf16ps on tiles that
 // never leave the tile registers, on one thread and on `threads`; the larger of (one core x threads) and the
 // all-thread rate. { gflops: null, note } on CPUs/OSes without AMX-BF16 or compilers without -mamx-bf16.
-function measureAmxPeak(threads, runs) {
+// cpuTime: the rate per CPU-second of `threads` threads, times the threads (bench-gemm.js --cpu-time counts the CPU
+// seconds of all its threads).
+function measureAmxPeak(threads, runs, { cpuTime = false } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-amx-peak-'));
   try {
     const binary = path.join(tmp, 'amx-peak');
@@ -135,6 +137,12 @@ function measureAmxPeak(threads, runs) {
       '-pthread'], { encoding: 'utf8' });
     if (cc.status !== 0) return { gflops: null, note: `could not compile amx-peak.c: ${cc.stderr || cc.error}` };
     const run = (n) => JSON.parse(spawnSync(binary, [String(n), String(runs)], { encoding: 'utf8' }).stdout);
+    if (cpuTime) {
+      const all = run(threads);
+      if (all.error) return { gflops: null, note: all.error };
+      return { gflops: all.cpuGflops * threads, note: `${threads} thread(s) x ${all.cpuGflops.toFixed(1)} GFLOP per ` +
+        `CPU-second of tile-only tdpbf16ps, best of ${runs}` };
+    }
     const one = run(1);
     if (one.error) return { gflops: null, note: one.error };
     const all = run(threads);

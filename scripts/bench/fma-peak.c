@@ -4,10 +4,10 @@
  * with -mavx512f, else 256-bit (-mavx2 -mfma). Prints the best of `runs` as one JSON line, in GFLOP/s of wall clock
  * (gflops) and per CPU-second (cpuGflops, one core's rate while it runs; 1 FMA = 2 FLOP). Usage: fma-peak threads runs */
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+
+#include "peak-harness.h"
 
 #if defined(__AVX512F__)
 typedef __m512 vec;
@@ -27,20 +27,6 @@ typedef __m256 vec;
 
 #define ACCUMULATORS 12
 static const long kIterations = 40000000L;
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/* CPU seconds of all this process's threads: the CPU-time rate (cpuGflops) is what one core sustains while it runs,
- * whatever else shares the machine, as bench-gemm.js --cpu-time measures the GEMMs. */
-static double cpuNow(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void* spin(void* out) {
   vec acc[ACCUMULATORS];
@@ -62,21 +48,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int threads = atoi(argv[1]), runs = atoi(argv[2]);
-  pthread_t* ids = malloc(sizeof(pthread_t) * threads);
   float* sink = malloc(sizeof(float) * LANES * threads);
-  double best = 0, bestCpu = 0;
-  for (int r = 0; r < runs; ++r) {
-    const double t0 = now(), c0 = cpuNow();
-    for (int t = 0; t < threads; ++t) pthread_create(&ids[t], NULL, spin, sink + t * LANES);
-    for (int t = 0; t < threads; ++t) pthread_join(ids[t], NULL);
-    const double gflops = 2.0 * LANES * ACCUMULATORS * kIterations * threads / (now() - t0) / 1e9;
-    if (gflops > best) best = gflops;
-    const double cpuGflops = 2.0 * LANES * ACCUMULATORS * kIterations * threads / (cpuNow() - c0) / 1e9;
-    if (cpuGflops > bestCpu) bestCpu = cpuGflops;
-  }
-  printf("{\"gflops\":%.3f,\"cpuGflops\":%.3f,\"vectorBits\":%d,\"threads\":%d}\n", best, bestCpu, LANES * 32,
-         threads);
-  free(ids);
+  const struct PeakRates best = bestRates(spin, sink, LANES, threads, runs, 2.0 * LANES * ACCUMULATORS * kIterations);
+  printf("{\"gflops\":%.3f,\"cpuGflops\":%.3f,\"vectorBits\":%d,\"threads\":%d}\n", best.gflops, best.cpuGflops,
+         LANES * 32, threads);
   free(sink);
   return 0;
 }
