@@ -136,7 +136,8 @@ export interface RawModel {
   frozenPrefix(batch: RawBatch): Promise<Float32Array>;
   getOptimizerState(): RawOptimizerState;
   setOptimizerState(state: RawOptimizerState): void;
-  // Bytes of native memory this model holds (parameters, gradients, moments, activations); 0 after dispose.
+  // Bytes of native memory this model holds (parameters, gradients, moments, the largest call's activations so far,
+  // inference copies of the weights), as of the last call that finished; 0 after dispose.
   nativeBytes(): number;
   dispose(): void;
 }

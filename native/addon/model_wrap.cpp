@@ -23,17 +23,6 @@ Napi::Float32Array toFloat32Array(Napi::Env env, const std::vector<float>& value
   return array;
 }
 
-// Parameters, plus gradient and both AdamW moments for trainable ones: the memory a model holds between calls.
-int64_t persistentBytes(const BertModel& model) {
-  int64_t bytes = 0;
-  for (const ParameterInfo& p : model.parameters()) {
-    int64_t count = 1;
-    for (int64_t d : p.shape) count *= d;
-    bytes += count * int64_t(sizeof(float)) * (p.trainable ? 4 : 1);
-  }
-  return bytes;
-}
-
 // One long call of a model: `run` on a worker thread, `result` on the JS thread. The reference on the owner keeps
 // the JS object alive while the worker runs; the worker's own share of the model keeps the model alive even if the
 // owner is disposed or torn down meanwhile. It holds the owner's busy mark until it finishes.
@@ -175,11 +164,19 @@ BertModelWrap::BertModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
     model_ = std::make_shared<BertModel>(config, options, std::move(backend));
     return env.Undefined();
   });
-  reportedBytes_ = persistentBytes(*model_);
+  reportedBytes_ = model_->nativeBytes();
   Napi::MemoryManagement::AdjustExternalMemory(env, reportedBytes_);
 }
 
 BertModelWrap::~BertModelWrap() { releaseModel(); }
+
+void BertModelWrap::endCall() {
+  busy_ = false;
+  if (!model_) return;  // disposed meanwhile: releaseModel settled the report
+  const int64_t now = model_->nativeBytes();
+  if (now != reportedBytes_) Napi::MemoryManagement::AdjustExternalMemory(Env(), now - reportedBytes_);
+  reportedBytes_ = now;
+}
 
 void BertModelWrap::releaseModel() {
   model_.reset();

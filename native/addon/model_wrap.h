@@ -38,7 +38,9 @@ class BertModelWrap : public Napi::ObjectWrap<BertModelWrap> {
   // The busy mark (see above): beginCall throws ERR_BERTNODE_DISPOSED after dispose() and ERR_BERTNODE_BUSY while
   // another call runs, else marks the model busy and returns a share of it; endCall clears the mark.
   std::shared_ptr<BertModel> beginCall(Napi::Env env);
-  void endCall() { busy_ = false; }
+  // endCall also brings the external memory reported to V8 up to what the model holds now (workspaces and inference
+  // copies grow with the calls).
+  void endCall();
   bool disposed() const { return disposed_; }
 
  private:

@@ -1,7 +1,8 @@
 // CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h, and is its
-// own FusedAttention (cpu/fused_attention.h). With bf16 precision only the GEMMs change (gemmBf16: bf16 products,
-// fp32 sums; the fused attention's GEMMs too); every other op, and all parameters, gradients and optimizer moments,
-// stay fp32.
+// own FusedAttention (cpu/fused_attention.h) and, with bf16 precision on AMX, its own Bf16Linears (cpu/linear_bf16.h).
+// With bf16 precision the GEMMs change (gemmBf16: bf16 products, fp32 sums; the fused attention's GEMMs too) and
+// inference layers may keep bf16 rows between their Linear layers; every other op, and all parameters, gradients and
+// optimizer moments, stay fp32.
 #include "cpu/cpu_backend.h"
 
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "cpu/fused_attention.h"
 #include "cpu/gemm.h"
+#include "cpu/linear_bf16.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 
@@ -20,7 +22,7 @@ namespace {
 
 constexpr size_t kAlignment = 64;  // one cache line; also what AVX-512 loads like
 
-class CpuBackend final : public Backend, public FusedAttention {
+class CpuBackend final : public Backend, public FusedAttention, public Bf16Linears {
  public:
   explicit CpuBackend(bool bf16) : bf16_(bf16) {}
 
@@ -114,6 +116,13 @@ class CpuBackend final : public Backend, public FusedAttention {
                          const AttentionShape& shape, const AttentionDropout& drop) override {
     cpu::fusedAttentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16_);
   }
+  Bf16Linears* bf16Linears() override { return bf16_ && linearBf16Supported() ? this : nullptr; }
+  size_t packedWeightBytes(int out, int in) override { return packedWeightBf16Bytes(out, in); }
+  void packWeight(void* packed, const float* weight, int out, int in) override {
+    packWeightBf16(packed, weight, out, in);
+  }
+  void toBf16(uint16_t* dst, const float* src, int64_t n) override { cpu::toBf16(dst, src, n); }
+  void linear(const Bf16LinearArgs& args) override { linearBf16(args); }
   void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
                uint32_t site) override {
     cpu::dropout(out, in, n, p, seed, step, site);

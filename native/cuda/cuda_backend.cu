@@ -269,6 +269,8 @@ class CudaBackend final : public Backend {
   // whose bandwidth the CPU lacks, and a composition of these kernels behind the fused interface would need the
   // same [B,NH,T,T] buffers, saving nothing. The model takes the composed path (a flash kernel is its own task).
   FusedAttention* fusedAttention() override { return nullptr; }
+  // No bf16-activation Linear kernel on CUDA yet: inference layers run the fp32/tf32 GEMMs.
+  Bf16Linears* bf16Linears() override { return nullptr; }
 
   // ---- dropout ------------------------------------------------------------------------------------------------
 

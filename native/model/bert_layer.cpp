@@ -52,6 +52,48 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   return used;
 }
 
+void encoderLayerInferenceBf16(Backend& be, Bf16Linears& linears, const EncoderLayerParams& p,
+                               const void* const packed[6], const EncoderLayerActivations& a, const EncoderScratch& s,
+                               const float* in, const int32_t* mask, const Dims& d, float eps) {
+  const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
+  auto run = [&](const Linear& lin, const void* weight, const uint16_t* x, int inSize, int outSize, Bf16LinearArgs args) {
+    args.x = x;
+    args.packedWeight = weight;
+    args.bias = lin.bias;
+    args.rows = d.N;
+    args.in = inSize;
+    args.out = outSize;
+    linears.linear(args);
+  };
+  auto fp32Out = [](float* y, const float* residual = nullptr) {
+    Bf16LinearArgs args;
+    args.y = y;
+    args.residual = residual;
+    return args;
+  };
+  linears.toBf16(s.rowsBf16, in, rowsSize);
+  run(p.query, packed[0], s.rowsBf16, d.H, d.H, fp32Out(a.qh));
+  run(p.key, packed[1], s.rowsBf16, d.H, d.H, fp32Out(a.kh));
+  run(p.value, packed[2], s.rowsBf16, d.H, d.H, fp32Out(a.vh));
+  be.fusedAttention()->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d),
+                                        {d.B, d.NH, d.T, d.D}, AttentionDropout{0.0f, 0, 0, 0});
+
+  // BertSelfOutput: LayerNorm(dense(context) + in).
+  linears.toBf16(s.rowsBf16, a.context, rowsSize);
+  run(p.attentionOutput, packed[3], s.rowsBf16, d.H, d.H, fp32Out(a.residual1, in));
+  be.layerNormForward(a.hidden1, nullptr, nullptr, a.residual1, p.attentionNorm.gamma, p.attentionNorm.beta, d.N,
+                      d.H, eps);
+
+  // BertIntermediate + BertOutput: LayerNorm(dense(gelu(dense(hidden1))) + hidden1).
+  linears.toBf16(s.rowsBf16, a.hidden1, rowsSize);
+  Bf16LinearArgs toGelu;
+  toGelu.yBf16 = s.wideBf16;
+  toGelu.gelu = true;
+  run(p.intermediate, packed[4], s.rowsBf16, d.H, d.I, toGelu);
+  run(p.output, packed[5], s.wideBf16, d.I, d.H, fp32Out(a.residual2, a.hidden1));
+  be.layerNormForward(a.out, nullptr, nullptr, a.residual2, p.outputNorm.gamma, p.outputNorm.beta, d.N, d.H, eps);
+}
+
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                           const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
                           const Dims& d, const LayerDropout& drop, const DropoutKey& key) {

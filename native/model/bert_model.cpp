@@ -168,9 +168,15 @@ struct BertModel::Impl {
                         bool attentionMaps) {
     Dims d = dimsFor(batch);
     const int start = startOf(batch);
-    EncoderPlan plan{saveFrom, start, backward, backward && options.trainEmbeddings && start == 0,
-                     training && config.attentionProbsDropoutProb > 0.0f, be().fusedAttention() != nullptr,
-                     attentionMaps};
+    const bool fused = be().fusedAttention() != nullptr;
+    EncoderPlan plan{saveFrom,
+                     start,
+                     backward,
+                     backward && options.trainEmbeddings && start == 0,
+                     training && config.attentionProbsDropoutProb > 0.0f,
+                     fused,
+                     attentionMaps,
+                     !training && fused && be().bf16Linears() != nullptr};
     auto layout = [&](Slab& slab) {
       encoder.layoutInts(slab, d, plan);
       head->layoutLabels(slab, d);
@@ -230,6 +236,7 @@ void BertModel::setParameter(const std::string& name, const float* data, size_t 
   }
   impl_->be().upload(slot.value, data, sizeof(float) * count);
   if (impl_->int8) impl_->int8->markStale(name);
+  impl_->encoder.weightsChanged();
 }
 
 std::vector<float> BertModel::getParameter(const std::string& name) const {
@@ -327,6 +334,7 @@ float BertModel::applyOptimizer(const AdamWHyper& h) {
     m.be().adamwUpdate(s.value, s.grad, s.m, s.v, static_cast<int64_t>(s.count), h.lr, h.beta1, h.beta2, h.eps,
                        s.decay ? h.weightDecay : 0.0f, gradScale, bias1, bias2);
   }
+  m.encoder.trainableWeightsChanged();
   zeroGradients();
   return norm;
 }
@@ -349,6 +357,13 @@ std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
   m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false, false);
   const float* out = m.encoder.forward(m.be(), d, m.prefixStart(), DropoutKey{false, 0, 0}, EncoderExtras{});
   return m.downloadFloats(out, static_cast<size_t>(d.N) * d.H);
+}
+
+int64_t BertModel::nativeBytes() const {
+  const Impl& m = *impl_;
+  size_t bytes = m.store->bytes() + m.workspaceBlock.capacity() + m.encoder.inferenceCopyBytes();
+  if (m.int8) bytes += m.int8->bytes();
+  return static_cast<int64_t>(bytes);
 }
 
 void BertModel::zeroGradients() { impl_->store->zeroGradients(impl_->be()); }

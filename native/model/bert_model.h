@@ -190,6 +190,9 @@ class BertModel {
   void zeroGradients();
   // [B, T, H]: the eval-mode input of the first trainable layer (batch.prefixHidden must be null).
   std::vector<float> frozenPrefix(const Batch& batch);
+  // Bytes of memory the model holds now: parameters with their gradients and moments, the largest call's workspace
+  // so far, and the inference copies of the weights (bf16 packs, int8 copies) made so far.
+  int64_t nativeBytes() const;
 
   int64_t optimizerStep() const;  // AdamW steps taken so far
   void setOptimizerStep(int64_t step);

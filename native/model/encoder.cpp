@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "model/dropout_sites.h"
+#include "model/packed_bf16_weights.h"
 #include "model/parameter_names.h"
 #include "model/quantized_linears.h"
 
@@ -25,7 +26,12 @@ std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
 // The [B,NH,T,T] probabilities exist for the composed attention only; the fused one keeps two floats per query.
 bool composedAttention(const EncoderPlan& plan) { return !plan.fusedAttention || plan.attentionMaps; }
 
-EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan) {
+// Whether some layer runs encoderLayerInferenceBf16, and whether every transient one does (no layer's probabilities
+// wanted): then the transient layers need neither fp32 [N,I] buffer.
+bool someBf16Layer(const EncoderPlan& plan) { return plan.bf16Inference && plan.saveFrom > plan.start; }
+bool transientsAllBf16(const EncoderPlan& plan) { return someBf16Layer(plan) && !plan.attentionMaps; }
+
+EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan, bool transient) {
   size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
   size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
   size_t queries = static_cast<size_t>(d.B) * d.NH * d.T;
@@ -40,8 +46,9 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
   a.mean1 = slab.take<float>(d.N);
   a.rstd1 = slab.take<float>(d.N);
   a.hidden1 = slab.take<float>(rows);
-  a.preGelu = slab.take<float>(wide);
-  a.gelu = slab.take<float>(wide);
+  const bool fp32Wide = !(transient && transientsAllBf16(plan));
+  a.preGelu = slab.take<float>(fp32Wide ? wide : 0);
+  a.gelu = slab.take<float>(fp32Wide ? wide : 0);
   a.residual2 = slab.take<float>(rows);
   a.mean2 = slab.take<float>(d.N);
   a.rstd2 = slab.take<float>(d.N);
@@ -53,6 +60,8 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
 
 Encoder::Encoder(const EncoderShape& shape, int trainableLayers, bool trainEmbeddings)
     : shape_(shape), trainableLayers_(trainableLayers), trainEmbeddings_(trainEmbeddings) {}
+
+Encoder::~Encoder() = default;
 
 void Encoder::declare(ParameterCatalogue& catalogue) const {
   const int64_t H = shape_.hiddenSize, I = shape_.intermediateSize;
@@ -88,6 +97,16 @@ void Encoder::attachInt8(const QuantizedLinears& quantized) {
   for (int l = 0; l < shape_.numLayers; ++l) quantized.attach(l, layers_[l]);
 }
 
+void Encoder::weightsChanged() {
+  if (packedBf16_) packedBf16_->markAllStale();
+}
+
+void Encoder::trainableWeightsChanged() {
+  if (packedBf16_) packedBf16_->markStaleFrom(shape_.numLayers - trainableLayers_);
+}
+
+size_t Encoder::inferenceCopyBytes() const { return packedBf16_ ? packedBf16_->bytes() : 0; }
+
 void Encoder::layoutInts(Slab& slab, const Dims& d, const EncoderPlan& plan) {
   plan_ = plan;
   size_t fromIds = plan.start == 0 ? static_cast<size_t>(d.N) : 0;
@@ -109,10 +128,10 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
   embeddingsActs_ = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
                      slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
   saved_.clear();
-  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d, plan));
+  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d, plan, false));
   transient_[0] = transient_[1] = EncoderLayerActivations{};
   if (plan.saveFrom > plan.start) {
-    transient_[0] = takeLayer(slab, d, plan);
+    transient_[0] = takeLayer(slab, d, plan, true);
     transient_[1] = transient_[0];
     transient_[1].out = slab.take<float>(rows);
   }
@@ -123,7 +142,9 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
               slab.take<float>(backwardOnly(rows)),
               slab.take<float>(backwardOnly(wide)),
               slab.take<float>(plan.attentionDropout && composedAttention(plan) ? attention : 0),
-              slab.take<float>(composedAttention(plan) ? backwardOnly(attention) : 0)};
+              slab.take<float>(composedAttention(plan) ? backwardOnly(attention) : 0),
+              slab.take<uint16_t>(someBf16Layer(plan) ? rows : 0),
+              slab.take<uint16_t>(someBf16Layer(plan) ? wide : 0)};
   bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
   grad_[0] = slab.take<float>(anyGradient ? rows : 0);
   grad_[1] = slab.take<float>(anyGradient ? rows : 0);
@@ -181,8 +202,18 @@ const float* Encoder::forward(Backend& be, const Dims& d, int end, const Dropout
     const EncoderLayerActivations& a = activations(l);
     const std::vector<int>* wanted = extras.attentionLayers;
     const bool wantProbs = wanted && std::find(wanted->begin(), wanted->end(), l) != wanted->end();
-    const float* probs = encoderLayerForward(be, layers_[l], a, scratch_, in, mask_, d, shape_.layerNormEps,
-                                             layerDropout(l), key, wantProbs);
+    const float* probs = nullptr;
+    if (plan_.bf16Inference && l < plan_.saveFrom && !wantProbs) {
+      Bf16Linears& linears = *be.bf16Linears();
+      if (!packedBf16_) {
+        packedBf16_ = std::make_unique<PackedBf16Weights>(shape_.numLayers, shape_.hiddenSize, shape_.intermediateSize);
+      }
+      const PackedBf16Weights::Layer packed = packedBf16_->layer(be, linears, l, layers_[l]);
+      encoderLayerInferenceBf16(be, linears, layers_[l], packed.data(), a, scratch_, in, mask_, d, shape_.layerNormEps);
+    } else {
+      probs = encoderLayerForward(be, layers_[l], a, scratch_, in, mask_, d, shape_.layerNormEps, layerDropout(l), key,
+                                  wantProbs);
+    }
     if (wantProbs) {
       size_t attentionSize = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
       for (size_t k = 0; k < wanted->size(); ++k) {

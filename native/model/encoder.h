@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/arena.h"
@@ -20,6 +21,7 @@
 
 namespace bertnode {
 
+class PackedBf16Weights;
 class QuantizedLinears;
 
 struct EncoderShape {
@@ -37,6 +39,8 @@ struct EncoderPlan {
   bool attentionDropout;    // the attention probabilities drop out
   bool fusedAttention;      // the backend has fused attention: layers keep row statistics, not probabilities
   bool attentionMaps;       // some layer's probabilities are wanted (a forward only): layers keep probabilities too
+  bool bf16Inference;       // no dropout, the backend has bf16Linears() and fused attention: layers before saveFrom
+                            // whose probabilities no one wants run encoderLayerInferenceBf16
 };
 
 // Requests and results of a forward's extras (attention probabilities, hidden states), on the host.
@@ -50,11 +54,18 @@ struct EncoderExtras {
 class Encoder {
  public:
   Encoder(const EncoderShape& shape, int trainableLayers, bool trainEmbeddings);
+  ~Encoder();
 
   void declare(ParameterCatalogue& catalogue) const;
   void bind(const ParameterStore& store);
   // precision 'int8': every layer's Linear layers run on their int8 copies (after bind).
   void attachInt8(const QuantizedLinears& quantized);
+  // The weights changed: every parameter may have (setParameter), or the trainable layers' (an optimizer step).
+  // The bf16 inference packs of those layers are stale (model/packed_bf16_weights.h).
+  void weightsChanged();
+  void trainableWeightsChanged();
+  // Bytes of the bf16 inference packs made so far.
+  size_t inferenceCopyBytes() const;
 
   // Buffers a plan does not need are left null, so inference and frozen layers cost no memory for the backward.
   // The int inputs come first and the caller lays out its own ints (the labels) between the two calls, so one
@@ -99,6 +110,7 @@ class Encoder {
   EncoderScratch scratch_{};
   float* grad_[2]{};
   float* padRow_ = nullptr;  // [H] the word gradient's pad row, kept across the lookup scatter
+  std::unique_ptr<PackedBf16Weights> packedBf16_;  // made by the first bf16 inference layer
 };
 
 }  // namespace bertnode

@@ -60,6 +60,7 @@ class ParameterStore {
   // All gradients are one contiguous range, zeroed in one call.
   void zeroGradients(Backend& be) const;
   float* normAccumulator() const { return normAccumulator_; }  // one device float for the global gradient norm
+  size_t bytes() const { return block_.capacity(); }
 
  private:
   void layout(Slab& slab);

@@ -42,6 +42,14 @@ void QuantizedLinears::markStale(const std::string& name) {
   if (found != byName_.end()) entries_[found->second].stale = true;
 }
 
+size_t QuantizedLinears::bytes() const {
+  size_t total = 0;
+  for (const Entry& e : entries_) {
+    if (e.weights.packed) total += static_cast<size_t>(e.weights.paddedN) * (e.weights.paddedK + 2 * sizeof(float));
+  }
+  return total;
+}
+
 void QuantizedLinears::refresh(Backend& be, const ParameterStore& store) {
   std::vector<float> host;
   for (Entry& e : entries_) {

@@ -32,6 +32,7 @@ class QuantizedLinears {
   void markStale(const std::string& name);
   // Downloads and re-quantises every stale weight.
   void refresh(Backend& be, const ParameterStore& store);
+  size_t bytes() const;  // of the int8 copies made so far (packed weights, scales, column sums)
 
  private:
   struct Entry {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "addon/errors.h"
+#include "test-addon/arguments.h"
 #include "cpu/gemm_int8.h"
 #include "cpu/thread_pool.h"
 
@@ -22,26 +23,14 @@ struct Fields {
   Napi::Value x, m, k, w, n, bias, family, threads, repeat;
 };
 
+constexpr const char* kWhere = "int8.linear";
+
 int dimension(Napi::Env env, const Napi::Value& v, const char* key, int64_t max) {
-  if (!v.IsNumber()) addon::throwTypeError(env, std::string("int8.linear: ") + key + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 1) || d != std::floor(d) || d > double(max)) {
-    addon::throwRangeError(env, std::string("int8.linear: ") + key + " must be an integer in [1, " +
-                                    std::to_string(max) + "], got " + std::to_string(d));
-  }
-  return static_cast<int>(d);
+  return testaddon::dimension(env, v, kWhere, key, max);
 }
 
 Napi::Float32Array floats(Napi::Env env, const Napi::Value& v, const char* key, int64_t length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    addon::throwTypeError(env, std::string("int8.linear: ") + key + " must be a Float32Array");
-  }
-  Napi::Float32Array array = v.As<Napi::Float32Array>();
-  if (static_cast<int64_t>(array.ElementLength()) != length) {
-    addon::throwRangeError(env, std::string("int8.linear: ") + key + " has " + std::to_string(array.ElementLength()) +
-                                    " elements, expected " + std::to_string(length));
-  }
-  return array;
+  return testaddon::floats(env, v, kWhere, key, length);
 }
 
 Napi::Value Linear(const Napi::CallbackInfo& info) {

@@ -4,12 +4,14 @@
 //   kernels         the raw CPU GEMM kernels (kernels_binding.h)
 //   attentionPaths  the composed and the fused attention on the same inputs (attention_binding.h)
 //   int8            the raw int8 Linear kernels (int8_binding.h)
+//   linearBf16      the bf16-activation Linear kernel (linear_bf16_binding.h)
 #include <napi.h>
 
 #include "test-addon/attention_binding.h"
 #include "test-addon/gradcheck_binding.h"
 #include "test-addon/int8_binding.h"
 #include "test-addon/kernels_binding.h"
+#include "test-addon/linear_bf16_binding.h"
 
 namespace {
 
@@ -18,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bertnode::testaddon::registerKernels(env, exports);
   exports.Set("attentionPaths", Napi::Function::New(env, bertnode::testaddon::attentionPaths, "attentionPaths"));
   bertnode::testaddon::registerInt8(env, exports);
+  bertnode::testaddon::registerLinearBf16(env, exports);
   return exports;
 }
 

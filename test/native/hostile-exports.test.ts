@@ -17,7 +17,7 @@ test('the test addon has the test entry points, on the same kernel family', () =
   expect(exportedNames(testAddon)).toEqual(['attentionPaths', 'gradcheckOps', 'int8.activeFamily', 'int8.families',
     'int8.linear', 'kernels.gemmActiveIsa', 'kernels.gemmBf16Available', 'kernels.gemmBf16Isas', 'kernels.gemmIsas',
     'kernels.sgemm',
-    'kernels.sgemmStridedBatched']);
+    'kernels.sgemmStridedBatched', 'linearBf16.run', 'linearBf16.supported']);
   expect(testAddon.kernels.gemmActiveIsa()).toBe(loadBackend('cpu').kernels.gemmActiveIsa());
   expect(testAddon.int8.activeFamily()).toBe(loadBackend('cpu').kernels.gemmActiveIsa('int8'));
 });

@@ -86,6 +86,26 @@ export interface Int8Binding {
   activeFamily(): string;
 }
 
+// native/test-addon/linear_bf16_binding.h: the bf16-activation Linear of x [m, k] (rounded to bf16) with w [n, k].
+export interface LinearBf16Args {
+  x: Float32Array;
+  m: number;
+  k: number;
+  w: Float32Array;
+  n: number;
+  bias?: Float32Array;
+  residual?: Float32Array;
+  gelu?: boolean;
+  outputs?: 'fp32' | 'bf16' | 'both';
+  threads?: number;
+  repeat?: number;
+}
+
+export interface LinearBf16Binding {
+  supported(): boolean;
+  run(args: LinearBf16Args): { y?: Float32Array; yBf16?: Float32Array };
+}
+
 export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
@@ -93,6 +113,7 @@ export interface TestAddon {
     seconds?: Record<'composedForward' | 'composedBackward' | 'fusedForward' | 'fusedBackward',
       { cpu: number; wall: number }> };
   int8: Int8Binding;
+  linearBf16: LinearBf16Binding;
 }
 
 export function loadTestAddon(): TestAddon {

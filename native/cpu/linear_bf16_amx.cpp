@@ -1,0 +1,275 @@
+// linearBf16 on AMX (linear_bf16.h).
+//
+// One 32 x 32 block of y is four accumulator tiles (tmm0-3), as in gemm_amx.cpp: per 32-step block of k, two tiles of
+// x rows (tmm4: rows 0-15, tmm5: rows 16-31, loaded straight from the bf16 activation with its row stride) and two of
+// the packed weight (tmm6, tmm7: the panel's columns 0-15 and 16-31), four tdpbf16ps.
+//
+// Blocking: the weight's panels are taken in groups of at most ~1 MiB and 16 panels (they stay in the 2 MiB L2 while
+// every 32-row strip of x streams past them). For one strip, k runs in passes of 256 steps (kKcBlocks blocks): a
+// 32 x 256 slice of the strip (16 KiB) stays in L1 while every panel of the group takes its 256 steps, its partial
+// sums parked in an L1/L2 buffer (16 x 4 KiB) between passes and reloaded into the tiles. Storing and reloading fp32
+// tiles is exact, so every output is still the sum of its k blocks in order. Measured here (one thread, CPU time,
+// 2048 x 3072 x 768): all of k per panel (the strip read from L2 for every panel) 935 GFLOP/s, these passes
+// 1,100-1,200. After the last pass the group's blocks go through the epilogue. Threads split the strips (or, with
+// fewer strips than threads, the panels); no split changes any sum, so results do not depend on the thread count.
+//
+// A strip that the tiles cannot load in place — fewer than 32 rows (the last one), or `in` not a multiple of 32 (a
+// tile row would run past the row) — is first copied into a zero-padded buffer of 32 rows x roundUp(in, 32).
+#include "cpu/linear_bf16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "cpu/gemm_kernels.h"
+#include "cpu/thread_pool.h"
+
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && \
+    (defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11)
+#define BERTNODE_LINEAR_BF16_AMX 1
+#include <immintrin.h>
+#endif
+
+namespace bertnode::cpu {
+namespace {
+
+constexpr int kTile = 32;                         // rows of a strip, columns of a panel, k steps of a block
+constexpr size_t kBlockBytes = kTile * kTile * 2; // one packed 32-step block of one panel (bf16)
+constexpr size_t kGroupBytes = size_t(1) << 20;   // packed weight per panel group (L2-resident)
+constexpr int kMaxGroupPanels = 16;                // and at most this many: the partial sums of a strip, 16 x 4 KiB
+constexpr int kKcBlocks = 8;                       // k blocks per pass: a 32 x 256 slice of the strip (16 KiB, L1)
+
+const gemm_detail::KernelSpec* amxSpec() {
+  const gemm_detail::KernelSpec* spec = gemm_detail::activeBf16KernelSpec();
+  return spec && std::strcmp(spec->name, "amx") == 0 ? spec : nullptr;
+}
+
+const gemm_detail::KernelSpec& requireAmx() {
+  const gemm_detail::KernelSpec* spec = amxSpec();
+  if (!spec) throw std::runtime_error("linearBf16 needs the AMX bf16 GEMM family, which is not active on this CPU");
+  return *spec;
+}
+
+#if BERTNODE_LINEAR_BF16_AMX
+
+#define TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512vl,avx512bw,avx512dq,avx512bf16")))
+
+// The all-lanes masked forms compile to the plain instructions and avoid GCC 12's spurious -Wuninitialized from the
+// _mm512_undefined_ps() inside the unmasked intrinsics (as in gemm_avx512_shuffle.h).
+constexpr __mmask16 kAll = 0xFFFF;
+
+// sums [32 x 32] (fp32, row stride 32) = (accumulate ? sums : 0) + x rows [32 x 32 * kBlocks] (bf16, row stride ldx
+// elements) times kBlocks packed blocks of one panel ([16 k pairs][32 columns][2] each).
+TARGET_AMX void tileProduct(const uint16_t* x, int64_t ldx, int kBlocks, const uint16_t* panel, float* sums,
+                            bool accumulate) {
+  const int64_t strideX = ldx * static_cast<int64_t>(sizeof(uint16_t));
+  constexpr int64_t kSumsStride = kTile * sizeof(float);
+  if (accumulate) {
+    _tile_loadd(0, sums, kSumsStride);
+    _tile_loadd(1, sums + 16, kSumsStride);
+    _tile_loadd(2, sums + 16 * kTile, kSumsStride);
+    _tile_loadd(3, sums + 16 * kTile + 16, kSumsStride);
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int q = 0; q < kBlocks; ++q, x += kTile, panel += kTile * kTile) {
+    _tile_loadd(4, x, strideX);
+    _tile_loadd(5, x + 16 * ldx, strideX);
+    _tile_loadd(6, panel, 128);
+    _tile_loadd(7, panel + 32, 128);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, sums, kSumsStride);
+  _tile_stored(1, sums + 16, kSumsStride);
+  _tile_stored(2, sums + 16 * kTile, kSumsStride);
+  _tile_stored(3, sums + 16 * kTile + 16, kSumsStride);
+}
+
+// exp(e) for e <= 0 by cpu/vector_math.h's vexp steps (Cephes: n = round(e / ln2), r = e - n ln2 in two parts, a
+// degree-6 polynomial), with 2^n applied by vscalefps; e below -87.3 is raised to -87.3 as there.
+TARGET_AMX __m512 exp16(__m512 e) {
+  e = _mm512_maskz_max_ps(kAll, e, _mm512_set1_ps(-87.3f));
+  const __m512 n = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(e, _mm512_set1_ps(1.44269504088896341f)),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), e);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+  const __m512 r2 = _mm512_mul_ps(r, r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  return _mm512_maskz_scalef_ps(kAll, p, n);
+}
+
+// gelu(x) = x * Phi(x) with cpu/vector_math.h's vnormalCdf (the Numerical Recipes erfc fit, fractional error < 1.2e-7),
+// its reciprocal 1 / (1 + |z| / 2) from vrcp14ps and one Newton step (relative error ~2^-28) instead of a division:
+// a 512-bit division alone costs more than the rest of the formula. Within ~3e-7 relative of the exact GELU.
+TARGET_AMX __m512 gelu16(__m512 x) {
+  const __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
+  const __m512 a = _mm512_maskz_max_ps(kAll, z, _mm512_sub_ps(_mm512_setzero_ps(), z));  // |z|
+  const __m512 d = _mm512_fmadd_ps(a, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f));
+  __m512 t = _mm512_maskz_rcp14_ps(kAll, d);
+  t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(2.0f)));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+  const __m512 halfErfc = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), exp16(_mm512_fnmadd_ps(a, a, p)));
+  // Phi = 1 - halfErfc for z > 0, halfErfc otherwise (the left tail stays exact).
+  const __mmask16 positive = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ);
+  const __m512 phi = _mm512_mask_sub_ps(halfErfc, positive, _mm512_set1_ps(1.0f), halfErfc);
+  return _mm512_mul_ps(x, phi);
+}
+
+// One row of the epilogue over n <= 32 columns: bias, GELU, residual, then the fp32 and/or bf16 stores.
+TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, int64_t row, int col) {
+  const __mmask16 lo = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+  const __mmask16 hi = n >= 32 ? __mmask16(0xFFFF) : n <= 16 ? __mmask16(0) : __mmask16((1u << (n - 16)) - 1);
+  __m512 v0 = _mm512_load_ps(sums), v1 = _mm512_load_ps(sums + 16);
+  if (a.bias) {
+    v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lo, a.bias + col));
+    v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(hi, a.bias + col + 16));
+  }
+  if (a.gelu) {
+    v0 = gelu16(v0);
+    v1 = gelu16(v1);
+  }
+  const int64_t at = row * a.out + col;
+  if (a.residual) {
+    v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lo, a.residual + at));
+    v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(hi, a.residual + at + 16));
+  }
+  if (a.y) {
+    _mm512_mask_storeu_ps(a.y + at, lo, v0);
+    _mm512_mask_storeu_ps(a.y + at + 16, hi, v1);
+  }
+  if (a.yBf16) {
+    const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));  // v0 in the low half
+    const __mmask32 mask = n >= 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << n) - 1);
+    _mm512_mask_storeu_epi16(a.yBf16 + at, mask, both);
+  }
+}
+
+TARGET_AMX void convertRange(uint16_t* dst, const float* src, size_t begin, size_t end) {
+  size_t i = begin;
+  for (; i + 32 <= end; i += 32) {
+    const __m512i both =
+        reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i)));
+    _mm512_storeu_si512(dst + i, both);
+  }
+  for (; i < end; ++i) {
+    const __m512 one = _mm512_maskz_loadu_ps(1, src + i);
+    const __m256i rounded = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(one));
+    dst[i] = static_cast<uint16_t>(_mm256_extract_epi16(rounded, 0));
+  }
+}
+
+#undef TARGET_AMX
+
+// Rows [s0, s1) of strips and panels [p0, p1) of one thread.
+void runBlock(const gemm_detail::KernelSpec& spec, const Bf16LinearArgs& a, int s0, int s1, int p0, int p1) {
+  const int kBlocks = (a.in + kTile - 1) / kTile;
+  const int paddedIn = kBlocks * kTile;
+  const size_t panelBytes = kBlocks * kBlockBytes;
+  const int groupPanels = std::clamp(static_cast<int>(kGroupBytes / panelBytes), 1, kMaxGroupPanels);
+  const bool inPlace = a.in % kTile == 0;
+  thread_local std::vector<uint16_t> copy;
+  alignas(64) float sumsBase[kMaxGroupPanels * kTile * kTile];
+  spec.enter();
+  for (int g0 = p0; g0 < p1; g0 += groupPanels) {
+    const int g1 = std::min(p1, g0 + groupPanels);
+    for (int s = s0; s < s1; ++s) {
+      const int64_t row0 = static_cast<int64_t>(s) * kTile;
+      const int m = static_cast<int>(std::min<int64_t>(kTile, a.rows - row0));
+      const uint16_t* strip = a.x + row0 * a.in;
+      int64_t ldx = a.in;
+      if (m < kTile || !inPlace) {
+        copy.assign(static_cast<size_t>(kTile) * paddedIn, 0);
+        for (int r = 0; r < m; ++r) std::memcpy(copy.data() + r * paddedIn, strip + r * a.in, 2 * size_t(a.in));
+        strip = copy.data();
+        ldx = paddedIn;
+      }
+      for (int q0 = 0; q0 < kBlocks; q0 += kKcBlocks) {
+        const int qn = std::min(kKcBlocks, kBlocks - q0);
+        for (int p = g0; p < g1; ++p) {
+          const auto* panel =
+              reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.packedWeight) + p * panelBytes) +
+              static_cast<size_t>(q0) * kTile * kTile;
+          tileProduct(strip + q0 * kTile, ldx, qn, panel, sumsBase + (p - g0) * kTile * kTile, q0 > 0);
+        }
+      }
+      for (int p = g0; p < g1; ++p) {
+        const int col = p * kTile, n = std::min(kTile, a.out - col);
+        const float* sums = sumsBase + (p - g0) * kTile * kTile;
+        for (int r = 0; r < m; ++r) epilogueRow(sums + r * kTile, n, a, row0 + r, col);
+      }
+    }
+  }
+  spec.leave();
+}
+
+#endif
+
+}  // namespace
+
+bool linearBf16Supported() {
+#if BERTNODE_LINEAR_BF16_AMX
+  return amxSpec() != nullptr;
+#else
+  return false;
+#endif
+}
+
+size_t packedWeightBf16Bytes(int out, int in) {
+  return static_cast<size_t>((out + kTile - 1) / kTile) * ((in + kTile - 1) / kTile) * kBlockBytes;
+}
+
+void packWeightBf16(void* packed, const float* weight, int out, int in) {
+  const gemm_detail::KernelSpec& spec = requireAmx();
+  // The AMX GEMM's packer of a transposed B ([n][k], a Linear's weight): the panels this kernel reads.
+  spec.packB(weight, in, true, in, out, static_cast<float*>(packed));
+}
+
+void toBf16(uint16_t* dst, const float* src, int64_t n) {
+  requireAmx();
+#if BERTNODE_LINEAR_BF16_AMX
+  parallelFor(static_cast<size_t>(n), 8192, [&](size_t begin, size_t end) { convertRange(dst, src, begin, end); });
+#endif
+}
+
+void linearBf16(const Bf16LinearArgs& a) {
+  const gemm_detail::KernelSpec& spec = requireAmx();
+  if (a.rows < 1 || a.in < 1 || a.out < 1 || !a.x || !a.packedWeight || (!a.y && !a.yBf16)) {
+    throw std::invalid_argument("linearBf16: empty shape or missing buffer");
+  }
+#if BERTNODE_LINEAR_BF16_AMX
+  const int strips = (a.rows + kTile - 1) / kTile, panels = (a.out + kTile - 1) / kTile;
+  if (strips >= numThreads()) {
+    parallelFor(static_cast<size_t>(strips), 1,
+                [&](size_t s0, size_t s1) { runBlock(spec, a, int(s0), int(s1), 0, panels); });
+  } else {
+    parallelFor(static_cast<size_t>(panels), 1,
+                [&](size_t p0, size_t p1) { runBlock(spec, a, 0, strips, int(p0), int(p1)); });
+  }
+#else
+  (void)spec;
+#endif
+}
+
+}  // namespace bertnode::cpu
