@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { debuglog } from 'node:util';
-import { BatchLoader, encodeExamples, evaluationBatches, splitTrainValidation, type BatchingOptions, type EncodedDataset, type Example } from './data';
+import { BatchLoader, encodeExamples, evaluationBatches, inferenceBatches, splitTrainValidation, type BatchingOptions, type EncodedDataset, type Example } from './data';
 import { mulberry32 } from './data/random';
 import { readTargetJsonl } from './data/target-jsonl';
 import { BusyError, DataFormatError, DisposedError, InputError, OptionValueError } from './errors';
@@ -196,7 +196,8 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
       const { examples, targets } = await this.examples(loaded, data, 'evaluation', 'test');
       if (examples.length === 0) throw new InputError('no examples to evaluate');
       this.warnIfUntrained(loaded);
-      const batches = evaluationBatches(this.encode(examples, tokenizer), this.batching(this.batchSize));
+      // Length-sorted: the metrics do not depend on the order of the examples, and sorted batches pad little.
+      const batches = inferenceBatches(this.encode(examples, tokenizer), this.inferenceBatching());
       if (problemType === 'single_label') return evaluateModel(model, batches, labels, options) as Promise<MetricsFor<P>>;
       const scorer: Scorer<MultiLabelMetrics | RegressionMetrics> = problemType === 'multi_label' ? multiLabelScorer(labels, this.threshold) : regressionScorer(labels.length);
       return scoreBatches(model, evaluationWithTargets(batches, targets!), scorer, options, true) as Promise<MetricsFor<P>>;
@@ -222,12 +223,13 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
       if (examples.length === 0) return [];
       const { model, tokenizer, labels, problemType } = loaded;
       this.warnIfUntrained(loaded);
-      const batches = evaluationBatches(this.encode(examples, tokenizer), { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength });
-      const out: AnyPrediction[] = [];
+      // Length-sorted batches (they pad little); each prediction goes back to its input's place.
+      const batches = inferenceBatches(this.encode(examples, tokenizer), this.inferenceBatching());
+      const out: AnyPrediction[] = new Array(examples.length);
       for (let b = 0; b < batches.numBatches(); b++) {
-        const { batch } = batches.batch(b);
+        const { batch, indices } = batches.batch(b);
         const { logits } = await model.forward(batch, { training: false });
-        for (let r = 0; r < batch.batchSize; r++) out.push(toPrediction(problemType, logits, r, labels, this.threshold));
+        for (let r = 0; r < batch.batchSize; r++) out[indices[r]] = toPrediction(problemType, logits, r, labels, this.threshold);
       }
       return out as PredictionFor<P>[];
     });
@@ -456,6 +458,10 @@ export class BertClassifier<P extends ProblemTypeName = 'single_label'> {
 
   private batching(batchSize: number): BatchingOptions {
     return { batchSize, padding: this.options.padding, maxLength: this.maxLength, bucketBatches: this.options.bucketBatches };
+  }
+
+  private inferenceBatching() {
+    return { batchSize: this.batchSize, padding: this.options.padding, maxLength: this.maxLength };
   }
 
   private encode(examples: readonly Example[], tokenizer: BertTokenizer): EncodedDataset {

@@ -180,6 +180,16 @@ export interface EvaluationBatchView {
   batch(batchIndex: number): LoadedBatch;
 }
 
+// Inference over a whole dataset (evaluate, predict): every example once, and with padding 'longest' sorted by length
+// (longest first, ties in dataset order), so that each batch holds similar lengths and pads little — real text
+// varies widely in length (IMDb reviews from a few dozen tokens to past any max length), and in dataset order nearly
+// every batch pads to its longest member. Each batch's `indices` maps its rows back to examples. With padding
+// 'max_length' every batch has the same length and the order stays the dataset's.
+export function inferenceBatches(dataset: EncodedDataset, options: Omit<BatchingOptions, 'shuffle' | 'seed' | 'dropLast' | 'bucketBatches'>): EvaluationBatchView {
+  const sortAll = (options.padding ?? 'longest') === 'longest' && dataset.size > 0;
+  return evaluationBatches(dataset, { ...options, bucketBatches: sortAll ? Math.ceil(dataset.size / options.batchSize) : 0 });
+}
+
 export function evaluationBatches(dataset: EncodedDataset, options: Omit<BatchingOptions, 'shuffle' | 'seed' | 'dropLast'>): EvaluationBatchView {
   const loader = new BatchLoader(dataset, { ...options, shuffle: false, dropLast: false });
   return {

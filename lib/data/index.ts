@@ -12,7 +12,7 @@ export { cleanReviewText } from './clean';
 export { mulberry32, shuffleInPlace, streamSeed, type Random } from './random';
 export { CLASSIC_SPLIT, missingClasses, splitTrainValidation, stratifiedSample, type SplitOptions } from './split';
 export { encodeExamples, exampleLength, type EncodedDataset, type EncodeOptions } from './encode';
-export { BatchLoader, evaluationBatches, type BatchingOptions, type EvaluationBatchView, type LoadedBatch } from './batching';
+export { BatchLoader, evaluationBatches, inferenceBatches, type BatchingOptions, type EvaluationBatchView, type LoadedBatch } from './batching';
 // Task formats: GLUE TSV, token tagging (CoNLL, JSONL, IOB schemes, word alignment), SQuAD, SWAG, masked-LM text.
 export { GLUE_TASKS, isGlueTask, readGlue, streamGlue, type GlueExample, type GlueLayout, type GlueOptions, type GlueSplit, type GlueTask } from './glue';
 export { readConll, readTaggedJsonl, streamConll, streamTaggedJsonl, tagLabelList, type ConllOptions, type TaggedJsonlOptions, type TaggedSentence, type TaggingOptions } from './tagging';

@@ -103,6 +103,18 @@ test('length bucketing: evaluation gives the same predictions, training runs', a
   bucketed.dispose();
 });
 
+test('predict runs length-sorted batches and returns each prediction in its input\'s place', async () => {
+  await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64, batchSize: 4 });
+  // Lengths out of order, so that sorting moves rows between batches.
+  const texts = ['Bad.', ...heldOut.slice(0, 9).map((r) => r.text), 'A long and rambling review that goes on and on about the film.', 'Fine.'];
+  const together = await clf.predict(texts);
+  const alone: typeof together = [];
+  for (const text of texts) alone.push((await clf.predict([text]))[0]);
+  expect(together.map((p) => p.label)).toEqual(alone.map((p) => p.label));
+  // The same rows with other batch companions and padding: float32 summation order only.
+  together.forEach((p, i) => expect(Math.abs(p.probabilities.pos - alone[i].probabilities.pos)).toBeLessThan(1e-6));
+});
+
 test('explain: [CLS] attention per layer and head over the real tokens, word pieces with offsets', async () => {
   await using clf = await BertClassifier.fromPretrained(modelDir, { device: 'cpu', maxLength: 64 });
   const text = 'An unwatchable, DULL film.';

@@ -1,7 +1,7 @@
 import { ValidationError } from '../../lib/errors';
 import type { Batch as NativeBatch } from '../../lib/native';
 import type { EvaluationBatches, TrainingBatches } from '../../lib/train';
-import { BatchLoader, encodeExamples, evaluationBatches, exampleLength, type EncodingLike, type Example, type LoadedBatch, type TokenizerLike } from '../../lib/data';
+import { BatchLoader, encodeExamples, evaluationBatches, exampleLength, inferenceBatches, type EncodingLike, type Example, type LoadedBatch, type TokenizerLike } from '../../lib/data';
 
 // A stand-in tokenizer: one id per word (1000 + word length), [CLS]=101 / [SEP]=102, pairs with token types,
 // truncation by dropping words from the longer side. Optionally pads to maxLength like a tokenizer asked to pad.
@@ -170,5 +170,29 @@ describe('BatchLoader', () => {
     expect(() => collect(loader, { epoch: 0, batchIndex: 999 })).toThrow(ValidationError);
     expect(() => collect(loader, { epoch: -1, batchIndex: 0 })).toThrow(ValidationError);
     expect(() => loader.batch(0, 26)).toThrow(/batch index 26 is outside 0\.\.25 of epoch 0/);
+  });
+});
+
+describe('inferenceBatches', () => {
+  const dataset = encodeExamples(examples, wordTokenizer(), { maxLength: 16 });
+  const all = (view: ReturnType<typeof inferenceBatches>) => Array.from({ length: view.numBatches() }, (_, b) => view.batch(b));
+
+  it('covers every example once, longest first, and pads each batch to its longest', () => {
+    const batches = all(inferenceBatches(dataset, { batchSize: 10 }));
+    const seen = batches.flatMap((b) => Array.from(b.indices));
+    expect([...seen].sort((a, b) => a - b)).toEqual(Array.from({ length: dataset.size }, (_, i) => i));
+    const lengths = seen.map((i) => exampleLength(dataset, i));
+    expect(lengths).toEqual([...lengths].sort((a, b) => b - a));
+    // ties keep dataset order
+    for (let k = 1; k < seen.length; k++) if (lengths[k] === lengths[k - 1]) expect(seen[k]).toBeGreaterThan(seen[k - 1]);
+    for (const b of batches) expect(b.batch.seqLen).toBe(Math.max(...Array.from(b.indices, (i) => exampleLength(dataset, i))));
+    // far fewer padded positions than batches in dataset order
+    const padded = (bs: LoadedBatch[]) => bs.reduce((n, b) => n + b.batch.batchSize * b.batch.seqLen, 0);
+    expect(padded(batches)).toBeLessThan(0.8 * padded(all(evaluationBatches(dataset, { batchSize: 10 }))));
+  });
+
+  it('keeps dataset order with fixed padding (every batch has the same length)', () => {
+    const batches = all(inferenceBatches(dataset, { batchSize: 10, padding: 'max_length' }));
+    expect(batches.flatMap((b) => Array.from(b.indices))).toEqual(Array.from({ length: dataset.size }, (_, i) => i));
   });
 });
