@@ -1,5 +1,5 @@
 // CpuBackend: forwards every Backend op to its implementation in the family files listed in cpu/ops.h, and is its
-// own FusedAttention (cpu/fused_attention.h) and, with bf16 precision on AMX, its own Bf16Linears (cpu/linear_bf16.h).
+// own FusedAttention (cpu/fused_attention.h) and, with bf16 precision on AMX, its own Bf16Activations (cpu/linear_bf16.h).
 // With bf16 precision the GEMMs change (gemmBf16: bf16 products, fp32 sums; the fused attention's GEMMs too) and
 // inference layers may keep bf16 rows between their Linear layers; every other op, and all parameters, gradients and
 // optimizer moments, stay fp32.
@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "cpu/attention_bf16.h"
 #include "cpu/fused_attention.h"
 #include "cpu/gemm.h"
 #include "cpu/linear_bf16.h"
@@ -22,7 +23,7 @@ namespace {
 
 constexpr size_t kAlignment = 64;  // one cache line; also what AVX-512 loads like
 
-class CpuBackend final : public Backend, public FusedAttention, public Bf16Linears {
+class CpuBackend final : public Backend, public FusedAttention, public Bf16Activations {
  public:
   explicit CpuBackend(bool bf16) : bf16_(bf16) {}
 
@@ -116,13 +117,19 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Linea
                          const AttentionShape& shape, const AttentionDropout& drop) override {
     cpu::fusedAttentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16_);
   }
-  Bf16Linears* bf16Linears() override { return bf16_ && linearBf16Supported() ? this : nullptr; }
+  Bf16Activations* bf16Activations() override {
+    return bf16_ && linearBf16Supported() && attentionBf16Supported() ? this : nullptr;
+  }
   size_t packedWeightBytes(int out, int in) override { return packedWeightBf16Bytes(out, in); }
   void packWeight(void* packed, const float* weight, int out, int in) override {
     packWeightBf16(packed, weight, out, in);
   }
   void toBf16(uint16_t* dst, const float* src, int64_t n) override { cpu::toBf16(dst, src, n); }
   void linear(const Bf16LinearArgs& args) override { linearBf16(args); }
+  void attention(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
+                 float scale, const AttentionShape& shape) override {
+    attentionBf16(context, q, k, v, mask, scale, shape);
+  }
   void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
                uint32_t site) override {
     cpu::dropout(out, in, n, p, seed, step, site);

@@ -1,4 +1,4 @@
-// Linear layers on bf16 activations, for inference on AMX (precision 'bf16'; model/bf16_linears.h): the input rows
+// Linear layers on bf16 activations, for inference on AMX (precision 'bf16'; model/bf16_activations.h): the input rows
 // are already bf16, so the tiles load them straight from the activation (no packing pass over fp32 rows), the weight
 // is packed once into the tile layout (packWeightBf16) and reused across calls, and one epilogue adds the bias,
 // applies GELU and/or adds a residual, and writes fp32 and/or bf16 rows.
@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model/bf16_linears.h"
+#include "model/bf16_activations.h"
 
 namespace bertnode::cpu {
 
@@ -30,7 +30,7 @@ size_t packedWeightBf16Bytes(int out, int in);
 // aligned): 32-column panels of 32-step k blocks in AMX's pair layout, out and in padded with zeros.
 void packWeightBf16(void* packed, const float* weight, int out, int in);
 
-// y = the epilogue of x W^T as model/bf16_linears.h's Bf16LinearArgs says (host pointers). Threaded; the same bits for
+// y = the epilogue of x W^T as model/bf16_activations.h's Bf16LinearArgs says (host pointers). Threaded; the same bits for
 // any thread count.
 void linearBf16(const Bf16LinearArgs& args);
 

@@ -29,12 +29,15 @@
     (defined(__clang__) ? __clang_major__ >= 12 : __GNUC__ >= 11)
 #define BERTNODE_LINEAR_BF16_AMX 1
 #include <immintrin.h>
+
+#include "cpu/amx_tile_product.h"
+#include "cpu/gelu_avx512.h"
 #endif
 
 namespace bertnode::cpu {
 namespace {
 
-constexpr int kTile = 32;                         // rows of a strip, columns of a panel, k steps of a block
+constexpr int kTile = 32;                          // amx::kTile, also where the AMX code is not compiled
 constexpr size_t kBlockBytes = kTile * kTile * 2; // one packed 32-step block of one panel (bf16)
 constexpr size_t kGroupBytes = size_t(1) << 20;   // packed weight per panel group (L2-resident)
 constexpr int kMaxGroupPanels = 16;                // and at most this many: the partial sums of a strip, 16 x 4 KiB
@@ -55,88 +58,6 @@ const gemm_detail::KernelSpec& requireAmx() {
 
 #define TARGET_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512vl,avx512bw,avx512dq,avx512bf16")))
 
-// The all-lanes masked forms compile to the plain instructions and avoid GCC 12's spurious -Wuninitialized from the
-// _mm512_undefined_ps() inside the unmasked intrinsics (as in gemm_avx512_shuffle.h).
-constexpr __mmask16 kAll = 0xFFFF;
-
-// sums [32 x 32] (fp32, row stride 32) = (accumulate ? sums : 0) + x rows [32 x 32 * kBlocks] (bf16, row stride ldx
-// elements) times kBlocks packed blocks of one panel ([16 k pairs][32 columns][2] each).
-TARGET_AMX void tileProduct(const uint16_t* x, int64_t ldx, int kBlocks, const uint16_t* panel, float* sums,
-                            bool accumulate) {
-  const int64_t strideX = ldx * static_cast<int64_t>(sizeof(uint16_t));
-  constexpr int64_t kSumsStride = kTile * sizeof(float);
-  if (accumulate) {
-    _tile_loadd(0, sums, kSumsStride);
-    _tile_loadd(1, sums + 16, kSumsStride);
-    _tile_loadd(2, sums + 16 * kTile, kSumsStride);
-    _tile_loadd(3, sums + 16 * kTile + 16, kSumsStride);
-  } else {
-    _tile_zero(0);
-    _tile_zero(1);
-    _tile_zero(2);
-    _tile_zero(3);
-  }
-  for (int q = 0; q < kBlocks; ++q, x += kTile, panel += kTile * kTile) {
-    _tile_loadd(4, x, strideX);
-    _tile_loadd(5, x + 16 * ldx, strideX);
-    _tile_loadd(6, panel, 128);
-    _tile_loadd(7, panel + 32, 128);
-    _tile_dpbf16ps(0, 4, 6);
-    _tile_dpbf16ps(1, 4, 7);
-    _tile_dpbf16ps(2, 5, 6);
-    _tile_dpbf16ps(3, 5, 7);
-  }
-  _tile_stored(0, sums, kSumsStride);
-  _tile_stored(1, sums + 16, kSumsStride);
-  _tile_stored(2, sums + 16 * kTile, kSumsStride);
-  _tile_stored(3, sums + 16 * kTile + 16, kSumsStride);
-}
-
-// exp(e) for e <= 0 by cpu/vector_math.h's vexp steps (Cephes: n = round(e / ln2), r = e - n ln2 in two parts, a
-// degree-6 polynomial), with 2^n applied by vscalefps; e below -87.3 is raised to -87.3 as there.
-TARGET_AMX __m512 exp16(__m512 e) {
-  e = _mm512_maskz_max_ps(kAll, e, _mm512_set1_ps(-87.3f));
-  const __m512 n = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(e, _mm512_set1_ps(1.44269504088896341f)),
-                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), e);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
-  const __m512 r2 = _mm512_mul_ps(r, r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
-  return _mm512_maskz_scalef_ps(kAll, p, n);
-}
-
-// gelu(x) = x * Phi(x) with cpu/vector_math.h's vnormalCdf (the Numerical Recipes erfc fit, fractional error < 1.2e-7),
-// its reciprocal 1 / (1 + |z| / 2) from vrcp14ps and one Newton step (relative error ~2^-28) instead of a division:
-// a 512-bit division alone costs more than the rest of the formula. Within ~3e-7 relative of the exact GELU.
-TARGET_AMX __m512 gelu16(__m512 x) {
-  const __m512 z = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678118654752f));
-  const __m512 a = _mm512_maskz_max_ps(kAll, z, _mm512_sub_ps(_mm512_setzero_ps(), z));  // |z|
-  const __m512 d = _mm512_fmadd_ps(a, _mm512_set1_ps(0.5f), _mm512_set1_ps(1.0f));
-  __m512 t = _mm512_maskz_rcp14_ps(kAll, d);
-  t = _mm512_mul_ps(t, _mm512_fnmadd_ps(d, t, _mm512_set1_ps(2.0f)));
-  __m512 p = _mm512_set1_ps(0.17087277f);
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
-  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
-  const __m512 halfErfc = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), t), exp16(_mm512_fnmadd_ps(a, a, p)));
-  // Phi = 1 - halfErfc for z > 0, halfErfc otherwise (the left tail stays exact).
-  const __mmask16 positive = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ);
-  const __m512 phi = _mm512_mask_sub_ps(halfErfc, positive, _mm512_set1_ps(1.0f), halfErfc);
-  return _mm512_mul_ps(x, phi);
-}
-
 // One row of the epilogue over n <= 32 columns: bias, GELU, residual, then the fp32 and/or bf16 stores.
 TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, int64_t row, int col) {
   const __mmask16 lo = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
@@ -147,8 +68,8 @@ TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, i
     v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(hi, a.bias + col + 16));
   }
   if (a.gelu) {
-    v0 = gelu16(v0);
-    v1 = gelu16(v1);
+    v0 = avx512::gelu16(v0);
+    v1 = avx512::gelu16(v1);
   }
   const int64_t at = row * a.out + col;
   if (a.residual) {
@@ -211,7 +132,7 @@ void runBlock(const gemm_detail::KernelSpec& spec, const Bf16LinearArgs& a, int 
           const auto* panel =
               reinterpret_cast<const uint16_t*>(static_cast<const char*>(a.packedWeight) + p * panelBytes) +
               static_cast<size_t>(q0) * kTile * kTile;
-          tileProduct(strip + q0 * kTile, ldx, qn, panel, sumsBase + (p - g0) * kTile * kTile, q0 > 0);
+          amx::tileProduct(strip + q0 * kTile, ldx, qn, panel, sumsBase + (p - g0) * kTile * kTile, q0 > 0);
         }
       }
       for (int p = g0; p < g1; ++p) {

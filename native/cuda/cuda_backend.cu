@@ -270,7 +270,7 @@ class CudaBackend final : public Backend {
   // same [B,NH,T,T] buffers, saving nothing. The model takes the composed path (a flash kernel is its own task).
   FusedAttention* fusedAttention() override { return nullptr; }
   // No bf16-activation Linear kernel on CUDA yet: inference layers run the fp32/tf32 GEMMs.
-  Bf16Linears* bf16Linears() override { return nullptr; }
+  Bf16Activations* bf16Activations() override { return nullptr; }
 
   // ---- dropout ------------------------------------------------------------------------------------------------
 

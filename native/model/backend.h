@@ -18,8 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "model/bf16_linears.h"
-#include "model/fused_attention.h"
+#include "model/bf16_activations.h"
 
 namespace bertnode {
 
@@ -147,10 +146,10 @@ class Backend {
   // the ops above. The model takes the fused op whenever no one asked for a layer's probabilities.
   virtual FusedAttention* fusedAttention() = 0;
 
-  // The device's Linear layers on bf16 activations (model/bf16_linears.h), or null where it has none (or the precision
+  // The device's Linear layers on bf16 activations (model/bf16_activations.h), or null where it has none (or the precision
   // is not bf16). The model runs an encoder layer through them when no backward reads the layer and no one asked for
   // its probabilities.
-  virtual Bf16Linears* bf16Linears() = 0;
+  virtual Bf16Activations* bf16Activations() = 0;
 
   // ---- dropout ------------------------------------------------------------------------------------------------
   // out[i] = keep(i) ? in[i] / (1 - p) : 0, with keep(i) = dropoutUniform(seed, step, site, i) >= p from

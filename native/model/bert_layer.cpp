@@ -52,7 +52,7 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   return used;
 }
 
-void encoderLayerInferenceBf16(Backend& be, Bf16Linears& linears, const EncoderLayerParams& p,
+void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const EncoderLayerParams& p,
                                const void* const packed[6], const EncoderLayerActivations& a, const EncoderScratch& s,
                                const float* in, const int32_t* mask, const Dims& d, float eps) {
   const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
@@ -71,15 +71,19 @@ void encoderLayerInferenceBf16(Backend& be, Bf16Linears& linears, const EncoderL
     args.residual = residual;
     return args;
   };
+  auto bf16Out = [](uint16_t* y) {
+    Bf16LinearArgs args;
+    args.yBf16 = y;
+    return args;
+  };
+  uint16_t* const qkv[3] = {s.qkvBf16, s.qkvBf16 + rowsSize, s.qkvBf16 + 2 * rowsSize};
   linears.toBf16(s.rowsBf16, in, rowsSize);
-  run(p.query, packed[0], s.rowsBf16, d.H, d.H, fp32Out(a.qh));
-  run(p.key, packed[1], s.rowsBf16, d.H, d.H, fp32Out(a.kh));
-  run(p.value, packed[2], s.rowsBf16, d.H, d.H, fp32Out(a.vh));
-  be.fusedAttention()->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d),
-                                        {d.B, d.NH, d.T, d.D}, AttentionDropout{0.0f, 0, 0, 0});
+  run(p.query, packed[0], s.rowsBf16, d.H, d.H, bf16Out(qkv[0]));
+  run(p.key, packed[1], s.rowsBf16, d.H, d.H, bf16Out(qkv[1]));
+  run(p.value, packed[2], s.rowsBf16, d.H, d.H, bf16Out(qkv[2]));
+  linears.attention(s.rowsBf16, qkv[0], qkv[1], qkv[2], mask, attentionScale(d), {d.B, d.NH, d.T, d.D});
 
   // BertSelfOutput: LayerNorm(dense(context) + in).
-  linears.toBf16(s.rowsBf16, a.context, rowsSize);
   run(p.attentionOutput, packed[3], s.rowsBf16, d.H, d.H, fp32Out(a.residual1, in));
   be.layerNormForward(a.hidden1, nullptr, nullptr, a.residual1, p.attentionNorm.gamma, p.attentionNorm.beta, d.N,
                       d.H, eps);

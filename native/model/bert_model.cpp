@@ -176,7 +176,7 @@ struct BertModel::Impl {
                      training && config.attentionProbsDropoutProb > 0.0f,
                      fused,
                      attentionMaps,
-                     !training && fused && be().bf16Linears() != nullptr};
+                     !training && be().bf16Activations() != nullptr};
     auto layout = [&](Slab& slab) {
       encoder.layoutInts(slab, d, plan);
       head->layoutLabels(slab, d);

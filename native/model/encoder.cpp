@@ -27,7 +27,7 @@ std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
 bool composedAttention(const EncoderPlan& plan) { return !plan.fusedAttention || plan.attentionMaps; }
 
 // Whether some layer runs encoderLayerInferenceBf16, and whether every transient one does (no layer's probabilities
-// wanted): then the transient layers need neither fp32 [N,I] buffer.
+// wanted): then the transient layers need only the fp32 residual stream (layers.h).
 bool someBf16Layer(const EncoderPlan& plan) { return plan.bf16Inference && plan.saveFrom > plan.start; }
 bool transientsAllBf16(const EncoderPlan& plan) { return someBf16Layer(plan) && !plan.attentionMaps; }
 
@@ -35,23 +35,25 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
   size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
   size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
   size_t queries = static_cast<size_t>(d.B) * d.NH * d.T;
+  // Buffers only encoderLayerForward writes: none where every layer that uses this set runs the bf16 path.
+  const bool fp32Layer = !(transient && transientsAllBf16(plan));
+  auto fp32Only = [&](size_t n) { return fp32Layer ? n : 0; };
   EncoderLayerActivations a;
-  a.qh = slab.take<float>(heads);
-  a.kh = slab.take<float>(heads);
-  a.vh = slab.take<float>(heads);
-  a.probs = slab.take<float>(composedAttention(plan) ? attention : 0);
-  a.rowStats = slab.take<float>(plan.fusedAttention ? 2 * queries : 0);
-  a.context = slab.take<float>(rows);
+  a.qh = slab.take<float>(fp32Only(heads));
+  a.kh = slab.take<float>(fp32Only(heads));
+  a.vh = slab.take<float>(fp32Only(heads));
+  a.probs = slab.take<float>(composedAttention(plan) ? fp32Only(attention) : 0);
+  a.rowStats = slab.take<float>(plan.fusedAttention ? fp32Only(2 * queries) : 0);
+  a.context = slab.take<float>(fp32Only(rows));
   a.residual1 = slab.take<float>(rows);
-  a.mean1 = slab.take<float>(d.N);
-  a.rstd1 = slab.take<float>(d.N);
+  a.mean1 = slab.take<float>(fp32Only(d.N));
+  a.rstd1 = slab.take<float>(fp32Only(d.N));
   a.hidden1 = slab.take<float>(rows);
-  const bool fp32Wide = !(transient && transientsAllBf16(plan));
-  a.preGelu = slab.take<float>(fp32Wide ? wide : 0);
-  a.gelu = slab.take<float>(fp32Wide ? wide : 0);
+  a.preGelu = slab.take<float>(fp32Only(wide));
+  a.gelu = slab.take<float>(fp32Only(wide));
   a.residual2 = slab.take<float>(rows);
-  a.mean2 = slab.take<float>(d.N);
-  a.rstd2 = slab.take<float>(d.N);
+  a.mean2 = slab.take<float>(fp32Only(d.N));
+  a.rstd2 = slab.take<float>(fp32Only(d.N));
   a.out = slab.take<float>(rows);
   return a;
 }
@@ -144,6 +146,7 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
               slab.take<float>(plan.attentionDropout && composedAttention(plan) ? attention : 0),
               slab.take<float>(composedAttention(plan) ? backwardOnly(attention) : 0),
               slab.take<uint16_t>(someBf16Layer(plan) ? rows : 0),
+              slab.take<uint16_t>(someBf16Layer(plan) ? 3 * rows : 0),
               slab.take<uint16_t>(someBf16Layer(plan) ? wide : 0)};
   bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
   grad_[0] = slab.take<float>(anyGradient ? rows : 0);
@@ -204,7 +207,7 @@ const float* Encoder::forward(Backend& be, const Dims& d, int end, const Dropout
     const bool wantProbs = wanted && std::find(wanted->begin(), wanted->end(), l) != wanted->end();
     const float* probs = nullptr;
     if (plan_.bf16Inference && l < plan_.saveFrom && !wantProbs) {
-      Bf16Linears& linears = *be.bf16Linears();
+      Bf16Activations& linears = *be.bf16Activations();
       if (!packedBf16_) {
         packedBf16_ = std::make_unique<PackedBf16Weights>(shape_.numLayers, shape_.hiddenSize, shape_.intermediateSize);
       }

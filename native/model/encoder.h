@@ -39,8 +39,8 @@ struct EncoderPlan {
   bool attentionDropout;    // the attention probabilities drop out
   bool fusedAttention;      // the backend has fused attention: layers keep row statistics, not probabilities
   bool attentionMaps;       // some layer's probabilities are wanted (a forward only): layers keep probabilities too
-  bool bf16Inference;       // no dropout, the backend has bf16Linears() and fused attention: layers before saveFrom
-                            // whose probabilities no one wants run encoderLayerInferenceBf16
+  bool bf16Inference;       // no dropout and the backend has bf16Activations(): layers before saveFrom whose
+                            // probabilities no one wants run encoderLayerInferenceBf16
 };
 
 // Requests and results of a forward's extras (attention probabilities, hidden states), on the host.

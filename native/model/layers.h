@@ -129,6 +129,7 @@ struct EncoderScratch {
   float* scores;     // [B,NH,T,T]
   float* scores2;    // [B,NH,T,T]
   uint16_t* rowsBf16;  // [N,H] bf16 (encoderLayerInferenceBf16 only)
+  uint16_t* qkvBf16;   // [3,N,H] bf16 (same)
   uint16_t* wideBf16;  // [N,I] bf16 (same)
 };
 
@@ -145,14 +146,13 @@ struct LayerDropout {
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
                                  float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs);
-// The same layer for inference on Backend::bf16Linears() (model/bf16_linears.h): no dropout, fused attention (the
-// backend must have it), no probabilities and no backward. `packed` holds the layer's six weights packed for it, in
-// kLayerLinears order. The Linear layers read bf16 rows (the layer input, the context and hidden1 rounded once,
-// into s.rowsBf16) and finish in their epilogues: bias + residual for the two dense outputs, bias + GELU straight
-// to bf16 for the intermediate (s.wideBf16, which the output dense reads). Writes a.qh/kh/vh, a.rowStats,
-// a.context, a.residual1, a.hidden1, a.residual2 and a.out; a.preGelu, a.gelu and the LayerNorm statistics are not
-// used (they may be null).
-void encoderLayerInferenceBf16(Backend& be, Bf16Linears& linears, const EncoderLayerParams& p,
+// The same layer for inference on Backend::bf16Activations() (model/bf16_activations.h): no dropout, no probabilities
+// and no backward. `packed` holds the layer's six weights packed for it, in kLayerLinears order. Every GEMM operand
+// is a bf16 row: the layer input and hidden1 rounded once (s.rowsBf16), q, k and v straight from their Linear
+// epilogues (s.qkvBf16), the context from the attention (s.rowsBf16), the GELU output from the intermediate's
+// epilogue (s.wideBf16); the residual stream stays fp32 (bias + residual in the two dense epilogues, LayerNorm).
+// Writes a.residual1, a.hidden1, a.residual2 and a.out; the other activations are not used (they may be null).
+void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const EncoderLayerParams& p,
                                const void* const packed[6], const EncoderLayerActivations& a, const EncoderScratch& s,
                                const float* in, const int32_t* mask, const Dims& d, float eps);
 // Given dOut [N,H] (overwritten), accumulates the parameter gradients and writes dIn [N,H] (when not null). The

@@ -22,7 +22,7 @@ Shape moduleShape(size_t m, int hidden, int intermediate) {
 PackedBf16Weights::PackedBf16Weights(int numLayers, int hidden, int intermediate)
     : hidden_(hidden), intermediate_(intermediate), layers_(static_cast<size_t>(numLayers)) {}
 
-PackedBf16Weights::Layer PackedBf16Weights::layer(Backend& be, Bf16Linears& linears, int l,
+PackedBf16Weights::Layer PackedBf16Weights::layer(Backend& be, Bf16Activations& linears, int l,
                                                   const EncoderLayerParams& params) {
   Entry& e = layers_[static_cast<size_t>(l)];
   if (!e.stale) return e.weights;

@@ -1,4 +1,4 @@
-// The encoder layers' Linear weights packed for Backend::bf16Linears() (model/bf16_linears.h): one device block per
+// The encoder layers' Linear weights packed for Backend::bf16Activations() (model/bf16_activations.h): one device block per
 // layer, holding its six weights in kLayerLinears order, allocated and packed the first time an inference layer
 // needs it, so a model that only trains never pays for them.
 //
@@ -25,7 +25,7 @@ class PackedBf16Weights {
   PackedBf16Weights(int numLayers, int hidden, int intermediate);
 
   // Layer `l`'s packed weights (repacked first if stale), in kLayerLinears order.
-  Layer layer(Backend& be, Bf16Linears& linears, int l, const EncoderLayerParams& params);
+  Layer layer(Backend& be, Bf16Activations& linears, int l, const EncoderLayerParams& params);
   void markAllStale();
   void markStaleFrom(int firstLayer);
   size_t bytes() const;  // of the layers packed so far

@@ -7,7 +7,10 @@ fp32 or torch.autocast('cpu', dtype=torch.bfloat16) (oneDNN's AMX kernels) with 
 Phases timed separately: `cache` (embeddings + frozen layers over the training and validation reviews, under
 inference_mode), `train` (the epochs over the cached states, validation after each), `test` (the whole model over the
 test reviews). Tokenisation (the fast Rust tokenizer) is timed in `tokenize`. Each batch is padded to its longest review
-(truncated at max length), as bertnode pads.
+(truncated at max length), as bertnode pads, and batches that run without gradients go longest first, as bertnode's
+do (its frozen-layer cache and evaluate sort by length): the cache is computed over length-sorted batches and kept per
+review (its real tokens only), every epoch draws random batches of cached reviews padded to their longest, and the
+validation and test reviews run in length-sorted batches.
 Prints one JSON line: {setting, seconds: {tokenize, cache, train, test}, accuracy: {validation, test}}.
 Usage: python torch_classic_job.py <model dir> <data.json> <threads> <fp32|bf16>
   data.json: {"train": [[text, label], ...], "validation": [...], "test": [...]}
@@ -23,17 +26,41 @@ from transformers import BertConfig, BertModel, BertTokenizerFast
 MAX_LENGTH, BATCH, EPOCHS, LR = 256, 32, 2, 5e-5
 
 
-def batches(tokenizer, examples, shuffle_seed=None):
-    order = list(range(len(examples)))
-    if shuffle_seed is not None:
-        order = torch.randperm(len(examples), generator=torch.Generator().manual_seed(shuffle_seed)).tolist()
+def sorted_batches(tokenizer, examples):
+    """Batches of BATCH reviews, longest first, each padded to its longest (truncated at MAX_LENGTH)."""
+    ids = tokenizer([t for t, _ in examples], truncation=True, max_length=MAX_LENGTH)["input_ids"]
+    order = sorted(range(len(examples)), key=lambda i: -len(ids[i]))
     out = []
     for start in range(0, len(order), BATCH):
-        chunk = [examples[i] for i in order[start:start + BATCH]]
-        enc = tokenizer([t for t, _ in chunk], truncation=True, max_length=MAX_LENGTH, padding=True,
-                        return_tensors="pt")
-        out.append((enc["input_ids"], enc["attention_mask"], torch.tensor([label for _, label in chunk])))
+        rows = order[start:start + BATCH]
+        longest = max(len(ids[i]) for i in rows)
+        batch = torch.zeros(len(rows), longest, dtype=torch.long)
+        mask = torch.zeros(len(rows), longest, dtype=torch.long)
+        for r, i in enumerate(rows):
+            batch[r, :len(ids[i])] = torch.tensor(ids[i])
+            mask[r, :len(ids[i])] = 1
+        out.append((batch, mask, torch.tensor([examples[i][1] for i in rows])))
     return out
+
+
+def per_review(cached_batches):
+    """Each review's cached hidden states (real tokens only) with its label."""
+    out = []
+    for hidden, mask, labels in cached_batches:
+        for r in range(hidden.shape[0]):
+            out.append((hidden[r, :int(mask[r].sum())], int(labels[r])))
+    return out
+
+
+def padded(reviews):
+    """A batch of cached reviews padded to the longest: hidden [B, T, H], mask [B, T], labels [B]."""
+    longest = max(h.shape[0] for h, _ in reviews)
+    hidden = torch.zeros(len(reviews), longest, reviews[0][0].shape[1], dtype=reviews[0][0].dtype)
+    mask = torch.zeros(len(reviews), longest, dtype=torch.long)
+    for r, (h, _) in enumerate(reviews):
+        hidden[r, :h.shape[0]] = h
+        mask[r, :h.shape[0]] = 1
+    return hidden, mask, torch.tensor([label for _, label in reviews])
 
 
 def first(output):
@@ -56,9 +83,9 @@ def main():
     seconds = {}
 
     start = time.perf_counter()
-    train = batches(tokenizer, data["train"])
-    validation = batches(tokenizer, data["validation"])
-    test = batches(tokenizer, data["test"])
+    train = sorted_batches(tokenizer, data["train"])
+    validation = sorted_batches(tokenizer, data["validation"])
+    test = sorted_batches(tokenizer, data["test"])
     seconds["tokenize"] = time.perf_counter() - start
 
     def extended(mask, dtype):
@@ -72,13 +99,14 @@ def main():
 
     start = time.perf_counter()
     with torch.inference_mode(), autocast():
-        cached_train = [(prefix(ids, mask), mask, labels) for ids, mask, labels in train]
+        cached_train = per_review([(prefix(ids, mask), mask, labels) for ids, mask, labels in train])
         cached_validation = [(prefix(ids, mask), mask, labels) for ids, mask, labels in validation]
     seconds["cache"] = time.perf_counter() - start
 
     params = list(last.parameters()) + list(head.parameters())
     optimizer = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    total = EPOCHS * len(cached_train)
+    steps_per_epoch = (len(cached_train) + BATCH - 1) // BATCH
+    total = EPOCHS * steps_per_epoch
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / total))
     dropout = torch.nn.Dropout(0.1)
 
@@ -100,12 +128,11 @@ def main():
     for epoch in range(EPOCHS):
         last.train(), dropout.train()
         order = torch.randperm(len(cached_train), generator=torch.Generator().manual_seed(epoch)).tolist()
-        for i in order:
-            hidden, mask, labels = cached_train[i]
+        for step in range(steps_per_epoch):
+            hidden, mask, labels = padded([cached_train[i] for i in order[step * BATCH:(step + 1) * BATCH]])
             optimizer.zero_grad(set_to_none=True)
             with autocast():
-                # An inference-mode tensor cannot be saved for backward: the trained layer gets a normal copy.
-                loss = torch.nn.functional.cross_entropy(logits_from(hidden.clone(), mask), labels)
+                loss = torch.nn.functional.cross_entropy(logits_from(hidden, mask), labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
