@@ -23,6 +23,10 @@
 // peak is taken as 2x the measured FP32 FMA peak: one 512-bit vdpbf16ps does 32 multiply-adds (16 lanes x a pair)
 // where a 512-bit FMA does 16, at the same issue rate (an assumption from AMD's/Agner Fog's tables, not measured).
 //
+// linearbf16 rows (where AMX is active): the inference Linear on bf16 activations (native/cpu/linear_bf16.h) on BERT-base's
+// three Linear shapes with their model epilogues, at 8192 and 2048 tokens, as {metric: 'linearbf16.amx.*', ours: GFLOP/s,
+// oursPeakFraction: of the AMX peak}; compare with the bf16gemm.amx.*.forward rows (fp32 in and out, bias separate).
+//
 // Usage: node scripts/bench-gemm.js [--threads 2] [--reps 5] [--quick] [--no-fp32] [--cpu-time]
 //   --no-fp32: bf16 rows only (and no OpenBLAS), when only the bf16 families are of interest.
 //   --cpu-time: GFLOP per CPU-second (process.cpuUsage around each call; the peaks' cpuGflops) instead of per wall-clock
@@ -57,7 +61,7 @@ const peerEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM
 const testAddonBuild = spawnSync(process.execPath, [path.join(root, 'native', 'test-addon', 'build.js'), 'release'],
   { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 if (testAddonBuild.status !== 0) throw new Error('native/test-addon/build.js failed');
-const { kernels } = require(JSON.parse(testAddonBuild.stdout).test);
+const { kernels, linearBf16 } = require(JSON.parse(testAddonBuild.stdout).test);
 
 const linear = [
   ['attention.dense', 768, 768],
@@ -127,6 +131,32 @@ function timeOurs(shape, shapeReps, isa) {
   return best;
 }
 
+// Inference's Linear layers on bf16 activations (native/cpu/linear_bf16.h, AMX only), with the epilogue each runs in
+// the model: attention.dense and output add bias + residual (fp32 out), intermediate adds bias and applies GELU (bf16
+// out). At 8192 tokens (B*T of a batch of 32 x 256) and 2048 (the forward bench's 8 x 256). Timed as
+// (time of `repeat` calls - time of 1) / (repeat - 1), so the binding's one-off rounding of x and packing of W drop out.
+const linearShapes = [
+  { layer: 'attention.dense', inF: 768, outF: 768, epilogue: { residual: true } },
+  { layer: 'intermediate', inF: 768, outF: 3072, epilogue: { gelu: true, outputs: 'bf16' } },
+  { layer: 'output', inF: 3072, outF: 768, epilogue: { residual: true } },
+];
+
+function timeLinearBf16({ inF, outF, epilogue }, m, rounds) {
+  const args = { x: fill(m * inF, 1), m, k: inF, w: fill(outF * inF, 2), n: outF, bias: fill(outF, 3), threads,
+    ...(epilogue.gelu ? { gelu: true, outputs: epilogue.outputs } : {}),
+    ...(epilogue.residual ? { residual: fill(m * outF, 4) } : {}) };
+  const seconds = (repeat) => {
+    const t0 = process.hrtime.bigint(), cpu0 = process.cpuUsage();
+    linearBf16.run({ ...args, repeat });
+    const cpu = process.cpuUsage(cpu0);
+    return cpuTime ? (cpu.user + cpu.system) / 1e6 : Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  seconds(1);  // warm-up
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) best = Math.min(best, (seconds(4) - seconds(1)) / 3);
+  return best;
+}
+
 function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bertnode-bench-gemm-'));
   try {
@@ -179,6 +209,18 @@ function main() {
         ratio: peer && round(ours / peer), unit,
         oursGflops: ours, peerGflops: peer });
     }
+    const linearResults = [];
+    if (bf16Families.includes('amx') && linearBf16.supported()) {
+      for (const shape of quick ? linearShapes.slice(0, 1) : linearShapes) {
+        for (const m of quick ? [2048] : [8192, 2048]) {
+          const flop = 2 * m * shape.inF * shape.outF;
+          const gflops = flop / timeLinearBf16(shape, m, quick ? 1 : reps) / 1e9;
+          const kind = shape.epilogue.gelu ? 'bias+gelu->bf16' : 'bias+residual';
+          linearResults.push({ metric: `linearbf16.amx.${shape.layer}.${kind}.${m}x${shape.outF}x${shape.inF}`,
+            ours: round(gflops), unit, gflops, load: round(os.loadavg()[0]) });
+        }
+      }
+    }
     const peakAfter = readPeak();
     const peak = peakError ? null : Math.max(peakBefore.gflops, peakAfter.gflops);
     emit({ metric: 'fp32_peak', ours: peak && round(peak), peer: null, ratio: null, unit,
@@ -192,6 +234,10 @@ function main() {
     }
     if (amxPeak) emit({ metric: 'amx_bf16_peak', ours: round(amxPeak.gflops), peer: null, ratio: null, unit,
       note: amxPeak.note });
+    for (const { gflops, ...rest } of linearResults) {
+      emit({ ...rest, peer: null, ratio: null, oursPeakFraction: round(gflops / amxPeak.gflops),
+        peakNote: 'measured AMX-BF16 peak (amx-peak.c)' });
+    }
     for (const line of bf16Results) {
       const { bf16Gflops, family, ...rest } = line;
       const familyPeak = family === 'amx' ? amxPeak.gflops : peak && 2 * peak;
