@@ -79,6 +79,11 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
                          const float* gamma, const float* mean, const float* rstd, int N, int C) override {
     cpu::layerNormBackward(dIn, dGamma, dBeta, dOut, in, gamma, mean, rstd, N, C);
   }
+  void dropoutAddLayerNorm(float* out, float* residual, float* mean, float* rstd, const float* branch,
+                           const float* in, const float* gamma, const float* beta, int N, int C, float eps, float p,
+                           uint64_t seed, uint64_t step, uint32_t site) override {
+    cpu::dropoutAddLayerNorm(out, residual, mean, rstd, branch, in, gamma, beta, N, C, eps, p, seed, step, site);
+  }
   void addBias(float* x, const float* bias, int N, int C) override { cpu::addBias(x, bias, N, C); }
   void biasBackward(float* dBias, const float* dOut, int N, int C) override { cpu::biasBackward(dBias, dOut, N, C); }
   void add(float* out, const float* a, const float* b, int64_t n) override { cpu::add(out, a, b, n); }

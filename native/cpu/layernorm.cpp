@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "cpu/dropout_span.h"
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vector_math.h"
@@ -25,6 +26,10 @@ BERTNODE_SIMD_CLONES void normalizeRow(float* o, float* mean, float* rstd, const
   for (int c = 0; c < C; ++c) o[c] = (x[c] - mu) * rs * gamma[c] + beta[c];
   if (mean) *mean = mu;
   if (rstd) *rstd = rs;
+}
+
+BERTNODE_SIMD_CLONES void addRow(float* out, const float* a, const float* b, int C) {
+  for (int c = 0; c < C; ++c) out[c] = a[c] + b[c];
 }
 
 BERTNODE_SIMD_CLONES void normalizeRowBackward(float* dx, const float* dy, const float* x, const float* gamma,
@@ -50,6 +55,25 @@ void layerNormForward(float* out, float* mean, float* rstd, const float* in, con
     for (size_t r = begin; r < end; ++r) {
       normalizeRow(out + r * C, mean ? mean + r : nullptr, rstd ? rstd + r : nullptr, in + r * C, gamma, beta, C,
                    eps);
+    }
+  });
+}
+
+// Each row's residual is made and normalised while it is in L1: the three passes over [N,C] of dropout, add and
+// layerNormForward become one.
+void dropoutAddLayerNorm(float* out, float* residual, float* mean, float* rstd, const float* branch, const float* in,
+                         const float* gamma, const float* beta, int N, int C, float eps, float p, uint64_t seed,
+                         uint64_t step, uint32_t site) {
+  parallelFor(static_cast<size_t>(N), 8, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      float* res = residual + r * C;
+      const float* dropped = branch + r * C;
+      if (p > 0.0f) {
+        dropoutSpan(res, dropped, static_cast<uint64_t>(r) * C, static_cast<size_t>(C), p, seed, step, site);
+        dropped = res;
+      }
+      addRow(res, dropped, in + r * C, C);
+      normalizeRow(out + r * C, mean ? mean + r : nullptr, rstd ? rstd + r : nullptr, res, gamma, beta, C, eps);
     }
   });
 }

@@ -21,6 +21,11 @@ void scatterClsRows(float* dIn, const float* dOut, int B, int T, int H);
 // layernorm.cpp
 void layerNormForward(float* out, float* mean, float* rstd, const float* in, const float* gamma, const float* beta,
                       int N, int C, float eps);
+// Backend::dropoutAddLayerNorm, one row at a time (dropoutSpan, the add, normalizeRow: the same bits as dropout, add
+// and layerNormForward).
+void dropoutAddLayerNorm(float* out, float* residual, float* mean, float* rstd, const float* branch, const float* in,
+                         const float* gamma, const float* beta, int N, int C, float eps, float p, uint64_t seed,
+                         uint64_t step, uint32_t site);
 void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOut, const float* in,
                        const float* gamma, const float* mean, const float* rstd, int N, int C);
 

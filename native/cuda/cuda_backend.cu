@@ -195,6 +195,21 @@ class CudaBackend final : public Backend {
     cuda::layerNormBackward(stream_, *reductions_, dIn, dGamma, dBeta, dOut, in, gamma, mean, rstd, N, C);
   }
 
+  // The three kernels in turn: on the GPU each pass streams from HBM at several times a CPU core's bandwidth, so the
+  // passes this saves on the CPU cost little here; a fused kernel is a CUDA task of its own.
+  void dropoutAddLayerNorm(float* out, float* residual, float* mean, float* rstd, const float* branch,
+                           const float* in, const float* gamma, const float* beta, int N, int C, float eps, float p,
+                           uint64_t seed, uint64_t step, uint32_t site) override {
+    const int64_t n = static_cast<int64_t>(N) * C;
+    const float* dropped = branch;
+    if (p > 0.0f) {
+      dropout(residual, branch, n, p, seed, step, site);
+      dropped = residual;
+    }
+    add(residual, dropped, in, n);
+    layerNormForward(out, mean, rstd, residual, gamma, beta, N, C, eps);
+  }
+
   // ---- elementwise and reductions -----------------------------------------------------------------------------
 
   void addBias(float* x, const float* bias, int N, int C) override {

@@ -103,6 +103,13 @@ class Backend {
   // either may be null). dIn == dOut is allowed.
   virtual void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOut, const float* in,
                                  const float* gamma, const float* mean, const float* rstd, int N, int C) = 0;
+  // The end of BertSelfOutput / BertOutput: residual = dropout(branch) + in (dropout as dropout() below with
+  // (p, seed, step, site) over the [N,C] tensor; none when p == 0), then out, mean, rstd = layerNormForward(residual)
+  // — the bits of those three ops in that order, in one pass where the device can (residual is written: the
+  // LayerNorm backward reads it). mean/rstd may be null as in layerNormForward.
+  virtual void dropoutAddLayerNorm(float* out, float* residual, float* mean, float* rstd, const float* branch,
+                                   const float* in, const float* gamma, const float* beta, int N, int C, float eps,
+                                   float p, uint64_t seed, uint64_t step, uint32_t site) = 0;
 
   // ---- elementwise and reductions -----------------------------------------------------------------------------
   // x[r,c] += bias[c] for x [N,C] (in place).

@@ -13,7 +13,6 @@ namespace bertnode {
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
                                  float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs) {
-  const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = !wantProbs && a.rowStats ? be.fusedAttention() : nullptr;
   const float* used = nullptr;
@@ -36,19 +35,17 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + in).
+  const float hiddenP = dropoutActive(drop.hiddenP, key) ? drop.hiddenP : 0.0f;
   linearForward(be, p.attentionOutput, s.rows, a.context, d.N, d.H, d.H);
-  dropoutInPlace(be, s.rows, rowsSize, drop.hiddenP, drop.attentionOutputSite, key);
-  be.add(a.residual1, s.rows, in, rowsSize);
-  be.layerNormForward(a.hidden1, a.mean1, a.rstd1, a.residual1, p.attentionNorm.gamma, p.attentionNorm.beta, d.N,
-                      d.H, eps);
+  be.dropoutAddLayerNorm(a.hidden1, a.residual1, a.mean1, a.rstd1, s.rows, in, p.attentionNorm.gamma,
+                         p.attentionNorm.beta, d.N, d.H, eps, hiddenP, key.seed, key.step, drop.attentionOutputSite);
 
   // BertIntermediate + BertOutput: LayerNorm(dropout(dense(gelu(dense(hidden1)))) + hidden1).
   linearForward(be, p.intermediate, a.preGelu, a.hidden1, d.N, d.H, d.I);
   be.geluForward(a.gelu, a.preGelu, static_cast<int64_t>(d.N) * d.I);
   linearForward(be, p.output, s.rows, a.gelu, d.N, d.I, d.H);
-  dropoutInPlace(be, s.rows, rowsSize, drop.hiddenP, drop.outputSite, key);
-  be.add(a.residual2, s.rows, a.hidden1, rowsSize);
-  be.layerNormForward(a.out, a.mean2, a.rstd2, a.residual2, p.outputNorm.gamma, p.outputNorm.beta, d.N, d.H, eps);
+  be.dropoutAddLayerNorm(a.out, a.residual2, a.mean2, a.rstd2, s.rows, a.hidden1, p.outputNorm.gamma,
+                         p.outputNorm.beta, d.N, d.H, eps, hiddenP, key.seed, key.step, drop.outputSite);
   return used;
 }
 

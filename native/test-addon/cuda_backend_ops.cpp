@@ -152,6 +152,13 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
          b.layerNormForward(a.f("out"), a.f("mean"), a.f("rstd"), a.f("in"), a.f("gamma"), a.f("beta"),
                             a.integer("N"), a.integer("C"), a.real("eps"));
        }},
+      {"dropoutAddLayerNorm",
+       [](Backend& b, OpArguments& a) {
+         b.dropoutAddLayerNorm(a.f("out"), a.f("residual"), a.f("mean"), a.f("rstd"), a.f("branch"), a.f("in"),
+                               a.f("gamma"), a.f("beta"), a.integer("N"), a.integer("C"), a.real("eps"), a.real("p"),
+                               static_cast<uint64_t>(a.number("seed")), static_cast<uint64_t>(a.number("step")),
+                               static_cast<uint32_t>(a.number("site")));
+       }},
       {"layerNormBackward",
        [](Backend& b, OpArguments& a) {
          b.layerNormBackward(a.f("dIn"), a.f("dGamma"), a.f("dBeta"), a.f("dOut"), a.f("in"), a.f("gamma"),

@@ -143,6 +143,15 @@ const cases = [
     params: { N, C: width, eps: 1e-12 },
     tolerances: { out: 1e-6, mean: 1e-6, rstd: 1e-6 },
   })),
+  ...[0, 0.1].map((p) => ({
+    name: `dropoutAddLayerNorm, p = ${p}`,
+    op: 'dropoutAddLayerNorm',
+    tensors: { out: new Float32Array(N * C), residual: new Float32Array(N * C), mean: new Float32Array(N),
+      rstd: new Float32Array(N), branch: randomFloats(N * C, 46, 2), in: randomFloats(N * C, 47, 3),
+      gamma: randomFloats(C, 48), beta: randomFloats(C, 49) },
+    params: { N, C, eps: 1e-12, p, seed: 2 ** 40 + 9, step: 3, site: 5 },
+    tolerances: { residual: 0, out: 1e-6, mean: 1e-6, rstd: 1e-6 },
+  })),
   {
     name: 'layerNormBackward',
     op: 'layerNormBackward',

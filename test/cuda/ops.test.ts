@@ -45,6 +45,32 @@ describeCuda('CUDA backend ops match the CPU backend', () => {
     expect(Math.abs(kept / n - 0.75)).toBeLessThan(0.01);
   });
 
+  // The fused op is the composed ops' bits on the CPU (its one-pass kernel) and, in turn, on CUDA (the three kernels).
+  test.each([0, 0.1])('dropoutAddLayerNorm (p = %p) equals dropout, add and layerNormForward in turn, bit for bit', (p) => {
+    const N = 37, C = 96;
+    const branch = Float32Array.from({ length: N * C }, (_, i) => Math.sin(i * 0.7) * 2);
+    const input = Float32Array.from({ length: N * C }, (_, i) => Math.cos(i * 0.3) + (i % 7));
+    const gamma = Float32Array.from({ length: C }, (_, i) => 1 + Math.sin(i) * 0.1);
+    const beta = Float32Array.from({ length: C }, (_, i) => Math.cos(i) * 0.1);
+    const mask = { seed: 11, step: 2, site: 4 };
+    for (const device of ['cpu', 'cuda']) {
+      const fused = addon.runBackendOp(device, 'fp32', 'dropoutAddLayerNorm', { out: new Float32Array(N * C),
+        residual: new Float32Array(N * C), mean: new Float32Array(N), rstd: new Float32Array(N), branch, in: input, gamma,
+        beta }, { N, C, eps: 1e-12, p, ...mask });
+      const dropped = p > 0 ? addon.runBackendOp(device, 'fp32', 'dropout', { out: new Float32Array(N * C), in: branch },
+        { n: N * C, p, ...mask }).out : branch;
+      const residual = addon.runBackendOp(device, 'fp32', 'add', { out: new Float32Array(N * C), a: dropped, b: input },
+        { n: N * C }).out;
+      const normed = addon.runBackendOp(device, 'fp32', 'layerNormForward', { out: new Float32Array(N * C),
+        mean: new Float32Array(N), rstd: new Float32Array(N), in: residual, gamma, beta }, { N, C, eps: 1e-12 });
+      expect([device, Buffer.from(fused.residual.buffer).equals(Buffer.from(residual.buffer))]).toEqual([device, true]);
+      for (const name of ['out', 'mean', 'rstd']) {
+        expect([device, name, Buffer.from(fused[name].buffer).equals(Buffer.from(normed[name].buffer))])
+          .toEqual([device, name, true]);
+      }
+    }
+  });
+
   test('a bad op call fails with a JS error, not a crash', () => {
     expect(() => addon.runBackendOp('cuda', 'fp32', 'no-such-op', {}, {})).toThrow(/unknown backend op/);
     expect(() => addon.runBackendOp('cuda', 'fp32', 'scale', { x: new Float32Array(4) }, {})).toThrow(/missing numeric param/);

@@ -12,7 +12,9 @@ import { loadKernels } from '../gemm/kernels';
 
 const root = path.resolve(__dirname, '..', '..');
 
-// Prints the SHA-256 of every parameter after two steps, the losses and gradient norms, and the thread count used.
+// Prints the SHA-256 of every parameter after two steps, the losses and gradient norms, the SHA-256 of the logits of
+// an inference forward after them (in bf16 on AMX: the bf16-activation layers, native/model/bf16_activations.h), and
+// the thread count used.
 const TRAIN_TWO_STEPS = `
 const crypto = require('crypto');
 const addon = require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)});
@@ -41,7 +43,9 @@ const hyper = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01
   for (let step = 0; step < 2; step++) steps.push(await model.trainStep(batch, labels, { ...hyper, step }));
   const hash = crypto.createHash('sha256');
   for (const name of model.parameterNames()) hash.update(Buffer.from(model.getParameter(name).buffer));
-  console.log(JSON.stringify({ threads: addon.numThreads(), steps, parameters: hash.digest('hex') }));
+  const { logits } = await model.forward(batch, {});
+  const inference = crypto.createHash('sha256').update(Buffer.from(logits.buffer)).digest('hex');
+  console.log(JSON.stringify({ threads: addon.numThreads(), steps, parameters: hash.digest('hex'), inference }));
   model.dispose();
 })();`;
 
@@ -49,6 +53,7 @@ interface RunResult {
   threads: number;
   steps: unknown[];
   parameters: string;
+  inference: string;
 }
 
 function trainWithThreads(precision: string, threads: number, head = 'pooler'): RunResult {
@@ -61,7 +66,7 @@ function trainWithThreads(precision: string, threads: number, head = 'pooler'): 
 // bf16 GEMMs run only on CPUs with AVX-512 BF16 (elsewhere the engine refuses them, see test/native/bf16).
 const precisions = loadKernels().gemmBf16Available() ? ['fp32', 'bf16'] : ['fp32'];
 
-test.each(precisions)('%s: full fine-tuning gives bit-identical losses and parameters with 1, 2, 3 and 5 threads',
+test.each(precisions)('%s: full fine-tuning gives bit-identical losses and parameters, then inference logits, with 1, 2, 3 and 5 threads',
   (precision) => {
     const [one, two, three, five] = [1, 2, 3, 5].map((threads) => trainWithThreads(precision, threads));
     expect([one.threads, two.threads, three.threads, five.threads]).toEqual([1, 2, 3, 5]);
@@ -71,6 +76,7 @@ test.each(precisions)('%s: full fine-tuning gives bit-identical losses and param
     expect(two.parameters).toBe(one.parameters);
     expect(three.parameters).toBe(one.parameters);
     expect(five.parameters).toBe(one.parameters);
+    expect([two.inference, three.inference, five.inference]).toEqual([one.inference, one.inference, one.inference]);
   }, 300000);
 
 // The task heads' own ops run in one fixed order too: pre-training (the masked-LM cross-entropy over the vocabulary
