@@ -13,11 +13,9 @@
 
 namespace bertnode::cpu {
 
-// Whether attentionBf16 runs here: the active bf16 GEMM family is AMX (as linearBf16Supported).
-bool attentionBf16Supported();
-
 // context = attention(q, k, v) as above (write). Threaded over batch rows x heads; the same bits for any thread
-// count. std::runtime_error where attentionBf16Supported() is false.
+// count. It runs where linearBf16Supported() (cpu/linear_bf16.h: the active bf16 GEMM family is AMX), and throws
+// std::runtime_error elsewhere.
 void attentionBf16(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
                    float scale, const AttentionShape& shape);
 

@@ -26,6 +26,7 @@
 #include <immintrin.h>
 
 #include "cpu/amx_tile_product.h"
+#include "cpu/gemm_avx512_shuffle.h"
 #endif
 
 namespace bertnode::cpu {
@@ -72,22 +73,9 @@ void packHead(const uint16_t* rows, int64_t ld, int T, int D, bool transposed, s
 }
 
 // dst[0, n) = bf16(src[0, n)), nearest even; dst[n, padded) = 0. Writes nothing at or past `padded`.
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) void roundRow(uint16_t* dst, const float* src, int n,
-                                                                    int padded) {
-  int i = 0;
-  for (; i + 32 <= n; i += 32) {
-    _mm512_storeu_si512(dst + i, reinterpret_cast<__m512i>(
-                                     _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i))));
-  }
-  if (i < n) {
-    const int left = n - i;
-    const __mmask16 lo = left >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-    const __mmask16 hi = left <= 16 ? __mmask16(0) : __mmask16((1u << (left - 16)) - 1);
-    const __m512i both = reinterpret_cast<__m512i>(
-        _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, src + i + 16), _mm512_maskz_loadu_ps(lo, src + i)));
-    _mm512_mask_storeu_epi16(dst + i, __mmask32((uint64_t(1) << left) - 1), both);
-  }
-  for (i = n; i < padded; ++i) dst[i] = 0;
+void roundRow(uint16_t* dst, const float* src, int n, int padded) {
+  gemm_detail::toBf16Span(dst, src, static_cast<size_t>(n));
+  std::fill(dst + n, dst + padded, uint16_t(0));
 }
 
 void attentionHead(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
@@ -141,22 +129,12 @@ void attentionHead(uint16_t* context, const uint16_t* q, const uint16_t* k, cons
 }  // namespace
 #endif
 
-bool attentionBf16Supported() {
-#if BERTNODE_ATTENTION_BF16_AMX
-  const gemm_detail::KernelSpec* spec = gemm_detail::activeBf16KernelSpec();
-  return spec && std::strcmp(spec->name, "amx") == 0;
-#else
-  return false;
-#endif
-}
-
 void attentionBf16(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
                    float scale, const AttentionShape& shape) {
-  if (!attentionBf16Supported()) {
-    throw std::runtime_error("attentionBf16 needs the AMX bf16 GEMM family, which is not active on this CPU");
-  }
+  const gemm_detail::KernelSpec* amx = gemm_detail::activeAmxKernelSpec();
+  if (!amx) throw std::runtime_error("attentionBf16 needs the AMX bf16 GEMM family, which is not active on this CPU");
 #if BERTNODE_ATTENTION_BF16_AMX
-  const gemm_detail::KernelSpec& spec = *gemm_detail::activeBf16KernelSpec();
+  const gemm_detail::KernelSpec& spec = *amx;
   const int64_t H = static_cast<int64_t>(shape.NH) * shape.D;
   parallelFor(static_cast<size_t>(shape.B) * shape.NH, 1, [&](size_t begin, size_t end) {
     thread_local HeadBuffers buffers;

@@ -123,7 +123,7 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
     cpu::fusedAttentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16_);
   }
   Bf16Activations* bf16Activations() override {
-    return bf16_ && linearBf16Supported() && attentionBf16Supported() ? this : nullptr;
+    return bf16_ && linearBf16Supported() ? this : nullptr;  // the attention runs where the Linear does
   }
   size_t packedWeightBytes(int out, int in) override { return packedWeightBf16Bytes(out, in); }
   void packWeight(void* packed, const float* weight, int out, int in) override {

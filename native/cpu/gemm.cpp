@@ -220,6 +220,11 @@ const KernelSpec& activeKernelSpec() { return *selection().fp32; }
 
 const KernelSpec* activeBf16KernelSpec() { return selection().bf16; }
 
+const KernelSpec* activeAmxKernelSpec() {
+  const KernelSpec* spec = activeBf16KernelSpec();
+  return spec && spec == amxKernelSpec() ? spec : nullptr;
+}
+
 const char* forcedKernelFamily() { return selection().forced; }
 
 const KernelSpec* findKernelSpec(const char* name) {

@@ -6,6 +6,7 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace bertnode::cpu::gemm_detail {
@@ -76,6 +77,21 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512i toBf16Pair
 // 32 consecutive fp32 (lo = first 16, hi = next 16) rounded to 32 consecutive bf16, nearest even.
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512i toBf16Row(__m512 lo, __m512 hi) {
   return reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+// dst[0, n) = src[0, n) rounded to bf16, nearest even; nothing at or past n is read or written.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void toBf16Span(uint16_t* dst, const float* src,
+                                                                               size_t n) {
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    _mm512_storeu_si512(dst + i, toBf16Row(_mm512_loadu_ps(src + i), _mm512_loadu_ps(src + i + 16)));
+  }
+  if (i < n) {
+    const int left = static_cast<int>(n - i);
+    const __m512i row = toBf16Row(_mm512_maskz_loadu_ps(firstLanes(left), src + i),
+                                  _mm512_maskz_loadu_ps(firstLanes(left - 16), src + i + 16));
+    _mm512_mask_storeu_epi16(dst + i, __mmask32((uint64_t(1) << left) - 1), row);
+  }
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ const KernelSpec* amxKernelSpec();
 // cannot run, throws std::invalid_argument on first use of the GEMMs (every call repeats it).
 const KernelSpec& activeKernelSpec();     // fp32
 const KernelSpec* activeBf16KernelSpec();  // bf16, nullptr when none
+// activeBf16KernelSpec() when it is the AMX family, else nullptr: the bf16-activation kernels (linear_bf16.h,
+// attention_bf16.h) run only then, and use its tile configuration hooks.
+const KernelSpec* activeAmxKernelSpec();
 // The family BERTNODE_CPU_KERNELS forces (validated as above), nullptr when unset: the int8 families follow it.
 const char* forcedKernelFamily();
 // The spec of one family by name if this CPU/build runs it (whatever BERTNODE_CPU_KERNELS says), else nullptr.

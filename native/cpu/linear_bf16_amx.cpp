@@ -32,6 +32,7 @@
 
 #include "cpu/amx_tile_product.h"
 #include "cpu/gelu_avx512.h"
+#include "cpu/gemm_avx512_shuffle.h"
 #endif
 
 namespace bertnode::cpu {
@@ -43,13 +44,8 @@ constexpr size_t kGroupBytes = size_t(1) << 20;   // packed weight per panel gro
 constexpr int kMaxGroupPanels = 16;                // and at most this many: the partial sums of a strip, 16 x 4 KiB
 constexpr int kKcBlocks = 8;                       // k blocks per pass: a 32 x 256 slice of the strip (16 KiB, L1)
 
-const gemm_detail::KernelSpec* amxSpec() {
-  const gemm_detail::KernelSpec* spec = gemm_detail::activeBf16KernelSpec();
-  return spec && std::strcmp(spec->name, "amx") == 0 ? spec : nullptr;
-}
-
 const gemm_detail::KernelSpec& requireAmx() {
-  const gemm_detail::KernelSpec* spec = amxSpec();
+  const gemm_detail::KernelSpec* spec = gemm_detail::activeAmxKernelSpec();
   if (!spec) throw std::runtime_error("linearBf16 needs the AMX bf16 GEMM family, which is not active on this CPU");
   return *spec;
 }
@@ -60,8 +56,7 @@ const gemm_detail::KernelSpec& requireAmx() {
 
 // One row of the epilogue over n <= 32 columns: bias, GELU, residual, then the fp32 and/or bf16 stores.
 TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, int64_t row, int col) {
-  const __mmask16 lo = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
-  const __mmask16 hi = n >= 32 ? __mmask16(0xFFFF) : n <= 16 ? __mmask16(0) : __mmask16((1u << (n - 16)) - 1);
+  const __mmask16 lo = gemm_detail::firstLanes(n), hi = gemm_detail::firstLanes(n - 16);
   __m512 v0 = _mm512_load_ps(sums), v1 = _mm512_load_ps(sums + 16);
   if (a.bias) {
     v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lo, a.bias + col));
@@ -84,20 +79,6 @@ TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, i
     const __m512i both = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(v1, v0));  // v0 in the low half
     const __mmask32 mask = n >= 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << n) - 1);
     _mm512_mask_storeu_epi16(a.yBf16 + at, mask, both);
-  }
-}
-
-TARGET_AMX void convertRange(uint16_t* dst, const float* src, size_t begin, size_t end) {
-  size_t i = begin;
-  for (; i + 32 <= end; i += 32) {
-    const __m512i both =
-        reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i)));
-    _mm512_storeu_si512(dst + i, both);
-  }
-  for (; i < end; ++i) {
-    const __m512 one = _mm512_maskz_loadu_ps(1, src + i);
-    const __m256i rounded = reinterpret_cast<__m256i>(_mm512_cvtneps_pbh(one));
-    dst[i] = static_cast<uint16_t>(_mm256_extract_epi16(rounded, 0));
   }
 }
 
@@ -151,7 +132,7 @@ void runBlock(const gemm_detail::KernelSpec& spec, const Bf16LinearArgs& a, int 
 
 bool linearBf16Supported() {
 #if BERTNODE_LINEAR_BF16_AMX
-  return amxSpec() != nullptr;
+  return gemm_detail::activeAmxKernelSpec() != nullptr;
 #else
   return false;
 #endif
@@ -170,7 +151,8 @@ void packWeightBf16(void* packed, const float* weight, int out, int in) {
 void toBf16(uint16_t* dst, const float* src, int64_t n) {
   requireAmx();
 #if BERTNODE_LINEAR_BF16_AMX
-  parallelFor(static_cast<size_t>(n), 8192, [&](size_t begin, size_t end) { convertRange(dst, src, begin, end); });
+  parallelFor(static_cast<size_t>(n), 8192,
+              [&](size_t begin, size_t end) { gemm_detail::toBf16Span(dst + begin, src + begin, end - begin); });
 #endif
 }
 

@@ -168,13 +168,12 @@ struct BertModel::Impl {
                         bool attentionMaps) {
     Dims d = dimsFor(batch);
     const int start = startOf(batch);
-    const bool fused = be().fusedAttention() != nullptr;
     EncoderPlan plan{saveFrom,
                      start,
                      backward,
                      backward && options.trainEmbeddings && start == 0,
                      training && config.attentionProbsDropoutProb > 0.0f,
-                     fused,
+                     be().fusedAttention() != nullptr,
                      attentionMaps,
                      !training && be().bf16Activations() != nullptr};
     auto layout = [&](Slab& slab) {

@@ -26,18 +26,18 @@ PackedBf16Weights::Layer PackedBf16Weights::layer(Backend& be, Bf16Activations& 
                                                   const EncoderLayerParams& params) {
   Entry& e = layers_[static_cast<size_t>(l)];
   if (!e.stale) return e.weights;
+  Shape shapes[kModules];
   size_t offsets[kModules], bytes = 0;
   for (size_t m = 0; m < kModules; ++m) {
-    const Shape s = moduleShape(m, hidden_, intermediate_);
+    shapes[m] = moduleShape(m, hidden_, intermediate_);
     offsets[m] = bytes;
-    bytes += (linears.packedWeightBytes(s.out, s.in) + 63) / 64 * 64;
+    bytes += (linears.packedWeightBytes(shapes[m].out, shapes[m].in) + 63) / 64 * 64;
   }
   if (!e.block) e.block = std::make_unique<DeviceBlock>(be);
   e.block->reserve(bytes);
   for (size_t m = 0; m < kModules; ++m) {
-    const Shape s = moduleShape(m, hidden_, intermediate_);
     void* packed = e.block->base() + offsets[m];
-    linears.packWeight(packed, (params.*kLayerLinears[m].field).weight, s.out, s.in);
+    linears.packWeight(packed, (params.*kLayerLinears[m].field).weight, shapes[m].out, shapes[m].in);
     e.weights[m] = packed;
   }
   e.stale = false;

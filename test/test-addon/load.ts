@@ -67,17 +67,22 @@ export interface AttentionResults {
   dv: Float32Array;
 }
 
-// native/test-addon/int8_binding.h: y [m, n] = the int8 Linear of x [m, k] with weights w [n, k].
-export interface Int8LinearArgs {
+// The arguments both Linear kernel bindings take: x [m, k], weights w [n, k], an optional bias [n], and the pool's
+// thread count and the repeat count of one call.
+interface LinearKernelArgs {
   x: Float32Array;
   m: number;
   k: number;
   w: Float32Array;
   n: number;
   bias?: Float32Array;
-  family?: string;
   threads?: number;
   repeat?: number;
+}
+
+// native/test-addon/int8_binding.h: y [m, n] = the int8 Linear of x [m, k] with weights w [n, k].
+export interface Int8LinearArgs extends LinearKernelArgs {
+  family?: string;
 }
 
 export interface Int8Binding {
@@ -87,18 +92,10 @@ export interface Int8Binding {
 }
 
 // native/test-addon/linear_bf16_binding.h: the bf16-activation Linear of x [m, k] (rounded to bf16) with w [n, k].
-export interface LinearBf16Args {
-  x: Float32Array;
-  m: number;
-  k: number;
-  w: Float32Array;
-  n: number;
-  bias?: Float32Array;
+export interface LinearBf16Args extends LinearKernelArgs {
   residual?: Float32Array;
   gelu?: boolean;
   outputs?: 'fp32' | 'bf16' | 'both';
-  threads?: number;
-  repeat?: number;
 }
 
 export interface LinearBf16Binding {
