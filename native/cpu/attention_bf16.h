@@ -15,7 +15,7 @@ namespace bertnode::cpu {
 
 // context = attention(q, k, v) as above (write). Threaded over batch rows x heads; the same bits for any thread
 // count. It runs where linearBf16Supported() (cpu/linear_bf16.h: the active bf16 GEMM family is AMX), and throws
-// std::runtime_error elsewhere.
+// std::runtime_error elsewhere; every position is a query (shape.queries == T, else std::invalid_argument).
 void attentionBf16(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
                    float scale, const AttentionShape& shape);
 

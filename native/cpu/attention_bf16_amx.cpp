@@ -131,6 +131,7 @@ void attentionHead(uint16_t* context, const uint16_t* q, const uint16_t* k, cons
 
 void attentionBf16(uint16_t* context, const uint16_t* q, const uint16_t* k, const uint16_t* v, const int32_t* mask,
                    float scale, const AttentionShape& shape) {
+  if (shape.queries != shape.T) throw std::invalid_argument("attentionBf16 takes every position as a query");
   const gemm_detail::KernelSpec* amx = gemm_detail::activeAmxKernelSpec();
   if (!amx) throw std::runtime_error("attentionBf16 needs the AMX bf16 GEMM family, which is not active on this CPU");
 #if BERTNODE_ATTENTION_BF16_AMX

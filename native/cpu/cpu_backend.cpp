@@ -139,6 +139,10 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
                uint32_t site) override {
     cpu::dropout(out, in, n, p, seed, step, site);
   }
+  void dropoutRows(float* out, const float* in, int rows, int C, int64_t counterRowStride, float p, uint64_t seed,
+                   uint64_t step, uint32_t site) override {
+    cpu::dropoutRows(out, in, rows, C, counterRowStride, p, seed, step, site);
+  }
   void gatherClsRows(float* out, const float* in, int B, int T, int H) override {
     cpu::gatherClsRows(out, in, B, T, H);
   }

@@ -149,6 +149,17 @@ void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uin
   dropoutElements(out, in, 0, fullBlocks * 4, static_cast<uint64_t>(n), p, keepScale, seed, step, site);
 }
 
+void dropoutRows(float* out, const float* in, int rows, int C, int64_t counterRowStride, float p, uint64_t seed,
+                 uint64_t step, uint32_t site) {
+  parallelFor(static_cast<size_t>(rows), 1, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      const size_t at = r * static_cast<size_t>(C);
+      dropoutSpan(out + at, in + at, r * static_cast<uint64_t>(counterRowStride), static_cast<size_t>(C), p, seed,
+                  step, site);
+    }
+  });
+}
+
 void dropoutSpan(float* out, const float* in, uint64_t first, size_t n, float p, uint64_t seed, uint64_t step,
                  uint32_t site) {
   const float keepScale = 1.0f / (1.0f - p);

@@ -1,7 +1,8 @@
 // Flash-style attention on the CPU (cpu/fused_attention.h, model/fused_attention.h).
 //
-// Shapes: q, k, v, context, dq, dk, dv, dContext [B,T,NH*D] (row stride H = NH*D; head h at column h*D);
-// rowStats [B,NH,T,2]; mask [B,T]. Per task, strips of [rows, T] with rows <= kStripRows, thread-local.
+// Shapes: k, v, dk, dv [B,T,NH*D] (row stride H = NH*D; head h at column h*D); q, context, dq, dContext [B,Q,NH*D]
+// for the first Q = shape.queries positions; rowStats [B,NH,Q,2]; mask [B,T]. Per task, strips of [rows, T] with
+// rows <= kStripRows, thread-local.
 //
 // The work goes one strip of query rows of one head at a time: its scores against all T keys, its softmax and
 // dropout, its products. A strip is at most kStripRows x T floats (128 x 512 = 256 KiB; the backward holds three), so
@@ -39,10 +40,11 @@ struct Gemm {
   }
 };
 
-// One head of one batch row: where its columns start in the [B,T,H] tensors, its mask row, and the flat index of
-// its first probability in [B,NH,T,T] (the dropout counter).
+// One head of one batch row: where its columns start in the key and query tensors, its mask row, and the flat index
+// of its first probability in the whole [B,NH,T,T] (the dropout counter, the same for any Q).
 struct Head {
-  size_t offset;  // element offset of (b, t = 0, h, d = 0)
+  size_t offset;       // element offset of (b, t = 0, h, d = 0) in the [B,T,H] keys and values
+  size_t queryOffset;  // the same in the [B,Q,H] queries
   const int32_t* mask;
   uint64_t firstProbability;
   size_t statsOffset;  // element offset of rowStats[b, h, 0, 0]
@@ -50,9 +52,10 @@ struct Head {
   Head(const AttentionShape& s, const int32_t* maskRows, size_t bh) {
     const size_t b = bh / s.NH, h = bh % s.NH, H = static_cast<size_t>(s.NH) * s.D;
     offset = b * s.T * H + h * s.D;
+    queryOffset = b * s.queries * H + h * s.D;
     mask = maskRows + b * s.T;
     firstProbability = static_cast<uint64_t>(bh) * s.T * s.T;
-    statsOffset = bh * s.T * 2;
+    statsOffset = bh * s.queries * 2;
   }
 };
 
@@ -68,16 +71,16 @@ float* threadStrip(int which, size_t count) {
 void fusedAttentionForward(float* context, float* rowStats, const float* q, const float* k, const float* v,
                            const int32_t* mask, float scale, const AttentionShape& shape,
                            const AttentionDropout& drop, bool bf16) {
-  const int T = shape.T, D = shape.D, H = shape.NH * shape.D;
-  const size_t strips = static_cast<size_t>((T + kStripRows - 1) / kStripRows);
+  const int T = shape.T, Q = shape.queries, D = shape.D, H = shape.NH * shape.D;
+  const size_t strips = static_cast<size_t>((Q + kStripRows - 1) / kStripRows);
   const size_t heads = static_cast<size_t>(shape.B) * shape.NH;
   const Gemm gemm{bf16};
   parallelFor(heads * strips, 1, [&](size_t begin, size_t end) {
     float* probs = threadStrip(0, static_cast<size_t>(kStripRows) * T);
     for (size_t task = begin; task < end; ++task) {
       const Head head(shape, mask, task / strips);
-      const int t0 = static_cast<int>(task % strips) * kStripRows, rows = std::min(kStripRows, T - t0);
-      const size_t rowOffset = head.offset + static_cast<size_t>(t0) * H;
+      const int t0 = static_cast<int>(task % strips) * kStripRows, rows = std::min(kStripRows, Q - t0);
+      const size_t rowOffset = head.queryOffset + static_cast<size_t>(t0) * H;
       gemm(false, true, rows, T, D, q + rowOffset, H, k + head.offset, H, 0.0f, probs, T);  // Q K^T
       for (int r = 0; r < rows; ++r) {
         float* row = probs + static_cast<size_t>(r) * T;
@@ -95,7 +98,7 @@ void fusedAttentionForward(float* context, float* rowStats, const float* q, cons
 void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dContext, const float* q, const float* k,
                             const float* v, const float* rowStats, const int32_t* mask, float scale,
                             const AttentionShape& shape, const AttentionDropout& drop, bool bf16) {
-  const int T = shape.T, D = shape.D, H = shape.NH * shape.D;
+  const int T = shape.T, Q = shape.queries, D = shape.D, H = shape.NH * shape.D;
   const size_t heads = static_cast<size_t>(shape.B) * shape.NH;
   const size_t stripSize = static_cast<size_t>(kStripRows) * T;
   const Gemm gemm{bf16};
@@ -105,9 +108,9 @@ void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dConte
     float* dProbs = threadStrip(2, stripSize);
     for (size_t bh = begin; bh < end; ++bh) {
       const Head head(shape, mask, bh);
-      for (int t0 = 0; t0 < T; t0 += kStripRows) {
-        const int rows = std::min(kStripRows, T - t0);
-        const size_t rowOffset = head.offset + static_cast<size_t>(t0) * H;
+      for (int t0 = 0; t0 < Q; t0 += kStripRows) {
+        const int rows = std::min(kStripRows, Q - t0);
+        const size_t rowOffset = head.queryOffset + static_cast<size_t>(t0) * H;
         const size_t count = static_cast<size_t>(rows) * T;
         const uint64_t first = head.firstProbability + static_cast<uint64_t>(t0) * T;
         const float beta = t0 == 0 ? 0.0f : 1.0f;  // the first strip writes dk and dv, the others add

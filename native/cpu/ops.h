@@ -52,6 +52,8 @@ void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* 
 
 // dropout.cpp
 void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step, uint32_t site);
+void dropoutRows(float* out, const float* in, int rows, int C, int64_t counterRowStride, float p, uint64_t seed,
+                 uint64_t step, uint32_t site);
 
 // cross_entropy.cpp
 void crossEntropyForward(float* losses, float* probs, const float* logits, const int32_t* labels, int B, int C);

@@ -294,6 +294,11 @@ class CudaBackend final : public Backend {
     activate();
     cuda::dropout(stream_, out, in, n, p, seed, step, site);
   }
+  void dropoutRows(float* out, const float* in, int rows, int C, int64_t counterRowStride, float p, uint64_t seed,
+                   uint64_t step, uint32_t site) override {
+    activate();
+    cuda::dropoutRows(stream_, out, in, rows, C, counterRowStride, p, seed, step, site);
+  }
 
   // ---- classification head ------------------------------------------------------------------------------------
 

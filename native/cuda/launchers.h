@@ -68,6 +68,8 @@ void attentionSoftmaxBackward(cudaStream_t stream, float* dScores, const float* 
 // dropout.cu
 void dropout(cudaStream_t stream, float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
              uint32_t site);
+void dropoutRows(cudaStream_t stream, float* out, const float* in, int rows, int C, int64_t counterRowStride, float p,
+                 uint64_t seed, uint64_t step, uint32_t site);
 
 // cross_entropy.cu
 void crossEntropyForward(cudaStream_t stream, float* losses, float* probs, const float* logits,

@@ -164,6 +164,12 @@ class Backend {
   // stored, so the same call on dOut is the backward: dIn = dropout(dOut) with the same (seed, step, site).
   virtual void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,
                        uint32_t site) = 0;
+  // dropout() on some rows of a larger tensor, stored packed: row r of out/in [rows, C] is the tensor's row whose
+  // first counter is r * counterRowStride, so element (r,c) keeps iff dropoutUniform(seed, step, site,
+  // r * counterRowStride + c) >= p (write; out == in allowed; counterRowStride >= C). The first-token layer drops its
+  // [CLS] rows with the masks the full layer gives them (counterRowStride = T*C).
+  virtual void dropoutRows(float* out, const float* in, int rows, int C, int64_t counterRowStride, float p,
+                           uint64_t seed, uint64_t step, uint32_t site) = 0;
 
   // ---- classification heads -------------------------------------------------------------------------------------
   // out[b,:] = in[b,0,:] — the [CLS] rows of in [B,T,H] into out [B,H]  (write).

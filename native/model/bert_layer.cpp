@@ -4,25 +4,71 @@
 // Shapes: in/out [N,H]; per-head tensors [B,NH,T,D]; attention [B,NH,T,T]; MLP [N,I]; mask [B,T].
 // The attention core (model/attention.h) runs fused when the backend has it and no one wants this layer's
 // probabilities, composed otherwise; which one ran shows in the activations (probs set: composed).
+//
+// The first-token layer (a.firstIn set; fused attention only) is the same layer for a caller that reads only each
+// sequence's [CLS] row: every key and value, but the query, the attention output, both LayerNorms and the MLP for
+// the B [CLS] rows alone (M = B rows past the attention instead of N). Those rows get the full layer's numbers —
+// dropout included: their masks are the full tensors' rows (Backend::dropoutRows).
+#include <stdexcept>
+
 #include "model/attention.h"
 #include "model/dropout.h"
 #include "model/layers.h"
 
 namespace bertnode {
+namespace {
+
+bool firstTokenLayer(const EncoderLayerActivations& a) { return a.firstIn != nullptr; }
+
+// Rows past the attention: all N, or the first-token layer's B.
+int outputRows(const EncoderLayerActivations& a, const Dims& d) { return firstTokenLayer(a) ? d.B : d.N; }
+
+// dropout(in) over M rows of [.,H] into out (or `in` itself when inactive): the first-token layer's rows are the
+// [CLS] rows of the [N,H] tensor whose masks they take.
+const float* dropRows(Backend& be, const EncoderLayerActivations& a, float* out, const float* in, const Dims& d,
+                      float p, uint32_t site, const DropoutKey& key) {
+  if (!firstTokenLayer(a)) return dropoutInto(be, out, in, static_cast<int64_t>(d.N) * d.H, p, site, key);
+  if (!dropoutActive(p, key)) return in;
+  be.dropoutRows(out, in, d.B, d.H, static_cast<int64_t>(d.T) * d.H, p, key.seed, key.step, site);
+  return out;
+}
+
+// The end of BertSelfOutput / BertOutput: LayerNorm(dropout(branch) + in) over the layer's output rows (branch is
+// scratch: the first-token layer drops it in place first).
+void dropoutAddNorm(Backend& be, const EncoderLayerActivations& a, float* out, float* residual, float* mean,
+                    float* rstd, float* branch, const float* in, const Norm& norm, const Dims& d, float eps, float p,
+                    uint32_t site, const DropoutKey& key) {
+  if (!dropoutActive(p, key)) p = 0.0f;
+  if (firstTokenLayer(a) && p > 0.0f) {
+    dropRows(be, a, branch, branch, d, p, site, key);
+    p = 0.0f;
+  }
+  be.dropoutAddLayerNorm(out, residual, mean, rstd, branch, in, norm.gamma, norm.beta, outputRows(a, d), d.H, eps, p,
+                         key.seed, key.step, site);
+}
+
+}  // namespace
 
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
                                  float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs) {
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = !wantProbs && a.rowStats ? be.fusedAttention() : nullptr;
+  if (firstTokenLayer(a) && !fused) throw std::logic_error("the first-token layer needs fused attention");
+  const int M = outputRows(a, d);
+  const float* rowsIn = in;  // the input rows that go on past the attention: their residual
+  if (firstTokenLayer(a)) {
+    be.gatherClsRows(a.firstIn, in, d.B, d.T, d.H);
+    rowsIn = a.firstIn;
+  }
   const float* used = nullptr;
   if (fused) {
     // The linears' rows are the fused op's layout: no head split or merge.
-    linearForward(be, p.query, a.qh, in, d.N, d.H, d.H);
+    linearForward(be, p.query, a.qh, rowsIn, M, d.H, d.H);
     linearForward(be, p.key, a.kh, in, d.N, d.H, d.H);
     linearForward(be, p.value, a.vh, in, d.N, d.H, d.H);
-    fused->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d), {d.B, d.NH, d.T, d.D},
-                            attentionDrop);
+    fused->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d),
+                            {d.B, d.NH, d.T, d.D, M / d.B}, attentionDrop);
   } else {
     linearForward(be, p.query, s.rows, in, d.N, d.H, d.H);
     be.splitHeads(a.qh, s.rows, d.B, d.T, d.NH, d.D);
@@ -35,17 +81,16 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + in).
-  const float hiddenP = dropoutActive(drop.hiddenP, key) ? drop.hiddenP : 0.0f;
-  linearForward(be, p.attentionOutput, s.rows, a.context, d.N, d.H, d.H);
-  be.dropoutAddLayerNorm(a.hidden1, a.residual1, a.mean1, a.rstd1, s.rows, in, p.attentionNorm.gamma,
-                         p.attentionNorm.beta, d.N, d.H, eps, hiddenP, key.seed, key.step, drop.attentionOutputSite);
+  linearForward(be, p.attentionOutput, s.rows, a.context, M, d.H, d.H);
+  dropoutAddNorm(be, a, a.hidden1, a.residual1, a.mean1, a.rstd1, s.rows, rowsIn, p.attentionNorm, d, eps,
+                 drop.hiddenP, drop.attentionOutputSite, key);
 
   // BertIntermediate + BertOutput: LayerNorm(dropout(dense(gelu(dense(hidden1)))) + hidden1).
-  linearForward(be, p.intermediate, a.preGelu, a.hidden1, d.N, d.H, d.I);
-  be.geluForward(a.gelu, a.preGelu, static_cast<int64_t>(d.N) * d.I);
-  linearForward(be, p.output, s.rows, a.gelu, d.N, d.I, d.H);
-  be.dropoutAddLayerNorm(a.out, a.residual2, a.mean2, a.rstd2, s.rows, a.hidden1, p.outputNorm.gamma,
-                         p.outputNorm.beta, d.N, d.H, eps, hiddenP, key.seed, key.step, drop.outputSite);
+  linearForward(be, p.intermediate, a.preGelu, a.hidden1, M, d.H, d.I);
+  be.geluForward(a.gelu, a.preGelu, static_cast<int64_t>(M) * d.I);
+  linearForward(be, p.output, s.rows, a.gelu, M, d.I, d.H);
+  dropoutAddNorm(be, a, a.out, a.residual2, a.mean2, a.rstd2, s.rows, a.hidden1, p.outputNorm, d, eps, drop.hiddenP,
+                 drop.outputSite, key);
   return used;
 }
 
@@ -78,7 +123,7 @@ void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const Enco
   run(p.query, packed[0], s.rowsBf16, d.H, d.H, bf16Out(qkv[0]));
   run(p.key, packed[1], s.rowsBf16, d.H, d.H, bf16Out(qkv[1]));
   run(p.value, packed[2], s.rowsBf16, d.H, d.H, bf16Out(qkv[2]));
-  linears.attention(s.rowsBf16, qkv[0], qkv[1], qkv[2], mask, attentionScale(d), {d.B, d.NH, d.T, d.D});
+  linears.attention(s.rowsBf16, qkv[0], qkv[1], qkv[2], mask, attentionScale(d), {d.B, d.NH, d.T, d.D, d.T});
 
   // BertSelfOutput: LayerNorm(dense(context) + in).
   run(p.attentionOutput, packed[3], s.rowsBf16, d.H, d.H, fp32Out(a.residual1, in));
@@ -98,40 +143,50 @@ void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const Enco
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                           const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
                           const Dims& d, const LayerDropout& drop, const DropoutKey& key) {
-  const int64_t rowsSize = static_cast<int64_t>(d.N) * d.H;
-  const size_t rowsBytes = sizeof(float) * static_cast<size_t>(rowsSize);
+  const int M = outputRows(a, d);
+  const size_t rowsBytes = sizeof(float) * static_cast<size_t>(d.N) * d.H;
 
   // Output LayerNorm: dOut becomes d(residual2), which flows both into the MLP branch and on to hidden1.
   be.layerNormBackward(dOut, p.outputNorm.dGamma, p.outputNorm.dBeta, dOut, a.residual2, p.outputNorm.gamma,
-                       a.mean2, a.rstd2, d.N, d.H);
-  const float* dOutputDense = dropoutInto(be, s.rows, dOut, rowsSize, drop.hiddenP, drop.outputSite, key);
-  linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, d.N, d.I, d.H);
-  be.geluBackward(s.wide, s.wide, a.preGelu, static_cast<int64_t>(d.N) * d.I);
-  linearBackward(be, p.intermediate, dOut, 1.0f, s.wide, a.hidden1, d.N, d.H, d.I);
+                       a.mean2, a.rstd2, M, d.H);
+  const float* dOutputDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.outputSite, key);
+  linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, M, d.I, d.H);
+  be.geluBackward(s.wide, s.wide, a.preGelu, static_cast<int64_t>(M) * d.I);
+  linearBackward(be, p.intermediate, dOut, 1.0f, s.wide, a.hidden1, M, d.H, d.I);
 
   // Attention LayerNorm: dOut becomes d(residual1) = the residual gradient of `in` plus the attention branch's.
   be.layerNormBackward(dOut, p.attentionNorm.dGamma, p.attentionNorm.dBeta, dOut, a.residual1,
-                       p.attentionNorm.gamma, a.mean1, a.rstd1, d.N, d.H);
-  const float* dAttentionDense =
-      dropoutInto(be, s.rows, dOut, rowsSize, drop.hiddenP, drop.attentionOutputSite, key);
-  linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, d.N, d.H, d.H);
+                       p.attentionNorm.gamma, a.mean1, a.rstd1, M, d.H);
+  const float* dAttentionDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.attentionOutputSite, key);
+  linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, M, d.H, d.H);
   // d(Q), d(K), d(V): rows [N,H] from the fused op, per head [B,NH,T,D] from the composed one.
   float* const headGrads[3] = {s.heads, s.heads2, s.heads3};
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = a.probs ? nullptr : be.fusedAttention();  // a layer without probabilities ran fused
   if (fused) {
     fused->attentionBackward(s.heads, s.heads2, s.heads3, s.rows2, a.qh, a.kh, a.vh, a.rowStats, mask,
-                             attentionScale(d), {d.B, d.NH, d.T, d.D}, attentionDrop);
+                             attentionScale(d), {d.B, d.NH, d.T, d.D, M / d.B}, attentionDrop);
   } else {
     be.splitHeads(s.heads, s.rows2, d.B, d.T, d.NH, d.D);  // d(context) per head
     composedAttentionBackward(be, s.heads, s.heads2, s.heads3, s.heads, a.qh, a.kh, a.vh, a.probs, s.scores,
                               s.scores2, d, attentionDrop);
   }
 
-  // dIn = d(residual1) + the three projections' input gradients.
-  if (dIn) be.copy(dIn, dOut, rowsBytes);
+  // dIn = d(residual1) + the three projections' input gradients. The first-token layer's query and residual reach
+  // the [CLS] rows only: their sum, in the same order, lands there, and the other rows start from zero.
   const Linear* projections[3] = {&p.query, &p.key, &p.value};
-  for (int i = 0; i < 3; ++i) {
+  int first = 0;
+  if (firstTokenLayer(a)) {
+    linearBackward(be, p.query, dIn ? dOut : nullptr, 1.0f, headGrads[0], a.firstIn, M, d.H, d.H);
+    if (dIn) {
+      be.zero(dIn, rowsBytes);
+      be.scatterClsRows(dIn, dOut, d.B, d.T, d.H);
+    }
+    first = 1;
+  } else if (dIn) {
+    be.copy(dIn, dOut, rowsBytes);
+  }
+  for (int i = first; i < 3; ++i) {
     const float* rowsGrad = headGrads[i];
     if (!fused) {
       be.mergeHeads(s.rows, headGrads[i], d.B, d.T, d.NH, d.D);

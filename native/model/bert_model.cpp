@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -57,6 +58,22 @@ EncoderShape encoderShape(const BertConfig& c) {
           c.hiddenDropoutProb, c.attentionProbsDropoutProb, c.padTokenId};
 }
 
+// BERTNODE_FIRST_TOKEN_LAYER=0 runs the last layer in full even for a head that reads only [CLS] rows, so tests and
+// benchmarks can compare the two; any other value, or none, lets the model use the first-token layer.
+bool firstTokenLayerAllowed() {
+  const char* value = std::getenv("BERTNODE_FIRST_TOKEN_LAYER");
+  return !(value && std::string(value) == "0");
+}
+
+// The head's view of the hidden state: [B,T,H], or [B,1,H] when the last layer was a first-token layer.
+Dims headDims(const Dims& d, bool firstToken) {
+  if (!firstToken) return d;
+  Dims h = d;
+  h.T = 1;
+  h.N = d.B;
+  return h;
+}
+
 }  // namespace
 
 struct BertModel::Impl {
@@ -70,6 +87,7 @@ struct BertModel::Impl {
   int64_t optimizerStep = 0;
   StagedUpload staged;
   std::unique_ptr<QuantizedLinears> int8;  // precision 'int8' only
+  bool firstTokenLayerAllowed = bertnode::firstTokenLayerAllowed();
 
   Impl(const BertConfig& c, const BertOptions& o, std::shared_ptr<Backend> be)
       : config(c), options(o), backend(std::move(be)), encoder(encoderShape(c), o.trainableLayers, o.trainEmbeddings),
@@ -101,6 +119,17 @@ struct BertModel::Impl {
   Dims dimsFor(const Batch& batch) const {
     const int H = config.hiddenSize, NH = config.numAttentionHeads;
     return {batch.batchSize, batch.seqLen, H, NH, H / NH, config.intermediateSize, batch.batchSize * batch.seqLen};
+  }
+
+  // Whether a call runs the last layer as the first-token layer (layers.h): the head reads only each sequence's
+  // [CLS] row, the backend has fused attention, the last layer runs on more than one position, and no one asked for
+  // its probabilities or for hidden states. The [CLS] rows' numbers are the full layer's; the other rows are never
+  // computed.
+  bool firstTokenOutput(const Batch& batch, bool hiddenStates, const std::vector<int>& attentionLayers) const {
+    const int last = config.numHiddenLayers - 1;
+    return firstTokenLayerAllowed && head->readsFirstTokenOnly() && backend->fusedAttention() &&
+           startOf(batch) <= last && batch.seqLen > 1 && !hiddenStates &&
+           std::find(attentionLayers.begin(), attentionLayers.end(), last) == attentionLayers.end();
   }
 
   // The first trainable layer, where a prefixHidden batch starts.
@@ -165,8 +194,9 @@ struct BertModel::Impl {
   // activations), the head its forward (and backward when `backward`). start > 0: batch.prefixHidden is layer
   // start's input and is uploaded into the encoder's prefix input.
   void prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward,
-                        bool attentionMaps) {
+                        bool attentionMaps, bool firstToken) {
     Dims d = dimsFor(batch);
+    const Dims hd = headDims(d, firstToken);
     const int start = startOf(batch);
     EncoderPlan plan{saveFrom,
                      start,
@@ -175,12 +205,13 @@ struct BertModel::Impl {
                      training && config.attentionProbsDropoutProb > 0.0f,
                      be().fusedAttention() != nullptr,
                      attentionMaps,
-                     !training && be().bf16Activations() != nullptr};
+                     !training && be().bf16Activations() != nullptr,
+                     firstToken};
     auto layout = [&](Slab& slab) {
       encoder.layoutInts(slab, d, plan);
-      head->layoutLabels(slab, d);
+      head->layoutLabels(slab, hd);
       encoder.layoutFloats(slab, d);
-      head->layout(slab, d, backward);
+      head->layout(slab, hd, backward);
     };
     Slab measure;
     layout(measure);
@@ -191,7 +222,7 @@ struct BertModel::Impl {
       be().upload(encoder.prefixInput(), batch.prefixHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
     }
     encoder.stage(staged, batch.inputIds, batch.tokenTypeIds, batch.attentionMask, d);
-    if (labels.present()) head->stageLabels(staged, labels, d);
+    if (labels.present()) head->stageLabels(staged, labels, hd);
     staged.flush(be());
   }
 
@@ -262,17 +293,19 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
   if (options.training) m.requireTrainable("forward with training");
   m.refreshInt8();
   Dims d = m.dimsFor(batch);
+  const bool firstToken = m.firstTokenOutput(batch, options.outputHiddenStates, options.attentionLayers);
+  const Dims hd = headDims(d, firstToken);
   m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false,
-                     !options.attentionLayers.empty());
+                     !options.attentionLayers.empty(), firstToken);
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
   EncoderExtras extras{&options.attentionLayers, options.outputHiddenStates, &result.attentions,
                        &result.hiddenStates};
   const float* hidden = m.encoder.forward(m.be(), d, m.config.numHiddenLayers, key, extras);
-  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), d, key);
-  for (HeadOutput& out : m.head->outputs(m.be(), d)) result.outputs.emplace_back(out.name, std::move(out.data));
-  if (options.labels.present()) result.loss = m.head->loss(m.be(), d);
+  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), hd, key);
+  for (HeadOutput& out : m.head->outputs(m.be(), hd)) result.outputs.emplace_back(out.name, std::move(out.data));
+  if (options.labels.present()) result.loss = m.head->loss(m.be(), hd);
   return result;
 }
 
@@ -288,15 +321,17 @@ float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, f
   // Gradients reach the embeddings only through every layer, so training them keeps all activations.
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
   Dims d = m.dimsFor(batch);
-  m.prepareWorkspace(batch, labels, saveFrom, true, true, false);
+  const bool firstToken = m.firstTokenOutput(batch, false, {});
+  const Dims hd = headDims(d, firstToken);
+  m.prepareWorkspace(batch, labels, saveFrom, true, true, false, firstToken);
   DropoutKey key{true, seed, step};
   const float* hidden = m.encoder.forward(m.be(), d, L, key, EncoderExtras{});
-  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), d, key);
-  float loss = m.head->loss(m.be(), d);
+  m.head->forward(m.be(), hidden, m.encoder.deviceMask(), hd, key);
+  float loss = m.head->loss(m.be(), hd);
 
   float* dHidden = m.encoder.dHiddenBuffer();
-  if (dHidden) m.be().zero(dHidden, sizeof(float) * static_cast<size_t>(d.N) * d.H);
-  m.head->backward(m.be(), scale, dHidden, d, key);
+  if (dHidden) m.be().zero(dHidden, sizeof(float) * static_cast<size_t>(hd.N) * hd.H);
+  m.head->backward(m.be(), scale, dHidden, hd, key);
   if (dHidden) m.encoder.backward(m.be(), d, dHidden, key);
   return loss;
 }
@@ -353,7 +388,7 @@ std::vector<float> BertModel::frozenPrefix(const Batch& batch) {
   m.validateBatch(batch, Labels{});
   m.refreshInt8();
   Dims d = m.dimsFor(batch);
-  m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false, false);
+  m.prepareWorkspace(batch, Labels{}, m.config.numHiddenLayers, false, false, false, false);
   const float* out = m.encoder.forward(m.be(), d, m.prefixStart(), DropoutKey{false, 0, 0}, EncoderExtras{});
   return m.downloadFloats(out, static_cast<size_t>(d.N) * d.H);
 }

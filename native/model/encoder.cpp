@@ -26,34 +26,49 @@ std::vector<int64_t> layerShape(names::LayerShape shape, int64_t H, int64_t I) {
 // The [B,NH,T,T] probabilities exist for the composed attention only; the fused one keeps two floats per query.
 bool composedAttention(const EncoderPlan& plan) { return !plan.fusedAttention || plan.attentionMaps; }
 
-// Whether some layer runs encoderLayerInferenceBf16, and whether every transient one does (no layer's probabilities
-// wanted): then the transient layers need only the fp32 residual stream (layers.h).
-bool someBf16Layer(const EncoderPlan& plan) { return plan.bf16Inference && plan.saveFrom > plan.start; }
-bool transientsAllBf16(const EncoderPlan& plan) { return someBf16Layer(plan) && !plan.attentionMaps; }
+// The first layer with its own activation set (Encoder::ownFrom_).
+int ownFrom(const EncoderPlan& plan, int numLayers) {
+  return plan.firstTokenOutput ? std::min(plan.saveFrom, numLayers - 1) : plan.saveFrom;
+}
 
-EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan, bool transient) {
-  size_t rows = static_cast<size_t>(d.N) * d.H, heads = rows;
-  size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T, wide = static_cast<size_t>(d.N) * d.I;
-  size_t queries = static_cast<size_t>(d.B) * d.NH * d.T;
+// Whether some layer runs encoderLayerInferenceBf16 (the transient ones may), and whether every transient one does
+// (no layer's probabilities wanted): then the transient layers need only the fp32 residual stream (layers.h).
+bool someBf16Layer(const EncoderPlan& plan, int numLayers) {
+  return plan.bf16Inference && ownFrom(plan, numLayers) > plan.start;
+}
+bool transientsAllBf16(const EncoderPlan& plan, int numLayers) {
+  return someBf16Layer(plan, numLayers) && !plan.attentionMaps;
+}
+
+enum class LayerSet { Transient, Own, FirstToken };
+
+EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan, int numLayers, LayerSet set) {
+  // The first-token layer keeps M = B rows past the attention (layers.h); its attention is fused.
+  const size_t M = set == LayerSet::FirstToken ? d.B : d.N;
+  const size_t rows = M * d.H, keys = static_cast<size_t>(d.N) * d.H, wide = M * d.I;
+  const size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
+  const size_t queries = static_cast<size_t>(d.NH) * M;  // rowStats: B*NH*T, or B*NH for the first-token layer
   // Buffers only encoderLayerForward writes: none where every layer that uses this set runs the bf16 path.
-  const bool fp32Layer = !(transient && transientsAllBf16(plan));
+  const bool fp32Layer = !(set == LayerSet::Transient && transientsAllBf16(plan, numLayers));
   auto fp32Only = [&](size_t n) { return fp32Layer ? n : 0; };
+  const bool composed = composedAttention(plan) && set != LayerSet::FirstToken;
   EncoderLayerActivations a;
-  a.qh = slab.take<float>(fp32Only(heads));
-  a.kh = slab.take<float>(fp32Only(heads));
-  a.vh = slab.take<float>(fp32Only(heads));
-  a.probs = slab.take<float>(composedAttention(plan) ? fp32Only(attention) : 0);
+  a.firstIn = slab.take<float>(set == LayerSet::FirstToken ? rows : 0);
+  a.qh = slab.take<float>(fp32Only(rows));
+  a.kh = slab.take<float>(fp32Only(keys));
+  a.vh = slab.take<float>(fp32Only(keys));
+  a.probs = slab.take<float>(composed ? fp32Only(attention) : 0);
   a.rowStats = slab.take<float>(plan.fusedAttention ? fp32Only(2 * queries) : 0);
   a.context = slab.take<float>(fp32Only(rows));
   a.residual1 = slab.take<float>(rows);
-  a.mean1 = slab.take<float>(fp32Only(d.N));
-  a.rstd1 = slab.take<float>(fp32Only(d.N));
+  a.mean1 = slab.take<float>(fp32Only(M));
+  a.rstd1 = slab.take<float>(fp32Only(M));
   a.hidden1 = slab.take<float>(rows);
   a.preGelu = slab.take<float>(fp32Only(wide));
   a.gelu = slab.take<float>(fp32Only(wide));
   a.residual2 = slab.take<float>(rows);
-  a.mean2 = slab.take<float>(fp32Only(d.N));
-  a.rstd2 = slab.take<float>(fp32Only(d.N));
+  a.mean2 = slab.take<float>(fp32Only(M));
+  a.rstd2 = slab.take<float>(fp32Only(M));
   a.out = slab.take<float>(rows);
   return a;
 }
@@ -129,11 +144,16 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
   auto embeddingsOnly = [&](size_t n) { return plan.start == 0 ? n : 0; };
   embeddingsActs_ = {slab.take<float>(embeddingsOnly(rows)), slab.take<float>(embeddingsOnly(d.N)),
                      slab.take<float>(embeddingsOnly(d.N)), slab.take<float>(rows)};
+  const int L = shape_.numLayers;
+  ownFrom_ = ownFrom(plan, L);
   saved_.clear();
-  for (int i = plan.saveFrom; i < shape_.numLayers; ++i) saved_.push_back(takeLayer(slab, d, plan, false));
+  for (int i = ownFrom_; i < L; ++i) {
+    const bool firstToken = plan.firstTokenOutput && i == L - 1;
+    saved_.push_back(takeLayer(slab, d, plan, L, firstToken ? LayerSet::FirstToken : LayerSet::Own));
+  }
   transient_[0] = transient_[1] = EncoderLayerActivations{};
-  if (plan.saveFrom > plan.start) {
-    transient_[0] = takeLayer(slab, d, plan, true);
+  if (ownFrom_ > plan.start) {
+    transient_[0] = takeLayer(slab, d, plan, L, LayerSet::Transient);
     transient_[1] = transient_[0];
     transient_[1].out = slab.take<float>(rows);
   }
@@ -145,9 +165,9 @@ void Encoder::layoutFloats(Slab& slab, const Dims& d) {
               slab.take<float>(backwardOnly(wide)),
               slab.take<float>(plan.attentionDropout && composedAttention(plan) ? attention : 0),
               slab.take<float>(composedAttention(plan) ? backwardOnly(attention) : 0),
-              slab.take<uint16_t>(someBf16Layer(plan) ? rows : 0),
-              slab.take<uint16_t>(someBf16Layer(plan) ? 3 * rows : 0),
-              slab.take<uint16_t>(someBf16Layer(plan) ? wide : 0)};
+              slab.take<uint16_t>(someBf16Layer(plan, L) ? rows : 0),
+              slab.take<uint16_t>(someBf16Layer(plan, L) ? 3 * rows : 0),
+              slab.take<uint16_t>(someBf16Layer(plan, L) ? wide : 0)};
   bool anyGradient = plan.backward && (plan.saveFrom < shape_.numLayers || plan.embeddingGradients);
   grad_[0] = slab.take<float>(anyGradient ? rows : 0);
   grad_[1] = slab.take<float>(anyGradient ? rows : 0);
@@ -177,9 +197,10 @@ LayerDropout Encoder::layerDropout(int layer) const {
           dropout_sites::attentionOutput(layer), dropout_sites::feedForwardOutput(layer)};
 }
 
-// Layers >= saveFrom keep their own activations for the backward; the others share two transient sets.
+// Layers >= ownFrom_ (those the backward reads, and a first-token last layer) have their own activations; the
+// others share two transient sets.
 const EncoderLayerActivations& Encoder::activations(int layer) const {
-  return layer >= plan_.saveFrom ? saved_[layer - plan_.saveFrom] : transient_[layer % 2];
+  return layer >= ownFrom_ ? saved_[layer - ownFrom_] : transient_[layer % 2];
 }
 
 // The first layer that runs reads embeddings.out: the embeddings output or the uploaded prefix hidden state.
@@ -206,7 +227,7 @@ const float* Encoder::forward(Backend& be, const Dims& d, int end, const Dropout
     const std::vector<int>* wanted = extras.attentionLayers;
     const bool wantProbs = wanted && std::find(wanted->begin(), wanted->end(), l) != wanted->end();
     const float* probs = nullptr;
-    if (plan_.bf16Inference && l < plan_.saveFrom && !wantProbs) {
+    if (plan_.bf16Inference && l < ownFrom_ && !wantProbs) {
       Bf16Activations& linears = *be.bf16Activations();
       if (!packedBf16_) {
         packedBf16_ = std::make_unique<PackedBf16Weights>(shape_.numLayers, shape_.hiddenSize, shape_.intermediateSize);
@@ -233,8 +254,8 @@ void Encoder::backward(Backend& be, const Dims& d, float* dHidden, const Dropout
   for (int l = shape_.numLayers - 1; l >= plan_.saveFrom; --l) {
     bool needInputGrad = l > plan_.saveFrom || trainEmbeddings_;
     float* dIn = needInputGrad ? (dHidden == grad_[0] ? grad_[1] : grad_[0]) : nullptr;
-    encoderLayerBackward(be, layers_[l], saved_[l - plan_.saveFrom], scratch_, layerInput(l), mask_, dHidden, dIn,
-                         d, layerDropout(l), key);
+    encoderLayerBackward(be, layers_[l], activations(l), scratch_, layerInput(l), mask_, dHidden, dIn, d,
+                         layerDropout(l), key);
     dHidden = dIn;
   }
   if (!trainEmbeddings_) return;

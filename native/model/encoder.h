@@ -5,8 +5,9 @@
 //
 // One call lays out a workspace for its batch shape (layout, twice: measure, then backed), uploads the batch
 // (stage + StagedUpload::flush by the caller), runs forward, then optionally backward. Layers >= saveFrom keep
-// their activations for the backward; layers before it share two transient sets. A call that starts from a
-// frozen prefix (start > 0) reads its input from prefixInput(), uploaded by the caller.
+// their activations for the backward; layers before it share two transient sets (but a first-token last layer
+// always has its own). A call that starts from a frozen prefix (start > 0) reads its input from prefixInput(),
+// uploaded by the caller.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +42,10 @@ struct EncoderPlan {
   bool attentionMaps;       // some layer's probabilities are wanted (a forward only): layers keep probabilities too
   bool bf16Inference;       // no dropout and the backend has bf16Activations(): layers before saveFrom whose
                             // probabilities no one wants run encoderLayerInferenceBf16
+  bool firstTokenOutput;    // the caller reads only each sequence's [CLS] row of the last layer, which then runs as
+                            // the first-token layer (layers.h; the model sets it only with fused attention, the last
+                            // layer's probabilities unwanted and no hidden states): forward returns [B,H], and
+                            // backward takes dHidden [B,H]
 };
 
 // Requests and results of a forward's extras (attention probabilities, hidden states), on the host.
@@ -77,9 +82,11 @@ class Encoder {
   float* prefixInput() const { return embeddingsActs_.out; }  // where a frozen-prefix batch's hidden state goes
   const int32_t* deviceMask() const { return mask_; }
 
-  // Embeddings (when start == 0) and layers [start, end); returns the device pointer of the last output.
+  // Embeddings (when start == 0) and layers [start, end); returns the device pointer of the last output ([B,H] when
+  // the plan's firstTokenOutput and end is the last layer, [N,H] otherwise).
   const float* forward(Backend& be, const Dims& d, int end, const DropoutKey& key, const EncoderExtras& extras);
-  // dHidden [N,H] (overwritten) is the gradient of the last layer's output; accumulates every trainable gradient.
+  // dHidden [N,H] ([B,H] with firstTokenOutput; overwritten) is the gradient of the last layer's output; accumulates
+  // every trainable gradient.
   void backward(Backend& be, const Dims& d, float* dHidden, const DropoutKey& key);
   // [N,H] buffer for the head's dHidden (null when no layer or embedding trains).
   float* dHiddenBuffer() const { return grad_[0]; }
@@ -98,6 +105,8 @@ class Encoder {
   ScatterPlanBuilder typePlanner_;
   // The current call's workspace.
   EncoderPlan plan_{};
+  int ownFrom_ = 0;  // layers ownFrom_ .. L-1 have their own activation sets (saved_): saveFrom, or L-1 for a
+                     // first-token last layer that keeps nothing for a backward
   int32_t* ids_ = nullptr;
   int32_t* typeIds_ = nullptr;
   int32_t* mask_ = nullptr;

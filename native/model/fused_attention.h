@@ -2,8 +2,10 @@
 // (Q K^T GEMM, attentionSoftmaxForward, dropout, GEMM with V) in one op that never writes the [B,NH,T,T]
 // probabilities to memory. The backward recomputes them from per-row statistics saved by the forward.
 //
-// Layout: q, k, v, context and their gradients are [B,T,NH*D] (the rows the Q/K/V linears write; head h is columns
-// h*D .. h*D+D-1), so no head split or merge runs around the op. rowStats [B,NH,T,2]; mask [B,T] int32.
+// Layout: k, v and their gradients are [B,T,NH*D] (the rows the Q/K/V linears write; head h is columns
+// h*D .. h*D+D-1), so no head split or merge runs around the op. The queries are the first Q = shape.queries
+// positions of each sequence: q, context and their gradients [B,Q,NH*D], rowStats [B,NH,Q,2]; Q = T everywhere but
+// in the first-token layer (Q = 1: the [CLS] query only). mask [B,T] int32.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +14,10 @@ namespace bertnode {
 
 struct AttentionShape {
   int B, NH, T, D;
+  int queries;  // Q, 1 <= Q <= T: the query positions 0 .. Q-1 of each sequence
 };
 
-// Dropout on the probabilities: none when p == 0. Otherwise probability (b,h,t,s) keeps iff
+// Dropout on the probabilities: none when p == 0. Otherwise probability (b,h,t,s) (t < Q) keeps iff
 // dropoutUniform(seed, step, site, ((b*NH+h)*T+t)*T+s) >= p (core/philox.h) and is scaled by 1/(1-p): the mask of
 // Backend::dropout over the [B,NH,T,T] tensor, so the fused and composed paths drop the same probabilities.
 struct AttentionDropout {

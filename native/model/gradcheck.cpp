@@ -359,9 +359,13 @@ OpCheck clsRowsCheck(Random& rng) {
           }};
 }
 
-// A whole BertLayer with padding and live dropout, so the backward's regenerated masks are checked too; with
-// `fused`, its attention through the backend's FusedAttention (the layer keeps row statistics, no probabilities).
-OpCheck encoderLayerCheck(Random& rng, bool fused) {
+// How the checked layer runs its attention: composed, through the backend's FusedAttention (the layer keeps row
+// statistics, no probabilities), or fused as the first-token layer (the [CLS] rows' output only).
+enum class LayerKind { Composed, Fused, FirstToken };
+
+// A whole BertLayer with padding and live dropout, so the backward's regenerated masks are checked too.
+OpCheck encoderLayerCheck(Random& rng, LayerKind kind) {
+  const bool fused = kind != LayerKind::Composed, firstToken = kind == LayerKind::FirstToken;
   const Dims d{2, 3, 4, 2, 2, 8, 6};
   const std::vector<int32_t> mask = {1, 1, 1, 1, 1, 0};
   const LayerDropout drop{0.2f, 0.25f, 1, 2, 3};
@@ -398,7 +402,8 @@ OpCheck encoderLayerCheck(Random& rng, bool fused) {
   auto buffers = [=](DeviceScope& s) {
     float* probs = fused ? nullptr : s.zeros(attention);
     float* rowStats = fused ? s.zeros(2 * d.B * d.NH * d.T) : nullptr;
-    EncoderLayerActivations a{s.zeros(heads), s.zeros(heads), s.zeros(heads), probs,         rowStats,
+    float* firstIn = firstToken ? s.zeros(d.B * d.H) : nullptr;
+    EncoderLayerActivations a{firstIn,        s.zeros(heads), s.zeros(heads), s.zeros(heads), probs, rowStats,
                               s.zeros(rows),  s.zeros(rows),  s.zeros(d.N),   s.zeros(d.N),  s.zeros(rows),
                               s.zeros(wide),  s.zeros(wide),  s.zeros(rows),  s.zeros(d.N),  s.zeros(d.N),
                               s.zeros(rows)};
@@ -406,12 +411,13 @@ OpCheck encoderLayerCheck(Random& rng, bool fused) {
                            s.zeros(heads), s.zeros(wide),      s.zeros(attention), s.zeros(attention)};
     return std::make_pair(a, scratch);
   };
-  return {fused ? "encoderLayerFused" : "encoderLayer", inputs,
+  const char* name = firstToken ? "encoderLayerFirstToken" : fused ? "encoderLayerFused" : "encoderLayer";
+  return {name, inputs,
           [=](DeviceScope& s, const Inputs& x) {
             auto [a, scratch] = buffers(s);
             encoderLayerForward(s.be(), params(x, nullptr), a, scratch, x[0], s.upload(mask), d, eps, drop, key,
                                 false);
-            return Output{a.out, rows};
+            return Output{a.out, firstToken ? static_cast<size_t>(d.B) * d.H : rows};
           },
           [=](DeviceScope& s, const Inputs& x, float* dOut, const std::vector<float>&, const Inputs& g) {
             auto [a, scratch] = buffers(s);
@@ -471,9 +477,13 @@ std::vector<GradcheckResult> runGradchecks(Backend& backend) {
   checks.push_back(headPermutesCheck(rng));
   checks.push_back(clsRowsCheck(rng));
   Random layerRng = rng;  // the fused layer check gets the composed one's inputs
-  checks.push_back(encoderLayerCheck(rng, false));
+  checks.push_back(encoderLayerCheck(rng, LayerKind::Composed));
   checks.push_back(headCheck(rng));
-  if (backend.fusedAttention()) checks.push_back(encoderLayerCheck(layerRng, true));
+  if (backend.fusedAttention()) {
+    Random firstTokenRng = layerRng;
+    checks.push_back(encoderLayerCheck(layerRng, LayerKind::Fused));
+    checks.push_back(encoderLayerCheck(firstTokenRng, LayerKind::FirstToken));
+  }
   std::vector<GradcheckResult> results;
   for (const OpCheck& check : checks) results.push_back(runCheck(backend, check, rng));
   return results;

@@ -25,7 +25,8 @@ struct GradcheckResult {
   std::string name;  // "layerNorm", "gelu", "tanh", "attentionSoftmax", "crossEntropy", "crossEntropyIgnored",
                      // "bceWithLogits", "squaredError", "linear", "embeddings",
                      // "dropout", "headPermutes", "clsRows", "encoderLayer" (whole BertLayer incl. dropout), "head",
-                     // "encoderLayerFused" (the same layer on the backend's fused attention, where it has one)
+                     // "encoderLayerFused" (the same layer on the backend's fused attention, where it has one),
+                     // "encoderLayerFirstToken" (the same, as the first-token layer: the [CLS] rows' output)
   double maxAbsErr = 0.0;
   double maxRelErr = 0.0;
   bool passed = false;

@@ -97,7 +97,10 @@ inline constexpr LayerLinear kLayerLinears[] = {
 
 // What one layer's forward writes. For a layer that will run backward, each buffer is its own; for a layer that
 // will not, the model points every field at shared scratch (only `out` must differ from the layer's input).
+// The first-token layer (firstIn set, bert_layer.cpp) has M = B rows where the others have N: qh, context and every
+// buffer after it hold the [CLS] rows only (rowStats [B,NH,1,2]); kh and vh stay [N,H].
 struct EncoderLayerActivations {
+  float* firstIn;   // [B,H] the layer input's [CLS] rows (first-token layer only; null otherwise)
   float* qh;        // [B,NH,T,D] (composed attention) or [N,H] rows (fused)
   float* kh;        // same
   float* vh;        // same
@@ -140,7 +143,8 @@ struct LayerDropout {
 };
 
 // Runs the layer on `in` [N,H]. The attention runs fused when a.rowStats is set, the backend has fused attention
-// and !wantProbs (a.probs and the scratch's scores must then exist); with the composed attention it returns the
+// and !wantProbs (a.probs and the scratch's scores must then exist; a first-token layer throws std::logic_error
+// without fused attention), writing a.out [N,H], or [B,H] for a first-token layer; with the composed attention it returns the
 // probabilities as used by the context product (after dropout: Hugging Face's `attentions` output), which live in
 // a.probs or in scratch until the next layer runs, and null when fused.
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
@@ -155,7 +159,8 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
 void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const EncoderLayerParams& p,
                                const void* const packed[6], const EncoderLayerActivations& a, const EncoderScratch& s,
                                const float* in, const int32_t* mask, const Dims& d, float eps);
-// Given dOut [N,H] (overwritten), accumulates the parameter gradients and writes dIn [N,H] (when not null). The
+// Given dOut [N,H] ([B,H] for a first-token layer; overwritten), accumulates the parameter gradients and writes
+// dIn [N,H] (when not null). The
 // attention's backward is the fused one when a.probs is null (the forward then ran fused).
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                           const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,

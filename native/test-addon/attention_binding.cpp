@@ -214,7 +214,7 @@ Napi::Value attentionPaths(const Napi::CallbackInfo& info) {
     float* rowStats = buffers.make<float>(size_t(B) * NH * T * 2);
     float* fusedRows[4] = {buffers.make<float>(rows), buffers.make<float>(rows), buffers.make<float>(rows),
                            buffers.make<float>(rows)};
-    const AttentionShape shape{B, NH, T, D};
+    const AttentionShape shape{B, NH, T, D, T};
     auto fusedForward = [&] {
       op->attentionForward(fusedRows[0], rowStats, qIn, kIn, vIn, maskIn, attentionScale(d), shape, drop);
     };

@@ -200,6 +200,13 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
                    static_cast<uint64_t>(a.number("seed")), static_cast<uint64_t>(a.number("step")),
                    static_cast<uint32_t>(a.number("site")));
        }},
+      {"dropoutRows",
+       [](Backend& b, OpArguments& a) {
+         b.dropoutRows(a.f("out"), a.f("in"), a.integer("rows"), a.integer("C"),
+                       static_cast<int64_t>(a.number("counterRowStride")), a.real("p"),
+                       static_cast<uint64_t>(a.number("seed")), static_cast<uint64_t>(a.number("step")),
+                       static_cast<uint32_t>(a.number("site")));
+       }},
       {"gatherClsRows",
        [](Backend& b, OpArguments& a) {
          b.gatherClsRows(a.f("out"), a.f("in"), a.integer("B"), a.integer("T"), a.integer("H"));

@@ -57,6 +57,31 @@ function flopCount(config, rec, B, T, training) {
   return total;
 }
 
+// The part of flopCount that bertnode executes: under these [CLS]-reading heads its last layer runs as the
+// first-token layer (native/model/bert_layer.cpp): keys and values for every token, the query, the attention output
+// and the MLP for the B [CLS] rows, the attention for one query per sequence. The peers execute all of flopCount; the
+// fractions of a peak use what ran. BERTNODE_FIRST_TOKEN_LAYER=0 (the full last layer) executes all of it.
+function executedFlopCount(config, rec, B, T, training) {
+  if (process.env.BERTNODE_FIRST_TOKEN_LAYER === '0') return flopCount(config, rec, B, T, training);
+  const H = config.hiddenSize, I = config.intermediateSize, L = config.numHiddenLayers;
+  const tokens = B * T;
+  const P = 4 * H * H + 2 * H * I;
+  const keysValues = 2 * H * H, rowLinears = 2 * H * H + 2 * H * I;  // per token / per [CLS] row
+  const fullForward = tokens * (2 * P + 4 * T * H);
+  const firstForward = tokens * 2 * keysValues + B * 2 * rowLinears + 4 * B * T * H;
+  let saving = fullForward - firstForward;
+  if (training && rec.trainableLayers > 0) {
+    const gradientGoesBelow = rec.trainableLayers > 1 || rec.trainEmbeddings;
+    const fullBackward = tokens * (4 * P - (gradientGoesBelow ? 0 : 6 * H * H) + 8 * T * H);
+    const firstBackward = tokens * 2 * keysValues + B * 2 * rowLinears  // weight gradients
+      + B * 2 * (H * H + 2 * H * I)  // input gradients inside the layer: attention output, MLP
+      + (gradientGoesBelow ? tokens * 2 * keysValues + B * 2 * H * H : 0)  // and through K, V, Q to the layer below
+      + 8 * B * T * H;  // dV, dP, dQ, dK for one query per sequence
+    saving += fullBackward - firstBackward;
+  }
+  return flopCount(config, rec, B, T, training) - saving;
+}
+
 // Weights ~ U(-0.05, 0.05) from an LCG, LayerNorm weights 1, biases 0: finite, non-degenerate, no denormals.
 function randomWeights(shape, name) {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -229,5 +254,5 @@ function round(x, digits = 4) {
   return Math.round(x * f) / f;
 }
 
-module.exports = { MODELS, recipe, flopCount, initialise, randomWeights, makeBatch, loadPackage, measurePeak,
+module.exports = { MODELS, recipe, flopCount, executedFlopCount, initialise, randomWeights, makeBatch, loadPackage, measurePeak,
   measureAmxPeak, ourPrecisions, ourFamilies, timeTorch, fastest, findPython, threadEnv, option, emit, round, root };

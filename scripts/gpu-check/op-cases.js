@@ -278,6 +278,13 @@ const cases = [
     tolerances: { out: 0 },
   },
   {
+    name: 'dropoutRows draws the same masks as the CPU for rows off the Philox block grid',
+    op: 'dropoutRows',
+    tensors: { out: new Float32Array(5 * 37), in: randomFloats(5 * 37, 58) },
+    params: { rows: 5, C: 37, counterRowStride: 4 * 29 + 2, p: 0.1, seed: 2 ** 40 + 5, step: 7, site: 3 },
+    tolerances: { out: 0 },
+  },
+  {
     name: 'gatherClsRows',
     op: 'gatherClsRows',
     tensors: { out: new Float32Array(B * H), in: randomFloats(B * T * H, 45) },

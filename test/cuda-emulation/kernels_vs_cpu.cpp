@@ -198,6 +198,13 @@ void dropoutMasks() {
   cpu::dropout(outCpu.data(), in.data(), n, 0.1f, seed, 7, 3);
   cuda::dropout(stream, outCuda.data(), in.data(), n, 0.1f, seed, 7, 3);
   report("dropout", outCuda, outCpu, 0);
+  // Rows whose counters start off the Philox blocks' 4-element grid (stride 4*k + 2).
+  const int rows = 5, C = 37;
+  const int64_t stride = 4 * 29 + 2;
+  Floats rowsIn = randomFloats(rows * C), rowsCpu(rows * C), rowsCuda(rows * C);
+  cpu::dropoutRows(rowsCpu.data(), rowsIn.data(), rows, C, stride, 0.1f, seed, 7, 3);
+  cuda::dropoutRows(stream, rowsCuda.data(), rowsIn.data(), rows, C, stride, 0.1f, seed, 7, 3);
+  report("dropoutRows", rowsCuda, rowsCpu, 0);
 }
 
 void embeddingsAndHead() {

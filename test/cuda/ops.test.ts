@@ -71,6 +71,25 @@ describeCuda('CUDA backend ops match the CPU backend', () => {
     }
   });
 
+  // The first-token layer drops its [CLS] rows with the masks the whole [B,T,C] tensor gives them.
+  test('dropoutRows equals the rows of dropout over the whole tensor, bit for bit', () => {
+    const B = 3, T = 5, C = 38;  // T*C = 190: rows start off the Philox blocks' 4-element grid
+    const whole = Float32Array.from({ length: B * T * C }, (_, i) => Math.sin(i * 0.37) + 1.5);
+    const first = new Float32Array(B * C);
+    for (let b = 0; b < B; b++) first.set(whole.subarray(b * T * C, b * T * C + C), b * C);
+    const mask = { p: 0.3, seed: 2 ** 40 + 9, step: 4, site: 6 };
+    for (const device of ['cpu', 'cuda']) {
+      const dropped = addon.runBackendOp(device, 'fp32', 'dropout', { out: new Float32Array(B * T * C), in: whole },
+        { n: B * T * C, ...mask }).out;
+      const rows = addon.runBackendOp(device, 'fp32', 'dropoutRows', { out: new Float32Array(B * C), in: first },
+        { rows: B, C, counterRowStride: T * C, ...mask }).out;
+      const expected = new Float32Array(B * C);
+      for (let b = 0; b < B; b++) expected.set(dropped.subarray(b * T * C, b * T * C + C), b * C);
+      expect([device, Buffer.from(rows.buffer).equals(Buffer.from(expected.buffer))]).toEqual([device, true]);
+      expect(rows.some((x: number) => x === 0) && rows.some((x: number) => x !== 0)).toBe(true);
+    }
+  });
+
   test('a bad op call fails with a JS error, not a crash', () => {
     expect(() => addon.runBackendOp('cuda', 'fp32', 'no-such-op', {}, {})).toThrow(/unknown backend op/);
     expect(() => addon.runBackendOp('cuda', 'fp32', 'scale', { x: new Float32Array(4) }, {})).toThrow(/missing numeric param/);

@@ -16,6 +16,7 @@ class EmbeddingHead final : public Head {
   void declare(ParameterCatalogue&) const override {}
   void bind(const ParameterStore&) override {}
   bool trainable() const override { return false; }
+  bool readsFirstTokenOnly() const override { return !mean_; }
   LabelLayout labelLayout(int, int) const override {
     return {LabelLayout::Dtype::Int32, {}, "(none)", kInferenceOnly};
   }

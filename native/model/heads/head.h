@@ -57,6 +57,9 @@ class Head {
   virtual LabelLayout labelLayout(int rows, int T) const = 0;
   // Inference-only heads (the embedding head) have no loss; BertModel refuses labels and training for them.
   virtual bool trainable() const { return true; }
+  // A head that reads nothing of the hidden state but each sequence's [CLS] row (position 0) may get the hidden
+  // state as [B,1,H] (d.T == 1 in the Dims it is given): BertModel then runs the last layer as the first-token layer.
+  virtual bool readsFirstTokenOnly() const { return false; }
 
   virtual void layoutLabels(Slab& slab, const Dims& d) = 0;
   virtual void layout(Slab& slab, const Dims& d, bool backward) = 0;

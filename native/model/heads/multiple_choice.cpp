@@ -20,6 +20,7 @@ class MultipleChoiceHead final : public Head {
                     dropout_sites::classifier(c.numHiddenLayers)) {}
 
   void declare(ParameterCatalogue& catalogue) const override { classifier_.declare(catalogue, true); }
+  bool readsFirstTokenOnly() const override { return true; }
   void bind(const ParameterStore& store) override { classifier_.bind(store); }
 
   void checkBatch(int rows, int) const override {

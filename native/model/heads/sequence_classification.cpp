@@ -22,6 +22,7 @@ class SequenceClassificationHead final : public Head {
                                                               : ElementLossKind::SquaredError) {}
 
   void declare(ParameterCatalogue& catalogue) const override { classifier_.declare(catalogue, true); }
+  bool readsFirstTokenOnly() const override { return true; }
   void bind(const ParameterStore& store) override { classifier_.bind(store); }
 
   LabelLayout labelLayout(int rows, int) const override {
