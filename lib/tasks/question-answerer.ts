@@ -142,15 +142,18 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
   }
 
   private scorer(examples: SquadExample[], features: QaEvaluationFeature[]): Scorer<QaMetrics> {
-    const start: Float32Array[] = [];
-    const end: Float32Array[] = [];
+    // Per feature, in feature order (batches come longest first: LabeledBatch.items says which features they hold).
+    const start: Float32Array[] = new Array(features.length);
+    const end: Float32Array[] = new Array(features.length);
     const loss = new LossMean();
     return {
-      add: (out, { batch }, index) => {
+      add: (out, { batch, items }) => {
+        if (!items) throw new Error('question answering: evaluation batches must say which features they hold');
         for (let r = 0; r < batch.batchSize; r++) {
-          const length = features[index * this.batchSize + r].train.inputIds.length;
-          start.push(out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + length));
-          end.push(out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + length));
+          const feature = items[r];
+          const length = features[feature].train.inputIds.length;
+          start[feature] = out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
+          end[feature] = out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
         }
         loss.add(out.loss, batch.batchSize);
       },

@@ -56,15 +56,38 @@ export function itemTrainingBatches<T>({ items, collate, digest }: TaskItems<T>,
   };
 }
 
-// Evaluation batches in item order; collation keys depend on the index only (the same masks every evaluation).
+// The length of an item as a batch holds it: its longest row's tokens when collated alone.
+function itemLength<T>(item: T, collate: Collate<T>): number {
+  const { batch } = collate([item], 0);
+  let longest = 0;
+  for (let r = 0; r < batch.batchSize; r++) {
+    let length = 0;
+    for (let t = 0; t < batch.seqLen; t++) length += batch.attentionMask[r * batch.seqLen + t];
+    longest = Math.max(longest, length);
+  }
+  return longest;
+}
+
+// Evaluation batches longest item first (ties in item order), as lib/data's inferenceBatches: each batch pads to its
+// longest item, and similar lengths pad little (sentence pairs, tagged sentences and questions vary widely). Each
+// batch says which items it holds (LabeledBatch.items); collation keys depend on the batch index only (the same masks
+// every evaluation).
 export function itemEvaluationBatches<T>({ items, collate, digest }: TaskItems<T>, batchSize: number, prefix?: PrefixOf): EvaluationBatches {
+  let order: number[] | undefined;
+  const longestFirst = (): number[] => {
+    if (!order) {
+      const lengths = items.map((item) => itemLength(item, collate));
+      order = [...items.keys()].sort((a, b) => lengths[b] - lengths[a] || a - b);
+    }
+    return order;
+  };
   return {
     numExamples: items.length,
     runSettings: (): RunSettings => ({ batchSize, examplesSha256: digest, frozenCache: prefix !== undefined }),
     numBatches: () => Math.ceil(items.length / batchSize),
     batch: (index) => {
-      const picked = [...items.keys()].slice(index * batchSize, (index + 1) * batchSize);
-      return withPrefix(collate(picked.map((i) => items[i]), streamSeed(0, index + 1)), picked, prefix);
+      const picked = longestFirst().slice(index * batchSize, (index + 1) * batchSize);
+      return { ...withPrefix(collate(picked.map((i) => items[i]), streamSeed(0, index + 1)), picked, prefix), items: picked };
     },
   };
 }
@@ -78,7 +101,7 @@ export function itemsDigest(items: readonly unknown[]): string {
 
 // Accumulates one evaluation: the outputs and labels of each batch, in order; then the metrics.
 export interface Scorer<M> {
-  add(output: ForwardOutput, batch: LabeledBatch, index: number): void;
+  add(output: ForwardOutput, batch: LabeledBatch): void;
   result(): M;
 }
 
@@ -98,7 +121,7 @@ export async function scoreBatches<M>(model: TrainableModel, data: EvaluationBat
     options.signal?.throwIfAborted();
     const labeled = data.batch(i);
     const out = await model.forward(labeled.batch, { labels: withLabels ? labeled.labels : undefined, training: false });
-    scorer.add(out, labeled, i);
+    scorer.add(out, labeled);
     options.onProgress?.(i + 1, total);
   }
   return scorer.result();

@@ -19,6 +19,8 @@ export interface LabeledBatch {
   batch: EncodedBatch;
   /** In the head's layout; [batchSize] class indices for single-label classification. */
   labels: Labels;
+  /** The indices of the batch's items in their set, where batches do not run in set order (evaluation, longest first). */
+  items?: readonly number[];
 }
 
 // AdamW + clipping settings the engine applies in one optimizer update.
