@@ -87,6 +87,11 @@ describe('the first-token layer gives the full last layer\'s numbers', () => {
       inferenceOnly: true }, 2e-6);
   });
 
+  test('int8 inference (the Linear layers on their int8 copies)', async () => {
+    await expectSameNumbers({ options: { head: 'pooler', precision: 'int8' }, B: 5, T: 13, labels: [], inferenceOnly: true },
+      2e-6);
+  });
+
   test('multiple choice', async () => {
     await expectSameNumbers({ options: { head: 'multiple-choice', numChoices: 3 }, B: 6, T: 11, labels: [2, 0] }, 2e-6);
   });

@@ -19,7 +19,7 @@ export interface RunSpec {
   labels: number[];
   floatLabels?: boolean;  // multi-label and regression targets
   fromPrefix?: boolean;   // train from frozenPrefix's hidden state (the classic recipe's cache)
-  inferenceOnly?: boolean;  // an inference head (embedding): one forward, its primary output as `logits`
+  inferenceOnly?: boolean;  // one forward only (an inference head or precision): its primary output as `logits`
 }
 
 export interface RunResult {
