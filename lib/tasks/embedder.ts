@@ -6,6 +6,7 @@ import { DisposedError, InputError } from '../errors';
 import { checkOptions, oneOf, type OptionCheck } from '../train/option-check';
 import { TASK_OPTIONS, flag } from './task-options';
 import { padTaskRows } from '../data/task-collators';
+import { forEachLongestFirst } from './task-batches';
 import type { Device, Precision } from '../native';
 import type { HubOptions } from '../train/model-source';
 import { loadTask, type LoadedTask } from './task-model';
@@ -57,18 +58,17 @@ export class BertEmbedder {
     if (this.disposed) throw new DisposedError('the embedder has been disposed');
     if (!Array.isArray(texts)) throw new InputError('embed takes an array of texts');
     const batchSize = this.o.batchSize ?? 32;
-    const out: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += batchSize) {
-      const rows = texts.slice(i, i + batchSize).map((t, k) => {
-        const [a, b] = typeof t === 'string' ? [t, undefined] : Array.isArray(t) ? t : [undefined, undefined];
-        if (typeof a !== 'string' || (b !== undefined && typeof b !== 'string')) throw new InputError(`embed: input ${i + k} is not a string or a [string, string] pair`, i + k);
-        return this.loaded.tokenizer.encode(a, b, { maxLength: this.maxLength, truncation: true });
-      });
-      const batch = padTaskRows(rows, { padTokenId: this.loaded.config.padTokenId ?? 0 });
+    const rows = texts.map((t, i) => {
+      const [a, b] = typeof t === 'string' ? [t, undefined] : Array.isArray(t) ? t : [undefined, undefined];
+      if (typeof a !== 'string' || (b !== undefined && typeof b !== 'string')) throw new InputError(`embed: input ${i} is not a string or a [string, string] pair`, i);
+      return this.loaded.tokenizer.encode(a, b, { maxLength: this.maxLength, truncation: true });
+    });
+    const out: Float32Array[] = new Array(rows.length);
+    const h = this.dimension;
+    await forEachLongestFirst(rows, batchSize, (picked) => padTaskRows(picked, { padTokenId: this.loaded.config.padTokenId ?? 0 }), async (batch, items) => {
       const { logits } = await this.loaded.model.forward(batch, { training: false });
-      const h = this.dimension;
-      for (let r = 0; r < rows.length; r++) out.push(logits.slice(r * h, (r + 1) * h));
-    }
+      items.forEach((item, r) => { out[item] = logits.slice(r * h, (r + 1) * h); });
+    });
     return out;
   }
 

@@ -11,7 +11,7 @@ import { InputError, OptionValueError } from '../errors';
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
 import { checkOptions, finite, type OptionCheck } from '../train/option-check';
-import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, forEachLongestFirst, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -89,13 +89,15 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
     const tokenizer = this.loaded.tokenizer;
     const maskId = this.maskTokenId;
     return this.use('predict', async () => {
-      const out: MaskFill[][][] = [];
+      const out: MaskFill[][][] = new Array(texts.length);
       const vocab = this.loaded.config.vocabSize;
-      for (let i = 0; i < texts.length; i += this.batchSize) {
-        const rows = texts.slice(i, i + this.batchSize).map((t) => tokenizer.encode(t, undefined, { maxLength: this.maxLength, truncation: true }));
-        const { batch } = tokenLabelBatch(rows.map((r) => ({ ...r, labels: r.inputIds.map(() => IGNORE_INDEX) })), { padTokenId: this.padTokenId });
+      const rows = texts.map((t) => tokenizer.encode(t, undefined, { maxLength: this.maxLength, truncation: true }));
+      const toBatch = (picked: Readonly<typeof rows>) =>
+        tokenLabelBatch(picked.map((r) => ({ ...r, labels: r.inputIds.map(() => IGNORE_INDEX) })), { padTokenId: this.padTokenId }).batch;
+      await forEachLongestFirst(rows, this.batchSize, toBatch, async (batch, items) => {
         const { logits } = await this.loaded.model.forward(batch, { training: false });
-        rows.forEach((row, r) => {
+        items.forEach((item, r) => {
+          const row = rows[item];
           const fills: MaskFill[][] = [];
           row.inputIds.forEach((id, t) => {
             if (id !== maskId) return;
@@ -103,9 +105,9 @@ export class BertMaskedLM extends TaskModel<TextData, MaskedLmMetrics> {
             const best = [...p.keys()].sort((a, b) => p[b] - p[a]).slice(0, topK);
             fills.push(best.map((token) => ({ token, token_str: tokenizer.idToToken(token) ?? '', score: p[token] })));
           });
-          out.push(fills);
+          out[item] = fills;
         });
-      }
+      });
       return out;
     });
   }

@@ -9,7 +9,7 @@ import { softmaxRow } from '../train/metrics';
 import { resolveModelDirectory } from '../train/model-source';
 import { readConfig } from '../weights';
 import { checkOptions, integer, type OptionCheck } from '../train/option-check';
-import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, forEachLongestFirst, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -83,15 +83,15 @@ export class BertMultipleChoice extends TaskModel<ChoiceData, MultipleChoiceMetr
   async predict(inputs: readonly ChoiceExample[]): Promise<ChoicePrediction[]> {
     const features = toSwag(inputs, 'predict', this.numChoices, false).map((e) => swagFeatures(this.loaded.tokenizer, e, { maxLength: this.maxLength }));
     return this.use('predict', async () => {
-      const out: ChoicePrediction[] = [];
-      for (let i = 0; i < features.length; i += this.batchSize) {
-        const { batch } = multipleChoiceBatch(features.slice(i, i + this.batchSize), { padTokenId: this.padTokenId });
+      const out: ChoicePrediction[] = new Array(features.length);
+      const toBatch = (picked: readonly SwagFeatures[]) => multipleChoiceBatch(picked, { padTokenId: this.padTokenId }).batch;
+      await forEachLongestFirst(features, this.batchSize, toBatch, async (batch, items) => {
         const { logits } = await this.loaded.model.forward(batch, { training: false });
-        for (let r = 0; r < batch.batchSize / this.numChoices; r++) {
+        items.forEach((item, r) => {
           const scores = softmaxRow(logits, r * this.numChoices, this.numChoices);
-          out.push({ label: scores.indexOf(Math.max(...scores)), scores });
-        }
-      }
+          out[item] = { label: scores.indexOf(Math.max(...scores)), scores };
+        });
+      });
       return out;
     });
   }

@@ -7,7 +7,7 @@ import { questionAnsweringBatch } from '../data/task-collators';
 import { InputError } from '../errors';
 import { postprocessQaPredictions, squadV1Score, squadV2Score } from '../metrics';
 import { checkOptions, integer, finite, type OptionCheck } from '../train/option-check';
-import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, forEachLongestFirst, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -127,17 +127,18 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
   }
 
   private async logits(features: readonly SquadValidationFeature[]): Promise<{ start: Float32Array[]; end: Float32Array[] }> {
-    const start: Float32Array[] = [];
-    const end: Float32Array[] = [];
-    for (let i = 0; i < features.length; i += this.batchSize) {
-      const chunk = features.slice(i, i + this.batchSize);
-      const { batch } = questionAnsweringBatch(chunk.map((f) => ({ ...f, startPosition: 0, endPosition: 0 })), this.collate);
+    const start: Float32Array[] = new Array(features.length);
+    const end: Float32Array[] = new Array(features.length);
+    const toBatch = (picked: readonly SquadValidationFeature[]) =>
+      questionAnsweringBatch(picked.map((f) => ({ ...f, startPosition: 0, endPosition: 0 })), this.collate).batch;
+    await forEachLongestFirst(features, this.batchSize, toBatch, async (batch, items) => {
       const out = await this.loaded.model.forward(batch, { training: false });
-      chunk.forEach((f, r) => {
-        start.push(out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + f.inputIds.length));
-        end.push(out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + f.inputIds.length));
+      items.forEach((item, r) => {
+        const length = features[item].inputIds.length;
+        start[item] = out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
+        end[item] = out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
       });
-    }
+    });
     return { start, end };
   }
 

@@ -11,7 +11,7 @@ import { HF_PROBLEM_TYPE, PROBLEM_TYPE_NAMES, type ProblemTypeName } from '../tr
 import { softmaxRow } from '../train/metrics';
 import type { LabeledBatch } from '../train/types';
 import { checkOptions, integer, oneOf, ofType, type OptionCheck } from '../train/option-check';
-import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, forEachLongestFirst, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, labelNames } from './task-options';
 import { TaskModel, defaultLabels, loadTask, type LoadedTask, type TaskModelOptions } from './task-model';
 
@@ -105,17 +105,16 @@ export class BertSequenceClassifier extends TaskModel<SequenceData, SequenceMetr
   async predict(inputs: readonly (string | readonly [string, string])[]): Promise<SequencePrediction[]> {
     const rows = this.rows(inputs.map((t) => (typeof t === 'string' ? { text: t, label: this.placeholder() } : { text: t[0], textPair: t[1], label: this.placeholder() })), 'predict');
     return this.use('predict', async () => {
-      const out: SequencePrediction[] = [];
+      const out: SequencePrediction[] = new Array(rows.length);
       const k = this.labels.length;
-      for (let i = 0; i < rows.length; i += this.batchSize) {
-        const { batch } = this.collate(rows.slice(i, i + this.batchSize));
+      await forEachLongestFirst(rows, this.batchSize, (picked) => this.collate(picked).batch, async (batch, items) => {
         const { logits } = await this.loaded.model.forward(batch, { training: false });
         for (let r = 0; r < batch.batchSize; r++) {
           const row = Array.from(logits.subarray(r * k, (r + 1) * k));
           const p = this.problem === 'single_label' ? softmaxRow(logits, r * k, k) : this.problem === 'multi_label' ? row.map((x) => 1 / (1 + Math.exp(-x))) : row;
-          out.push({ label: this.problem === 'regression' ? undefined : this.labels[p.indexOf(Math.max(...p))], scores: Object.fromEntries(this.labels.map((l, c) => [l, p[c]])) });
+          out[items[r]] = { label: this.problem === 'regression' ? undefined : this.labels[p.indexOf(Math.max(...p))], scores: Object.fromEntries(this.labels.map((l, c) => [l, p[c]])) };
         }
-      }
+      });
       return out;
     });
   }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { mulberry32, shuffleInPlace, streamSeed } from '../data/random';
 import type { EvaluateOptions } from '../train/evaluate';
 import type { Evaluator } from '../train/options';
-import type { EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, TrainableModel, TrainingBatches } from '../train/types';
+import type { EncodedBatch, EvaluationBatches, ForwardOutput, LabeledBatch, RunSettings, TrainableModel, TrainingBatches } from '../train/types';
 
 // Items → one batch. `key` (a seed derived from the run's seed, the epoch and the batch index) feeds whatever is
 // random in the collation (masked-LM masks), so a batch is a function of (seed, epoch, index) and a resume is exact.
@@ -56,9 +56,9 @@ export function itemTrainingBatches<T>({ items, collate, digest }: TaskItems<T>,
   };
 }
 
-// The length of an item as a batch holds it: its longest row's tokens when collated alone.
-function itemLength<T>(item: T, collate: Collate<T>): number {
-  const { batch } = collate([item], 0);
+// The length of an item as a batch holds it: its longest row's tokens when batched alone.
+function itemLength<T>(item: T, toBatch: (items: readonly T[]) => EncodedBatch): number {
+  const batch = toBatch([item]);
   let longest = 0;
   for (let r = 0; r < batch.batchSize; r++) {
     let length = 0;
@@ -68,25 +68,36 @@ function itemLength<T>(item: T, collate: Collate<T>): number {
   return longest;
 }
 
+// The item indices, longest item first, ties in item order.
+function longestFirst<T>(items: readonly T[], toBatch: (items: readonly T[]) => EncodedBatch): number[] {
+  const lengths = items.map((item) => itemLength(item, toBatch));
+  return [...items.keys()].sort((a, b) => lengths[b] - lengths[a] || a - b);
+}
+
+// Inference over items (predict, embed) in the evaluation's order, longest first: `use` gets each batch and the
+// indices of its items, and puts each result in its item's place.
+export async function forEachLongestFirst<T>(items: readonly T[], batchSize: number, toBatch: (items: readonly T[]) => EncodedBatch,
+  use: (batch: EncodedBatch, items: readonly number[]) => Promise<void>): Promise<void> {
+  const order = longestFirst(items, toBatch);
+  for (let i = 0; i < order.length; i += batchSize) {
+    const picked = order.slice(i, i + batchSize);
+    await use(toBatch(picked.map((k) => items[k])), picked);
+  }
+}
+
 // Evaluation batches longest item first (ties in item order), as lib/data's inferenceBatches: each batch pads to its
 // longest item, and similar lengths pad little (sentence pairs, tagged sentences and questions vary widely). Each
 // batch says which items it holds (LabeledBatch.items); collation keys depend on the batch index only (the same masks
 // every evaluation).
 export function itemEvaluationBatches<T>({ items, collate, digest }: TaskItems<T>, batchSize: number, prefix?: PrefixOf): EvaluationBatches {
   let order: number[] | undefined;
-  const longestFirst = (): number[] => {
-    if (!order) {
-      const lengths = items.map((item) => itemLength(item, collate));
-      order = [...items.keys()].sort((a, b) => lengths[b] - lengths[a] || a - b);
-    }
-    return order;
-  };
+  const sorted = (): number[] => (order ??= longestFirst(items, (picked) => collate(picked, 0).batch));
   return {
     numExamples: items.length,
     runSettings: (): RunSettings => ({ batchSize, examplesSha256: digest, frozenCache: prefix !== undefined }),
     numBatches: () => Math.ceil(items.length / batchSize),
     batch: (index) => {
-      const picked = longestFirst().slice(index * batchSize, (index + 1) * batchSize);
+      const picked = sorted().slice(index * batchSize, (index + 1) * batchSize);
       return { ...withPrefix(collate(picked.map((i) => items[i]), streamSeed(0, index + 1)), picked, prefix), items: picked };
     },
   };

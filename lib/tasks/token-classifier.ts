@@ -8,7 +8,7 @@ import { seqevalScores, tagSequences } from '../metrics';
 import { softmaxRow } from '../train/metrics';
 import { matchHeadLabels } from '../train/head-labels';
 import { checkOptions, type OptionCheck } from '../train/option-check';
-import { LossMean, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
+import { LossMean, forEachLongestFirst, itemsDigest, taskItems, taskEvaluator, type Scorer } from './task-batches';
 import { TASK_OPTIONS, labelNames, flag } from './task-options';
 import { TaskModel, loadTask, type LoadedTask, type TaskAdapter, type TaskModelOptions } from './task-model';
 
@@ -103,24 +103,23 @@ export class BertTokenClassifier extends TaskModel<TaggingData, TokenClassificat
       return words as readonly string[];
     });
     return this.use('predict', async () => {
-      const out: WordPrediction[][] = [];
+      const out: WordPrediction[][] = new Array(sentences.length);
       const labels = this.labels;
-      for (let start = 0; start < sentences.length; start += this.batchSize) {
-        const chunk = sentences.slice(start, start + this.batchSize);
-        const rows = chunk.map((tokens) => this.aligner.align({ tokens }));
-        const { batch } = tokenLabelBatch(rows, this.collate);
+      const rows = sentences.map((tokens) => this.aligner.align({ tokens }));
+      await forEachLongestFirst(rows, this.batchSize, (picked) => tokenLabelBatch(picked, this.collate).batch, async (batch, items) => {
         const { logits } = await this.loaded.model.forward(batch, { training: false });
-        rows.forEach((row, r) => {
+        items.forEach((item, r) => {
+          const row = rows[item];
           const words: WordPrediction[] = [];
           row.wordIds.forEach((word, t) => {
             if (word === null || (t > 0 && row.wordIds[t - 1] === word)) return;
             const p = softmaxRow(logits, (r * batch.seqLen + t) * labels.length, labels.length);
             const best = p.indexOf(Math.max(...p));
-            words.push({ word: chunk[r][word], label: labels[best], score: p[best] });
+            words.push({ word: sentences[item][word], label: labels[best], score: p[best] });
           });
-          out.push(words);
+          out[item] = words;
         });
-      }
+      });
       return out;
     });
   }
