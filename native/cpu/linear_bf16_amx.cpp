@@ -116,10 +116,13 @@ void runBlock(const gemm_detail::KernelSpec& spec, const Bf16LinearArgs& a, int 
           amx::tileProduct(strip + q0 * kTile, ldx, qn, panel, sumsBase + (p - g0) * kTile * kTile, q0 > 0);
         }
       }
-      for (int p = g0; p < g1; ++p) {
-        const int col = p * kTile, n = std::min(kTile, a.out - col);
-        const float* sums = sumsBase + (p - g0) * kTile * kTile;
-        for (int r = 0; r < m; ++r) epilogueRow(sums + r * kTile, n, a, row0 + r, col);
+      // Row by row across the group's panels: each output row is written as one contiguous run of the group's
+      // columns rather than a 32-column piece per panel at a stride of a whole row.
+      for (int r = 0; r < m; ++r) {
+        for (int p = g0; p < g1; ++p) {
+          const int col = p * kTile, n = std::min(kTile, a.out - col);
+          epilogueRow(sumsBase + (p - g0) * kTile * kTile + r * kTile, n, a, row0 + r, col);
+        }
       }
     }
   }
