@@ -1,8 +1,8 @@
 // The first-token layer (native/model/bert_layer.cpp): a head that reads only each sequence's [CLS] row (sequence
-// classification, multiple choice) gets a last layer that computes every key and value but everything else for the
-// [CLS] rows alone. Its numbers must be the full layer's: each case runs one training step here (the default: the
-// first-token layer) and in a child process with BERTNODE_FIRST_TOKEN_LAYER=0 (the full last layer;
-// helpers/first-token-run.ts), and the loss, every gradient, the updated weights and the eval logits are compared —
+// classification, multiple choice, [CLS]-pooled embeddings) gets a last layer that computes every key and value but
+// everything else for the [CLS] rows alone. Its numbers must be the full layer's: each case runs one training step
+// here (the default: the first-token layer) and in a child process with BERTNODE_FIRST_TOKEN_LAYER=0 (the full last
+// layer, on the same addon binary; helpers/first-token-child.js), and the loss, every gradient, the updated weights and the eval logits are compared —
 // with live dropout, whose masks the [CLS] rows must share with the full tensors.
 //
 // Tolerance: both runs do the same fp32 arithmetic on the [CLS] rows, but the GEMMs see M = B rows instead of B*T,
@@ -14,11 +14,12 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { CONFIG, RunResult, RunSpec, makeBatch, makeModel, runSpec } from './helpers/first-token-run';
 
-const child = path.join(__dirname, 'helpers', 'first-token-run.ts');
-const register = path.join(__dirname, '..', 'ts-register.js');
+const child = path.join(__dirname, 'helpers', 'first-token-child.js');
+// The binary the CPU loader resolves (under npm run test:asan, the sanitizer build); the child loads that one.
+const addon = (require('node-gyp-build') as { path(dir: string): string }).path(path.resolve(__dirname, '..', '..'));
 
 function runFullLastLayer(spec: RunSpec): RunResult {
-  const run = spawnSync(process.execPath, ['-r', register, child, JSON.stringify(spec)],
+  const run = spawnSync(process.execPath, [child, addon, JSON.stringify(spec)],
     { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, BERTNODE_FIRST_TOKEN_LAYER: '0' } });
   if (run.status !== 0) throw new Error(`child failed (${run.status ?? run.signal}): ${run.stderr}`);
   return JSON.parse(run.stdout) as RunResult;

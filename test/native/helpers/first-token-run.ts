@@ -1,8 +1,7 @@
 // One training step and an eval forward of a small, deterministic model, for first-token-layer.test.ts, which runs it
-// in its own process (the first-token layer, the default) and through this file as a child process with
-// BERTNODE_FIRST_TOKEN_LAYER=0 (the full last layer): jest gives a test a copy of process.env, which native code
-// never sees, so the switch needs a process of its own.
-// As a child: `node -r test/ts-register.js first-token-run.ts '<RunSpec JSON>'` prints the RunResult as JSON.
+// in its own process (the first-token layer, the default) and in a child process with BERTNODE_FIRST_TOKEN_LAYER=0
+// (the full last layer; first-token-child.js): jest gives a test a copy of process.env, which native code never sees,
+// so the switch needs a process of its own.
 import { Batch, BertConfig, NativeBert, NativeBertOptions } from '../../../lib/native';
 
 export const CONFIG: BertConfig = {
@@ -82,11 +81,4 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
   } finally {
     m.dispose();
   }
-}
-
-if (require.main === module) {
-  runSpec(JSON.parse(process.argv[2]) as RunSpec).then((r) => process.stdout.write(JSON.stringify(r)), (e) => {
-    process.stderr.write(String(e?.stack ?? e));
-    process.exit(1);
-  });
 }
