@@ -139,11 +139,11 @@ void softmaxRowFromStats(float* p, const float* s, const int32_t* mask, float sc
 // Equivalent to Hugging Face's softmax(scale * scores + (1 - mask) * finfo.min): in fp32 the masked terms
 // underflow to exactly 0, and a fully masked row becomes uniform, which is what we produce explicitly.
 void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
-                             int T) {
-  size_t rows = static_cast<size_t>(B) * NH * T;
+                             int Q, int T) {
+  size_t rows = static_cast<size_t>(B) * NH * Q;
   parallelFor(rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
-      size_t b = r / (static_cast<size_t>(NH) * T);
+      size_t b = r / (static_cast<size_t>(NH) * Q);
       softmaxRow(probs + r * T, scores + r * T, mask + b * T, scale, T, nullptr);
     }
   });
@@ -155,8 +155,8 @@ BERTNODE_SIMD_CLONES void softmaxRowBackward(float* ds, const float* dp, const f
 }
 
 void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
-                              int T) {
-  size_t rows = static_cast<size_t>(B) * NH * T;
+                              int Q, int T) {
+  size_t rows = static_cast<size_t>(B) * NH * Q;
   parallelFor(rows, 16, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) softmaxRowBackward(dScores + r * T, dProbs + r * T, probs + r * T, scale, T);
   });

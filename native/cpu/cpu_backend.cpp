@@ -104,12 +104,12 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
     cpu::mergeHeads(out, in, B, T, NH, D);
   }
   void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
-                               int T) override {
-    cpu::attentionSoftmaxForward(probs, scores, mask, scale, B, NH, T);
+                               int Q, int T) override {
+    cpu::attentionSoftmaxForward(probs, scores, mask, scale, B, NH, Q, T);
   }
   void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
-                                int T) override {
-    cpu::attentionSoftmaxBackward(dScores, dProbs, probs, scale, B, NH, T);
+                                int Q, int T) override {
+    cpu::attentionSoftmaxBackward(dScores, dProbs, probs, scale, B, NH, Q, T);
   }
   FusedAttention* fusedAttention() override { return this; }
   void attentionForward(float* context, float* rowStats, const float* q, const float* k, const float* v,

@@ -46,9 +46,9 @@ void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n);
 void splitHeads(float* out, const float* in, int B, int T, int NH, int D);
 void mergeHeads(float* out, const float* in, int B, int T, int NH, int D);
 void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
-                             int T);
+                             int Q, int T);
 void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
-                              int T);
+                              int Q, int T);
 
 // dropout.cpp
 void dropout(float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step, uint32_t site);

@@ -45,15 +45,15 @@ __global__ void mergeHeadsKernel(float* out, const float* in, int B, int T, int 
   }
 }
 
-// grid ceil(B*NH*T / 8), block 256: one warp per (b, h, t) row of T keys. Three passes over the row (max, sum of
+// grid ceil(B*NH*Q / 8), block 256: one warp per (b, h, t) row of T keys (Q queries per head). Three passes over the row (max, sum of
 // exponentials, normalise) as in the CPU reference; probs == scores is allowed because each lane reads an element
 // before it writes it. Rows whose keys are all masked become uniform 1/T, like Hugging Face's finfo.min mask.
 __global__ void attentionSoftmaxForwardKernel(float* probs, const float* scores, const int32_t* mask, float scale,
-                                              int NH, int T, int64_t rows) {
+                                              int NH, int Q, int T, int64_t rows) {
   int64_t row = static_cast<int64_t>(blockIdx.x) * kRowWarps + threadIdx.x / kWarpSize;
   int lane = threadIdx.x % kWarpSize;
   if (row >= rows) return;
-  const int32_t* m = mask + (row / (static_cast<int64_t>(NH) * T)) * T;
+  const int32_t* m = mask + (row / (static_cast<int64_t>(NH) * Q)) * T;
   const float* s = scores + row * T;
   float* p = probs + row * T;
   float maxValue = -INFINITY;
@@ -100,16 +100,16 @@ void mergeHeads(cudaStream_t stream, float* out, const float* in, int B, int T, 
 }
 
 void attentionSoftmaxForward(cudaStream_t stream, float* probs, const float* scores, const int32_t* mask,
-                             float scale, int B, int NH, int T) {
-  int64_t rows = static_cast<int64_t>(B) * NH * T;
+                             float scale, int B, int NH, int Q, int T) {
+  int64_t rows = static_cast<int64_t>(B) * NH * Q;
   attentionSoftmaxForwardKernel<<<warpRowGrid(rows, kRowWarps), kRowWarps * kWarpSize, 0, stream>>>(
-      probs, scores, mask, scale, NH, T, rows);
+      probs, scores, mask, scale, NH, Q, T, rows);
   BERTNODE_CUDA_CHECK_LAUNCH(attentionSoftmaxForwardKernel);
 }
 
 void attentionSoftmaxBackward(cudaStream_t stream, float* dScores, const float* dProbs, const float* probs,
-                              float scale, int B, int NH, int T) {
-  int64_t rows = static_cast<int64_t>(B) * NH * T;
+                              float scale, int B, int NH, int Q, int T) {
+  int64_t rows = static_cast<int64_t>(B) * NH * Q;
   attentionSoftmaxBackwardKernel<<<warpRowGrid(rows, kRowWarps), kRowWarps * kWarpSize, 0, stream>>>(
       dScores, dProbs, probs, scale, T, rows);
   BERTNODE_CUDA_CHECK_LAUNCH(attentionSoftmaxBackwardKernel);

@@ -270,15 +270,15 @@ class CudaBackend final : public Backend {
   }
 
   void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B, int NH,
-                               int T) override {
+                               int Q, int T) override {
     activate();
-    cuda::attentionSoftmaxForward(stream_, probs, scores, mask, scale, B, NH, T);
+    cuda::attentionSoftmaxForward(stream_, probs, scores, mask, scale, B, NH, Q, T);
   }
 
   void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale, int B, int NH,
-                                int T) override {
+                                int Q, int T) override {
     activate();
-    cuda::attentionSoftmaxBackward(stream_, dScores, dProbs, probs, scale, B, NH, T);
+    cuda::attentionSoftmaxBackward(stream_, dScores, dProbs, probs, scale, B, NH, Q, T);
   }
   // No fused attention here: the composed path already runs its GEMMs on cuBLAS and its T^2 traffic through HBM,
   // whose bandwidth the CPU lacks, and a composition of these kernels behind the fused interface would need the

@@ -61,9 +61,9 @@ void geluBackward(cudaStream_t stream, float* dIn, const float* dOut, const floa
 void splitHeads(cudaStream_t stream, float* out, const float* in, int B, int T, int NH, int D);
 void mergeHeads(cudaStream_t stream, float* out, const float* in, int B, int T, int NH, int D);
 void attentionSoftmaxForward(cudaStream_t stream, float* probs, const float* scores, const int32_t* mask,
-                             float scale, int B, int NH, int T);
+                             float scale, int B, int NH, int Q, int T);
 void attentionSoftmaxBackward(cudaStream_t stream, float* dScores, const float* dProbs, const float* probs,
-                              float scale, int B, int NH, int T);
+                              float scale, int B, int NH, int Q, int T);
 
 // dropout.cu
 void dropout(cudaStream_t stream, float* out, const float* in, int64_t n, float p, uint64_t seed, uint64_t step,

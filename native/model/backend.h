@@ -137,17 +137,18 @@ class Backend {
   virtual void splitHeads(float* out, const float* in, int B, int T, int NH, int D) = 0;
   // [B,NH,T,D] -> [B,T,NH*D]: out[b,t,h*D+d] = in[b,h,t,d]  (write). The backward of splitHeads and vice versa.
   virtual void mergeHeads(float* out, const float* in, int B, int T, int NH, int D) = 0;
-  // Masked, scaled softmax over the last axis of scores [B,NH,T,T] (query t, key s), written in place into probs:
+  // Masked, scaled softmax over the last axis of scores [B,NH,Q,T] (query t < Q, key s < T; Q = T but in the
+  // first-token layer, Q = 1), written in place into probs:
   // probs[b,h,t,s] = softmax_s(scale * scores[b,h,t,s]) over the keys s with mask[b,s] != 0; keys with
   // mask[b,s] == 0 get probability exactly 0. mask [B,T] int32. Max-subtracted. A row whose keys are all masked
   // gets the uniform 1/T over all keys — what Hugging Face's additive finfo.min mask yields in fp32.
   // probs == scores is allowed (and is how the model calls it).
   virtual void attentionSoftmaxForward(float* probs, const float* scores, const int32_t* mask, float scale, int B,
-                                       int NH, int T) = 0;
-  // dScores[b,h,t,s] = scale * probs * (dProbs - sum_s' dProbs*probs), all [B,NH,T,T]  (write;
+                                       int NH, int Q, int T) = 0;
+  // dScores[b,h,t,s] = scale * probs * (dProbs - sum_s' dProbs*probs), all [B,NH,Q,T]  (write;
   // dScores == dProbs allowed). Masked keys get 0 because their probability is 0.
   virtual void attentionSoftmaxBackward(float* dScores, const float* dProbs, const float* probs, float scale,
-                                        int B, int NH, int T) = 0;
+                                        int B, int NH, int Q, int T) = 0;
 
   // The device's flash-style attention (model/fused_attention.h), or null where the model composes attention from
   // the ops above. The model takes the fused op whenever no one asked for a layer's probabilities.

@@ -5,12 +5,9 @@
 // The attention core (model/attention.h) runs fused when the backend has it and no one wants this layer's
 // probabilities, composed otherwise; which one ran shows in the activations (probs set: composed).
 //
-// The first-token layer (a.firstIn set; fused attention only) is the same layer for a caller that reads only each
-// sequence's [CLS] row: every key and value, but the query, the attention output, both LayerNorms and the MLP for
+// The first-token layer (a.firstIn set) is the same layer for a caller that reads only each sequence's [CLS] row: every key and value, but the query, the attention output, both LayerNorms and the MLP for
 // the B [CLS] rows alone (M = B rows past the attention instead of N). Those rows get the full layer's numbers —
 // dropout included: their masks are the full tensors' rows (Backend::dropoutRows).
-#include <stdexcept>
-
 #include "model/attention.h"
 #include "model/dropout.h"
 #include "model/layers.h"
@@ -54,8 +51,7 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
                                  float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs) {
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = !wantProbs && a.rowStats ? be.fusedAttention() : nullptr;
-  if (firstTokenLayer(a) && !fused) throw std::logic_error("the first-token layer needs fused attention");
-  const int M = outputRows(a, d);
+  const int M = outputRows(a, d), Q = M / d.B;  // Q queries per sequence
   const float* rowsIn = in;  // the input rows that go on past the attention: their residual
   if (firstTokenLayer(a)) {
     be.gatherClsRows(a.firstIn, in, d.B, d.T, d.H);
@@ -68,16 +64,16 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
     linearForward(be, p.key, a.kh, in, d.N, d.H, d.H);
     linearForward(be, p.value, a.vh, in, d.N, d.H, d.H);
     fused->attentionForward(a.context, a.rowStats, a.qh, a.kh, a.vh, mask, attentionScale(d),
-                            {d.B, d.NH, d.T, d.D, M / d.B}, attentionDrop);
+                            {d.B, d.NH, d.T, d.D, Q}, attentionDrop);
   } else {
-    linearForward(be, p.query, s.rows, in, d.N, d.H, d.H);
-    be.splitHeads(a.qh, s.rows, d.B, d.T, d.NH, d.D);
+    linearForward(be, p.query, s.rows, rowsIn, M, d.H, d.H);
+    be.splitHeads(a.qh, s.rows, d.B, Q, d.NH, d.D);
     linearForward(be, p.key, s.rows, in, d.N, d.H, d.H);
     be.splitHeads(a.kh, s.rows, d.B, d.T, d.NH, d.D);
     linearForward(be, p.value, s.rows, in, d.N, d.H, d.H);
     be.splitHeads(a.vh, s.rows, d.B, d.T, d.NH, d.D);
-    used = composedAttentionForward(be, s.heads, a.probs, s.scores, a.qh, a.kh, a.vh, mask, d, attentionDrop);
-    be.mergeHeads(a.context, s.heads, d.B, d.T, d.NH, d.D);
+    used = composedAttentionForward(be, s.heads, a.probs, s.scores, a.qh, a.kh, a.vh, mask, d, Q, attentionDrop);
+    be.mergeHeads(a.context, s.heads, d.B, Q, d.NH, d.D);
   }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + in).
@@ -143,7 +139,7 @@ void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const Enco
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                           const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
                           const Dims& d, const LayerDropout& drop, const DropoutKey& key) {
-  const int M = outputRows(a, d);
+  const int M = outputRows(a, d), Q = M / d.B;
   const size_t rowsBytes = sizeof(float) * static_cast<size_t>(d.N) * d.H;
 
   // Output LayerNorm: dOut becomes d(residual2), which flows both into the MLP branch and on to hidden1.
@@ -159,25 +155,32 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
                        p.attentionNorm.gamma, a.mean1, a.rstd1, M, d.H);
   const float* dAttentionDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.attentionOutputSite, key);
   linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, M, d.H, d.H);
-  // d(Q), d(K), d(V): rows [N,H] from the fused op, per head [B,NH,T,D] from the composed one.
+  // d(Q), d(K), d(V): rows from the fused op, per head from the composed one ([.,H] / [B,NH,.,D]: Q query positions,
+  // T keys).
   float* const headGrads[3] = {s.heads, s.heads2, s.heads3};
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = a.probs ? nullptr : be.fusedAttention();  // a layer without probabilities ran fused
   if (fused) {
     fused->attentionBackward(s.heads, s.heads2, s.heads3, s.rows2, a.qh, a.kh, a.vh, a.rowStats, mask,
-                             attentionScale(d), {d.B, d.NH, d.T, d.D, M / d.B}, attentionDrop);
+                             attentionScale(d), {d.B, d.NH, d.T, d.D, Q}, attentionDrop);
   } else {
-    be.splitHeads(s.heads, s.rows2, d.B, d.T, d.NH, d.D);  // d(context) per head
+    be.splitHeads(s.heads, s.rows2, d.B, Q, d.NH, d.D);  // d(context) per head
     composedAttentionBackward(be, s.heads, s.heads2, s.heads3, s.heads, a.qh, a.kh, a.vh, a.probs, s.scores,
-                              s.scores2, d, attentionDrop);
+                              s.scores2, d, Q, attentionDrop);
   }
+  // Projection i's output gradient as rows [., H] (the composed op's merged from per head, into s.rows).
+  auto rowsGrad = [&](int i, int positions) -> const float* {
+    if (fused) return headGrads[i];
+    be.mergeHeads(s.rows, headGrads[i], d.B, positions, d.NH, d.D);
+    return s.rows;
+  };
 
   // dIn = d(residual1) + the three projections' input gradients. The first-token layer's query and residual reach
   // the [CLS] rows only: their sum, in the same order, lands there, and the other rows start from zero.
   const Linear* projections[3] = {&p.query, &p.key, &p.value};
   int first = 0;
   if (firstTokenLayer(a)) {
-    linearBackward(be, p.query, dIn ? dOut : nullptr, 1.0f, headGrads[0], a.firstIn, M, d.H, d.H);
+    linearBackward(be, p.query, dIn ? dOut : nullptr, 1.0f, rowsGrad(0, Q), a.firstIn, M, d.H, d.H);
     if (dIn) {
       be.zero(dIn, rowsBytes);
       be.scatterClsRows(dIn, dOut, d.B, d.T, d.H);
@@ -186,14 +189,7 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
   } else if (dIn) {
     be.copy(dIn, dOut, rowsBytes);
   }
-  for (int i = first; i < 3; ++i) {
-    const float* rowsGrad = headGrads[i];
-    if (!fused) {
-      be.mergeHeads(s.rows, headGrads[i], d.B, d.T, d.NH, d.D);
-      rowsGrad = s.rows;
-    }
-    linearBackward(be, *projections[i], dIn, 1.0f, rowsGrad, in, d.N, d.H, d.H);
-  }
+  for (int i = first; i < 3; ++i) linearBackward(be, *projections[i], dIn, 1.0f, rowsGrad(i, d.T), in, d.N, d.H, d.H);
 }
 
 }  // namespace bertnode

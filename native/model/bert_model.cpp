@@ -122,13 +122,13 @@ struct BertModel::Impl {
   }
 
   // Whether a call runs the last layer as the first-token layer (layers.h): the head reads only each sequence's
-  // [CLS] row, the backend has fused attention, the last layer runs on more than one position, and no one asked for
-  // its probabilities or for hidden states. The [CLS] rows' numbers are the full layer's; the other rows are never
+  // [CLS] row, the last layer runs on more than one position, and no one asked for its probabilities or for hidden
+  // states. The [CLS] rows' numbers are the full layer's; the other rows are never
   // computed.
   bool firstTokenOutput(const Batch& batch, bool hiddenStates, const std::vector<int>& attentionLayers) const {
     const int last = config.numHiddenLayers - 1;
-    return firstTokenLayerAllowed && head->readsFirstTokenOnly() && backend->fusedAttention() &&
-           startOf(batch) <= last && batch.seqLen > 1 && !hiddenStates &&
+    return firstTokenLayerAllowed && head->readsFirstTokenOnly() && startOf(batch) <= last && batch.seqLen > 1 &&
+           !hiddenStates &&
            std::find(attentionLayers.begin(), attentionLayers.end(), last) == attentionLayers.end();
   }
 

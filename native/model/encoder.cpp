@@ -43,15 +43,16 @@ bool transientsAllBf16(const EncoderPlan& plan, int numLayers) {
 enum class LayerSet { Transient, Own, FirstToken };
 
 EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& plan, int numLayers, LayerSet set) {
-  // The first-token layer keeps M = B rows past the attention (layers.h); its attention is fused.
+  // The first-token layer keeps M = B rows past the attention (layers.h).
   const size_t M = set == LayerSet::FirstToken ? d.B : d.N;
   const size_t rows = M * d.H, keys = static_cast<size_t>(d.N) * d.H, wide = M * d.I;
-  const size_t attention = static_cast<size_t>(d.B) * d.NH * d.T * d.T;
+  const size_t attention = static_cast<size_t>(d.NH) * M * d.T;  // [B,NH,Q,T]
   const size_t queries = static_cast<size_t>(d.NH) * M;  // rowStats: B*NH*T, or B*NH for the first-token layer
   // Buffers only encoderLayerForward writes: none where every layer that uses this set runs the bf16 path.
   const bool fp32Layer = !(set == LayerSet::Transient && transientsAllBf16(plan, numLayers));
   auto fp32Only = [&](size_t n) { return fp32Layer ? n : 0; };
-  const bool composed = composedAttention(plan) && set != LayerSet::FirstToken;
+  // The first-token layer takes the fused attention wherever the backend has it (no one wants its probabilities).
+  const bool composed = set == LayerSet::FirstToken ? !plan.fusedAttention : composedAttention(plan);
   EncoderLayerActivations a;
   a.firstIn = slab.take<float>(set == LayerSet::FirstToken ? rows : 0);
   a.qh = slab.take<float>(fp32Only(rows));

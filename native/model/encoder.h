@@ -43,9 +43,9 @@ struct EncoderPlan {
   bool bf16Inference;       // no dropout and the backend has bf16Activations(): layers before saveFrom whose
                             // probabilities no one wants run encoderLayerInferenceBf16
   bool firstTokenOutput;    // the caller reads only each sequence's [CLS] row of the last layer, which then runs as
-                            // the first-token layer (layers.h; the model sets it only with fused attention, the last
-                            // layer's probabilities unwanted and no hidden states): forward returns [B,H], and
-                            // backward takes dHidden [B,H]
+                            // the first-token layer (layers.h; the model sets it only with the last layer's
+                            // probabilities unwanted and no hidden states): forward returns [B,H], and backward
+                            // takes dHidden [B,H]
 };
 
 // Requests and results of a forward's extras (attention probabilities, hidden states), on the host.

@@ -215,14 +215,14 @@ OpCheck attentionSoftmaxCheck(Random& rng) {
   const std::vector<int32_t> mask = {1, 1, 1, 0, 1, 1, 0, 0};
   auto forward = [=](DeviceScope& s, const Inputs& in) {
     float* probs = s.zeros(B * NH * T * T);
-    s.be().attentionSoftmaxForward(probs, in[0], s.upload(mask), scale, B, NH, T);
+    s.be().attentionSoftmaxForward(probs, in[0], s.upload(mask), scale, B, NH, T, T);
     return probs;
   };
   return {"attentionSoftmax",
           {rng.tensor(B * NH * T * T, -3.0f, 3.0f)},
           [=](DeviceScope& s, const Inputs& in) { return Output{forward(s, in), B * NH * T * T}; },
           [=](DeviceScope& s, const Inputs& in, float* dOut, const std::vector<float>&, const Inputs& g) {
-            s.be().attentionSoftmaxBackward(g[0], dOut, forward(s, in), scale, B, NH, T);
+            s.be().attentionSoftmaxBackward(g[0], dOut, forward(s, in), scale, B, NH, T, T);
           }};
 }
 
@@ -359,13 +359,14 @@ OpCheck clsRowsCheck(Random& rng) {
           }};
 }
 
-// How the checked layer runs its attention: composed, through the backend's FusedAttention (the layer keeps row
-// statistics, no probabilities), or fused as the first-token layer (the [CLS] rows' output only).
-enum class LayerKind { Composed, Fused, FirstToken };
+// How the checked layer runs its attention: composed, or through the backend's FusedAttention (the layer keeps row
+// statistics, no probabilities); and whether it is the first-token layer (the [CLS] rows' output only).
+enum class LayerKind { Composed, Fused, FirstTokenComposed, FirstTokenFused };
 
 // A whole BertLayer with padding and live dropout, so the backward's regenerated masks are checked too.
 OpCheck encoderLayerCheck(Random& rng, LayerKind kind) {
-  const bool fused = kind != LayerKind::Composed, firstToken = kind == LayerKind::FirstToken;
+  const bool fused = kind == LayerKind::Fused || kind == LayerKind::FirstTokenFused;
+  const bool firstToken = kind == LayerKind::FirstTokenComposed || kind == LayerKind::FirstTokenFused;
   const Dims d{2, 3, 4, 2, 2, 8, 6};
   const std::vector<int32_t> mask = {1, 1, 1, 1, 1, 0};
   const LayerDropout drop{0.2f, 0.25f, 1, 2, 3};
@@ -411,7 +412,10 @@ OpCheck encoderLayerCheck(Random& rng, LayerKind kind) {
                            s.zeros(heads), s.zeros(wide),      s.zeros(attention), s.zeros(attention)};
     return std::make_pair(a, scratch);
   };
-  const char* name = firstToken ? "encoderLayerFirstToken" : fused ? "encoderLayerFused" : "encoderLayer";
+  const char* name = kind == LayerKind::FirstTokenFused      ? "encoderLayerFirstTokenFused"
+                     : kind == LayerKind::FirstTokenComposed ? "encoderLayerFirstToken"
+                     : fused                                 ? "encoderLayerFused"
+                                                             : "encoderLayer";
   return {name, inputs,
           [=](DeviceScope& s, const Inputs& x) {
             auto [a, scratch] = buffers(s);
@@ -476,13 +480,15 @@ std::vector<GradcheckResult> runGradchecks(Backend& backend) {
   checks.push_back(dropoutCheck(rng));
   checks.push_back(headPermutesCheck(rng));
   checks.push_back(clsRowsCheck(rng));
-  Random layerRng = rng;  // the fused layer check gets the composed one's inputs
+  Random layerRng = rng;  // the other layer checks get the composed one's inputs
   checks.push_back(encoderLayerCheck(rng, LayerKind::Composed));
   checks.push_back(headCheck(rng));
+  Random firstTokenRng = layerRng;
+  checks.push_back(encoderLayerCheck(firstTokenRng, LayerKind::FirstTokenComposed));
   if (backend.fusedAttention()) {
-    Random firstTokenRng = layerRng;
+    Random fusedFirstTokenRng = layerRng;
     checks.push_back(encoderLayerCheck(layerRng, LayerKind::Fused));
-    checks.push_back(encoderLayerCheck(firstTokenRng, LayerKind::FirstToken));
+    checks.push_back(encoderLayerCheck(fusedFirstTokenRng, LayerKind::FirstTokenFused));
   }
   std::vector<GradcheckResult> results;
   for (const OpCheck& check : checks) results.push_back(runCheck(backend, check, rng));

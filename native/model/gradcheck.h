@@ -26,7 +26,8 @@ struct GradcheckResult {
                      // "bceWithLogits", "squaredError", "linear", "embeddings",
                      // "dropout", "headPermutes", "clsRows", "encoderLayer" (whole BertLayer incl. dropout), "head",
                      // "encoderLayerFused" (the same layer on the backend's fused attention, where it has one),
-                     // "encoderLayerFirstToken" (the same, as the first-token layer: the [CLS] rows' output)
+                     // "encoderLayerFirstToken" (the composed layer as the first-token layer: the [CLS] rows'
+                     // output), "encoderLayerFirstTokenFused" (the same on fused attention, where the backend has it)
   double maxAbsErr = 0.0;
   double maxRelErr = 0.0;
   bool passed = false;

@@ -98,7 +98,8 @@ inline constexpr LayerLinear kLayerLinears[] = {
 // What one layer's forward writes. For a layer that will run backward, each buffer is its own; for a layer that
 // will not, the model points every field at shared scratch (only `out` must differ from the layer's input).
 // The first-token layer (firstIn set, bert_layer.cpp) has M = B rows where the others have N: qh, context and every
-// buffer after it hold the [CLS] rows only (rowStats [B,NH,1,2]); kh and vh stay [N,H].
+// buffer after it hold the [CLS] rows only (qh [B,NH,1,D] composed, probs [B,NH,1,T], rowStats [B,NH,1,2]); kh and
+// vh stay [N,H].
 struct EncoderLayerActivations {
   float* firstIn;   // [B,H] the layer input's [CLS] rows (first-token layer only; null otherwise)
   float* qh;        // [B,NH,T,D] (composed attention) or [N,H] rows (fused)
@@ -142,9 +143,9 @@ struct LayerDropout {
   uint32_t probsSite, attentionOutputSite, outputSite;
 };
 
-// Runs the layer on `in` [N,H]. The attention runs fused when a.rowStats is set, the backend has fused attention
-// and !wantProbs (a.probs and the scratch's scores must then exist; a first-token layer throws std::logic_error
-// without fused attention), writing a.out [N,H], or [B,H] for a first-token layer; with the composed attention it returns the
+// Runs the layer on `in` [N,H], writing a.out [N,H], or [B,H] for a first-token layer. The attention runs fused when
+// a.rowStats is set, the backend has fused attention and !wantProbs (composed otherwise: a.probs and the scratch's
+// scores must then exist); with the composed attention it returns the
 // probabilities as used by the context product (after dropout: Hugging Face's `attentions` output), which live in
 // a.probs or in scratch until the next layer runs, and null when fused.
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,

@@ -199,13 +199,13 @@ Napi::Value attentionPaths(const Napi::CallbackInfo& info) {
       be.splitHeads(qh, qIn, B, T, NH, D);
       be.splitHeads(kh, kIn, B, T, NH, D);
       be.splitHeads(vh, vIn, B, T, NH, D);
-      composedAttentionForward(be, heads, probs, dropped, qh, kh, vh, maskIn, d, drop);
+      composedAttentionForward(be, heads, probs, dropped, qh, kh, vh, maskIn, d, T, drop);
       be.mergeHeads(composedRows[0], heads, B, T, NH, D);
     };
     auto composedBackward = [&] {
       be.splitHeads(heads, dContextIn, B, T, NH, D);
       composedAttentionBackward(be, perHead[0], perHead[1], perHead[2], heads, qh, kh, vh, probs, dropped, dScores,
-                                d, drop);
+                                d, T, drop);
       for (int i = 0; i < 3; ++i) be.mergeHeads(composedRows[i + 1], perHead[i], B, T, NH, D);
     };
 

@@ -187,12 +187,12 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
       {"attentionSoftmaxForward",
        [](Backend& b, OpArguments& a) {
          b.attentionSoftmaxForward(a.f("probs"), a.f("scores"), a.i("mask"), a.real("scale"), a.integer("B"),
-                                   a.integer("NH"), a.integer("T"));
+                                   a.integer("NH"), a.integer("Q"), a.integer("T"));
        }},
       {"attentionSoftmaxBackward",
        [](Backend& b, OpArguments& a) {
          b.attentionSoftmaxBackward(a.f("dScores"), a.f("dProbs"), a.f("probs"), a.real("scale"), a.integer("B"),
-                                    a.integer("NH"), a.integer("T"));
+                                    a.integer("NH"), a.integer("Q"), a.integer("T"));
        }},
       {"dropout",
        [](Backend& b, OpArguments& a) {

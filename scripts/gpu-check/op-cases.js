@@ -242,14 +242,14 @@ const cases = [
     name: 'attentionSoftmaxForward with padding and a fully masked example',
     op: 'attentionSoftmaxForward',
     tensors: { probs: new Float32Array(B * NH * T * T), scores: randomFloats(B * NH * T * T, 42, 8), mask: mask() },
-    params: { scale: 1 / Math.sqrt(D), B, NH, T },
+    params: { scale: 1 / Math.sqrt(D), B, NH, Q: T, T },
     tolerances: { probs: 1e-6 },
   },
   {
     name: 'attentionSoftmaxBackward',
     op: 'attentionSoftmaxBackward',
     tensors: { dScores: new Float32Array(B * NH * T * T), dProbs: randomFloats(B * NH * T * T, 43), probs: softmaxProbs() },
-    params: { scale: 1 / Math.sqrt(D), B, NH, T },
+    params: { scale: 1 / Math.sqrt(D), B, NH, Q: T, T },
     tolerances: { dScores: 1e-5 },
   },
   // Rows longer than a warp, as BERT's T = 128..512 are: at T = 77 each lane of a row's warp walks 2 or 3 keys and
@@ -259,7 +259,7 @@ const cases = [
     op: 'attentionSoftmaxForward',
     tensors: { probs: new Float32Array(3 * 2 * 77 * 77), scores: randomFloats(3 * 2 * 77 * 77, 56, 8),
       mask: paddedMask([50, 77, 0], 77) },
-    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, T: 77 },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, Q: 77, T: 77 },
     tolerances: { probs: 1e-6 },
   },
   {
@@ -267,7 +267,24 @@ const cases = [
     op: 'attentionSoftmaxBackward',
     tensors: { dScores: new Float32Array(3 * 2 * 77 * 77), dProbs: randomFloats(3 * 2 * 77 * 77, 57),
       probs: softmaxProbs(3 * 2 * 77, 77) },
-    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, T: 77 },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, Q: 77, T: 77 },
+    tolerances: { dScores: 1e-5 },
+  },
+  // The first-token layer's composed attention: one query row per head over T = 77 keys.
+  {
+    name: 'attentionSoftmaxForward, one query per head (the first-token layer), T = 77, a fully masked example',
+    op: 'attentionSoftmaxForward',
+    tensors: { probs: new Float32Array(3 * 2 * 77), scores: randomFloats(3 * 2 * 77, 59, 8),
+      mask: paddedMask([50, 77, 0], 77) },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, Q: 1, T: 77 },
+    tolerances: { probs: 1e-6 },
+  },
+  {
+    name: 'attentionSoftmaxBackward, one query per head, T = 77',
+    op: 'attentionSoftmaxBackward',
+    tensors: { dScores: new Float32Array(3 * 2 * 77), dProbs: randomFloats(3 * 2 * 77, 60),
+      probs: softmaxProbs(3 * 2, 77) },
+    params: { scale: 1 / Math.sqrt(D), B: 3, NH: 2, Q: 1, T: 77 },
     tolerances: { dScores: 1e-5 },
   },
   {

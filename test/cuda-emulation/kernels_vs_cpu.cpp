@@ -157,16 +157,16 @@ void attention() {
   }
   const float scale = 0.3f;
   Floats scores = randomFloats(B * NH * T * T, 8), probsCpu(scores.size()), probsCuda(scores.size());
-  cpu::attentionSoftmaxForward(probsCpu.data(), scores.data(), mask.data(), scale, B, NH, T);
-  cuda::attentionSoftmaxForward(stream, probsCuda.data(), scores.data(), mask.data(), scale, B, NH, T);
+  cpu::attentionSoftmaxForward(probsCpu.data(), scores.data(), mask.data(), scale, B, NH, T, T);
+  cuda::attentionSoftmaxForward(stream, probsCuda.data(), scores.data(), mask.data(), scale, B, NH, T, T);
   report("attentionSoftmaxForward", probsCuda, probsCpu, 1e-6);
   Floats inPlace = scores;
-  cuda::attentionSoftmaxForward(stream, inPlace.data(), inPlace.data(), mask.data(), scale, B, NH, T);
+  cuda::attentionSoftmaxForward(stream, inPlace.data(), inPlace.data(), mask.data(), scale, B, NH, T, T);
   report("attentionSoftmaxForward.inPlace", inPlace, probsCpu, 1e-6);
 
   Floats dProbs = randomFloats(scores.size()), dScoresCpu(scores.size()), dScoresCuda(scores.size());
-  cpu::attentionSoftmaxBackward(dScoresCpu.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
-  cuda::attentionSoftmaxBackward(stream, dScoresCuda.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T);
+  cpu::attentionSoftmaxBackward(dScoresCpu.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T, T);
+  cuda::attentionSoftmaxBackward(stream, dScoresCuda.data(), dProbs.data(), probsCpu.data(), scale, B, NH, T, T);
   report("attentionSoftmaxBackward", dScoresCuda, dScoresCpu, 1e-5);
 
   // Rows longer than a warp, as BERT's T = 128..512 are: at T = 77 every lane walks 2 or 3 keys and the last
@@ -180,15 +180,31 @@ void attention() {
   }
   Floats longScores = randomFloats(Bl * NHl * Tl * Tl, 8), longProbsCpu(longScores.size()),
          longProbsCuda(longScores.size());
-  cpu::attentionSoftmaxForward(longProbsCpu.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl);
-  cuda::attentionSoftmaxForward(stream, longProbsCuda.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl);
+  cpu::attentionSoftmaxForward(longProbsCpu.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl, Tl);
+  cuda::attentionSoftmaxForward(stream, longProbsCuda.data(), longScores.data(), longMask.data(), scale, Bl, NHl, Tl,
+                                Tl);
   report("attentionSoftmaxForward.T77", longProbsCuda, longProbsCpu, 1e-6);
   Floats longDProbs = randomFloats(longScores.size()), longDScoresCpu(longScores.size()),
          longDScoresCuda(longScores.size());
-  cpu::attentionSoftmaxBackward(longDScoresCpu.data(), longDProbs.data(), longProbsCpu.data(), scale, Bl, NHl, Tl);
+  cpu::attentionSoftmaxBackward(longDScoresCpu.data(), longDProbs.data(), longProbsCpu.data(), scale, Bl, NHl, Tl,
+                                Tl);
   cuda::attentionSoftmaxBackward(stream, longDScoresCuda.data(), longDProbs.data(), longProbsCpu.data(), scale, Bl,
-                                 NHl, Tl);
+                                 NHl, Tl, Tl);
   report("attentionSoftmaxBackward.T77", longDScoresCuda, longDScoresCpu, 1e-5);
+
+  // One query per head (the first-token layer's composed attention): rows [B*NH, T], the mask row of each b.
+  Floats firstScores = randomFloats(Bl * NHl * Tl, 8), firstProbsCpu(firstScores.size()),
+         firstProbsCuda(firstScores.size());
+  cpu::attentionSoftmaxForward(firstProbsCpu.data(), firstScores.data(), longMask.data(), scale, Bl, NHl, 1, Tl);
+  cuda::attentionSoftmaxForward(stream, firstProbsCuda.data(), firstScores.data(), longMask.data(), scale, Bl, NHl, 1,
+                                Tl);
+  report("attentionSoftmaxForward.oneQuery", firstProbsCuda, firstProbsCpu, 1e-6);
+  Floats firstDProbs = randomFloats(firstScores.size()), firstDScoresCpu(firstScores.size()),
+         firstDScoresCuda(firstScores.size());
+  cpu::attentionSoftmaxBackward(firstDScoresCpu.data(), firstDProbs.data(), firstProbsCpu.data(), scale, Bl, NHl, 1, Tl);
+  cuda::attentionSoftmaxBackward(stream, firstDScoresCuda.data(), firstDProbs.data(), firstProbsCpu.data(), scale, Bl,
+                                 NHl, 1, Tl);
+  report("attentionSoftmaxBackward.oneQuery", firstDScoresCuda, firstDScoresCpu, 1e-5);
 }
 
 void dropoutMasks() {

@@ -11,7 +11,7 @@ test('every backward op agrees with central differences of its forward', async (
   const names = results.map((r) => r.name);
   for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'crossEntropyIgnored',
     'bceWithLogits', 'squaredError', 'linear', 'embeddings', 'dropout', 'encoderLayer', 'head',
-    'encoderLayerFused', 'encoderLayerFirstToken']) {
+    'encoderLayerFused', 'encoderLayerFirstToken', 'encoderLayerFirstTokenFused']) {
     expect(names).toContain(op);
   }
   for (const r of results) {
