@@ -33,53 +33,46 @@ function recipe(name, config) {
 }
 
 // Model FLOPs (multiply-add = 2; GEMMs only: embeddings, LayerNorm, softmax, GELU, dropout and AdamW are not
-// counted). Per encoder layer and token, with P = 4H^2 + 2HI weights in its linear layers:
-//   forward   2P (linear layers) + 4TH (Q K^T and P V over the T keys)
-//   backward  2P for the weight gradients, 2P for the input gradients of the linear layers (less 3 * 2H^2 for the
-//             Q/K/V input gradient when nothing below the layer trains, so the gradient stops there), 8TH for the
-//             four attention products (dV, dP, dQ, dK).
+// counted). Per encoder layer whose query, attention output and MLP run on Q positions of each sequence (Q = T; 1
+// for bertnode's first-token last layer, below) while its keys and values run on all T:
+//   forward   2 * 2H^2 per token (K, V) + 2 * (2H^2 + 2HI) per query row (Q, attention output, MLP)
+//             + 4QTH per sequence (Q K^T and P V)
+//   backward  the forward's linear FLOPs again for the weight gradients, 2 * (H^2 + 2HI) per query row for the input
+//             gradients inside the layer (attention output, MLP), and, when something below the layer trains,
+//             2 * 2H^2 per token + 2 * H^2 per query row through K, V and Q; 8QTH per sequence for the four attention
+//             products (dV, dP, dQ, dK).
+// With Q = T: 2P forward, 2P + 2P backward (less 3 * 2H^2 when the gradient stops) per token, P = 4H^2 + 2HI.
 // Frozen layers below the trained ones run forward only. The head adds the pooler (H x H) and classifier on B rows,
 // forward, and backward (weights and input) because the head always trains.
-function flopCount(config, rec, B, T, training) {
-  const H = config.hiddenSize, I = config.intermediateSize, L = config.numHiddenLayers, C = config.numLabels;
-  const tokens = B * T;
-  const P = 4 * H * H + 2 * H * I;
-  const layerForward = tokens * (2 * P + 4 * T * H);
+function layerFlops(config, B, T, Q, trained, gradientGoesBelow) {
+  const H = config.hiddenSize, I = config.intermediateSize;
+  const tokens = B * T, queryRows = B * Q;
+  const linears = tokens * 2 * 2 * H * H + queryRows * 2 * (2 * H * H + 2 * H * I);
+  const forward = linears + 4 * queryRows * T * H;
+  if (!trained) return forward;
+  const inputGradients = queryRows * 2 * (H * H + 2 * H * I)
+    + (gradientGoesBelow ? tokens * 2 * 2 * H * H + queryRows * 2 * H * H : 0);
+  return forward + linears + inputGradients + 8 * queryRows * T * H;
+}
+
+// lastLayerQueries: the query positions per sequence of the last layer (T unless it runs as the first-token layer).
+function flopCount(config, rec, B, T, training, lastLayerQueries = T) {
+  const H = config.hiddenSize, L = config.numHiddenLayers, C = config.numLabels;
   const head = 2 * B * (H * H + H * C);
-  let total = L * layerForward + head;
-  if (!training) return total;
-  total += 2 * head;
   const firstTrained = L - rec.trainableLayers;
-  for (let l = firstTrained; l < L; l++) {
-    const gradientGoesBelow = l > firstTrained || rec.trainEmbeddings;
-    total += tokens * (2 * P + 2 * P - (gradientGoesBelow ? 0 : 6 * H * H) + 8 * T * H);
+  let total = training ? 3 * head : head;
+  for (let l = 0; l < L; l++) {
+    const trained = training && l >= firstTrained;
+    total += layerFlops(config, B, T, l === L - 1 ? lastLayerQueries : T, trained, l > firstTrained || rec.trainEmbeddings);
   }
   return total;
 }
 
 // The part of flopCount that bertnode executes: under these [CLS]-reading heads its last layer runs as the
-// first-token layer (native/model/bert_layer.cpp): keys and values for every token, the query, the attention output
-// and the MLP for the B [CLS] rows, the attention for one query per sequence. The peers execute all of flopCount; the
+// first-token layer (native/model/bert_layer.cpp), one query per sequence. The peers execute all of flopCount; the
 // fractions of a peak use what ran. BERTNODE_FIRST_TOKEN_LAYER=0 (the full last layer) executes all of it.
 function executedFlopCount(config, rec, B, T, training) {
-  if (process.env.BERTNODE_FIRST_TOKEN_LAYER === '0') return flopCount(config, rec, B, T, training);
-  const H = config.hiddenSize, I = config.intermediateSize, L = config.numHiddenLayers;
-  const tokens = B * T;
-  const P = 4 * H * H + 2 * H * I;
-  const keysValues = 2 * H * H, rowLinears = 2 * H * H + 2 * H * I;  // per token / per [CLS] row
-  const fullForward = tokens * (2 * P + 4 * T * H);
-  const firstForward = tokens * 2 * keysValues + B * 2 * rowLinears + 4 * B * T * H;
-  let saving = fullForward - firstForward;
-  if (training && rec.trainableLayers > 0) {
-    const gradientGoesBelow = rec.trainableLayers > 1 || rec.trainEmbeddings;
-    const fullBackward = tokens * (4 * P - (gradientGoesBelow ? 0 : 6 * H * H) + 8 * T * H);
-    const firstBackward = tokens * 2 * keysValues + B * 2 * rowLinears  // weight gradients
-      + B * 2 * (H * H + 2 * H * I)  // input gradients inside the layer: attention output, MLP
-      + (gradientGoesBelow ? tokens * 2 * keysValues + B * 2 * H * H : 0)  // and through K, V, Q to the layer below
-      + 8 * B * T * H;  // dV, dP, dQ, dK for one query per sequence
-    saving += fullBackward - firstBackward;
-  }
-  return flopCount(config, rec, B, T, training) - saving;
+  return flopCount(config, rec, B, T, training, process.env.BERTNODE_FIRST_TOKEN_LAYER === '0' ? T : 1);
 }
 
 // Weights ~ U(-0.05, 0.05) from an LCG, LayerNorm weights 1, biases 0: finite, non-degenerate, no denormals.
