@@ -13,35 +13,13 @@
  * the best of `runs`, or {"error"} and exit status 3 without AMX-BF16.
  * Build: cc -O2 -mamx-tile -mamx-bf16 amx-load-ceiling.c -o amx-load-ceiling -pthread.
  * Usage: amx-load-ceiling threads runs */
-#include <cpuid.h>
-#include <immintrin.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "amx-harness.h"
 #include "peak-harness.h"
 
 enum { kBlocks = 8, kSliceK = 32 * kBlocks, kCalls = 200000 };
-
-struct __attribute__((aligned(64))) TileConfig {
-  uint8_t palette, startRow, reserved[14];
-  uint16_t bytesPerRow[16];
-  uint8_t rows[16];
-};
-
-static void configureTiles(void) {
-  struct TileConfig config;
-  memset(&config, 0, sizeof config);
-  config.palette = 1;
-  for (int t = 0; t < 8; ++t) {
-    config.bytesPerRow[t] = 64;
-    config.rows[t] = 16;
-  }
-  _tile_loadconfig(&config);
-}
 
 enum { kPanels = 16, kPasses = 4 };  /* panelsFromL2: 16 panels x 4 passes of 16 KiB = 1 MiB */
 
@@ -65,92 +43,73 @@ static void storeSums(float* sums) {
   _tile_stored(3, sums + 528, 128);
 }
 
-static void* inOrder(void* out) {
-  struct Operands* o = aligned_alloc(64, sizeof *o);
-  memset(o, 0, sizeof *o);
-  configureTiles();
-  for (long call = 0; call < kCalls; ++call) {
-    loadSums(o->sums[0]);
-    const uint16_t *a = o->a, *panel = o->panel[0];
-    for (int q = 0; q < kBlocks; ++q, a += 32, panel += 1024) {
-      _tile_loadd(4, a, 2 * kSliceK);
-      _tile_loadd(5, a + 16 * kSliceK, 2 * kSliceK);
-      _tile_loadd(6, panel, 128);
-      _tile_loadd(7, panel + 32, 128);
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(1, 4, 7);
-      _tile_dpbf16ps(2, 5, 6);
-      _tile_dpbf16ps(3, 5, 7);
-    }
-    storeSums(o->sums[0]);
-  }
-  memcpy(out, o->sums[0], 64);
-  _tile_release();
-  free(o);
-  return NULL;
-}
-
-/* One call of the interleaved order: sums (+)= a slice x one pass of a panel. */
-static void interleavedCall(const uint16_t* a, const uint16_t* panel, float* sums) {
-    loadSums(sums);
+/* One call in the kernels' order: sums (+)= a slice x one pass of a panel. */
+static void inOrderCall(const uint16_t* a, const uint16_t* panel, float* sums) {
+  loadSums(sums);
+  for (int q = 0; q < kBlocks; ++q, a += 32, panel += 1024) {
     _tile_loadd(4, a, 2 * kSliceK);
-    _tile_loadd(6, panel, 128);
     _tile_loadd(5, a + 16 * kSliceK, 2 * kSliceK);
+    _tile_loadd(6, panel, 128);
     _tile_loadd(7, panel + 32, 128);
-    for (int q = 0; q < kBlocks; ++q) {
-      const int more = q + 1 < kBlocks;
-      a += 32;
-      panel += 1024;
-      _tile_dpbf16ps(0, 4, 6);
-      _tile_dpbf16ps(2, 5, 6);
-      if (more) _tile_loadd(6, panel, 128);
-      _tile_dpbf16ps(1, 4, 7);
-      if (more) _tile_loadd(4, a, 2 * kSliceK);
-      _tile_dpbf16ps(3, 5, 7);
-      if (more) {
-        _tile_loadd(7, panel + 32, 128);
-        _tile_loadd(5, a + 16 * kSliceK, 2 * kSliceK);
-      }
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  storeSums(sums);
+}
+
+/* The same call with each operand tile reloaded as soon as its last product of the block has issued. */
+static void interleavedCall(const uint16_t* a, const uint16_t* panel, float* sums) {
+  loadSums(sums);
+  _tile_loadd(4, a, 2 * kSliceK);
+  _tile_loadd(6, panel, 128);
+  _tile_loadd(5, a + 16 * kSliceK, 2 * kSliceK);
+  _tile_loadd(7, panel + 32, 128);
+  for (int q = 0; q < kBlocks; ++q) {
+    const int more = q + 1 < kBlocks;
+    a += 32;
+    panel += 1024;
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(2, 5, 6);
+    if (more) _tile_loadd(6, panel, 128);
+    _tile_dpbf16ps(1, 4, 7);
+    if (more) _tile_loadd(4, a, 2 * kSliceK);
+    _tile_dpbf16ps(3, 5, 7);
+    if (more) {
+      _tile_loadd(7, panel + 32, 128);
+      _tile_loadd(5, a + 16 * kSliceK, 2 * kSliceK);
     }
-    storeSums(sums);
+  }
+  storeSums(sums);
 }
 
-static void* interleaved(void* out) {
+/* kCalls calls on one thread's operands: always the first panel pass and sums block (L1), or (fromL2) the next pass
+ * of the next panel, each with its own sums block. */
+static void* runCalls(void* out, void (*call)(const uint16_t*, const uint16_t*, float*), int fromL2) {
   struct Operands* o = aligned_alloc(64, sizeof *o);
   memset(o, 0, sizeof *o);
   configureTiles();
-  for (long call = 0; call < kCalls; ++call) interleavedCall(o->a, o->panel[0], o->sums[0]);
-  memcpy(out, o->sums[0], 64);
-  _tile_release();
-  free(o);
-  return NULL;
-}
-
-static void* panelsFromL2(void* out) {
-  struct Operands* o = aligned_alloc(64, sizeof *o);
-  memset(o, 0, sizeof *o);
-  configureTiles();
-  for (long call = 0; call < kCalls; ++call) {
-    const int panel = (int)(call % kPanels), pass = (int)(call / kPanels % kPasses);
-    interleavedCall(o->a, o->panel[panel * kPasses + pass], o->sums[panel]);
+  for (long c = 0; c < kCalls; ++c) {
+    const int panel = fromL2 ? (int)(c % kPanels) : 0, pass = fromL2 ? (int)(c / kPanels % kPasses) : 0;
+    call(o->a, o->panel[panel * kPasses + pass], o->sums[panel]);
   }
   memcpy(out, o->sums[0], 64);
   _tile_release();
   free(o);
   return NULL;
 }
+
+static void* inOrder(void* out) { return runCalls(out, inOrderCall, 0); }
+static void* interleaved(void* out) { return runCalls(out, interleavedCall, 0); }
+static void* panelsFromL2(void* out) { return runCalls(out, interleavedCall, 1); }
 
 int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s threads runs\n", argv[0]);
     return 2;
   }
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24)) ||
-      syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) != 0) {
-    printf("{\"error\":\"no AMX-BF16 on this CPU/OS\"}\n");
-    return 3;
-  }
+  if (!amxBf16Available()) return 3;
   const int threads = atoi(argv[1]), runs = atoi(argv[2]);
   float* sink = aligned_alloc(64, 64 * sizeof(float) * threads);
   const double flop = 16384.0 * 4 * kBlocks * kCalls;

@@ -6,34 +6,15 @@
  * line, in GFLOP/s of wall clock (gflops) and per CPU-second (cpuGflops, one core's rate while it runs), or an
  * {"error"} line and exit status 3 when the CPU/OS has no AMX-BF16.
  * Build: cc -O2 -mamx-tile -mamx-bf16 amx-peak.c -o amx-peak -pthread. Usage: amx-peak threads runs */
-#include <cpuid.h>
-#include <immintrin.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
+#include "amx-harness.h"
 #include "peak-harness.h"
 
 static const long kIterations = 2000000L;
 
-struct __attribute__((aligned(64))) TileConfig {
-  uint8_t palette, startRow, reserved[14];
-  uint16_t bytesPerRow[16];
-  uint8_t rows[16];
-};
-
 static void* spin(void* out) {
-  struct TileConfig config;
-  memset(&config, 0, sizeof config);
-  config.palette = 1;
-  for (int t = 0; t < 8; ++t) {
-    config.bytesPerRow[t] = 64;
-    config.rows[t] = 16;
-  }
-  _tile_loadconfig(&config);
+  configureTiles();
   static const uint16_t ones[16 * 32] __attribute__((aligned(64))) = {0}; /* bf16 zeros: values do not matter */
   _tile_loadd(4, ones, 64);
   _tile_loadd(5, ones, 64);
@@ -59,12 +40,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s threads runs\n", argv[0]);
     return 2;
   }
-  unsigned a, b, c, d;
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24)) ||
-      syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XFEATURE_XTILEDATA */) != 0) {
-    printf("{\"error\":\"no AMX-BF16 on this CPU/OS\"}\n");
-    return 3;
-  }
+  if (!amxBf16Available()) return 3;
   const int threads = atoi(argv[1]), runs = atoi(argv[2]);
   float* sink = aligned_alloc(64, 1024 * sizeof(float) * threads);
   const struct PeakRates best = bestRates(spin, sink, 1024, threads, runs, 16384.0 * 4 * kIterations);
