@@ -133,11 +133,7 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
       questionAnsweringBatch(picked.map((f) => ({ ...f, startPosition: 0, endPosition: 0 })), this.collate).batch;
     await forEachLongestFirst(features, this.batchSize, toBatch, async (batch, items) => {
       const out = await this.loaded.model.forward(batch, { training: false });
-      items.forEach((item, r) => {
-        const length = features[item].inputIds.length;
-        start[item] = out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
-        end[item] = out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
-      });
+      items.forEach((item, r) => keepSpanLogits(out, batch.seqLen, r, features[item].inputIds.length, item, start, end));
     });
     return { start, end };
   }
@@ -150,12 +146,8 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
     return {
       add: (out, { batch, items }) => {
         if (!items) throw new Error('question answering: evaluation batches must say which features they hold');
-        for (let r = 0; r < batch.batchSize; r++) {
-          const feature = items[r];
-          const length = features[feature].train.inputIds.length;
-          start[feature] = out.startLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
-          end[feature] = out.endLogits!.slice(r * batch.seqLen, r * batch.seqLen + length);
-        }
+        items.forEach((feature, r) =>
+          keepSpanLogits(out, batch.seqLen, r, features[feature].train.inputIds.length, feature, start, end));
         loss.add(out.loss, batch.batchSize);
       },
       result: () => {
@@ -173,6 +165,13 @@ export class BertQuestionAnswerer extends TaskModel<QaData, QaMetrics> {
       },
     };
   }
+}
+
+// Row r's start and end logits over its feature's real tokens, kept at the feature's index.
+function keepSpanLogits(out: { startLogits?: Float32Array; endLogits?: Float32Array }, seqLen: number, r: number,
+  length: number, feature: number, start: Float32Array[], end: Float32Array[]): void {
+  start[feature] = out.startLogits!.slice(r * seqLen, r * seqLen + length);
+  end[feature] = out.endLogits!.slice(r * seqLen, r * seqLen + length);
 }
 
 function toSquadExample(e: QaExample, i: number, what: string): SquadExample {

@@ -56,21 +56,18 @@ export function itemTrainingBatches<T>({ items, collate, digest }: TaskItems<T>,
   };
 }
 
-// The length of an item as a batch holds it: its longest row's tokens when batched alone.
-function itemLength<T>(item: T, toBatch: (items: readonly T[]) => EncodedBatch): number {
-  const batch = toBatch([item]);
-  let longest = 0;
-  for (let r = 0; r < batch.batchSize; r++) {
+// Each row's real tokens (its attention mask's sum).
+export function rowLengths(batch: EncodedBatch): number[] {
+  return Array.from({ length: batch.batchSize }, (_, r) => {
     let length = 0;
     for (let t = 0; t < batch.seqLen; t++) length += batch.attentionMask[r * batch.seqLen + t];
-    longest = Math.max(longest, length);
-  }
-  return longest;
+    return length;
+  });
 }
 
-// The item indices, longest item first, ties in item order.
+// The item indices, longest item first (an item's longest row when batched alone), ties in item order.
 function longestFirst<T>(items: readonly T[], toBatch: (items: readonly T[]) => EncodedBatch): number[] {
-  const lengths = items.map((item) => itemLength(item, toBatch));
+  const lengths = items.map((item) => Math.max(...rowLengths(toBatch([item]))));
   return [...items.keys()].sort((a, b) => lengths[b] - lengths[a] || a - b);
 }
 
@@ -110,7 +107,8 @@ export function itemsDigest(items: readonly unknown[]): string {
   return hash.digest('hex');
 }
 
-// Accumulates one evaluation: the outputs and labels of each batch, in order; then the metrics.
+// Accumulates one evaluation: the outputs and labels of each batch (which items it holds: LabeledBatch.items); then
+// the metrics.
 export interface Scorer<M> {
   add(output: ForwardOutput, batch: LabeledBatch): void;
   result(): M;

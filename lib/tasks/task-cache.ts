@@ -6,7 +6,7 @@
 import type { EncodedDataset } from '../data';
 import type { NativeBert } from '../native';
 import { FrozenCache, type FrozenCacheOptions } from '../train/frozen-cache';
-import type { PrefixOf, TaskItems } from './task-batches';
+import { rowLengths, type PrefixOf, type TaskItems } from './task-batches';
 
 export interface ItemCache {
   prefix: PrefixOf;
@@ -23,16 +23,14 @@ function itemRows<T>({ items, collate }: TaskItems<T>): { dataset: EncodedDatase
   let maxLength = 0;
   items.forEach((item, i) => {
     const { batch } = collate([item], 0);
-    for (let r = 0; r < batch.batchSize; r++) {
-      let length = 0;
-      for (let t = 0; t < batch.seqLen; t++) length += batch.attentionMask[r * batch.seqLen + t];
+    rowLengths(batch).forEach((length, r) => {
       for (let t = 0; t < length; t++) {
         tokens.push(batch.inputIds[r * batch.seqLen + t]);
         types.push(batch.tokenTypeIds[r * batch.seqLen + t]);
       }
       offsets.push(offsets[offsets.length - 1] + length);
       maxLength = Math.max(maxLength, length);
-    }
+    });
     firstRow[i + 1] = firstRow[i] + batch.batchSize;
   });
   const size = offsets.length - 1;
