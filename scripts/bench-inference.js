@@ -18,8 +18,8 @@
 //
 // Prints JSON lines {metric, ours, oursPrecision, peer, peerSetting, ratio (both best), unit: 'examples/s',
 // ourSeconds: {fp32, bf16, int8 (not counted as our best)}, peerSeconds: {onnxruntime, torchFp32, torchBf16}, gflop,
-// oursExecutedGflop (what our first-token last layer runs of gflop: scripts/bench/common.js), oursGflops, oursPeakFraction,
-// oursAmxPeakFraction, maxAbsDiff (fp32 logits against onnxruntime)} after the measured FP32 and AMX peaks
+// oursExecutedGflop (what our first-token last layer runs of gflop: scripts/bench/common.js), oursGflops,
+// oursPeakFraction, oursAmxPeakFraction, maxAbsDiff (fp32 logits against onnxruntime)} after the measured FP32 and AMX peaks
 // (scripts/bench/common.js).
 // Usage: node scripts/bench-inference.js [--threads 2] [--reps 5] [--quick] [--cases bert-base,minilm-l6]
 //   --quick: MiniLM-L6 only, 1 warm-up + 1 timed run.

@@ -45,9 +45,9 @@ __global__ void mergeHeadsKernel(float* out, const float* in, int B, int T, int 
   }
 }
 
-// grid ceil(B*NH*Q / 8), block 256: one warp per (b, h, t) row of T keys (Q queries per head). Three passes over the row (max, sum of
-// exponentials, normalise) as in the CPU reference; probs == scores is allowed because each lane reads an element
-// before it writes it. Rows whose keys are all masked become uniform 1/T, like Hugging Face's finfo.min mask.
+// grid ceil(B*NH*Q / 8), block 256: one warp per (b, h, t) row of T keys (Q queries per head). Three passes over the
+// row (max, sum of exponentials, normalise) as in the CPU reference; probs == scores is allowed because each lane
+// reads an element before it writes it. Rows whose keys are all masked become uniform 1/T, like Hugging Face's finfo.min mask.
 __global__ void attentionSoftmaxForwardKernel(float* probs, const float* scores, const int32_t* mask, float scale,
                                               int NH, int Q, int T, int64_t rows) {
   int64_t row = static_cast<int64_t>(blockIdx.x) * kRowWarps + threadIdx.x / kWarpSize;

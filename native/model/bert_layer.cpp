@@ -5,9 +5,10 @@
 // The attention core (model/attention.h) runs fused when the backend has it and no one wants this layer's
 // probabilities, composed otherwise; which one ran shows in the activations (probs set: composed).
 //
-// The first-token layer (a.firstIn set) is the same layer for a caller that reads only each sequence's [CLS] row: every key and value, but the query, the attention output, both LayerNorms and the MLP for
-// the B [CLS] rows alone (M = B rows past the attention instead of N). Those rows get the full layer's numbers —
-// dropout included: their masks are the full tensors' rows (Backend::dropoutRows).
+// The first-token layer (a.firstIn set) is the same layer for a caller that reads only each sequence's [CLS] row:
+// every key and value, but the query, the attention output, both LayerNorms and the MLP for the B [CLS] rows alone
+// (M = B rows past the attention instead of N). Those rows get the full layer's numbers — dropout included: their
+// masks are the full tensors' rows (Backend::dropoutRows).
 #include "model/attention.h"
 #include "model/dropout.h"
 #include "model/layers.h"

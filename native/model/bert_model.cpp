@@ -123,8 +123,7 @@ struct BertModel::Impl {
 
   // Whether a call runs the last layer as the first-token layer (layers.h): the head reads only each sequence's
   // [CLS] row, the last layer runs on more than one position, and no one asked for its probabilities or for hidden
-  // states. The [CLS] rows' numbers are the full layer's; the other rows are never
-  // computed.
+  // states. The [CLS] rows' numbers are the full layer's; the other rows are never computed.
   bool firstTokenOutput(const Batch& batch, bool hiddenStates, const std::vector<int>& attentionLayers) const {
     const int last = config.numHiddenLayers - 1;
     return firstTokenLayerAllowed && head->readsFirstTokenOnly() && startOf(batch) <= last && batch.seqLen > 1 &&

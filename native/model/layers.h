@@ -145,9 +145,9 @@ struct LayerDropout {
 
 // Runs the layer on `in` [N,H], writing a.out [N,H], or [B,H] for a first-token layer. The attention runs fused when
 // a.rowStats is set, the backend has fused attention and !wantProbs (composed otherwise: a.probs and the scratch's
-// scores must then exist); with the composed attention it returns the
-// probabilities as used by the context product (after dropout: Hugging Face's `attentions` output), which live in
-// a.probs or in scratch until the next layer runs, and null when fused.
+// scores must then exist); with the composed attention it returns the probabilities as used by the context product
+// (after dropout: Hugging Face's `attentions` output), which live in a.probs or in scratch until the next layer runs,
+// and null when fused.
 const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                                  const EncoderScratch& s, const float* in, const int32_t* mask, const Dims& d,
                                  float eps, const LayerDropout& drop, const DropoutKey& key, bool wantProbs);
@@ -161,8 +161,8 @@ void encoderLayerInferenceBf16(Backend& be, Bf16Activations& linears, const Enco
                                const void* const packed[6], const EncoderLayerActivations& a, const EncoderScratch& s,
                                const float* in, const int32_t* mask, const Dims& d, float eps);
 // Given dOut [N,H] ([B,H] for a first-token layer; overwritten), accumulates the parameter gradients and writes
-// dIn [N,H] (when not null). The
-// attention's backward is the fused one when a.probs is null (the forward then ran fused).
+// dIn [N,H] (when not null). The attention's backward is the fused one when a.probs is null (the forward then ran
+// fused).
 void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const EncoderLayerActivations& a,
                           const EncoderScratch& s, const float* in, const int32_t* mask, float* dOut, float* dIn,
                           const Dims& d, const LayerDropout& drop, const DropoutKey& key);
