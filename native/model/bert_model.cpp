@@ -191,8 +191,8 @@ struct BertModel::Impl {
 
   // Lays out and uploads one call's workspace: the encoder runs layers [start, L) (those >= saveFrom keep their
   // activations), the head its forward (and backward when `backward`). start > 0: batch.prefixHidden is layer
-  // start's input and is uploaded into the encoder's prefix input.
-  void prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward,
+  // start's input and is uploaded into the encoder's prefix input. Returns the head's Dims (headDims).
+  Dims prepareWorkspace(const Batch& batch, const Labels& labels, int saveFrom, bool training, bool backward,
                         bool attentionMaps, bool firstToken) {
     Dims d = dimsFor(batch);
     const Dims hd = headDims(d, firstToken);
@@ -223,6 +223,7 @@ struct BertModel::Impl {
     encoder.stage(staged, batch.inputIds, batch.tokenTypeIds, batch.attentionMask, d);
     if (labels.present()) head->stageLabels(staged, labels, hd);
     staged.flush(be());
+    return hd;
   }
 
   std::vector<float> downloadFloats(const float* src, size_t count) {
@@ -293,9 +294,8 @@ ForwardResult BertModel::forward(const Batch& batch, const ForwardOptions& optio
   m.refreshInt8();
   Dims d = m.dimsFor(batch);
   const bool firstToken = m.firstTokenOutput(batch, options.outputHiddenStates, options.attentionLayers);
-  const Dims hd = headDims(d, firstToken);
-  m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false,
-                     !options.attentionLayers.empty(), firstToken);
+  const Dims hd = m.prepareWorkspace(batch, options.labels, m.config.numHiddenLayers, options.training, false,
+                                     !options.attentionLayers.empty(), firstToken);
   ForwardResult result;
   result.attentions.resize(options.attentionLayers.size());
   DropoutKey key{options.training, options.seed, options.step};
@@ -321,8 +321,7 @@ float BertModel::accumulateGradients(const Batch& batch, const Labels& labels, f
   const int saveFrom = m.options.trainEmbeddings ? 0 : L - m.options.trainableLayers;
   Dims d = m.dimsFor(batch);
   const bool firstToken = m.firstTokenOutput(batch, false, {});
-  const Dims hd = headDims(d, firstToken);
-  m.prepareWorkspace(batch, labels, saveFrom, true, true, false, firstToken);
+  const Dims hd = m.prepareWorkspace(batch, labels, saveFrom, true, true, false, firstToken);
   DropoutKey key{true, seed, step};
   const float* hidden = m.encoder.forward(m.be(), d, L, key, EncoderExtras{});
   m.head->forward(m.be(), hidden, m.encoder.deviceMask(), hd, key);
