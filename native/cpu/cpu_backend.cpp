@@ -87,10 +87,14 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
   void addBias(float* x, const float* bias, int N, int C) override { cpu::addBias(x, bias, N, C); }
   void biasBackward(float* dBias, const float* dOut, int N, int C) override { cpu::biasBackward(dBias, dOut, N, C); }
   void add(float* out, const float* a, const float* b, int64_t n) override { cpu::add(out, a, b, n); }
+  void multiply(float* out, const float* a, const float* b, int64_t n) override { cpu::multiply(out, a, b, n); }
   void scale(float* x, float alpha, int64_t n) override { cpu::scale(x, alpha, n); }
   void geluForward(float* out, const float* in, int64_t n) override { cpu::geluForward(out, in, n); }
   void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) override {
     cpu::geluBackward(dIn, dOut, in, n);
+  }
+  void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) override {
+    cpu::geluForwardWithDerivative(out, derivative, in, n);
   }
   void tanhForward(float* out, const float* in, int64_t n) override { cpu::tanhForward(out, in, n); }
   void tanhBackward(float* dIn, const float* dOut, const float* out, int64_t n) override {

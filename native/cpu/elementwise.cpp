@@ -41,6 +41,10 @@ BERTNODE_SIMD_CLONES void addRange(float* out, const float* a, const float* b, s
   for (size_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
 }
 
+BERTNODE_SIMD_CLONES void multiplyRange(float* out, const float* a, const float* b, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) out[i] = a[i] * b[i];
+}
+
 }  // namespace
 
 void addBias(float* x, const float* bias, int N, int C) {
@@ -58,6 +62,11 @@ void biasBackward(float* dBias, const float* dOut, int N, int C) {
 
 void add(float* out, const float* a, const float* b, int64_t n) {
   parallelFor(static_cast<size_t>(n), kFlatGrain, [&](size_t begin, size_t end) { addRange(out, a, b, begin, end); });
+}
+
+void multiply(float* out, const float* a, const float* b, int64_t n) {
+  parallelFor(static_cast<size_t>(n), kFlatGrain,
+              [&](size_t begin, size_t end) { multiplyRange(out, a, b, begin, end); });
 }
 
 void scale(float* x, float alpha, int64_t n) {

@@ -5,6 +5,7 @@
 // Phi and exp come from vector_math.h so the loops vectorise (within ~1.5e-7 of the libm formula). Where the CPU has
 // AVX-512F the forward runs gelu_avx512.h's intrinsics instead (the same formula, a reciprocal instead of the
 // division; within ~3e-7): the bf16 Linear's GELU epilogue runs the same function, so both give the same bits.
+#include <algorithm>
 #include <cstddef>
 
 #include "cpu/ops.h"
@@ -42,25 +43,43 @@ bool hasAvx512() {
 }
 #endif
 
+// gelu'(x): the backward's factor, one expression for geluBackward and geluForwardWithDerivative (same bits).
+inline float geluDerivative(float x) { return vnormalCdf(x) + x * kInvSqrt2Pi * vexp(-0.5f * x * x); }
+
 BERTNODE_SIMD_CLONES void geluBackwardRange(float* dIn, const float* dOut, const float* in, size_t begin,
                                             size_t end) {
-  for (size_t i = begin; i < end; ++i) {
-    float x = in[i];
-    dIn[i] = dOut[i] * (vnormalCdf(x) + x * kInvSqrt2Pi * vexp(-0.5f * x * x));
-  }
+  for (size_t i = begin; i < end; ++i) dIn[i] = dOut[i] * geluDerivative(in[i]);
+}
+
+BERTNODE_SIMD_CLONES void geluDerivativeRange(float* derivative, const float* in, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) derivative[i] = geluDerivative(in[i]);
+}
+
+// The forward of [begin, end) on the op's path: gelu_avx512.h's where the CPU has AVX-512F (geluForward's choice).
+void geluForwardSpan(float* out, const float* in, size_t begin, size_t end) {
+#if BERTNODE_GELU_AVX512
+  if (hasAvx512()) return geluForwardRangeAvx512(out, in, begin, end);
+#endif
+  geluForwardRange(out, in, begin, end);
 }
 
 }  // namespace
 
 void geluForward(float* out, const float* in, int64_t n) {
-#if BERTNODE_GELU_AVX512
-  if (hasAvx512()) {
-    parallelFor(static_cast<size_t>(n), kGrain,
-                [&](size_t begin, size_t end) { geluForwardRangeAvx512(out, in, begin, end); });
-    return;
-  }
-#endif
-  parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) { geluForwardRange(out, in, begin, end); });
+  parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) { geluForwardSpan(out, in, begin, end); });
+}
+
+// Both passes one L1-sized piece at a time, so the derivative's pass reads the input from L1, and the forward's runs
+// before the derivative may overwrite it (derivative == in).
+void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) {
+  constexpr size_t kPiece = 2048;  // 8 KiB of input
+  parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) {
+    for (size_t piece = begin; piece < end; piece += kPiece) {
+      const size_t pieceEnd = std::min(end, piece + kPiece);
+      geluForwardSpan(out, in, piece, pieceEnd);
+      geluDerivativeRange(derivative, in, piece, pieceEnd);
+    }
+  });
 }
 
 void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) {

@@ -33,6 +33,7 @@ void layerNormBackward(float* dIn, float* dGamma, float* dBeta, const float* dOu
 void addBias(float* x, const float* bias, int N, int C);
 void biasBackward(float* dBias, const float* dOut, int N, int C);
 void add(float* out, const float* a, const float* b, int64_t n);
+void multiply(float* out, const float* a, const float* b, int64_t n);
 void scale(float* x, float alpha, int64_t n);
 void tanhForward(float* out, const float* in, int64_t n);
 void tanhBackward(float* dIn, const float* dOut, const float* out, int64_t n);
@@ -41,6 +42,7 @@ void sumOfSquares(float* result, const float* x, int64_t n);
 // gelu.cpp
 void geluForward(float* out, const float* in, int64_t n);
 void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n);
+void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n);
 
 // attention.cpp
 void splitHeads(float* out, const float* in, int B, int T, int NH, int D);

@@ -227,6 +227,11 @@ class CudaBackend final : public Backend {
     cuda::add(stream_, out, a, b, n);
   }
 
+  void multiply(float* out, const float* a, const float* b, int64_t n) override {
+    activate();
+    cuda::multiply(stream_, out, a, b, n);
+  }
+
   void scale(float* x, float alpha, int64_t n) override {
     activate();
     cuda::scale(stream_, x, alpha, n);
@@ -240,6 +245,11 @@ class CudaBackend final : public Backend {
   void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) override {
     activate();
     cuda::geluBackward(stream_, dIn, dOut, in, n);
+  }
+
+  void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) override {
+    activate();
+    cuda::geluForwardWithDerivative(stream_, out, derivative, in, n);
   }
 
   void tanhForward(float* out, const float* in, int64_t n) override {

@@ -36,6 +36,12 @@ __global__ void addKernel(float* out, const float* a, const float* b, int64_t n)
     out[i] = a[i] + b[i];
 }
 
+__global__ void multiplyKernel(float* out, const float* a, const float* b, int64_t n) {
+  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+    out[i] = a[i] * b[i];
+}
+
 __global__ void scaleKernel(float* x, float alpha, int64_t n) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
@@ -107,6 +113,11 @@ void biasBackward(cudaStream_t stream, Scratch& scratch, float* dBias, const flo
 void add(cudaStream_t stream, float* out, const float* a, const float* b, int64_t n) {
   addKernel<<<flatGrid(n), kFlatBlock, 0, stream>>>(out, a, b, n);
   BERTNODE_CUDA_CHECK_LAUNCH(addKernel);
+}
+
+void multiply(cudaStream_t stream, float* out, const float* a, const float* b, int64_t n) {
+  multiplyKernel<<<flatGrid(n), kFlatBlock, 0, stream>>>(out, a, b, n);
+  BERTNODE_CUDA_CHECK_LAUNCH(multiplyKernel);
 }
 
 void scale(cudaStream_t stream, float* x, float alpha, int64_t n) {

@@ -48,6 +48,7 @@ void layerNormBackward(cudaStream_t stream, Scratch& scratch, float* dIn, float*
 void addBias(cudaStream_t stream, float* x, const float* bias, int N, int C);
 void biasBackward(cudaStream_t stream, Scratch& scratch, float* dBias, const float* dOut, int N, int C);
 void add(cudaStream_t stream, float* out, const float* a, const float* b, int64_t n);
+void multiply(cudaStream_t stream, float* out, const float* a, const float* b, int64_t n);
 void scale(cudaStream_t stream, float* x, float alpha, int64_t n);
 void tanhForward(cudaStream_t stream, float* out, const float* in, int64_t n);
 void tanhBackward(cudaStream_t stream, float* dIn, const float* dOut, const float* out, int64_t n);
@@ -56,6 +57,7 @@ void sumOfSquares(cudaStream_t stream, Scratch& scratch, float* result, const fl
 // gelu.cu
 void geluForward(cudaStream_t stream, float* out, const float* in, int64_t n);
 void geluBackward(cudaStream_t stream, float* dIn, const float* dOut, const float* in, int64_t n);
+void geluForwardWithDerivative(cudaStream_t stream, float* out, float* derivative, const float* in, int64_t n);
 
 // attention.cu
 void splitHeads(cudaStream_t stream, float* out, const float* in, int B, int T, int NH, int D);

@@ -118,12 +118,18 @@ class Backend {
   virtual void biasBackward(float* dBias, const float* dOut, int N, int C) = 0;
   // out[i] = a[i] + b[i] for n elements (write; out may alias a or b).
   virtual void add(float* out, const float* a, const float* b, int64_t n) = 0;
+  // out[i] = a[i] * b[i] for n elements (write; out may alias a or b).
+  virtual void multiply(float* out, const float* a, const float* b, int64_t n) = 0;
   // x[i] *= alpha for n elements (in place).
   virtual void scale(float* x, float alpha, int64_t n) = 0;
   // out[i] = gelu(in[i]) = 0.5 * in * (1 + erf(in / sqrt(2)))  (exact erf form; write; out == in allowed).
   virtual void geluForward(float* out, const float* in, int64_t n) = 0;
   // dIn[i] = dOut[i] * gelu'(in[i]) with gelu'(x) = Phi(x) + x * phi(x)  (write; dIn == dOut allowed).
   virtual void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) = 0;
+  // geluForward, and derivative[i] = gelu'(in[i]) (write; derivative == in allowed, out aliases neither): for a layer
+  // whose backward then needs only multiply(dIn, dOut, derivative), the same bits as geluBackward, in a pass that
+  // reads two tensors instead of computing erf and exp from the input again.
+  virtual void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) = 0;
   // out[i] = tanh(in[i])  (write; out == in allowed). Pooler activation.
   virtual void tanhForward(float* out, const float* in, int64_t n) = 0;
   // dIn[i] = dOut[i] * (1 - out[i]^2), from the forward's output  (write; dIn == dOut allowed).

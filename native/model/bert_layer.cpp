@@ -9,6 +9,8 @@
 // every key and value, but the query, the attention output, both LayerNorms and the MLP for the B [CLS] rows alone
 // (M = B rows past the attention instead of N). Those rows get the full layer's numbers — dropout included: their
 // masks are the full tensors' rows (Backend::dropoutRows).
+#include <stdexcept>
+
 #include "model/attention.h"
 #include "model/dropout.h"
 #include "model/layers.h"
@@ -83,8 +85,14 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
                  drop.hiddenP, drop.attentionOutputSite, key);
 
   // BertIntermediate + BertOutput: LayerNorm(dropout(dense(gelu(dense(hidden1)))) + hidden1).
-  linearForward(be, p.intermediate, a.preGelu, a.hidden1, M, d.H, d.I);
-  be.geluForward(a.gelu, a.preGelu, static_cast<int64_t>(M) * d.I);
+  const int64_t wide = static_cast<int64_t>(M) * d.I;
+  if (a.geluDerivative) {  // a backward will read this layer: it keeps gelu' of the dense output, not the output
+    linearForward(be, p.intermediate, a.geluDerivative, a.hidden1, M, d.H, d.I);
+    be.geluForwardWithDerivative(a.gelu, a.geluDerivative, a.geluDerivative, wide);
+  } else {
+    linearForward(be, p.intermediate, a.gelu, a.hidden1, M, d.H, d.I);
+    be.geluForward(a.gelu, a.gelu, wide);
+  }
   linearForward(be, p.output, s.rows, a.gelu, M, d.I, d.H);
   dropoutAddNorm(be, a, a.out, a.residual2, a.mean2, a.rstd2, s.rows, a.hidden1, p.outputNorm, d, eps, drop.hiddenP,
                  drop.outputSite, key);
@@ -148,7 +156,8 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
                        a.mean2, a.rstd2, M, d.H);
   const float* dOutputDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.outputSite, key);
   linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, M, d.I, d.H);
-  be.geluBackward(s.wide, s.wide, a.preGelu, static_cast<int64_t>(M) * d.I);
+  if (!a.geluDerivative) throw std::logic_error("encoderLayerBackward: the layer's forward kept no GELU derivative");
+  be.multiply(s.wide, s.wide, a.geluDerivative, static_cast<int64_t>(M) * d.I);  // geluBackward's bits
   linearBackward(be, p.intermediate, dOut, 1.0f, s.wide, a.hidden1, M, d.H, d.I);
 
   // Attention LayerNorm: dOut becomes d(residual1) = the residual gradient of `in` plus the attention branch's.

@@ -65,8 +65,8 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
   a.mean1 = slab.take<float>(fp32Only(M));
   a.rstd1 = slab.take<float>(fp32Only(M));
   a.hidden1 = slab.take<float>(rows);
-  a.preGelu = slab.take<float>(fp32Only(wide));
   a.gelu = slab.take<float>(fp32Only(wide));
+  a.geluDerivative = slab.take<float>(set != LayerSet::Transient && plan.backward ? wide : 0);
   a.residual2 = slab.take<float>(rows);
   a.mean2 = slab.take<float>(fp32Only(M));
   a.rstd2 = slab.take<float>(fp32Only(M));

@@ -191,6 +191,23 @@ OpCheck geluCheck(Random& rng) {
           }};
 }
 
+// The training layer's GELU: the forward keeps gelu' (geluForwardWithDerivative), the backward multiplies by it.
+OpCheck geluDerivativeCheck(Random& rng) {
+  const int n = 16;
+  return {"geluDerivative",
+          {rng.tensor(n, -3.0f, 3.0f)},
+          [=](DeviceScope& s, const Inputs& in) {
+            float* out = s.zeros(n);
+            s.be().geluForwardWithDerivative(out, s.zeros(n), in[0], n);
+            return Output{out, n};
+          },
+          [=](DeviceScope& s, const Inputs& in, float* dOut, const std::vector<float>&, const Inputs& g) {
+            float* derivative = s.zeros(n);
+            s.be().geluForwardWithDerivative(s.zeros(n), derivative, in[0], n);
+            s.be().multiply(g[0], dOut, derivative, n);
+          }};
+}
+
 OpCheck tanhCheck(Random& rng) {
   const int n = 12;
   return {"tanh",
@@ -469,6 +486,7 @@ std::vector<GradcheckResult> runGradchecks(Backend& backend) {
   std::vector<OpCheck> checks;
   checks.push_back(layerNormCheck(rng));
   checks.push_back(geluCheck(rng));
+  checks.push_back(geluDerivativeCheck(rng));
   checks.push_back(tanhCheck(rng));
   checks.push_back(attentionSoftmaxCheck(rng));
   checks.push_back(crossEntropyCheck(rng, "crossEntropy", 4, {0, 3, 1}));

@@ -112,8 +112,9 @@ struct EncoderLayerActivations {
   float* mean1;     // [N]
   float* rstd1;     // [N]
   float* hidden1;   // [N,H] attention LayerNorm output
-  float* preGelu;   // [N,I] intermediate dense output
-  float* gelu;      // [N,I]
+  float* gelu;      // [N,I] gelu(intermediate dense output)
+  float* geluDerivative;  // [N,I] gelu'(intermediate dense output), all the backward needs of that output; null in a
+                          // layer no backward reads (its forward applies GELU in place in `gelu` instead)
   float* residual2; // [N,H] feed-forward output + hidden1 (output LayerNorm input)
   float* mean2;     // [N]
   float* rstd2;     // [N]

@@ -168,10 +168,15 @@ const std::unordered_map<std::string, OpRunner>& opTable() {
       {"biasBackward",
        [](Backend& b, OpArguments& a) { b.biasBackward(a.f("dBias"), a.f("dOut"), a.integer("N"), a.integer("C")); }},
       {"add", [](Backend& b, OpArguments& a) { b.add(a.f("out"), a.f("a"), a.f("b"), a.integer("n")); }},
+      {"multiply", [](Backend& b, OpArguments& a) { b.multiply(a.f("out"), a.f("a"), a.f("b"), a.integer("n")); }},
       {"scale", [](Backend& b, OpArguments& a) { b.scale(a.f("x"), a.real("alpha"), a.integer("n")); }},
       {"geluForward", [](Backend& b, OpArguments& a) { b.geluForward(a.f("out"), a.f("in"), a.integer("n")); }},
       {"geluBackward",
        [](Backend& b, OpArguments& a) { b.geluBackward(a.f("dIn"), a.f("dOut"), a.f("in"), a.integer("n")); }},
+      {"geluForwardWithDerivative",
+       [](Backend& b, OpArguments& a) {
+         b.geluForwardWithDerivative(a.f("out"), a.f("derivative"), a.f("in"), a.integer("n"));
+       }},
       {"tanhForward", [](Backend& b, OpArguments& a) { b.tanhForward(a.f("out"), a.f("in"), a.integer("n")); }},
       {"tanhBackward",
        [](Backend& b, OpArguments& a) { b.tanhBackward(a.f("dIn"), a.f("dOut"), a.f("out"), a.integer("n")); }},

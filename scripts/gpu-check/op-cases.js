@@ -183,6 +183,13 @@ const cases = [
     tolerances: { out: 0 },
   },
   {
+    name: 'multiply',
+    op: 'multiply',
+    tensors: { out: new Float32Array(1001), a: randomFloats(1001, 30), b: randomFloats(1001, 31) },
+    params: { n: 1001 },
+    tolerances: { out: 0 },
+  },
+  {
     name: 'scale',
     op: 'scale',
     tensors: { x: randomFloats(1001, 32) },
@@ -202,6 +209,13 @@ const cases = [
     tensors: { dIn: new Float32Array(4001), dOut: randomFloats(4001, 34), in: randomFloats(4001, 33, 6) },
     params: { n: 4001 },
     tolerances: { dIn: 1e-6 },
+  },
+  {
+    name: 'geluForwardWithDerivative',
+    op: 'geluForwardWithDerivative',
+    tensors: { out: new Float32Array(4001), derivative: new Float32Array(4001), in: randomFloats(4001, 33, 6) },
+    params: { n: 4001 },
+    tolerances: { out: 1e-6, derivative: 1e-6 },
   },
   {
     name: 'tanhForward',

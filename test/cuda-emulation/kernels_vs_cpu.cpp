@@ -84,6 +84,10 @@ void elementwise() {
   cpu::add(sumCpu.data(), a.data(), b.data(), 1001);
   cuda::add(stream, sumCuda.data(), a.data(), b.data(), 1001);
   report("add", sumCuda, sumCpu, 0);
+  Floats productCpu(1001), productCuda(1001);
+  cpu::multiply(productCpu.data(), a.data(), b.data(), 1001);
+  cuda::multiply(stream, productCuda.data(), a.data(), b.data(), 1001);
+  report("multiply", productCuda, productCpu, 0);
 
   Floats scaledCpu = a, scaledCuda = a;
   cpu::scale(scaledCpu.data(), 0.3f, 1001);
@@ -103,6 +107,17 @@ void elementwise() {
   cpu::geluBackward(outCpu.data(), dOutFlat.data(), in.data(), 4001);
   cuda::geluBackward(stream, outCuda.data(), dOutFlat.data(), in.data(), 4001);
   report("geluBackward", outCuda, outCpu, 1e-6);
+  // The training layer's GELU: the forward keeps gelu' and the backward multiplies by it, which must be geluBackward's
+  // bits on each device (outCpu / outCuda hold geluBackward's result here).
+  Floats geluCpu(4001), geluCuda(4001), slopeCpu(4001), slopeCuda(4001), viaSlopeCpu(4001), viaSlopeCuda(4001);
+  cpu::geluForwardWithDerivative(geluCpu.data(), slopeCpu.data(), in.data(), 4001);
+  cuda::geluForwardWithDerivative(stream, geluCuda.data(), slopeCuda.data(), in.data(), 4001);
+  report("geluForwardWithDerivative.out", geluCuda, geluCpu, 1e-6);
+  report("geluForwardWithDerivative.derivative", slopeCuda, slopeCpu, 1e-6);
+  cpu::multiply(viaSlopeCpu.data(), dOutFlat.data(), slopeCpu.data(), 4001);
+  cuda::multiply(stream, viaSlopeCuda.data(), dOutFlat.data(), slopeCuda.data(), 4001);
+  report("geluBackward = multiply by the derivative (cpu)", viaSlopeCpu, outCpu, 0);
+  report("geluBackward = multiply by the derivative (cuda)", viaSlopeCuda, outCuda, 0);
 
   Floats big = randomFloats(100003), resultCpu{1.5f}, resultCuda{1.5f};
   cpu::sumOfSquares(resultCpu.data(), big.data(), 100003);

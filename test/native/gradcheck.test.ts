@@ -9,7 +9,7 @@ import { Golden } from './helpers/golden';
 test('every backward op agrees with central differences of its forward', async () => {
   const results = await loadTestAddon().gradcheckOps();
   const names = results.map((r) => r.name);
-  for (const op of ['layerNorm', 'gelu', 'tanh', 'attentionSoftmax', 'crossEntropy', 'crossEntropyIgnored',
+  for (const op of ['layerNorm', 'gelu', 'geluDerivative', 'tanh', 'attentionSoftmax', 'crossEntropy', 'crossEntropyIgnored',
     'bceWithLogits', 'squaredError', 'linear', 'embeddings', 'dropout', 'encoderLayer', 'head',
     'encoderLayerFused', 'encoderLayerFirstToken', 'encoderLayerFirstTokenFused']) {
     expect(names).toContain(op);
