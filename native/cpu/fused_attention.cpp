@@ -25,6 +25,7 @@
 #include "cpu/dropout_span.h"
 #include "cpu/gemm.h"
 #include "cpu/thread_pool.h"
+#include "cpu/vector_math.h"
 
 namespace bertnode::cpu {
 namespace {
@@ -64,6 +65,14 @@ float* threadStrip(int which, size_t count) {
   thread_local std::vector<float> strips[3];
   if (strips[which].size() < count) strips[which].resize(count);
   return strips[which].data();
+}
+
+// dP~ = dP * the strip's dropout mask / (1 - p), the mask read back from the dropped probabilities (kept where
+// dropped != 0) instead of generated from Philox a second time. Where P > 0 that is the mask itself (a kept P / (1 - p)
+// is not 0); where P = 0 it may differ, and does not matter: dS = scale * P * (dP~ - sum dP~ P) is 0 there (up to the
+// sign of a zero) and those terms add 0 to the row's sum.
+BERTNODE_SIMD_CLONES void dropLikeProbabilities(float* dProbs, const float* dropped, size_t count, float keepScale) {
+  for (size_t i = 0; i < count; ++i) dProbs[i] *= dropped[i] != 0.0f ? keepScale : 0.0f;
 }
 
 }  // namespace
@@ -128,7 +137,7 @@ void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dConte
         }
         gemm(true, false, T, D, rows, used, T, dContext + rowOffset, H, beta, dv + head.offset, H);  // dV += P~^T dO
         gemm(false, true, rows, T, D, dContext + rowOffset, H, v + head.offset, H, 0.0f, dProbs, T);  // dO V^T
-        if (drop.p > 0.0f) dropoutSpan(dProbs, dProbs, first, count, drop.p, drop.seed, drop.step, drop.site);
+        if (drop.p > 0.0f) dropLikeProbabilities(dProbs, dropped, count, 1.0f / (1.0f - drop.p));
         // dS with attentionSoftmaxBackward's row term sum_s dP*P: a strip holds whole rows, so the composed formula
         // is at hand (FlashAttention's rowsum(dO * O) is the same number, used there because its blocks never do).
         for (int r = 0; r < rows; ++r) {
