@@ -96,6 +96,17 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
   void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) override {
     cpu::geluForwardWithDerivative(out, derivative, in, n);
   }
+
+  bool bf16GemmOperands() override { return bf16_ && bf16OperandsSupported(); }
+  void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha, const void* A, bool aBf16, int lda,
+                        const void* B, bool bBf16, int ldb, float beta, float* C, int ldc) override {
+    requireBf16Operands();
+    cpu::gemmBf16Operands(transA, transB, M, N, K, alpha, A, aBf16, lda, B, bBf16, ldb, beta, C, ldc);
+  }
+  void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) override {
+    requireBf16Operands();
+    cpu::geluForwardWithDerivativeBf16(out, derivative, in, n);
+  }
   void tanhForward(float* out, const float* in, int64_t n) override { cpu::tanhForward(out, in, n); }
   void tanhBackward(float* dIn, const float* dOut, const float* out, int64_t n) override {
     cpu::tanhBackward(dIn, dOut, out, n);
@@ -186,6 +197,11 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
   }
 
  private:
+  // The model asks bf16GemmOperands() first; a call without it is a bug in the caller, not a CPU to fall back from.
+  void requireBf16Operands() {
+    if (!bf16GemmOperands()) throw std::logic_error("bf16 GEMM operands need precision bf16 on the AMX kernel family");
+  }
+
   static void copyBytes(void* dst, const void* src, size_t bytes) {
     if (bytes) std::memcpy(dst, src, bytes);
   }

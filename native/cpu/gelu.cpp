@@ -7,6 +7,7 @@
 // division; within ~3e-7): the bf16 Linear's GELU epilogue runs the same function, so both give the same bits.
 #include <algorithm>
 #include <cstddef>
+#include <stdexcept>
 
 #include "cpu/ops.h"
 #include "cpu/thread_pool.h"
@@ -15,6 +16,7 @@
 #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
 #define BERTNODE_GELU_AVX512 1
 #include "cpu/gelu_avx512.h"
+#include "cpu/gemm_avx512_shuffle.h"
 #endif
 
 namespace bertnode::cpu {
@@ -80,6 +82,34 @@ void geluForwardWithDerivative(float* out, float* derivative, const float* in, i
       geluDerivativeRange(derivative, in, piece, pieceEnd);
     }
   });
+}
+
+#if BERTNODE_GELU_AVX512
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void toBf16Piece(uint16_t* dst, const float* src, size_t n) {
+  gemm_detail::toBf16Span(dst, src, n);
+}
+#endif
+
+// The forward of each piece goes through an fp32 buffer on the stack and is rounded from there (the bf16 GEMMs'
+// rounding), the derivative as geluForwardWithDerivative writes it.
+void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) {
+#if BERTNODE_GELU_AVX512
+  static const bool hasBf16 = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+  if (hasBf16) {
+    constexpr size_t kPiece = 2048;
+    parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) {
+      alignas(64) float gelu[kPiece];
+      for (size_t piece = begin; piece < end; piece += kPiece) {
+        const size_t count = std::min(end, piece + kPiece) - piece;
+        geluForwardSpan(gelu, in + piece, 0, count);
+        toBf16Piece(out + piece, gelu, count);
+        geluDerivativeRange(derivative, in, piece, piece + count);
+      }
+    });
+    return;
+  }
+#endif
+  throw std::runtime_error("geluForwardWithDerivativeBf16 needs a CPU with AVX-512 BF16");
 }
 
 void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n) {

@@ -81,9 +81,25 @@ int64_t panelFloats(const KernelSpec& s, int width, int kc) {
   return int64_t(width) * roundUp(kc, s.kStep) / s.elementsPerFloat;
 }
 
+// The operand's element `offset` elements from its start, whatever its element type.
+GemmOperand advance(GemmOperand x, int64_t offset) {
+  if (x.bf16) return {static_cast<const uint16_t*>(x.data) + offset, true};
+  return {static_cast<const float*>(x.data) + offset, false};
+}
+
+void packAFrom(const KernelSpec& s, GemmOperand a, int64_t lda, bool trans, int rows, int cols, float* dst) {
+  if (a.bf16) return s.packABf16(static_cast<const uint16_t*>(a.data), lda, rows, cols, dst);
+  s.packA(static_cast<const float*>(a.data), lda, trans, rows, cols, dst);
+}
+
+void packBFrom(const KernelSpec& s, GemmOperand b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (b.bf16) return s.packBBf16(static_cast<const uint16_t*>(b.data), ldb, rows, cols, dst);
+  s.packB(static_cast<const float*>(b.data), ldb, trans, rows, cols, dst);
+}
+
 // The whole loop nest on the calling thread.
-void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
-                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int K, float alpha, GemmOperand A,
+                int64_t lda, GemmOperand B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     scaleC(M, N, beta, C, ldc);
@@ -102,12 +118,10 @@ void gemmSerial(const KernelSpec& s, bool transA, bool transB, int M, int N, int
       const int kc = std::min(s.kc, K - pc);
       const float betaBlock = pc == 0 ? beta : 1.0f;
       const int64_t panelA = panelFloats(s, s.mr, kc), panelB = panelFloats(s, s.nr, kc);
-      const float* bBlock = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
-      s.packB(bBlock, ldb, transB, kc, nc, packedB);
+      packBFrom(s, advance(B, transB ? jc * ldb + pc : pc * ldb + jc), ldb, transB, kc, nc, packedB);
       for (int ic = 0; ic < M; ic += s.mc) {
         const int mc = std::min(s.mc, M - ic);
-        const float* aBlock = transA ? A + pc * lda + ic : A + ic * lda + pc;
-        s.packA(aBlock, lda, transA, mc, kc, packedA);
+        packAFrom(s, advance(A, transA ? pc * lda + ic : ic * lda + pc), lda, transA, mc, kc, packedA);
         for (int jr = 0; jr < nc; jr += s.nr) {
           const int n = std::min(s.nr, nc - jr);
           const float* pb = packedB + jr / s.nr * panelB;
@@ -244,6 +258,11 @@ int availableKernelSpecs(bool bf16, const KernelSpec* out[kFamilies]) {
 
 void sgemmWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  gemmOperandsWith(spec, transA, transB, M, N, K, alpha, {A, false}, lda, {B, false}, ldb, beta, C, ldc);
+}
+
+void gemmOperandsWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha, GemmOperand A,
+                      int lda, GemmOperand B, int ldb, float beta, float* C, int ldc) {
   const int threads = numThreads();
   if (threads <= 1 || int64_t(M) * N * K < kMinParallelWork) {
     gemmSerial(spec, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -257,8 +276,8 @@ void sgemmWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, i
       if (i0 >= M || j0 >= N) continue;
       const int rows = std::min(split.rowsPerBlock, M - i0);
       const int cols = std::min(split.colsPerBlock, N - j0);
-      const float* a = transA ? A + i0 : A + int64_t(i0) * lda;
-      const float* b = transB ? B + int64_t(j0) * ldb : B + j0;
+      const GemmOperand a = advance(A, transA ? i0 : int64_t(i0) * lda);
+      const GemmOperand b = advance(B, transB ? int64_t(j0) * ldb : j0);
       gemmSerial(spec, transA, transB, rows, cols, K, alpha, a, lda, b, ldb, beta, C + int64_t(i0) * ldc + j0,
                  ldc);
     }
@@ -282,8 +301,8 @@ void sgemmStridedBatchedWith(const KernelSpec& spec, bool transA, bool transB, i
   }
   parallelFor(static_cast<size_t>(batch), 1, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      gemmSerial(spec, transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta,
-                 C + i * strideC, ldc);
+      gemmSerial(spec, transA, transB, M, N, K, alpha, {A + i * strideA, false}, lda, {B + i * strideB, false}, ldb,
+                 beta, C + i * strideC, ldc);
     }
   });
 }
@@ -317,6 +336,23 @@ const gemm_detail::KernelSpec& bf16Spec() {
 }  // namespace
 
 bool bf16GemmSupported() { return gemm_detail::activeBf16KernelSpec() != nullptr; }
+
+bool bf16OperandsSupported() {
+  const gemm_detail::KernelSpec* spec = gemm_detail::activeBf16KernelSpec();
+  return spec && spec->packABf16 && spec->packBBf16;
+}
+
+void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha, const void* A, bool aBf16, int lda,
+                      const void* B, bool bBf16, int ldb, float beta, float* C, int ldc) {
+  if (!bf16OperandsSupported()) {
+    throw std::runtime_error("bf16 GEMM operands need the AMX kernel family (bf16OperandsSupported())");
+  }
+  if ((aBf16 && transA) || (bBf16 && transB)) {
+    throw std::invalid_argument("gemmBf16Operands: a bf16 operand is read as stored, not transposed");
+  }
+  gemm_detail::gemmOperandsWith(bf16Spec(), transA, transB, M, N, K, alpha, {A, aBf16}, lda, {B, bBf16}, ldb, beta,
+                                C, ldc);
+}
 
 void gemmBf16(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
               int ldb, float beta, float* C, int ldc) {

@@ -278,6 +278,58 @@ TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int c
   }
 }
 
+// The first n of 32 16-bit lanes (n <= 0: none).
+inline __mmask32 firstWords(int n) { return n >= 32 ? ~__mmask32(0) : n <= 0 ? 0 : (__mmask32(1) << n) - 1; }
+
+// packA32's non-transposed layout from bf16 rows: each row's 32 k values of a block are one masked 64-byte copy.
+TARGET_AMX void packA32Bf16(const uint16_t* a, int64_t lda, int rows, int cols, float* dst) {
+  const int blocks = (cols + kKBlock - 1) / kKBlock;
+  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
+  uint16_t* packed = reinterpret_cast<uint16_t*>(dst);
+  for (int i0 = 0; i0 < rows; i0 += kMR) {
+    const int m = std::min(kMR, rows - i0);
+    uint16_t* panel = packed + (i0 / kMR) * panelElements;
+    for (int q = 0; q < blocks; ++q) {
+      const int p0 = q * kKBlock;
+      uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
+      const __mmask32 valid = firstWords(cols - p0);
+      for (int r = 0; r < kMR; ++r) {
+        const __m512i row = r < m ? _mm512_maskz_loadu_epi16(valid, a + static_cast<int64_t>(i0 + r) * lda + p0)
+                                  : _mm512_setzero_si512();
+        _mm512_store_si512(out + r * kKBlock, row);
+      }
+    }
+  }
+}
+
+// packB32's non-transposed layout from bf16 rows: two k rows at a time become one row of (k, k + 1) pairs per column,
+// their 16-bit words interleaved (vpermt2w), row pairs outer and panels inner as packB32 reads them.
+TARGET_AMX void packB32Bf16(const uint16_t* b, int64_t ldb, int rows, int cols, float* dst) {
+  const int blocks = (rows + kKBlock - 1) / kKBlock;
+  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
+  alignas(64) uint16_t lowOrder[32], highOrder[32];  // word 2j: row0's column j, word 2j + 1: row1's (index 32 + j)
+  for (int j = 0; j < 16; ++j) {
+    lowOrder[2 * j] = static_cast<uint16_t>(j);
+    lowOrder[2 * j + 1] = static_cast<uint16_t>(32 + j);
+    highOrder[2 * j] = static_cast<uint16_t>(16 + j);
+    highOrder[2 * j + 1] = static_cast<uint16_t>(48 + j);
+  }
+  const __m512i low = _mm512_load_si512(lowOrder), high = _mm512_load_si512(highOrder);
+  for (int p = 0; p < blocks * kKBlock; p += 2) {
+    const int q = p / kKBlock, t = (p % kKBlock) / 2;
+    const uint16_t* src0 = b + static_cast<int64_t>(p) * ldb;
+    const uint16_t* src1 = src0 + ldb;
+    uint16_t* out = reinterpret_cast<uint16_t*>(dst) + static_cast<int64_t>(q) * kBlockElements + t * 2 * kNR;
+    for (int j0 = 0; j0 < cols; j0 += kNR, out += panelElements) {
+      const __mmask32 valid = firstWords(cols - j0);
+      const __m512i r0 = p < rows ? _mm512_maskz_loadu_epi16(valid, src0 + j0) : _mm512_setzero_si512();
+      const __m512i r1 = p + 1 < rows ? _mm512_maskz_loadu_epi16(valid, src1 + j0) : _mm512_setzero_si512();
+      _mm512_store_si512(out, _mm512_permutex2var_epi16(r0, low, r1));
+      _mm512_store_si512(out + kNR, _mm512_permutex2var_epi16(r0, high, r1));
+    }
+  }
+}
+
 #undef TARGET_AMX
 
 // Asks Linux for this process's permission to use tile data (XFEATURE_XTILEDATA = 18); 0 means granted.
@@ -306,8 +358,8 @@ bool cpuHasAmxBf16() {
 // is as large as L2 allows. Measured here (Sapphire Rapids-class, one thread, CPU time on the shared machine, repeated
 // runs): 8192 x 768 x 3072 NN 480 -> 600 GFLOP/s going from kc = 768 to 1536, 550 at 3072; kc = 256 (B panel in L1)
 // halves the rate of 8192 x 768 x 768 NT; mc = 128 and 256 measure the same, 512 lower.
-const KernelSpec kSpec = {"amx", kMR, kNR, kMR * 8, 1536, 3072, kernel32x32, packA32, packB32,
-                          kKBlock, 2, 512, enterTiles, leaveTiles};
+const KernelSpec kSpec = {"amx",   kMR,     kNR,     kMR * 8,   1536,       3072,        kernel32x32, packA32, packB32,
+                          kKBlock, 2,       512,     enterTiles, leaveTiles, packA32Bf16, packB32Bf16};
 
 }  // namespace
 

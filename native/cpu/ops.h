@@ -43,6 +43,8 @@ void sumOfSquares(float* result, const float* x, int64_t n);
 void geluForward(float* out, const float* in, int64_t n);
 void geluBackward(float* dIn, const float* dOut, const float* in, int64_t n);
 void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n);
+// The same with out rounded to bf16 (nearest even); needs AVX-512 BF16 (throws std::runtime_error without it).
+void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n);
 
 // attention.cpp
 void splitHeads(float* out, const float* in, int B, int T, int NH, int D);

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 
 #include "model/bf16_activations.h"
 
@@ -77,6 +78,22 @@ class Backend {
   virtual void gemmStridedBatched(bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
                                   int lda, int64_t strideA, const float* B, int ldb, int64_t strideB, float beta,
                                   float* C, int ldc, int64_t strideC, int batch) = 0;
+
+  // ---- bf16 storage of a training activation ----------------------------------------------------------------
+  // Whether the two ops below run here: the device's bf16 GEMMs read operands stored as bf16 (the CPU's AMX family with
+  // precision bf16; no other backend yet). A layer the backward reads then keeps its GELU output in bf16, the value
+  // both GEMMs that read it (the output dense forward, its weight gradient) round it to anyway: the same numbers, half
+  // the tensor's memory and traffic.
+  virtual bool bf16GemmOperands() { return false; }
+  // gemm (alpha, beta as there) with op(A) (aBf16) and/or op(B) (bBf16) stored as bf16, not transposed; bf16 products.
+  virtual void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha, const void* A, bool aBf16,
+                                int lda, const void* B, bool bBf16, int ldb, float beta, float* C, int ldc) {
+    throw std::logic_error("gemmBf16Operands: this backend has no bf16 GEMM operands");
+  }
+  // geluForwardWithDerivative with out rounded to bf16, nearest even (derivative == in allowed).
+  virtual void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) {
+    throw std::logic_error("geluForwardWithDerivativeBf16: this backend has no bf16 GEMM operands");
+  }
 
   // ---- embeddings ---------------------------------------------------------------------------------------------
   // out[b,t,:] = word[ids[b,t],:] + position[t,:] + tokenType[typeIds[b,t],:]   (write)

@@ -88,12 +88,20 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   const int64_t wide = static_cast<int64_t>(M) * d.I;
   if (a.geluDerivative) {  // a backward will read this layer: it keeps gelu' of the dense output, not the output
     linearForward(be, p.intermediate, a.geluDerivative, a.hidden1, M, d.H, d.I);
-    be.geluForwardWithDerivative(a.gelu, a.geluDerivative, a.geluDerivative, wide);
+    if (a.geluBf16) {
+      be.geluForwardWithDerivativeBf16(a.geluBf16, a.geluDerivative, a.geluDerivative, wide);
+    } else {
+      be.geluForwardWithDerivative(a.gelu, a.geluDerivative, a.geluDerivative, wide);
+    }
   } else {
     linearForward(be, p.intermediate, a.gelu, a.hidden1, M, d.H, d.I);
     be.geluForward(a.gelu, a.gelu, wide);
   }
-  linearForward(be, p.output, s.rows, a.gelu, M, d.I, d.H);
+  if (a.geluBf16) {
+    linearForward(be, p.output, s.rows, a.geluBf16, M, d.I, d.H);
+  } else {
+    linearForward(be, p.output, s.rows, a.gelu, M, d.I, d.H);
+  }
   dropoutAddNorm(be, a, a.out, a.residual2, a.mean2, a.rstd2, s.rows, a.hidden1, p.outputNorm, d, eps, drop.hiddenP,
                  drop.outputSite, key);
   return used;
@@ -155,7 +163,11 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
   be.layerNormBackward(dOut, p.outputNorm.dGamma, p.outputNorm.dBeta, dOut, a.residual2, p.outputNorm.gamma,
                        a.mean2, a.rstd2, M, d.H);
   const float* dOutputDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.outputSite, key);
-  linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, M, d.I, d.H);
+  if (a.geluBf16) {
+    linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.geluBf16, M, d.I, d.H);
+  } else {
+    linearBackward(be, p.output, s.wide, 0.0f, dOutputDense, a.gelu, M, d.I, d.H);
+  }
   if (!a.geluDerivative) throw std::logic_error("encoderLayerBackward: the layer's forward kept no GELU derivative");
   be.multiply(s.wide, s.wide, a.geluDerivative, static_cast<int64_t>(M) * d.I);  // geluBackward's bits
   linearBackward(be, p.intermediate, dOut, 1.0f, s.wide, a.hidden1, M, d.H, d.I);

@@ -204,6 +204,7 @@ struct BertModel::Impl {
                      training && config.attentionProbsDropoutProb > 0.0f,
                      be().fusedAttention() != nullptr,
                      attentionMaps,
+                     be().bf16GemmOperands(),
                      !training && be().bf16Activations() != nullptr,
                      firstToken};
     auto layout = [&](Slab& slab) {

@@ -65,8 +65,11 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
   a.mean1 = slab.take<float>(fp32Only(M));
   a.rstd1 = slab.take<float>(fp32Only(M));
   a.hidden1 = slab.take<float>(rows);
-  a.gelu = slab.take<float>(fp32Only(wide));
-  a.geluDerivative = slab.take<float>(set != LayerSet::Transient && plan.backward ? wide : 0);
+  const bool backwardReads = set != LayerSet::Transient && plan.backward;
+  const bool bf16Gelu = backwardReads && plan.bf16GemmOperands;
+  a.gelu = slab.take<float>(bf16Gelu ? 0 : fp32Only(wide));
+  a.geluBf16 = slab.take<uint16_t>(bf16Gelu ? wide : 0);
+  a.geluDerivative = slab.take<float>(backwardReads ? wide : 0);
   a.residual2 = slab.take<float>(rows);
   a.mean2 = slab.take<float>(fp32Only(M));
   a.rstd2 = slab.take<float>(fp32Only(M));

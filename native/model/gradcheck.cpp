@@ -423,7 +423,7 @@ OpCheck encoderLayerCheck(Random& rng, LayerKind kind) {
     float* firstIn = firstToken ? s.zeros(d.B * d.H) : nullptr;
     EncoderLayerActivations a{firstIn,        s.zeros(heads), s.zeros(heads), s.zeros(heads), probs, rowStats,
                               s.zeros(rows),  s.zeros(rows),  s.zeros(d.N),   s.zeros(d.N),  s.zeros(rows),
-                              s.zeros(wide),  s.zeros(wide),  s.zeros(rows),  s.zeros(d.N),  s.zeros(d.N),
+                              s.zeros(wide),  nullptr,        s.zeros(wide),  s.zeros(rows), s.zeros(d.N),  s.zeros(d.N),
                               s.zeros(rows)};
     EncoderScratch scratch{s.zeros(rows),  s.zeros(rows),      s.zeros(heads),     s.zeros(heads),
                            s.zeros(heads), s.zeros(wide),      s.zeros(attention), s.zeros(attention)};

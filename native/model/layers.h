@@ -46,6 +46,10 @@ void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int
 // dW += dY^T x, db += colsum(dY) when not frozen; dX = dY W (beta 0: write; 1: accumulate) when dX is set.
 void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const float* x,
                     int rows, int in, int out);
+// The same two with x stored as bf16 (Backend::gemmBf16Operands; the trained layer's GELU output).
+void linearForward(Backend& be, const Linear& lin, float* y, const uint16_t* x, int rows, int in, int out);
+void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const uint16_t* x,
+                    int rows, int in, int out);
 
 // ---- BertEmbeddings ---------------------------------------------------------------------------------------------
 struct EmbeddingsParams {
@@ -112,7 +116,9 @@ struct EncoderLayerActivations {
   float* mean1;     // [N]
   float* rstd1;     // [N]
   float* hidden1;   // [N,H] attention LayerNorm output
-  float* gelu;      // [N,I] gelu(intermediate dense output)
+  float* gelu;      // [N,I] gelu(intermediate dense output); null where geluBf16 holds it
+  uint16_t* geluBf16;  // [N,I] the same as bf16 (nearest even) in a layer the backward reads, where the backend's bf16
+                       // GEMMs read bf16 operands (Backend::bf16GemmOperands()); null otherwise
   float* geluDerivative;  // [N,I] gelu'(intermediate dense output), all the backward needs of that output; null in a
                           // layer no backward reads (its forward applies GELU in place in `gelu` instead)
   float* residual2; // [N,H] feed-forward output + hidden1 (output LayerNorm input)

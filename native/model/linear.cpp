@@ -20,11 +20,34 @@ void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int
   be.addBias(y, lin.bias, rows, out);
 }
 
+void linearForward(Backend& be, const Linear& lin, float* y, const uint16_t* x, int rows, int in, int out) {
+  be.gemmBf16Operands(false, true, rows, out, in, 1.0f, x, true, in, lin.weight, false, in, 0.0f, y, out);
+  be.addBias(y, lin.bias, rows, out);
+}
+
+namespace {
+
+// db and dX, after the weight gradient: the part of the backward that does not read x.
+void biasAndInputGradients(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, int rows, int in,
+                           int out) {
+  if (lin.dBias) be.biasBackward(lin.dBias, dY, rows, out);
+  if (dX) be.gemm(false, false, rows, in, out, 1.0f, dY, out, lin.weight, in, dXBeta, dX, in);
+}
+
+}  // namespace
+
 void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const float* x,
                     int rows, int in, int out) {
   if (lin.dWeight) be.gemm(true, false, out, in, rows, 1.0f, dY, out, x, in, 1.0f, lin.dWeight, in);
-  if (lin.dBias) be.biasBackward(lin.dBias, dY, rows, out);
-  if (dX) be.gemm(false, false, rows, in, out, 1.0f, dY, out, lin.weight, in, dXBeta, dX, in);
+  biasAndInputGradients(be, lin, dX, dXBeta, dY, rows, in, out);
+}
+
+void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const uint16_t* x,
+                    int rows, int in, int out) {
+  if (lin.dWeight) {
+    be.gemmBf16Operands(true, false, out, in, rows, 1.0f, dY, false, out, x, true, in, 1.0f, lin.dWeight, in);
+  }
+  biasAndInputGradients(be, lin, dX, dXBeta, dY, rows, in, out);
 }
 
 }  // namespace bertnode

@@ -1,7 +1,9 @@
 // kernels.sgemm(args) / kernels.sgemmStridedBatched(args): C = alpha * op(A) * op(B) + beta * C in place, with the
 // contract of native/cpu/gemm.h. args = { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-// [strideA, strideB, strideC, batch], isa? } where a/b/c are Float32Arrays and isa (one of kernels.gemmIsas(), or of
-// kernels.gemmBf16Isas() for bf16 products) forces one kernel family (default: the one sgemm picks). Every size,
+// [strideA, strideB, strideC, batch], isa?, bf16A?, bf16B? } where a/b/c are Float32Arrays and isa (one of
+// kernels.gemmIsas(), or of kernels.gemmBf16Isas() for bf16 products) forces one kernel family (default: the one sgemm
+// picks). bf16A / bf16B (sgemm, a bf16 family with bf16 packers, operand not transposed): the operand goes to the GEMM
+// stored as bf16 (its values rounded to nearest even here), as gemmBf16Operands reads it. Every size,
 // stride and array length is checked so that no call can read or write outside the arrays — with overflow-checked
 // arithmetic (addon/sizes.h): a stride of 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass —
 // and a bad one throws a TypeError/RangeError with code ERR_BERTNODE_INVALID_ARGUMENT (addon/errors.h).
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -117,8 +120,9 @@ class Args {
   }
 
  private:
-  static constexpr const char* kKeys[] = {"isa", "transA", "transB", "m", "n", "k", "alpha", "beta", "a", "b", "c",
-                                          "lda", "ldb", "ldc", "strideA", "strideB", "strideC", "batch"};
+  static constexpr const char* kKeys[] = {"isa",   "transA", "transB",  "m",       "n",       "k",     "alpha",
+                                          "beta",  "a",      "b",       "c",       "lda",     "ldb",   "ldc",
+                                          "strideA", "strideB", "strideC", "batch", "bf16A", "bf16B"};
 
   Napi::Value get(const char* key) const {
     for (const auto& [name, value] : values_) {
@@ -137,6 +141,7 @@ class Args {
 struct GemmCall {
   const KernelSpec* spec;
   bool transA, transB;
+  bool bf16A = false, bf16B = false;
   int m, n, k;
   float alpha, beta;
   Napi::Float32Array a, b, c;
@@ -151,6 +156,8 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* fn, bool batched) {
   call.spec = &args.isa();
   call.transA = args.flag("transA");
   call.transB = args.flag("transB");
+  call.bf16A = args.flag("bf16A");
+  call.bf16B = args.flag("bf16B");
   call.m = static_cast<int>(args.count("m"));
   call.n = static_cast<int>(args.count("n"));
   call.k = static_cast<int>(args.count("k"));
@@ -177,10 +184,41 @@ GemmCall parse(const Napi::CallbackInfo& info, const char* fn, bool batched) {
   return call;
 }
 
+// x rounded to bf16, nearest even (NaN stays a NaN).
+uint16_t toBf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if (std::isnan(x)) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+}
+
+std::vector<uint16_t> toBf16(const Napi::Float32Array& values) {
+  std::vector<uint16_t> out(values.ElementLength());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = toBf16(values[i]);
+  return out;
+}
+
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   GemmCall g = parse(info, "sgemm", false);
-  cpu::gemm_detail::sgemmWith(*g.spec, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.Data(), g.lda, g.b.Data(),
-                              g.ldb, g.beta, g.c.Data(), g.ldc);
+  if (!g.bf16A && !g.bf16B) {
+    cpu::gemm_detail::sgemmWith(*g.spec, g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a.Data(), g.lda, g.b.Data(),
+                                g.ldb, g.beta, g.c.Data(), g.ldc);
+    return info.Env().Undefined();
+  }
+  if (!g.spec->packABf16 || !g.spec->packBBf16) {
+    addon::throwRangeError(info.Env(), std::string("sgemm: bf16A / bf16B need a kernel family with bf16 packers, not '") +
+                                           g.spec->name + "'");
+  }
+  if ((g.bf16A && g.transA) || (g.bf16B && g.transB)) {
+    addon::throwRangeError(info.Env(), "sgemm: a bf16 operand is read as stored (not transposed)");
+  }
+  const std::vector<uint16_t> a16 = g.bf16A ? toBf16(g.a) : std::vector<uint16_t>();
+  const std::vector<uint16_t> b16 = g.bf16B ? toBf16(g.b) : std::vector<uint16_t>();
+  using cpu::gemm_detail::GemmOperand;
+  const GemmOperand a = g.bf16A ? GemmOperand{a16.data(), true} : GemmOperand{g.a.Data(), false};
+  const GemmOperand b = g.bf16B ? GemmOperand{b16.data(), true} : GemmOperand{g.b.Data(), false};
+  cpu::gemm_detail::gemmOperandsWith(*g.spec, g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta,
+                                     g.c.Data(), g.ldc);
   return info.Env().Undefined();
 }
 

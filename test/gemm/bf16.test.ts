@@ -138,6 +138,34 @@ if (families.length === 0) {
       expect(r.unrounded).toBeLessThanOrEqual(1);
     });
 
+    // gemmBf16Operands: an operand stored as bf16 (a training activation kept in bf16) is packed from its 16-bit
+    // words; the products must be the bits of the fp32 operand rounded by the family's own packer. Shapes across the
+    // 32-row / 32-column panels, the 32-step k blocks and amx's kc = 1536 blocks, padded strides, alpha/beta, threaded.
+    if (isa === 'amx') {
+      const bf16Cases: [number, number, number, boolean, boolean, number, number, number][] = [
+        [1, 1, 1, false, false, 1, 0, 0], [29, 47, 37, false, true, 1, 0, 3], [64, 64, 1601, false, false, 1, 1, 0],
+        [45, 33, 101, true, false, -0.5, 0.75, 2], [150, 200, 300, false, false, 1, 0, 1], [33, 70, 2, true, false, 2, 0, 0],
+      ];
+      test.each(bf16Cases)('bf16-stored operands: %ix%ix%i transA=%s transB=%s alpha=%s beta=%s pad=%s, the bits of the ' +
+        'fp32 operands', (m, n, k, transA, transB, alpha, beta, pad) => {
+        for (const stored of [{ bf16A: !transA, bf16B: false }, { bf16A: false, bf16B: !transB },
+          { bf16A: !transA, bf16B: !transB }]) {
+          const { args } = makeArgs({ m, n, k, transA, transB, alpha, beta, pad }, m + n + k, isa);
+          const fromBf16 = { ...args, c: Float32Array.from(args.c), ...stored };
+          kernels.sgemm(args);
+          kernels.sgemm(fromBf16);
+          expect(Buffer.from(fromBf16.c.buffer).equals(Buffer.from(args.c.buffer))).toBe(true);
+        }
+      });
+
+      test('a bf16-stored operand is refused transposed, and by a family without bf16 packers', () => {
+        const { args } = makeArgs({ m: 8, n: 8, k: 8, transA: true, transB: false, alpha: 1, beta: 0, pad: 0 }, 3, isa);
+        expect(() => kernels.sgemm({ ...args, bf16A: true })).toThrow(/not transposed/);
+        expect(() => kernels.sgemm({ ...args, transA: false, bf16A: true, isa: kernels.gemmIsas()[0] }))
+          .toThrow(/bf16 packers/);
+      });
+    }
+
     test.each([[false, false, 1], [true, true, 0]])('threaded (large) GEMM within the bounds (transA=%s, transB=%s, beta=%s)',
       (transA, transB, beta) => {
         const { args, c0 } = makeArgs({ m: 150, n: 200, k: 300, transA, transB, alpha: 1, beta, pad: 1 }, 9, isa);

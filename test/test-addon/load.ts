@@ -15,6 +15,10 @@ export interface GemmArgs {
   c: Float32Array;
   ldc: number;
   isa?: string;
+  // The operand handed to the GEMM as bf16 storage (rounded to nearest even by the binding), as gemmBf16Operands
+  // reads a training activation kept in bf16; sgemm only, not transposed, a family with bf16 packers ('amx').
+  bf16A?: boolean;
+  bf16B?: boolean;
 }
 
 export interface BatchedGemmArgs extends GemmArgs {
