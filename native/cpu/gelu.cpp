@@ -5,6 +5,8 @@
 // Phi and exp come from vector_math.h so the loops vectorise (within ~1.5e-7 of the libm formula). Where the CPU has
 // AVX-512F the forward runs gelu_avx512.h's intrinsics instead (the same formula, a reciprocal instead of the
 // division; within ~3e-7): the bf16 Linear's GELU epilogue runs the same function, so both give the same bits.
+// A training layer's forward also writes gelu' (geluForwardWithDerivative, optionally with the output in bf16), which
+// is all its backward needs of the input: multiply by it gives geluBackward's bits.
 #include <algorithm>
 #include <cstddef>
 #include <stdexcept>

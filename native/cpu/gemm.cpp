@@ -6,7 +6,8 @@
 //       ic over M by mc  (pack op(A)[ic:ic+mc, pc:pc+kc]; it lives in L2)
 //         jr over nc by nr, ir over mc by mr: micro-kernel on one mr x nr tile of C.
 // The first pc block applies the caller's beta (beta == 0 never reads C), later ones accumulate with beta = 1.
-// Transposes are absorbed by the packing, so the micro-kernels only ever see one layout.
+// Transposes are absorbed by the packing, so the micro-kernels only ever see one layout; so are operands stored as bf16
+// (gemmBf16Operands, a family with bf16 packers).
 //
 // Threads: one GEMM is cut into a grid of C blocks, one per pool thread (each packs what it reads; the split is
 // chosen to minimise the largest block's compute + packing time). A batched call whose count divides evenly (or
