@@ -67,22 +67,14 @@ void geluForwardSpan(float* out, const float* in, size_t begin, size_t end) {
   geluForwardRange(out, in, begin, end);
 }
 
-}  // namespace
+constexpr size_t kPiece = 2048;  // 8 KiB of fp32 input
 
-void geluForward(float* out, const float* in, int64_t n) {
-  parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) { geluForwardSpan(out, in, begin, end); });
-}
-
-// Both passes one L1-sized piece at a time, so the derivative's pass reads the input from L1, and the forward's runs
-// before the derivative may overwrite it (derivative == in).
-void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) {
-  constexpr size_t kPiece = 2048;  // 8 KiB of input
+// fn(begin, end) over [0, n) threaded, one piece of at most kPiece elements at a time: each of fn's passes over a piece
+// reads its input from L1, and the forward's pass runs before the derivative's may overwrite it (derivative == in).
+template <class Fn>
+void forEachPiece(int64_t n, Fn fn) {
   parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) {
-    for (size_t piece = begin; piece < end; piece += kPiece) {
-      const size_t pieceEnd = std::min(end, piece + kPiece);
-      geluForwardSpan(out, in, piece, pieceEnd);
-      geluDerivativeRange(derivative, in, piece, pieceEnd);
-    }
+    for (size_t piece = begin; piece < end; piece += kPiece) fn(piece, std::min(end, piece + kPiece));
   });
 }
 
@@ -92,21 +84,30 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void toBf16Piece(uint16_t
 }
 #endif
 
+}  // namespace
+
+void geluForward(float* out, const float* in, int64_t n) {
+  parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) { geluForwardSpan(out, in, begin, end); });
+}
+
+void geluForwardWithDerivative(float* out, float* derivative, const float* in, int64_t n) {
+  forEachPiece(n, [&](size_t begin, size_t end) {
+    geluForwardSpan(out, in, begin, end);
+    geluDerivativeRange(derivative, in, begin, end);
+  });
+}
+
 // The forward of each piece goes through an fp32 buffer on the stack and is rounded from there (the bf16 GEMMs'
 // rounding), the derivative as geluForwardWithDerivative writes it.
 void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) {
 #if BERTNODE_GELU_AVX512
   static const bool hasBf16 = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
   if (hasBf16) {
-    constexpr size_t kPiece = 2048;
-    parallelFor(static_cast<size_t>(n), kGrain, [&](size_t begin, size_t end) {
+    forEachPiece(n, [&](size_t begin, size_t end) {
       alignas(64) float gelu[kPiece];
-      for (size_t piece = begin; piece < end; piece += kPiece) {
-        const size_t count = std::min(end, piece + kPiece) - piece;
-        geluForwardSpan(gelu, in + piece, 0, count);
-        toBf16Piece(out + piece, gelu, count);
-        geluDerivativeRange(derivative, in, piece, piece + count);
-      }
+      geluForwardSpan(gelu, in + begin, 0, end - begin);
+      toBf16Piece(out + begin, gelu, end - begin);
+      geluDerivativeRange(derivative, in, begin, end);
     });
     return;
   }

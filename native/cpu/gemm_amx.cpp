@@ -139,6 +139,91 @@ TARGET_AMX void kernel32x32(int kc, const float* pa, const float* pb, float* c, 
 
 #undef C_TILE
 
+// The first n of 32 16-bit lanes (n <= 0: none).
+inline __mmask32 firstWords(int n) { return n >= 32 ? ~__mmask32(0) : n <= 0 ? 0 : (__mmask32(1) << n) - 1; }
+
+// A row-major operand as the non-transposed packers read it, stored fp32 (rounded to bf16 here, nearest even) or bf16
+// (copied): the one difference between packing from the two, so packRowsA32 / packRowsB32 serve both. Elements at
+// and past `valid` read as zeros.
+struct Fp32Rows {
+  const float* data;
+  // 32 consecutive elements from `at` as bf16.
+  TARGET_AMX __m512i row32(int64_t at, int valid) const {
+    return toBf16Row(_mm512_maskz_loadu_ps(firstLanes(valid), data + at),
+                     _mm512_maskz_loadu_ps(firstLanes(valid - 16), data + at + 16));
+  }
+  // Two rows' 32 elements from `at0` and `at1` (absent: zeros) as one row of (row 0, row 1) pairs, columns 0-15 in
+  // `low` and 16-31 in `high`.
+  TARGET_AMX void pairs(int64_t at0, bool has0, int64_t at1, bool has1, int valid, __m512i& low, __m512i& high) const {
+    const __mmask16 lo = firstLanes(valid), hi = firstLanes(valid - 16);
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512 r0lo = has0 ? _mm512_maskz_loadu_ps(lo, data + at0) : zero;
+    const __m512 r0hi = has0 ? _mm512_maskz_loadu_ps(hi, data + at0 + 16) : zero;
+    const __m512 r1lo = has1 ? _mm512_maskz_loadu_ps(lo, data + at1) : zero;
+    const __m512 r1hi = has1 ? _mm512_maskz_loadu_ps(hi, data + at1 + 16) : zero;
+    const __m512i order = pairInterleave();
+    low = toBf16Pairs(r0lo, r1lo, order);
+    high = toBf16Pairs(r0hi, r1hi, order);
+  }
+};
+
+struct Bf16Rows {
+  const uint16_t* data;
+  TARGET_AMX __m512i row32(int64_t at, int valid) const { return _mm512_maskz_loadu_epi16(firstWords(valid), data + at); }
+  // The pairs interleave the two rows' 16-bit words (vpermt2w: word 2j from row 0's column j, 2j + 1 from row 1's).
+  TARGET_AMX void pairs(int64_t at0, bool has0, int64_t at1, bool has1, int valid, __m512i& low, __m512i& high) const {
+    const __m512i r0 = has0 ? row32(at0, valid) : _mm512_setzero_si512();
+    const __m512i r1 = has1 ? row32(at1, valid) : _mm512_setzero_si512();
+    alignas(64) static constexpr uint16_t kLow[32] = {0, 32, 1, 33, 2,  34, 3,  35, 4,  36, 5,  37, 6,  38, 7,  39,
+                                                      8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    alignas(64) static constexpr uint16_t kHigh[32] = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
+                                                       24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
+    low = _mm512_permutex2var_epi16(r0, _mm512_load_si512(kLow), r1);
+    high = _mm512_permutex2var_epi16(r0, _mm512_load_si512(kHigh), r1);
+  }
+};
+
+// packA32's layout from row-major A (op(A) = a[i*lda + p]): each row's 32 k values of a block are one zmm.
+template <class Rows>
+TARGET_AMX void packRowsA32(const Rows& a, int64_t lda, int rows, int cols, float* dst) {
+  const int blocks = (cols + kKBlock - 1) / kKBlock;
+  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
+  uint16_t* packed = reinterpret_cast<uint16_t*>(dst);
+  for (int i0 = 0; i0 < rows; i0 += kMR) {
+    const int m = std::min(kMR, rows - i0);
+    uint16_t* panel = packed + (i0 / kMR) * panelElements;
+    for (int q = 0; q < blocks; ++q) {
+      const int p0 = q * kKBlock;
+      uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
+      for (int r = 0; r < kMR; ++r) {
+        const __m512i row =
+            r < m ? a.row32(static_cast<int64_t>(i0 + r) * lda + p0, cols - p0) : _mm512_setzero_si512();
+        _mm512_store_si512(out + r * kKBlock, row);
+      }
+    }
+  }
+}
+
+// packB32's layout from row-major B (op(B) = b[p*ldb + j]): two k rows at a time become one row of pairs. Row pairs
+// outer, panels inner: each pair of B's rows is read front to back (B's rows are long and far apart, so walking one
+// panel down all rows would touch a new page every row).
+template <class Rows>
+TARGET_AMX void packRowsB32(const Rows& b, int64_t ldb, int rows, int cols, float* dst) {
+  const int blocks = (rows + kKBlock - 1) / kKBlock;
+  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
+  for (int p = 0; p < blocks * kKBlock; p += 2) {
+    const int q = p / kKBlock, t = (p % kKBlock) / 2;
+    const int64_t row0 = static_cast<int64_t>(p) * ldb;
+    uint16_t* out = reinterpret_cast<uint16_t*>(dst) + static_cast<int64_t>(q) * kBlockElements + t * 2 * kNR;
+    for (int j0 = 0; j0 < cols; j0 += kNR, out += panelElements) {
+      __m512i low, high;
+      b.pairs(row0 + j0, p < rows, row0 + ldb + j0, p + 1 < rows, cols - j0, low, high);
+      _mm512_store_si512(out, low);
+      _mm512_store_si512(out + kNR, high);
+    }
+  }
+}
+
 // op(A) [rows = mc][cols = kc] -> 32-row panels of [32-step block][32 rows][32 bf16].
 // Not transposed (rows of A contiguous along k): each row's 32 k values are two masked loads and one conversion.
 // Transposed (A stored [k][m]): 16 x 16 blocks go through transpose16x16 (k past kc and rows past mc come in as zeros).
@@ -177,23 +262,7 @@ TARGET_AMX void packA32(const float* a, int64_t lda, bool trans, int rows, int c
     }
     return;
   }
-  for (int i0 = 0; i0 < rows; i0 += kMR) {
-    const int m = std::min(kMR, rows - i0);
-    uint16_t* panel = packed + (i0 / kMR) * panelElements;
-    for (int q = 0; q < blocks; ++q) {
-      const int p0 = q * kKBlock;
-      uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
-      const __mmask16 lo = firstLanes(cols - p0), hi = firstLanes(cols - p0 - 16);
-      for (int r = 0; r < kMR; ++r) {
-        __m512i row = _mm512_setzero_si512();
-        if (r < m) {
-          const float* src = a + static_cast<int64_t>(i0 + r) * lda + p0;
-          row = toBf16Row(_mm512_maskz_loadu_ps(lo, src), _mm512_maskz_loadu_ps(hi, src + 16));
-        }
-        _mm512_store_si512(out + r * kKBlock, row);
-      }
-    }
-  }
+  packRowsA32(Fp32Rows{a}, lda, rows, cols, dst);
 }
 
 // op(B) [rows = kc][cols = nc] -> 32-column panels of [32-step block][16 k pairs][32 columns][2 bf16].
@@ -201,63 +270,14 @@ TARGET_AMX void packA32(const float* a, int64_t lda, bool trans, int rows, int c
 // Transposed (B stored [n][k], a Linear layer's weight): each column's 32 k values round to 16 pairs (one zmm of
 // 32-bit words), and 16 columns of them are transposed as 32-bit words into 16 rows of pairs.
 TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (!trans) return packRowsB32(Fp32Rows{b}, ldb, rows, cols, dst);
   const int blocks = (rows + kKBlock - 1) / kKBlock;
-  const __m512i order = pairInterleave();
-  if (!trans) {
-    // Row pairs outer, panels inner: each pair of B's rows is read front to back (B's rows are long and far apart,
-    // so walking one panel down all rows would touch a new page every row).
-    const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
-    for (int p = 0; p < blocks * kKBlock; p += 2) {
-      const int q = p / kKBlock, t = (p % kKBlock) / 2;
-      const float* src0 = b + static_cast<int64_t>(p) * ldb;
-      const float* src1 = src0 + ldb;
-      uint16_t* out = reinterpret_cast<uint16_t*>(dst) + static_cast<int64_t>(q) * kBlockElements + t * 2 * kNR;
-      for (int j0 = 0; j0 < cols; j0 += kNR, out += panelElements) {
-        const int n = std::min(kNR, cols - j0);
-        const __mmask16 lo = firstLanes(n), hi = firstLanes(n - 16);
-        __m512 r0lo = _mm512_setzero_ps(), r0hi = _mm512_setzero_ps();
-        __m512 r1lo = _mm512_setzero_ps(), r1hi = _mm512_setzero_ps();
-        if (p < rows) {
-          r0lo = _mm512_maskz_loadu_ps(lo, src0 + j0);
-          r0hi = _mm512_maskz_loadu_ps(hi, src0 + j0 + 16);
-        }
-        if (p + 1 < rows) {
-          r1lo = _mm512_maskz_loadu_ps(lo, src1 + j0);
-          r1hi = _mm512_maskz_loadu_ps(hi, src1 + j0 + 16);
-        }
-        _mm512_store_si512(out, toBf16Pairs(r0lo, r1lo, order));
-        _mm512_store_si512(out + kNR, toBf16Pairs(r0hi, r1hi, order));
-      }
-    }
-    return;
-  }
   for (int j0 = 0; j0 < cols; j0 += kNR, dst += static_cast<int64_t>(blocks) * kBlockFloats) {
     const int n = std::min(kNR, cols - j0);
     uint16_t* panel = reinterpret_cast<uint16_t*>(dst);
     for (int q = 0; q < blocks; ++q) {
       const int p0 = q * kKBlock;
       uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
-      if (!trans) {
-        const __mmask16 lo = firstLanes(n), hi = firstLanes(n - 16);
-        for (int t = 0; t < kKBlock / 2; ++t) {
-          const int p = p0 + 2 * t;
-          __m512 r0lo = _mm512_setzero_ps(), r0hi = _mm512_setzero_ps();
-          __m512 r1lo = _mm512_setzero_ps(), r1hi = _mm512_setzero_ps();
-          if (p < rows) {
-            const float* src = b + static_cast<int64_t>(p) * ldb + j0;
-            r0lo = _mm512_maskz_loadu_ps(lo, src);
-            r0hi = _mm512_maskz_loadu_ps(hi, src + 16);
-          }
-          if (p + 1 < rows) {
-            const float* src = b + static_cast<int64_t>(p + 1) * ldb + j0;
-            r1lo = _mm512_maskz_loadu_ps(lo, src);
-            r1hi = _mm512_maskz_loadu_ps(hi, src + 16);
-          }
-          _mm512_store_si512(out + t * 2 * kNR, toBf16Pairs(r0lo, r1lo, order));
-          _mm512_store_si512(out + t * 2 * kNR + kNR, toBf16Pairs(r0hi, r1hi, order));
-        }
-        continue;
-      }
       const __mmask16 lo = firstLanes(rows - p0), hi = firstLanes(rows - p0 - 16);
       for (int j16 = 0; j16 < kNR; j16 += 16) {
         alignas(64) float pairs[16 * 16];  // row jj: column j0 + j16 + jj as 16 words of k pairs
@@ -278,56 +298,13 @@ TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int c
   }
 }
 
-// The first n of 32 16-bit lanes (n <= 0: none).
-inline __mmask32 firstWords(int n) { return n >= 32 ? ~__mmask32(0) : n <= 0 ? 0 : (__mmask32(1) << n) - 1; }
-
-// packA32's non-transposed layout from bf16 rows: each row's 32 k values of a block are one masked 64-byte copy.
+// The same layouts from operands stored as bf16 (gemmBf16Operands), not transposed.
 TARGET_AMX void packA32Bf16(const uint16_t* a, int64_t lda, int rows, int cols, float* dst) {
-  const int blocks = (cols + kKBlock - 1) / kKBlock;
-  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
-  uint16_t* packed = reinterpret_cast<uint16_t*>(dst);
-  for (int i0 = 0; i0 < rows; i0 += kMR) {
-    const int m = std::min(kMR, rows - i0);
-    uint16_t* panel = packed + (i0 / kMR) * panelElements;
-    for (int q = 0; q < blocks; ++q) {
-      const int p0 = q * kKBlock;
-      uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
-      const __mmask32 valid = firstWords(cols - p0);
-      for (int r = 0; r < kMR; ++r) {
-        const __m512i row = r < m ? _mm512_maskz_loadu_epi16(valid, a + static_cast<int64_t>(i0 + r) * lda + p0)
-                                  : _mm512_setzero_si512();
-        _mm512_store_si512(out + r * kKBlock, row);
-      }
-    }
-  }
+  packRowsA32(Bf16Rows{a}, lda, rows, cols, dst);
 }
 
-// packB32's non-transposed layout from bf16 rows: two k rows at a time become one row of (k, k + 1) pairs per column,
-// their 16-bit words interleaved (vpermt2w), row pairs outer and panels inner as packB32 reads them.
 TARGET_AMX void packB32Bf16(const uint16_t* b, int64_t ldb, int rows, int cols, float* dst) {
-  const int blocks = (rows + kKBlock - 1) / kKBlock;
-  const int64_t panelElements = static_cast<int64_t>(blocks) * kBlockElements;
-  alignas(64) uint16_t lowOrder[32], highOrder[32];  // word 2j: row0's column j, word 2j + 1: row1's (index 32 + j)
-  for (int j = 0; j < 16; ++j) {
-    lowOrder[2 * j] = static_cast<uint16_t>(j);
-    lowOrder[2 * j + 1] = static_cast<uint16_t>(32 + j);
-    highOrder[2 * j] = static_cast<uint16_t>(16 + j);
-    highOrder[2 * j + 1] = static_cast<uint16_t>(48 + j);
-  }
-  const __m512i low = _mm512_load_si512(lowOrder), high = _mm512_load_si512(highOrder);
-  for (int p = 0; p < blocks * kKBlock; p += 2) {
-    const int q = p / kKBlock, t = (p % kKBlock) / 2;
-    const uint16_t* src0 = b + static_cast<int64_t>(p) * ldb;
-    const uint16_t* src1 = src0 + ldb;
-    uint16_t* out = reinterpret_cast<uint16_t*>(dst) + static_cast<int64_t>(q) * kBlockElements + t * 2 * kNR;
-    for (int j0 = 0; j0 < cols; j0 += kNR, out += panelElements) {
-      const __mmask32 valid = firstWords(cols - j0);
-      const __m512i r0 = p < rows ? _mm512_maskz_loadu_epi16(valid, src0 + j0) : _mm512_setzero_si512();
-      const __m512i r1 = p + 1 < rows ? _mm512_maskz_loadu_epi16(valid, src1 + j0) : _mm512_setzero_si512();
-      _mm512_store_si512(out, _mm512_permutex2var_epi16(r0, low, r1));
-      _mm512_store_si512(out + kNR, _mm512_permutex2var_epi16(r0, high, r1));
-    }
-  }
+  packRowsB32(Bf16Rows{b}, ldb, rows, cols, dst);
 }
 
 #undef TARGET_AMX
