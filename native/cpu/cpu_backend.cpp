@@ -103,6 +103,10 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
     requireBf16Operands();
     cpu::gemmBf16Operands(transA, transB, M, N, K, alpha, A, aBf16, lda, B, bBf16, ldb, beta, C, ldc);
   }
+  void addBiasBf16(uint16_t* out, const float* in, const float* bias, int N, int C) override {
+    requireBf16Operands();
+    cpu::addBiasBf16(out, in, bias, N, C);
+  }
   void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) override {
     requireBf16Operands();
     cpu::geluForwardWithDerivativeBf16(out, derivative, in, n);
@@ -136,6 +140,18 @@ class CpuBackend final : public Backend, public FusedAttention, public Bf16Activ
                          const float* v, const float* rowStats, const int32_t* mask, float scale,
                          const AttentionShape& shape, const AttentionDropout& drop) override {
     cpu::fusedAttentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16_);
+  }
+  void attentionForwardBf16(uint16_t* context, float* rowStats, const uint16_t* q, const uint16_t* k, const uint16_t* v,
+                            const int32_t* mask, float scale, const AttentionShape& shape,
+                            const AttentionDropout& drop) override {
+    requireBf16Operands();
+    cpu::fusedAttentionForwardBf16(context, rowStats, q, k, v, mask, scale, shape, drop);
+  }
+  void attentionBackwardBf16(float* dq, float* dk, float* dv, const float* dContext, const uint16_t* q, const uint16_t* k,
+                             const uint16_t* v, const float* rowStats, const int32_t* mask, float scale,
+                             const AttentionShape& shape, const AttentionDropout& drop) override {
+    requireBf16Operands();
+    cpu::fusedAttentionBackwardBf16(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop);
   }
   Bf16Activations* bf16Activations() override {
     return bf16_ && linearBf16Supported() ? this : nullptr;  // the attention runs where the Linear does

@@ -12,6 +12,8 @@
 // the same bits, as attentionSoftmaxForward's.
 // The strip products run through the GEMM families (sgemm / gemmBf16: AMX, AVX-512, ... chosen at run time): inside
 // a parallelFor task they run serially on the task's thread, and their sums do not depend on how the GEMM splits.
+// With q, k and v stored as bf16 (the Bf16 pair) the products pack them from their 16-bit words
+// (gemmBf16Operands), and P V goes through a [rows, D] fp32 strip rounded into the bf16 context rows.
 //
 // Determinism: the forward's tasks own disjoint output rows. The backward gives each (b, head) to one task, which
 // accumulates dk and dv over its query strips in a fixed order, so the bits do not depend on the thread count.
@@ -24,6 +26,7 @@
 #include "cpu/attention_rows.h"
 #include "cpu/dropout_span.h"
 #include "cpu/gemm.h"
+#include "cpu/linear_bf16.h"
 #include "cpu/thread_pool.h"
 #include "cpu/vector_math.h"
 
@@ -32,14 +35,40 @@ namespace {
 
 constexpr int kStripRows = 128;
 
-struct Gemm {
+// A strip product's operand as the op holds it: fp32, or bf16 rows (q, k and v kept as bf16). Implicit from either
+// pointer type, so one product line serves both storages.
+struct Operand {
+  const void* data;
   bool bf16;
-  void operator()(bool transA, bool transB, int M, int N, int K, const float* A, int lda, const float* B, int ldb,
-                  float beta, float* C, int ldc) const {
-    if (bf16) return gemmBf16(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
-    sgemm(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+  Operand(const float* x) : data(x), bf16(false) {}
+  Operand(const uint16_t* x) : data(x), bf16(true) {}
+};
+
+struct Gemm {
+  bool bf16;  // bf16 products (precision bf16); always so when an operand is stored as bf16
+  void operator()(bool transA, bool transB, int M, int N, int K, Operand A, int lda, Operand B, int ldb, float beta,
+                  float* C, int ldc) const {
+    if (A.bf16 || B.bf16) {
+      return gemmBf16Operands(transA, transB, M, N, K, 1.0f, A.data, A.bf16, lda, B.data, B.bf16, ldb, beta, C, ldc);
+    }
+    const float* a = static_cast<const float*>(A.data);
+    const float* b = static_cast<const float*>(B.data);
+    if (bf16) return gemmBf16(transA, transB, M, N, K, 1.0f, a, lda, b, ldb, beta, C, ldc);
+    sgemm(transA, transB, M, N, K, 1.0f, a, lda, b, ldb, beta, C, ldc);
   }
 };
+
+// P V of one strip into the context rows: straight into fp32 rows (no strip needed); through the fp32 strip
+// [rows, D], rounded to bf16 rows.
+void contextProduct(const Gemm& gemm, int rows, int D, int T, const float* probs, Operand v, int H, float* context,
+                    float* /*strip*/) {
+  gemm(false, false, rows, D, T, probs, T, v, H, 0.0f, context, H);
+}
+void contextProduct(const Gemm& gemm, int rows, int D, int T, const float* probs, Operand v, int H,
+                    uint16_t* context, float* strip) {
+  gemm(false, false, rows, D, T, probs, T, v, H, 0.0f, strip, D);
+  toBf16Rows(context, H, strip, D, rows, D);
+}
 
 // One head of one batch row: where its columns start in the key and query tensors, its mask row, and the flat index
 // of its first probability in the whole [B,NH,T,T] (the dropout counter, the same for any Q).
@@ -75,17 +104,17 @@ BERTNODE_SIMD_CLONES void dropLikeProbabilities(float* dProbs, const float* drop
   for (size_t i = 0; i < count; ++i) dProbs[i] *= dropped[i] != 0.0f ? keepScale : 0.0f;
 }
 
-}  // namespace
-
-void fusedAttentionForward(float* context, float* rowStats, const float* q, const float* k, const float* v,
-                           const int32_t* mask, float scale, const AttentionShape& shape,
-                           const AttentionDropout& drop, bool bf16) {
+template <class Stored>
+void attentionForward(Stored* context, float* rowStats, const Stored* q, const Stored* k, const Stored* v,
+                      const int32_t* mask, float scale, const AttentionShape& shape, const AttentionDropout& drop,
+                      bool bf16) {
   const int T = shape.T, Q = shape.queries, D = shape.D, H = shape.NH * shape.D;
   const size_t strips = static_cast<size_t>((Q + kStripRows - 1) / kStripRows);
   const size_t heads = static_cast<size_t>(shape.B) * shape.NH;
   const Gemm gemm{bf16};
   parallelFor(heads * strips, 1, [&](size_t begin, size_t end) {
     float* probs = threadStrip(0, static_cast<size_t>(kStripRows) * T);
+    float* contextStrip = threadStrip(1, static_cast<size_t>(kStripRows) * D);  // bf16 context only
     for (size_t task = begin; task < end; ++task) {
       const Head head(shape, mask, task / strips);
       const int t0 = static_cast<int>(task % strips) * kStripRows, rows = std::min(kStripRows, Q - t0);
@@ -99,14 +128,15 @@ void fusedAttentionForward(float* context, float* rowStats, const float* q, cons
         dropoutSpan(probs, probs, head.firstProbability + static_cast<uint64_t>(t0) * T,
                     static_cast<size_t>(rows) * T, drop.p, drop.seed, drop.step, drop.site);
       }
-      gemm(false, false, rows, D, T, probs, T, v + head.offset, H, 0.0f, context + rowOffset, H);  // P V
+      contextProduct(gemm, rows, D, T, probs, v + head.offset, H, context + rowOffset, contextStrip);  // P V
     }
   });
 }
 
-void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dContext, const float* q, const float* k,
-                            const float* v, const float* rowStats, const int32_t* mask, float scale,
-                            const AttentionShape& shape, const AttentionDropout& drop, bool bf16) {
+template <class Stored>
+void attentionBackward(float* dq, float* dk, float* dv, const float* dContext, const Stored* q, const Stored* k,
+                       const Stored* v, const float* rowStats, const int32_t* mask, float scale,
+                       const AttentionShape& shape, const AttentionDropout& drop, bool bf16) {
   const int T = shape.T, Q = shape.queries, D = shape.D, H = shape.NH * shape.D;
   const size_t heads = static_cast<size_t>(shape.B) * shape.NH;
   const size_t stripSize = static_cast<size_t>(kStripRows) * T;
@@ -149,6 +179,32 @@ void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dConte
       }
     }
   });
+}
+
+}  // namespace
+
+void fusedAttentionForward(float* context, float* rowStats, const float* q, const float* k, const float* v,
+                           const int32_t* mask, float scale, const AttentionShape& shape,
+                           const AttentionDropout& drop, bool bf16) {
+  attentionForward(context, rowStats, q, k, v, mask, scale, shape, drop, bf16);
+}
+
+void fusedAttentionBackward(float* dq, float* dk, float* dv, const float* dContext, const float* q, const float* k,
+                            const float* v, const float* rowStats, const int32_t* mask, float scale,
+                            const AttentionShape& shape, const AttentionDropout& drop, bool bf16) {
+  attentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, bf16);
+}
+
+void fusedAttentionForwardBf16(uint16_t* context, float* rowStats, const uint16_t* q, const uint16_t* k,
+                               const uint16_t* v, const int32_t* mask, float scale, const AttentionShape& shape,
+                               const AttentionDropout& drop) {
+  attentionForward(context, rowStats, q, k, v, mask, scale, shape, drop, true);
+}
+
+void fusedAttentionBackwardBf16(float* dq, float* dk, float* dv, const float* dContext, const uint16_t* q,
+                                const uint16_t* k, const uint16_t* v, const float* rowStats, const int32_t* mask,
+                                float scale, const AttentionShape& shape, const AttentionDropout& drop) {
+  attentionBackward(dq, dk, dv, dContext, q, k, v, rowStats, mask, scale, shape, drop, true);
 }
 
 }  // namespace bertnode::cpu

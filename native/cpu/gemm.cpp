@@ -94,7 +94,7 @@ void packAFrom(const KernelSpec& s, GemmOperand a, int64_t lda, bool trans, int 
 }
 
 void packBFrom(const KernelSpec& s, GemmOperand b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
-  if (b.bf16) return s.packBBf16(static_cast<const uint16_t*>(b.data), ldb, rows, cols, dst);
+  if (b.bf16) return s.packBBf16(static_cast<const uint16_t*>(b.data), ldb, trans, rows, cols, dst);
   s.packB(static_cast<const float*>(b.data), ldb, trans, rows, cols, dst);
 }
 
@@ -348,8 +348,8 @@ void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha
   if (!bf16OperandsSupported()) {
     throw std::runtime_error("bf16 GEMM operands need the AMX kernel family (bf16OperandsSupported())");
   }
-  if ((aBf16 && transA) || (bBf16 && transB)) {
-    throw std::invalid_argument("gemmBf16Operands: a bf16 operand is read as stored, not transposed");
+  if (aBf16 && transA) {
+    throw std::invalid_argument("gemmBf16Operands: a bf16 A is read as stored, not transposed");
   }
   gemm_detail::gemmOperandsWith(bf16Spec(), transA, transB, M, N, K, alpha, {A, aBf16}, lda, {B, bBf16}, ldb, beta,
                                 C, ldc);

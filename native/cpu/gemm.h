@@ -29,10 +29,10 @@ void gemmBf16StridedBatched(bool transA, bool transB, int M, int N, int K, float
                             int64_t strideA, const float* B, int ldb, int64_t strideB, float beta, float* C, int ldc,
                             int64_t strideC, int batch);
 
-// gemmBf16 with op(A) (aBf16) and/or op(B) (bBf16) stored as bf16 (uint16_t) instead of fp32, read as stored (a bf16
-// operand is not transposed): the same bits as gemmBf16 on those values widened to fp32, without the pass that rounds
+// gemmBf16 with op(A) (aBf16) and/or op(B) (bBf16) stored as bf16 (uint16_t) instead of fp32 (a bf16 A not
+// transposed; B either way): the same bits as gemmBf16 on those values widened to fp32, without the pass that rounds
 // them. Only where bf16OperandsSupported() (the AMX family); throws std::runtime_error elsewhere and
-// std::invalid_argument for a transposed bf16 operand.
+// std::invalid_argument for a transposed bf16 A.
 bool bf16OperandsSupported();
 void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha, const void* A, bool aBf16, int lda,
                       const void* B, bool bBf16, int ldb, float beta, float* C, int ldc);

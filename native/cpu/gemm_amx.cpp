@@ -265,12 +265,11 @@ TARGET_AMX void packA32(const float* a, int64_t lda, bool trans, int rows, int c
   packRowsA32(Fp32Rows{a}, lda, rows, cols, dst);
 }
 
-// op(B) [rows = kc][cols = nc] -> 32-column panels of [32-step block][16 k pairs][32 columns][2 bf16].
-// Not transposed (rows of B contiguous along n): two k rows at a time become one row of pairs (toBf16Pairs).
-// Transposed (B stored [n][k], a Linear layer's weight): each column's 32 k values round to 16 pairs (one zmm of
-// 32-bit words), and 16 columns of them are transposed as 32-bit words into 16 rows of pairs.
-TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
-  if (!trans) return packRowsB32(Fp32Rows{b}, ldb, rows, cols, dst);
+// packB32's layout from transposed B (stored [n][k], a Linear layer's weight or the keys of Q K^T): each column's 32
+// k values are one row32 of 16 pairs (one zmm of 32-bit words), and 16 columns of them are transposed as 32-bit words
+// into 16 rows of pairs.
+template <class Rows>
+TARGET_AMX void packColsB32(const Rows& b, int64_t ldb, int rows, int cols, float* dst) {
   const int blocks = (rows + kKBlock - 1) / kKBlock;
   for (int j0 = 0; j0 < cols; j0 += kNR, dst += static_cast<int64_t>(blocks) * kBlockFloats) {
     const int n = std::min(kNR, cols - j0);
@@ -278,15 +277,11 @@ TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int c
     for (int q = 0; q < blocks; ++q) {
       const int p0 = q * kKBlock;
       uint16_t* out = panel + static_cast<int64_t>(q) * kBlockElements;
-      const __mmask16 lo = firstLanes(rows - p0), hi = firstLanes(rows - p0 - 16);
       for (int j16 = 0; j16 < kNR; j16 += 16) {
         alignas(64) float pairs[16 * 16];  // row jj: column j0 + j16 + jj as 16 words of k pairs
         for (int jj = 0; jj < 16; ++jj) {
-          __m512i words = _mm512_setzero_si512();
-          if (j16 + jj < n) {
-            const float* src = b + static_cast<int64_t>(j0 + j16 + jj) * ldb + p0;
-            words = toBf16Row(_mm512_maskz_loadu_ps(lo, src), _mm512_maskz_loadu_ps(hi, src + 16));
-          }
+          const __m512i words = j16 + jj < n ? b.row32(static_cast<int64_t>(j0 + j16 + jj) * ldb + p0, rows - p0)
+                                             : _mm512_setzero_si512();
           _mm512_store_si512(pairs + jj * 16, words);
         }
         __m512 col[16];
@@ -298,12 +293,21 @@ TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int c
   }
 }
 
-// The same layouts from operands stored as bf16 (gemmBf16Operands), not transposed.
+// op(B) [rows = kc][cols = nc] -> 32-column panels of [32-step block][16 k pairs][32 columns][2 bf16].
+// Not transposed (rows of B contiguous along n): two k rows at a time become one row of pairs (toBf16Pairs).
+// Transposed (B stored [n][k]): packColsB32.
+TARGET_AMX void packB32(const float* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (trans) return packColsB32(Fp32Rows{b}, ldb, rows, cols, dst);
+  packRowsB32(Fp32Rows{b}, ldb, rows, cols, dst);
+}
+
+// The same layouts from operands stored as bf16 (gemmBf16Operands): A not transposed, B either way.
 TARGET_AMX void packA32Bf16(const uint16_t* a, int64_t lda, int rows, int cols, float* dst) {
   packRowsA32(Bf16Rows{a}, lda, rows, cols, dst);
 }
 
-TARGET_AMX void packB32Bf16(const uint16_t* b, int64_t ldb, int rows, int cols, float* dst) {
+TARGET_AMX void packB32Bf16(const uint16_t* b, int64_t ldb, bool trans, int rows, int cols, float* dst) {
+  if (trans) return packColsB32(Bf16Rows{b}, ldb, rows, cols, dst);
   packRowsB32(Bf16Rows{b}, ldb, rows, cols, dst);
 }
 

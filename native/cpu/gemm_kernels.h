@@ -19,9 +19,10 @@ namespace bertnode::cpu::gemm_detail {
 // packB: op(B)[0..kc) x [0..nc) starting at `b` -> packed B block.
 using PackFn = void (*)(const float* src, int64_t ld, bool trans, int rows, int cols, float* dst);
 
-// The same from an operand already stored as bf16 (uint16_t, row-major, not transposed): op(A) = a[i*lda + p],
-// op(B) = b[p*ldb + j]. The packed bytes are the fp32 packers' for values that are bf16 already.
-using PackBf16Fn = void (*)(const uint16_t* src, int64_t ld, int rows, int cols, float* dst);
+// The same from an operand already stored as bf16 (uint16_t, row-major): A not transposed (op(A) = a[i*lda + p]), B
+// either way as in PackFn. The packed bytes are the fp32 packers' for values that are bf16 already.
+using PackBf16AFn = void (*)(const uint16_t* src, int64_t ld, int rows, int cols, float* dst);
+using PackBf16BFn = void (*)(const uint16_t* src, int64_t ld, bool trans, int rows, int cols, float* dst);
 
 // C[0..m) x [0..n) (row stride ldc) = alpha * (packed A micro-panel x packed B micro-panel) + beta * C over kc
 // steps; m <= mr, n <= nr. beta == 0 writes C without reading it (C may hold NaN).
@@ -50,8 +51,8 @@ struct KernelSpec {
   ThreadHookFn enter = nullptr;
   ThreadHookFn leave = nullptr;
   // Packers from bf16 storage (gemmBf16Operands); nullptr in the families that take fp32 operands only.
-  PackBf16Fn packABf16 = nullptr;
-  PackBf16Fn packBBf16 = nullptr;
+  PackBf16AFn packABf16 = nullptr;
+  PackBf16BFn packBBf16 = nullptr;
 };
 
 // Each returns nullptr when the ISA is not compiled in (non-x86 targets, compilers without target attributes)
@@ -94,7 +95,7 @@ int availableKernelSpecs(bool bf16, const KernelSpec* out[5]);
 // Same contract as bertnode::cpu::sgemm / sgemmStridedBatched, run with the given kernel (tests compare ISAs).
 void sgemmWith(const KernelSpec& spec, bool transA, bool transB, int M, int N, int K, float alpha, const float* A,
                int lda, const float* B, int ldb, float beta, float* C, int ldc);
-// An operand as stored: fp32, or bf16 (uint16_t; not transposed, and only with a spec that has the bf16 packers).
+// An operand as stored: fp32, or bf16 (uint16_t; A not transposed; only with a spec that has the bf16 packers).
 struct GemmOperand {
   const void* data;
   bool bf16;

@@ -23,6 +23,11 @@ bool linearBf16Supported();
 
 // dst[i] = src[i] rounded to bf16 (nearest even) for n elements. Threaded.
 void toBf16(uint16_t* dst, const float* src, int64_t n);
+// The same for `rows` rows of `cols` elements with row strides ldDst and ldSrc, on the calling thread (inside a task).
+void toBf16Rows(uint16_t* dst, int64_t ldDst, const float* src, int64_t ldSrc, int rows, int cols);
+// out[r, c] = bf16(in[r, c] + bias[c]), nearest even, over N rows of C: addBias and the rounding of the bf16 GEMMs'
+// packers in one pass (a training activation kept in bf16, Backend::addBiasBf16). Threaded.
+void addBiasBf16(uint16_t* out, const float* in, const float* bias, int N, int C);
 
 // Bytes of a weight [out, in] packed for linearBf16.
 size_t packedWeightBf16Bytes(int out, int in);

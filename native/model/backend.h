@@ -80,15 +80,20 @@ class Backend {
                                   float* C, int ldc, int64_t strideC, int batch) = 0;
 
   // ---- bf16 storage of a training activation ----------------------------------------------------------------
-  // Whether the two ops below run here: the device's bf16 GEMMs read operands stored as bf16 (the CPU's AMX family with
-  // precision bf16; no other backend yet). A layer the backward reads then keeps its GELU output in bf16, the value
-  // both GEMMs that read it (the output dense forward, its weight gradient) round it to anyway: the same numbers, half
-  // the tensor's memory and traffic.
+  // Whether the ops below run here: the device's bf16 GEMMs read operands stored as bf16 (the CPU's AMX family with
+  // precision bf16; no other backend yet). A layer the backward reads then keeps the tensors only GEMMs read in bf16 —
+  // its GELU output, and with the fused attention q, k, v and the context (FusedAttention's Bf16 pair) — the values
+  // those GEMMs round them to anyway: the same numbers, half the tensors' memory and traffic.
   virtual bool bf16GemmOperands() { return false; }
-  // gemm (alpha, beta as there) with op(A) (aBf16) and/or op(B) (bBf16) stored as bf16, not transposed; bf16 products.
+  // gemm (alpha, beta as there) with op(A) (aBf16; not transposed) and/or op(B) (bBf16; either way) stored as bf16;
+  // bf16 products.
   virtual void gemmBf16Operands(bool transA, bool transB, int M, int N, int K, float alpha, const void* A, bool aBf16,
                                 int lda, const void* B, bool bBf16, int ldb, float beta, float* C, int ldc) {
     throw std::logic_error("gemmBf16Operands: this backend has no bf16 GEMM operands");
+  }
+  // out[r, c] = in[r, c] + bias[c] rounded to bf16, nearest even, over N rows of C (a Linear's output kept as bf16).
+  virtual void addBiasBf16(uint16_t* out, const float* in, const float* bias, int N, int C) {
+    throw std::logic_error("addBiasBf16: this backend has no bf16 GEMM operands");
   }
   // geluForwardWithDerivative with out rounded to bf16, nearest even (derivative == in allowed).
   virtual void geluForwardWithDerivativeBf16(uint16_t* out, float* derivative, const float* in, int64_t n) {

@@ -61,7 +61,15 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
     rowsIn = a.firstIn;
   }
   const float* used = nullptr;
-  if (fused) {
+  if (a.qBf16) {
+    // q, k and v rounded to bf16 as their linears' epilogue; the context comes out of the op as bf16 too.
+    if (!fused) throw std::logic_error("encoderLayerForward: bf16 attention operands need the fused attention");
+    linearForward(be, p.query, a.qBf16, s.rows, rowsIn, M, d.H, d.H);
+    linearForward(be, p.key, a.kBf16, s.rows, in, d.N, d.H, d.H);
+    linearForward(be, p.value, a.vBf16, s.rows, in, d.N, d.H, d.H);
+    fused->attentionForwardBf16(a.contextBf16, a.rowStats, a.qBf16, a.kBf16, a.vBf16, mask, attentionScale(d),
+                                {d.B, d.NH, d.T, d.D, Q}, attentionDrop);
+  } else if (fused) {
     // The linears' rows are the fused op's layout: no head split or merge.
     linearForward(be, p.query, a.qh, rowsIn, M, d.H, d.H);
     linearForward(be, p.key, a.kh, in, d.N, d.H, d.H);
@@ -80,7 +88,11 @@ const float* encoderLayerForward(Backend& be, const EncoderLayerParams& p, const
   }
 
   // BertSelfOutput: LayerNorm(dropout(dense(context)) + in).
-  linearForward(be, p.attentionOutput, s.rows, a.context, M, d.H, d.H);
+  if (a.contextBf16) {
+    linearForward(be, p.attentionOutput, s.rows, a.contextBf16, M, d.H, d.H);
+  } else {
+    linearForward(be, p.attentionOutput, s.rows, a.context, M, d.H, d.H);
+  }
   dropoutAddNorm(be, a, a.hidden1, a.residual1, a.mean1, a.rstd1, s.rows, rowsIn, p.attentionNorm, d, eps,
                  drop.hiddenP, drop.attentionOutputSite, key);
 
@@ -176,13 +188,20 @@ void encoderLayerBackward(Backend& be, const EncoderLayerParams& p, const Encode
   be.layerNormBackward(dOut, p.attentionNorm.dGamma, p.attentionNorm.dBeta, dOut, a.residual1,
                        p.attentionNorm.gamma, a.mean1, a.rstd1, M, d.H);
   const float* dAttentionDense = dropRows(be, a, s.rows, dOut, d, drop.hiddenP, drop.attentionOutputSite, key);
-  linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, M, d.H, d.H);
+  if (a.contextBf16) {
+    linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.contextBf16, M, d.H, d.H);
+  } else {
+    linearBackward(be, p.attentionOutput, s.rows2, 0.0f, dAttentionDense, a.context, M, d.H, d.H);
+  }
   // d(Q), d(K), d(V): rows from the fused op, per head from the composed one ([.,H] / [B,NH,.,D]: Q query positions,
   // T keys).
   float* const headGrads[3] = {s.heads, s.heads2, s.heads3};
   const AttentionDropout attentionDrop = attentionDropout(drop, key);
   FusedAttention* fused = a.probs ? nullptr : be.fusedAttention();  // a layer without probabilities ran fused
-  if (fused) {
+  if (fused && a.qBf16) {
+    fused->attentionBackwardBf16(s.heads, s.heads2, s.heads3, s.rows2, a.qBf16, a.kBf16, a.vBf16, a.rowStats, mask,
+                                 attentionScale(d), {d.B, d.NH, d.T, d.D, Q}, attentionDrop);
+  } else if (fused) {
     fused->attentionBackward(s.heads, s.heads2, s.heads3, s.rows2, a.qh, a.kh, a.vh, a.rowStats, mask,
                              attentionScale(d), {d.B, d.NH, d.T, d.D, Q}, attentionDrop);
   } else {

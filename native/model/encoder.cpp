@@ -53,22 +53,28 @@ EncoderLayerActivations takeLayer(Slab& slab, const Dims& d, const EncoderPlan& 
   auto fp32Only = [&](size_t n) { return fp32Layer ? n : 0; };
   // The first-token layer takes the fused attention wherever the backend has it (no one wants its probabilities).
   const bool composed = set == LayerSet::FirstToken ? !plan.fusedAttention : composedAttention(plan);
+  const bool backwardReads = set != LayerSet::Transient && plan.backward;
+  const bool bf16Operands = backwardReads && plan.bf16GemmOperands;  // the layer keeps GEMM-only tensors as bf16
+  const bool bf16Attention = bf16Operands && !composed;
+  auto attentionFp32 = [&](size_t n) { return bf16Attention ? 0 : fp32Only(n); };
   EncoderLayerActivations a;
   a.firstIn = slab.take<float>(set == LayerSet::FirstToken ? rows : 0);
-  a.qh = slab.take<float>(fp32Only(rows));
-  a.kh = slab.take<float>(fp32Only(keys));
-  a.vh = slab.take<float>(fp32Only(keys));
+  a.qh = slab.take<float>(attentionFp32(rows));
+  a.kh = slab.take<float>(attentionFp32(keys));
+  a.vh = slab.take<float>(attentionFp32(keys));
   a.probs = slab.take<float>(composed ? fp32Only(attention) : 0);
   a.rowStats = slab.take<float>(plan.fusedAttention ? fp32Only(2 * queries) : 0);
-  a.context = slab.take<float>(fp32Only(rows));
+  a.context = slab.take<float>(attentionFp32(rows));
+  a.qBf16 = slab.take<uint16_t>(bf16Attention ? rows : 0);
+  a.kBf16 = slab.take<uint16_t>(bf16Attention ? keys : 0);
+  a.vBf16 = slab.take<uint16_t>(bf16Attention ? keys : 0);
+  a.contextBf16 = slab.take<uint16_t>(bf16Attention ? rows : 0);
   a.residual1 = slab.take<float>(rows);
   a.mean1 = slab.take<float>(fp32Only(M));
   a.rstd1 = slab.take<float>(fp32Only(M));
   a.hidden1 = slab.take<float>(rows);
-  const bool backwardReads = set != LayerSet::Transient && plan.backward;
-  const bool bf16Gelu = backwardReads && plan.bf16GemmOperands;
-  a.gelu = slab.take<float>(bf16Gelu ? 0 : fp32Only(wide));
-  a.geluBf16 = slab.take<uint16_t>(bf16Gelu ? wide : 0);
+  a.gelu = slab.take<float>(bf16Operands ? 0 : fp32Only(wide));
+  a.geluBf16 = slab.take<uint16_t>(bf16Operands ? wide : 0);
   a.geluDerivative = slab.take<float>(backwardReads ? wide : 0);
   a.residual2 = slab.take<float>(rows);
   a.mean2 = slab.take<float>(fp32Only(M));

@@ -41,7 +41,7 @@ struct EncoderPlan {
   bool fusedAttention;      // the backend has fused attention: layers keep row statistics, not probabilities
   bool attentionMaps;       // some layer's probabilities are wanted (a forward only): layers keep probabilities too
   bool bf16GemmOperands;    // the backend's bf16 GEMMs read bf16 operands: layers the backward reads keep GELU's
-                            // output in bf16 (layers.h)
+                            // output, and with the fused attention q, k, v and the context, in bf16 (layers.h)
   bool bf16Inference;       // no dropout and the backend has bf16Activations(): layers before saveFrom whose
                             // probabilities no one wants run encoderLayerInferenceBf16
   bool firstTokenOutput;    // the caller reads only each sequence's [CLS] row of the last layer, which then runs as

@@ -46,7 +46,10 @@ void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int
 // dW += dY^T x, db += colsum(dY) when not frozen; dX = dY W (beta 0: write; 1: accumulate) when dX is set.
 void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const float* x,
                     int rows, int in, int out);
-// The same two with x stored as bf16 (Backend::gemmBf16Operands; the trained layer's GELU output).
+// y [rows, out] = x W^T + b rounded to bf16 (Backend::addBiasBf16), through `scratch` [rows, out] fp32.
+void linearForward(Backend& be, const Linear& lin, uint16_t* y, float* scratch, const float* x, int rows, int in,
+                   int out);
+// The same two with x stored as bf16 (Backend::gemmBf16Operands; a trained layer's GELU output and context).
 void linearForward(Backend& be, const Linear& lin, float* y, const uint16_t* x, int rows, int in, int out);
 void linearBackward(Backend& be, const Linear& lin, float* dX, float dXBeta, const float* dY, const uint16_t* x,
                     int rows, int in, int out);
@@ -125,6 +128,14 @@ struct EncoderLayerActivations {
   float* mean2;     // [N]
   float* rstd2;     // [N]
   float* out;       // [N,H] the layer output
+  // q, k, v and the context as bf16 rows (nearest even) in a layer the backward reads that runs the fused attention,
+  // where the backend's bf16 GEMMs read bf16 operands (Backend::bf16GemmOperands()): only GEMMs read them (the
+  // attention's products, the attention output dense and its weight gradient), and each rounds them to bf16 anyway.
+  // qh, kh, vh and context are then null; these are null otherwise.
+  uint16_t* qBf16;        // [M,H]
+  uint16_t* kBf16;        // [N,H]
+  uint16_t* vBf16;        // [N,H]
+  uint16_t* contextBf16;  // [M,H]
 };
 
 // Buffers used inside one forward or backward and dead afterwards, shared by all layers. The forward uses rows,

@@ -20,6 +20,12 @@ void linearForward(Backend& be, const Linear& lin, float* y, const float* x, int
   be.addBias(y, lin.bias, rows, out);
 }
 
+void linearForward(Backend& be, const Linear& lin, uint16_t* y, float* scratch, const float* x, int rows, int in,
+                   int out) {
+  be.gemm(false, true, rows, out, in, 1.0f, x, in, lin.weight, in, 0.0f, scratch, out);
+  be.addBiasBf16(y, scratch, lin.bias, rows, out);
+}
+
 void linearForward(Backend& be, const Linear& lin, float* y, const uint16_t* x, int rows, int in, int out) {
   be.gemmBf16Operands(false, true, rows, out, in, 1.0f, x, true, in, lin.weight, false, in, 0.0f, y, out);
   be.addBias(y, lin.bias, rows, out);

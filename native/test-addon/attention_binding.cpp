@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <ctime>
 #include <functional>
 #include <string>
@@ -116,6 +117,26 @@ class Buffers {
 struct Results {
   std::vector<float> context, dq, dk, dv;
 };
+
+// fp32 -> bf16, nearest even (the test data hold no NaN).
+std::vector<uint16_t> roundedBf16(const std::vector<float>& x) {
+  std::vector<uint16_t> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &x[i], 4);
+    out[i] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  }
+  return out;
+}
+
+std::vector<float> widened(const std::vector<uint16_t>& x) {
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const uint32_t bits = uint32_t(x[i]) << 16;
+    std::memcpy(&out[i], &bits, 4);
+  }
+  return out;
+}
 
 // Process CPU time (every thread) and monotonic wall time, in seconds.
 struct Clocks {
@@ -234,6 +255,20 @@ Napi::Value attentionPaths(const Napi::CallbackInfo& info) {
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("composed", toObject(info.Env(), composed));
     out.Set("fused", toObject(info.Env(), fused));
+    if (be.bf16GemmOperands()) {
+      const std::vector<uint16_t> q16 = roundedBf16(q), k16 = roundedBf16(k), v16 = roundedBf16(v);
+      const uint16_t* qBf16 = buffers.make(rows, q16.data());
+      const uint16_t* kBf16 = buffers.make(rows, k16.data());
+      const uint16_t* vBf16 = buffers.make(rows, v16.data());
+      uint16_t* contextBf16 = buffers.make<uint16_t>(rows);
+      op->attentionForwardBf16(contextBf16, rowStats, qBf16, kBf16, vBf16, maskIn, attentionScale(d), shape, drop);
+      op->attentionBackwardBf16(fusedRows[1], fusedRows[2], fusedRows[3], dContextIn, qBf16, kBf16, vBf16, rowStats,
+                                maskIn, attentionScale(d), shape, drop);
+      std::vector<uint16_t> context16(rows);
+      be.download(context16.data(), contextBf16, sizeof(uint16_t) * rows);
+      out.Set("fusedBf16", toObject(info.Env(), Results{widened(context16), download(fusedRows[1]),
+                                                        download(fusedRows[2]), download(fusedRows[3])}));
+    }
     if (repeats > 0) {  // per-call process CPU time (all threads) and wall time of each part, after the calls above
       Napi::Object seconds = Napi::Object::New(info.Env());
       const std::pair<const char*, std::function<void()>> parts[4] = {{"composedForward", composedForward},

@@ -2,7 +2,7 @@
 // contract of native/cpu/gemm.h. args = { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
 // [strideA, strideB, strideC, batch], isa?, bf16A?, bf16B? } where a/b/c are Float32Arrays and isa (one of
 // kernels.gemmIsas(), or of kernels.gemmBf16Isas() for bf16 products) forces one kernel family (default: the one sgemm
-// picks). bf16A / bf16B (sgemm, a bf16 family with bf16 packers, operand not transposed): the operand goes to the GEMM
+// picks). bf16A / bf16B (sgemm, a bf16 family with bf16 packers; A not transposed): the operand goes to the GEMM
 // stored as bf16 (its values rounded to nearest even here), as gemmBf16Operands reads it. Every size,
 // stride and array length is checked so that no call can read or write outside the arrays — with overflow-checked
 // arithmetic (addon/sizes.h): a stride of 2^61 with 5 batches must not wrap (batch - 1) * stride around and pass —
@@ -209,8 +209,8 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     addon::throwRangeError(info.Env(), std::string("sgemm: bf16A / bf16B need a kernel family with bf16 packers, not '") +
                                            g.spec->name + "'");
   }
-  if ((g.bf16A && g.transA) || (g.bf16B && g.transB)) {
-    addon::throwRangeError(info.Env(), "sgemm: a bf16 operand is read as stored (not transposed)");
+  if (g.bf16A && g.transA) {
+    addon::throwRangeError(info.Env(), "sgemm: a bf16 A is read as stored (not transposed)");
   }
   const std::vector<uint16_t> a16 = g.bf16A ? toBf16(g.a) : std::vector<uint16_t>();
   const std::vector<uint16_t> b16 = g.bf16B ? toBf16(g.b) : std::vector<uint16_t>();

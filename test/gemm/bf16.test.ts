@@ -145,11 +145,13 @@ if (families.length === 0) {
       const bf16Cases: [number, number, number, boolean, boolean, number, number, number][] = [
         [1, 1, 1, false, false, 1, 0, 0], [29, 47, 37, false, true, 1, 0, 3], [64, 64, 1601, false, false, 1, 1, 0],
         [45, 33, 101, true, false, -0.5, 0.75, 2], [150, 200, 300, false, false, 1, 0, 1], [33, 70, 2, true, false, 2, 0, 0],
+        [64, 64, 1601, false, true, 1, 1, 0], [150, 200, 300, true, true, 1, 0, 1], [40, 17, 64, false, true, 0.5, 0, 2],
+        [128, 128, 64, false, true, 1, 0, 0],
       ];
       test.each(bf16Cases)('bf16-stored operands: %ix%ix%i transA=%s transB=%s alpha=%s beta=%s pad=%s, the bits of the ' +
         'fp32 operands', (m, n, k, transA, transB, alpha, beta, pad) => {
-        for (const stored of [{ bf16A: !transA, bf16B: false }, { bf16A: false, bf16B: !transB },
-          { bf16A: !transA, bf16B: !transB }]) {
+        for (const stored of [{ bf16A: !transA, bf16B: false }, { bf16A: false, bf16B: true },
+          { bf16A: !transA, bf16B: true }]) {
           const { args } = makeArgs({ m, n, k, transA, transB, alpha, beta, pad }, m + n + k, isa);
           const fromBf16 = { ...args, c: Float32Array.from(args.c), ...stored };
           kernels.sgemm(args);
@@ -158,7 +160,7 @@ if (families.length === 0) {
         }
       });
 
-      test('a bf16-stored operand is refused transposed, and by a family without bf16 packers', () => {
+      test('a bf16-stored A is refused transposed, and by a family without bf16 packers', () => {
         const { args } = makeArgs({ m: 8, n: 8, k: 8, transA: true, transB: false, alpha: 1, beta: 0, pad: 0 }, 3, isa);
         expect(() => kernels.sgemm({ ...args, bf16A: true })).toThrow(/not transposed/);
         expect(() => kernels.sgemm({ ...args, transA: false, bf16A: true, isa: kernels.gemmIsas()[0] }))

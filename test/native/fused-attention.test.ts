@@ -75,6 +75,29 @@ describe('fused attention == composed attention (bf16 GEMMs)', () => {
   }
 });
 
+describe('q, k, v and the context stored as bf16 (FusedAttention\'s Bf16 pair, AMX): the fp32 storage\'s bits', () => {
+  // Every product rounds q, k and v to bf16 anyway, and the context's only readers (the attention output dense and its
+  // weight gradient) round it too: storing them rounded must change no bit of dq, dk, dv, and the context must be the
+  // fp32 context rounded to nearest even. Partial strips (T = 77, 130), T = 512 (four strips), padding and dropout.
+  const amx = addon.kernels.gemmBf16Isas().includes('amx');
+  for (const [B, NH, T, D] of [[3, 2, 77, 64], [3, 2, 130, 64], [1, 2, 512, 64], [2, 3, 256, 32]]) {
+    (amx ? test : test.skip)(`B${B} NH${NH} T${T} D${D} dropout 0.1`, () => {
+      const { fused, fusedBf16 } = addon.attentionPaths(args(B, NH, T, D, 0.1, 'bf16'));
+      expect(fusedBf16).toBeDefined();
+      const same = (x: Float32Array, y: Float32Array) => Buffer.from(x.buffer).equals(Buffer.from(y.buffer));
+      for (const name of ['dq', 'dk', 'dv'] as const) expect([name, same(fusedBf16![name], fused[name])]).toEqual([name, true]);
+      const rounded = new Float32Array(fused.context.length);
+      const bits = new Uint32Array(rounded.buffer);
+      bits.set(new Uint32Array(fused.context.buffer));
+      for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) >>> 0) & 0xffff0000;
+      expect(same(fusedBf16!.context, rounded)).toBe(true);
+    });
+  }
+  test('absent where the bf16 GEMMs do not read bf16 operands (fp32 precision)', () => {
+    expect(addon.attentionPaths(args(1, 1, 4, 8, 0, 'fp32')).fusedBf16).toBeUndefined();
+  });
+});
+
 test('dropout is live in both paths: the context with p = 0.1 differs from p = 0 by O(1)', () => {
   const off = addon.attentionPaths(args(3, 2, 77, 32, 0, 'fp32')).fused.context;
   const on = addon.attentionPaths(args(3, 2, 77, 32, 0.1, 'fp32')).fused.context;

@@ -111,6 +111,7 @@ export interface TestAddon {
   gradcheckOps(): Promise<GradcheckResult[]>;
   kernels: KernelsBinding;
   attentionPaths(args: AttentionPathsArgs): { composed: AttentionResults; fused: AttentionResults;
+    fusedBf16?: AttentionResults;
     seconds?: Record<'composedForward' | 'composedBackward' | 'fusedForward' | 'fusedBackward',
       { cpu: number; wall: number }> };
   int8: Int8Binding;
