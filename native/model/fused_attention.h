@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 
 namespace bertnode {
 
@@ -48,17 +47,13 @@ class FusedAttention {
 
   // The same two with q, k, v and the context stored as bf16 rows (nearest even), for a layer the backward reads where
   // the backend's bf16 GEMMs read bf16 operands (Backend::bf16GemmOperands()): every product rounds them to bf16
-  // anyway, so the numbers are the fp32 storage's with half the bytes. Elsewhere these throw.
+  // anyway, so the numbers are the fp32 storage's with half the bytes. Elsewhere these throw std::logic_error.
   virtual void attentionForwardBf16(uint16_t* context, float* rowStats, const uint16_t* q, const uint16_t* k,
                                     const uint16_t* v, const int32_t* mask, float scale, const AttentionShape& shape,
-                                    const AttentionDropout& drop) {
-    throw std::logic_error("attentionForwardBf16: this backend keeps no bf16 attention operands");
-  }
+                                    const AttentionDropout& drop) = 0;
   virtual void attentionBackwardBf16(float* dq, float* dk, float* dv, const float* dContext, const uint16_t* q,
                                      const uint16_t* k, const uint16_t* v, const float* rowStats, const int32_t* mask,
-                                     float scale, const AttentionShape& shape, const AttentionDropout& drop) {
-    throw std::logic_error("attentionBackwardBf16: this backend keeps no bf16 attention operands");
-  }
+                                     float scale, const AttentionShape& shape, const AttentionDropout& drop) = 0;
 };
 
 }  // namespace bertnode
