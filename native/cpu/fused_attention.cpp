@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "cpu/attention_rows.h"
@@ -114,7 +115,9 @@ void attentionForward(Stored* context, float* rowStats, const Stored* q, const S
   const Gemm gemm{bf16};
   parallelFor(heads * strips, 1, [&](size_t begin, size_t end) {
     float* probs = threadStrip(0, static_cast<size_t>(kStripRows) * T);
-    float* contextStrip = threadStrip(1, static_cast<size_t>(kStripRows) * D);  // bf16 context only
+    // P V's fp32 strip, for a bf16 context only.
+    constexpr bool bf16Context = std::is_same_v<Stored, uint16_t>;
+    float* contextStrip = bf16Context ? threadStrip(1, static_cast<size_t>(kStripRows) * D) : nullptr;
     for (size_t task = begin; task < end; ++task) {
       const Head head(shape, mask, task / strips);
       const int t0 = static_cast<int>(task % strips) * kStripRows, rows = std::min(kStripRows, Q - t0);

@@ -82,24 +82,19 @@ TARGET_AMX void epilogueRow(const float* sums, int n, const Bf16LinearArgs& a, i
   }
 }
 
-// bf16(src + bias) for n <= 32 elements (bias null: no bias).
+// bf16(src + bias) for n <= 32 elements.
 TARGET_AMX void biasRowBf16(uint16_t* dst, const float* src, const float* bias, int n) {
   const __mmask16 lo = gemm_detail::firstLanes(n), hi = gemm_detail::firstLanes(n - 16);
-  __m512 v0 = _mm512_maskz_loadu_ps(lo, src), v1 = _mm512_maskz_loadu_ps(hi, src + 16);
-  if (bias) {
-    v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(lo, bias));
-    v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(hi, bias + 16));
-  }
+  const __m512 v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, src), _mm512_maskz_loadu_ps(lo, bias));
+  const __m512 v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(hi, src + 16), _mm512_maskz_loadu_ps(hi, bias + 16));
   const __mmask32 words = n >= 32 ? ~__mmask32(0) : (__mmask32(1) << n) - 1;
   _mm512_mask_storeu_epi16(dst, words, gemm_detail::toBf16Row(v0, v1));
 }
 
-TARGET_AMX void roundRows(uint16_t* dst, int64_t ldDst, const float* src, int64_t ldSrc, const float* bias, size_t begin,
-                          size_t end, int cols) {
+// Rows [begin, end) of addBiasBf16.
+TARGET_AMX void addBiasRowsBf16(uint16_t* out, const float* in, const float* bias, size_t begin, size_t end, int C) {
   for (size_t r = begin; r < end; ++r) {
-    for (int c = 0; c < cols; c += 32) {
-      biasRowBf16(dst + r * ldDst + c, src + r * ldSrc + c, bias ? bias + c : nullptr, std::min(32, cols - c));
-    }
+    for (int c = 0; c < C; c += 32) biasRowBf16(out + r * C + c, in + r * C + c, bias + c, std::min(32, C - c));
   }
 }
 
@@ -183,7 +178,7 @@ void toBf16(uint16_t* dst, const float* src, int64_t n) {
 void toBf16Rows(uint16_t* dst, int64_t ldDst, const float* src, int64_t ldSrc, int rows, int cols) {
   requireAmx();
 #if BERTNODE_LINEAR_BF16_AMX
-  roundRows(dst, ldDst, src, ldSrc, nullptr, 0, static_cast<size_t>(rows), cols);
+  for (int r = 0; r < rows; ++r) gemm_detail::toBf16Span(dst + r * ldDst, src + r * ldSrc, static_cast<size_t>(cols));
 #endif
 }
 
@@ -191,7 +186,7 @@ void addBiasBf16(uint16_t* out, const float* in, const float* bias, int N, int C
   requireAmx();
 #if BERTNODE_LINEAR_BF16_AMX
   parallelFor(static_cast<size_t>(N), 16,
-              [&](size_t begin, size_t end) { roundRows(out, C, in, C, bias, begin, end, C); });
+              [&](size_t begin, size_t end) { addBiasRowsBf16(out, in, bias, begin, end, C); });
 #endif
 }
 

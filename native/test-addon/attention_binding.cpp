@@ -12,6 +12,7 @@
 #include "addon/errors.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/gemm.h"
+#include "cpu/linear_bf16.h"
 #include "model/attention.h"
 
 namespace bertnode::testaddon {
@@ -118,14 +119,10 @@ struct Results {
   std::vector<float> context, dq, dk, dv;
 };
 
-// fp32 -> bf16, nearest even (the test data hold no NaN).
+// x rounded to bf16, nearest even, by the product's own conversion (cpu::toBf16: AMX, which fusedBf16 needs anyway).
 std::vector<uint16_t> roundedBf16(const std::vector<float>& x) {
   std::vector<uint16_t> out(x.size());
-  for (size_t i = 0; i < x.size(); ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &x[i], 4);
-    out[i] = static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-  }
+  cpu::toBf16(out.data(), x.data(), static_cast<int64_t>(x.size()));
   return out;
 }
 

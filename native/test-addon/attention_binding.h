@@ -6,8 +6,8 @@
 // precision 'fp32' | 'bf16' (the CPU backend's GEMM precision). composed is model/attention.h's composed forward and
 // backward between head split and merge, fused the CPU backend's FusedAttention: test/native/fused-attention
 // compares them; fusedBf16 (where the backend's bf16 GEMMs read bf16 operands: precision bf16 on AMX) is the fused op
-// with q, k, v rounded to bf16 and stored so (FusedAttention's Bf16 pair), its bf16 context widened; repeats > 0 (scripts/bench/attention-core.js) also times each part that many times. Synchronous,
-// on the CPU backend.
+// with q, k, v rounded to bf16 and stored so (FusedAttention's Bf16 pair), its bf16 context widened; repeats > 0
+// (scripts/bench/attention-core.js) also times each part that many times. Synchronous, on the CPU backend.
 #pragma once
 
 #include <napi.h>

@@ -13,21 +13,13 @@
 //    input to nearest errs by at most 2^-8 relative (its unit roundoff), each product by at most 2^-7 + 2^-16; with
 //    the fp32 sums the bound is (2^-7 + 2^-16 + (K + 4) * 2^-24) * sum|a*b| (+ the fp32 bound on beta * C). Random
 //    data reach ~1/3 of it at small K (one or two products per element), far less at large K (errors cancel).
+import { roundBf16 } from '../native/helpers/bf16';
 import { GemmArgs, loadKernels, randomFloats } from './kernels';
 
 const kernels = loadKernels();
 const families = kernels.gemmBf16Isas();
 const U = 2 ** -24;
 
-// float32 -> nearest bf16 (ties to even), returned as the float it represents. The test data hold no NaN/Inf.
-const bits = new Uint32Array(1);
-const asFloat = new Float32Array(bits.buffer);
-function roundBf16(x: number): number {
-  asFloat[0] = x;
-  const b = bits[0];
-  bits[0] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 0) & 0xffff0000;
-  return asFloat[0];
-}
 
 interface Case { m: number; n: number; k: number; transA: boolean; transB: boolean; alpha: number; beta: number; pad: number }
 

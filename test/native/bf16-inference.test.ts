@@ -11,21 +11,13 @@
 import { Batch, BertConfig, NativeBert } from '../../lib/native';
 import { loadKernels, randomFloats } from '../gemm/kernels';
 import { LinearBf16Args, loadTestAddon } from '../test-addon/load';
+import { roundBf16 } from './helpers/bf16';
 import { compareArrays, expectClose } from './helpers/compare';
 import { FixtureRecord, Golden } from './helpers/golden';
 
 const linearBf16 = loadTestAddon().linearBf16;
 const supported = linearBf16.supported();
 
-const scratch = new Float32Array(1);
-const bits = new Uint32Array(scratch.buffer);
-// float32 -> bf16 (nearest even) -> float32, as vcvtne2ps2bf16 does for finite values.
-function bf16(v: number): number {
-  scratch[0] = v;
-  const b = bits[0];
-  bits[0] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16;
-  return scratch[0];
-}
 
 // erf by Abramowitz-Stegun 7.1.26 is too coarse here; this series/continued-fraction pair is good to ~1e-15.
 function erf(x: number): number {
@@ -65,7 +57,7 @@ interface Reference {
 
 function reference(a: LinearBf16Args): Reference {
   const { m, k, n } = a;
-  const xr = Float64Array.from(a.x, bf16), wr = Float64Array.from(a.w, bf16);
+  const xr = Float64Array.from(a.x, roundBf16), wr = Float64Array.from(a.w, roundBf16);
   const y = new Float64Array(m * n), bound = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -129,7 +121,7 @@ function expectBf16Rounded(label: string, actual: Float32Array, ref: Reference):
     if (!(Math.abs(actual[i] - ref.y[i]) <= allowed)) {
       throw new Error(`${label}: element ${i} is ${actual[i]}, reference ${ref.y[i]} (allowed ${allowed})`);
     }
-    expect(bf16(actual[i])).toBe(actual[i]);  // a bf16 value, widened
+    expect(roundBf16(actual[i])).toBe(actual[i]);  // a bf16 value, widened
   }
 }
 
@@ -155,7 +147,7 @@ describeAmx('linearBf16 kernel (AMX) against a float64 reference', () => {
     expectWithinBounds('gelu fp32', y as Float32Array, ref);
     expectBf16Rounded('gelu bf16', yBf16 as Float32Array, ref);
     // The bf16 output is exactly the fp32 output rounded.
-    expect(Array.from(yBf16 as Float32Array)).toEqual(Array.from(y as Float32Array, bf16));
+    expect(Array.from(yBf16 as Float32Array)).toEqual(Array.from(y as Float32Array, roundBf16));
   });
 
   test('GELU over a wide input range (tails of erf, exact zero, large values)', () => {
@@ -163,7 +155,7 @@ describeAmx('linearBf16 kernel (AMX) against a float64 reference', () => {
     // x = identity-like rows, w scaled so that the sums span [-12, 12]; no bias.
     const x = new Float32Array(m * k), w = new Float32Array(n * k);
     for (let i = 0; i < m; i++) x[i * k + i] = 1;
-    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) w[j * k + p] = bf16(((p * 32 + j) / (m * n) - 0.5) * 24);
+    for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) w[j * k + p] = roundBf16(((p * 32 + j) / (m * n) - 0.5) * 24);
     const a: LinearBf16Args = { x, m, k, w, n, gelu: true };
     expectWithinBounds('gelu range', linearBf16.run(a).y as Float32Array, reference(a));
   });

@@ -6,6 +6,7 @@
 // against central differences (gradcheck.test.ts: 'encoderLayerFused').
 import { BertConfig, NativeBert } from '../../lib/native';
 import { AttentionPathsArgs, AttentionResults, loadTestAddon } from '../test-addon/load';
+import { roundBf16 } from './helpers/bf16';
 import { compareArrays } from './helpers/compare';
 
 // Deterministic uniform floats in [-scale, scale) (a small LCG: reproducible without a dependency).
@@ -86,11 +87,7 @@ describe('q, k, v and the context stored as bf16 (FusedAttention\'s Bf16 pair, A
       expect(fusedBf16).toBeDefined();
       const same = (x: Float32Array, y: Float32Array) => Buffer.from(x.buffer).equals(Buffer.from(y.buffer));
       for (const name of ['dq', 'dk', 'dv'] as const) expect([name, same(fusedBf16![name], fused[name])]).toEqual([name, true]);
-      const rounded = new Float32Array(fused.context.length);
-      const bits = new Uint32Array(rounded.buffer);
-      bits.set(new Uint32Array(fused.context.buffer));
-      for (let i = 0; i < bits.length; i++) bits[i] = ((bits[i] + 0x7fff + ((bits[i] >>> 16) & 1)) >>> 0) & 0xffff0000;
-      expect(same(fusedBf16!.context, rounded)).toBe(true);
+      expect(same(fusedBf16!.context, Float32Array.from(fused.context, roundBf16))).toBe(true);
     });
   }
   test('absent where the bf16 GEMMs do not read bf16 operands (fp32 precision)', () => {
